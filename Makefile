@@ -1,0 +1,42 @@
+# The two commands: `make demo` and `make test`. Everything a fresh machine
+# needs is installed by them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test install system-deps lint bench-catalog bench-checkout clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Chromium (browser journeys) and zbar (decoding QR codes in tests), from Debian.
+system-deps:
+	@$(PY) scripts/system_deps.py
+
+demo: install
+	$(PY) scripts/demo.py
+
+test: install system-deps
+	$(PY) -m ruff check .
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check . || true
+
+bench-catalog: install
+	$(PY) bench/catalog_bench.py
+
+bench-checkout: install
+	$(PY) bench/checkout_bench.py
+
+clean:
+	rm -rf var test-artifacts

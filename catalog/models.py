@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+
+
+class Geography(models.TextChoices):
+    LOCAL = "local", "Country"
+    REGIONAL = "regional", "Region"
+    GLOBAL = "global", "Global"
+
+
+class DestinationQuerySet(models.QuerySet):
+    def active(self) -> DestinationQuerySet:
+        return self.filter(active=True, package_count__gt=0)
+
+
+class Destination(models.Model):
+    """A country, region or the whole world, as upstream groups its packages."""
+
+    upstream_id = models.CharField(max_length=120, unique=True, help_text="e.g. japan-esims")
+    code = models.CharField(max_length=20, help_text="ISO code for countries; upstream code for regions")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=140, unique=True)
+    geography = models.CharField(max_length=10, choices=Geography.choices, db_index=True)
+    region = models.CharField(max_length=80, blank=True, help_text="Continent or area")
+    image_url = models.URLField(max_length=500, blank=True)
+    signals = models.JSONField(default=list, blank=True, help_text="Networks and carriers per country")
+    covers = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="covered_by",
+        help_text="Countries a regional or global destination covers",
+    )
+    markup_percent = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True,
+        help_text="Overrides the shop's markup for every package here",
+    )
+    popularity = models.PositiveIntegerField(default=0, db_index=True, help_text="Higher shows first")
+    active = models.BooleanField(default=True)
+    # Kept by the sync so lists need no aggregate queries.
+    package_count = models.PositiveIntegerField(default=0)
+    from_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    upstream_hash = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DestinationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["code", "name"], name="destination_code_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:destination", args=[self.slug])
+
+    @property
+    def flag(self) -> str:
+        """The flag emoji of a country; a globe for regions."""
+        if self.geography == Geography.LOCAL and len(self.code) == 2 and self.code.isalpha():
+            return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in self.code.upper())
+        return "🌍" if self.geography == Geography.GLOBAL else "🗺️"
+
+
+class PackageQuerySet(models.QuerySet):
+    def active(self) -> PackageQuerySet:
+        return self.filter(active=True)
+
+
+class Package(models.Model):
+    """A data package sold upstream, with the shop's retail price."""
+
+    package_id = models.CharField(max_length=160, unique=True)
+    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="packages")
+    name = models.CharField(max_length=200)
+    plan = models.CharField(max_length=40, blank=True)
+    activation = models.CharField(max_length=40, blank=True, help_text="When validity starts")
+    days = models.PositiveIntegerField(db_index=True)
+    data_mb = models.PositiveBigIntegerField(null=True, blank=True, help_text="Empty when unlimited")
+    is_unlimited = models.BooleanField(default=False, db_index=True)
+    throttle_threshold_mb = models.PositiveIntegerField(null=True, blank=True)
+    throttle_speed_kbps = models.PositiveIntegerField(null=True, blank=True)
+    with_hotspot = models.BooleanField(default=True)
+    with_data_roaming = models.BooleanField(default=True)
+    with_usage_check = models.BooleanField(default=True)
+    top_up_capable = models.BooleanField(default=True)
+    travel_date_required = models.BooleanField(default=False)
+    with_calls = models.BooleanField(default=False)
+    call_minutes = models.IntegerField(null=True, blank=True)
+    with_sms = models.BooleanField(default=False)
+    sms_count = models.IntegerField(null=True, blank=True)
+    apn = models.CharField(max_length=100, blank=True)
+    apn_automatic = models.BooleanField(default=True)
+    notes = models.JSONField(default=list, blank=True)
+    wholesale_cents = models.PositiveIntegerField(help_text="What upstream charges us")
+    price_override_cents = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Fixed retail price; never below cost plus the minimum margin"
+    )
+    retail_cents = models.PositiveIntegerField(db_index=True)
+    price_per_gb_cents = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True, db_index=True)
+    upstream_hash = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PackageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["retail_cents"]
+        indexes = [models.Index(fields=["destination", "active", "retail_cents"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.package_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:package", args=[self.destination.slug, self.package_id])
+
+    @property
+    def data_label(self) -> str:
+        if self.is_unlimited:
+            return "Unlimited"
+        return format_data(self.data_mb or 0)
+
+    @property
+    def throttle_explained(self) -> str:
+        """Fair use of an unlimited plan, in words a traveller understands."""
+        if not (self.is_unlimited and self.throttle_threshold_mb and self.throttle_speed_kbps):
+            return ""
+        return (
+            f"Full speed for the first {format_data(self.throttle_threshold_mb)} each day, "
+            f"then unlimited at {self.throttle_speed_kbps} kbps, enough for messages and maps "
+            "but not video."
+        )
+
+    @property
+    def validity_explained(self) -> str:
+        if self.activation == "first-use":
+            return (
+                f"The {self.days}-day validity starts when the eSIM first connects to a network "
+                "at your destination, not when you buy or install it."
+            )
+        if self.travel_date_required:
+            return f"Valid for {self.days} days from the travel date you choose at checkout."
+        return f"Valid for {self.days} days from installation."
+
+
+def format_data(mb: int) -> str:
+    if mb >= 1024:
+        gb = mb / 1024
+        return f"{gb:.0f} GB" if gb == int(gb) else f"{gb:.1f} GB"
+    return f"{mb} MB"
+
+
+class CompatibleDevice(models.Model):
+    """A phone or tablet that upstream says supports eSIM."""
+
+    model = models.CharField(max_length=300, unique=True)
+    name = models.CharField(max_length=300)
+    brand = models.CharField(max_length=80, db_index=True)
+    os = models.CharField(max_length=40)
+    device_type = models.CharField(max_length=40)
+    search_text = models.CharField(
+        max_length=700, db_index=True, help_text="Lower-case model, name and brand"
+    )
+
+    class Meta:
+        ordering = ["brand", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncRun(models.Model):
+    """One catalog sync: what it found upstream and what it changed here."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=20, default="command", help_text="command, schedule or admin")
+    pages = models.PositiveIntegerField(default=0)
+    upstream_packages = models.PositiveIntegerField(default=0)
+    destinations_added = models.PositiveIntegerField(default=0)
+    destinations_changed = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    deactivated = models.PositiveIntegerField(default=0)
+    devices = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Sync {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.deactivated or self.destinations_added
+                    or self.destinations_changed)

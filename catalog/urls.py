@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("search/suggest/", views.suggest, name="suggest"),
+    path("esim/<slug:slug>/", views.destination, name="destination"),
+    path("esim/<slug:slug>/<str:package_id>/", views.package, name="package"),
+    path("devices/", views.device_check, name="device_check"),
+    path("how-it-works/", views.how_it_works, name="how_it_works"),
+]

@@ -1,0 +1,125 @@
+"""The cart, kept in the session: package ids and quantities, priced on every read.
+
+Prices are never taken from the browser: each view of the cart prices its
+lines from the catalog, and an order freezes them when it is placed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+
+from catalog.models import Package
+
+SESSION_KEY = "cart"
+
+
+class CartError(ValueError):
+    """Bad cart input, with a message for the customer."""
+
+
+@dataclass(frozen=True)
+class CartLine:
+    package: Package
+    quantity: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.package.retail_cents * self.quantity
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    lines: list[CartLine]
+    removed: list[str]  # packages no longer sold, dropped from the cart
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.total_cents for line in self.lines)
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+
+def _raw(session: SessionBase) -> dict[str, int]:
+    raw = session.get(SESSION_KEY)
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def _save(session: SessionBase, lines: dict[str, int]) -> None:
+    session[SESSION_KEY] = lines
+    session.modified = True
+
+
+def parse_quantity(value: object) -> int:
+    try:
+        quantity = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise CartError("Please choose a quantity between 1 and "
+                        f"{settings.CART_MAX_QUANTITY}.") from None
+    if not 1 <= quantity <= settings.CART_MAX_QUANTITY:
+        raise CartError(f"Please choose a quantity between 1 and {settings.CART_MAX_QUANTITY}.")
+    return quantity
+
+
+def add(session: SessionBase, package_id: str, quantity: object = 1) -> Package:
+    qty = parse_quantity(quantity)
+    package = Package.objects.active().filter(package_id=str(package_id)[:160]).first()
+    if package is None:
+        raise CartError("Sorry, that plan is not available any more.")
+    lines = _raw(session)
+    new_qty = lines.get(package.package_id, 0) + qty
+    if new_qty > settings.CART_MAX_QUANTITY:
+        raise CartError(f"You can buy at most {settings.CART_MAX_QUANTITY} of one plan per order.")
+    if package.package_id not in lines and len(lines) >= settings.CART_MAX_LINES:
+        raise CartError(f"Your cart can hold {settings.CART_MAX_LINES} different plans at most.")
+    lines[package.package_id] = new_qty
+    _save(session, lines)
+    return package
+
+
+def set_quantity(session: SessionBase, package_id: str, quantity: object) -> None:
+    lines = _raw(session)
+    if package_id not in lines:
+        raise CartError("That plan is not in your cart.")
+    lines[package_id] = parse_quantity(quantity)
+    _save(session, lines)
+
+
+def remove(session: SessionBase, package_id: str) -> None:
+    lines = _raw(session)
+    lines.pop(package_id, None)
+    _save(session, lines)
+
+
+def clear(session: SessionBase) -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def count(session: SessionBase) -> int:
+    return sum(q for q in _raw(session).values() if isinstance(q, int))
+
+
+def priced(session: SessionBase) -> PricedCart:
+    raw = _raw(session)
+    if not raw:
+        return PricedCart([], [])
+    packages = {
+        p.package_id: p
+        for p in Package.objects.active().filter(package_id__in=list(raw)).select_related("destination")
+    }
+    lines, removed = [], []
+    for package_id, qty in raw.items():
+        if package_id in packages and isinstance(qty, int) and qty > 0:
+            lines.append(CartLine(packages[package_id], qty))
+        else:
+            removed.append(package_id)
+    if removed:
+        _save(session, {k: v for k, v in raw.items() if k not in removed})
+    return PricedCart(lines, removed)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from storefront.security import same_origin_post
+
+from . import cart
+
+
+@require_POST
+@same_origin_post
+def cart_add(request: HttpRequest) -> HttpResponse:
+    try:
+        package = cart.add(request.session, request.POST.get("package", ""),
+                           request.POST.get("quantity", "1"))
+    except cart.CartError as exc:
+        messages.error(request, str(exc))
+        return redirect(request.headers.get("Referer") or "checkout:cart")
+    messages.success(request, f"Added {package.destination.name} {package.data_label}, "
+                              f"{package.days} days to your cart.")
+    return redirect("checkout:cart")
+
+
+@require_http_methods(["GET", "POST"])
+def cart_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        package_id = request.POST.get("package", "")
+        try:
+            if request.POST.get("action") == "remove":
+                cart.remove(request.session, package_id)
+                messages.success(request, "Removed from your cart.")
+            else:
+                cart.set_quantity(request.session, package_id, request.POST.get("quantity"))
+                messages.success(request, "Cart updated.")
+        except cart.CartError as exc:
+            messages.error(request, str(exc))
+        return redirect("checkout:cart")
+    priced = cart.priced(request.session)
+    if priced.removed:
+        messages.warning(request, "A plan in your cart is no longer sold and was removed.")
+    return render(request, "checkout/cart.html", {"cart": priced})

@@ -1,0 +1,133 @@
+"""`make demo`: the whole shop on this machine with one command.
+
+Migrates, creates an admin, starts both sandboxes (Roamify, Stripe), loads
+the sandbox catalog, then runs a Celery worker (with beat) and the site on
+http://127.0.0.1:8000. No PostgreSQL or Redis needed: SQLite, a file cache
+and a filesystem broker stand in. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sandboxes._process import SandboxProcess  # noqa: E402
+
+VAR = ROOT / "var" / "demo"
+SITE = "http://127.0.0.1:8000"
+ADMIN_EMAIL = "admin@example.com"
+
+
+def main() -> int:
+    VAR.mkdir(parents=True, exist_ok=True)
+    (VAR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "DEBUG": os.environ.get("DEBUG", "1"),
+        "VAR_DIR": str(VAR),
+        "SITE_URL": SITE,
+        "ROAMIFY_BASE_URL": "http://127.0.0.1:8100",
+        "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
+        "STRIPE_API_BASE": "http://127.0.0.1:8420",
+        "STRIPE_SECRET_KEY": "sk_test_sandbox",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
+        "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
+        "PYTHONUNBUFFERED": "1",
+    }
+    os.environ.update(env)
+    py = sys.executable
+    manage = [py, str(ROOT / "manage.py")]
+
+    def run(*args: str) -> None:
+        subprocess.run([*manage, *args], check=True, env=env, cwd=ROOT)
+
+    print("→ Migrating the demo database (SQLite)", flush=True)
+    run("migrate", "--no-input", "-v", "0")
+    password_file = VAR / "admin-password.txt"
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(9))
+    password = password_file.read_text().strip()
+    run("ensure_admin", "--email", ADMIN_EMAIL, "--password", password)
+
+    logs = VAR / "logs"
+    logs.mkdir(exist_ok=True)
+    roamify = SandboxProcess("sandboxes.roamify", ["--port", "8100", "--seed", "1"], 8100,
+                             "/api/health", log_path=logs / "roamify.log")
+    stripe = SandboxProcess(
+        "sandboxes.stripe",
+        ["--port", "8420", "--webhook-url", f"{SITE}/checkout/stripe/webhook/",
+         "--webhook-secret", "whsec_sandbox"],
+        8420, "/_control/health", log_path=logs / "stripe.log", cwd=VAR,
+    )
+    children: list[subprocess.Popen] = []
+    try:
+        print("→ Starting the Roamify sandbox on :8100 and the Stripe sandbox on :8420", flush=True)
+        roamify.start()
+        stripe.start()
+        print("→ Loading the sandbox catalog", flush=True)
+        run("sync_catalog")
+        print("→ Starting a Celery worker (with beat) and the site", flush=True)
+        children.append(subprocess.Popen(
+            [py, "-m", "celery", "-A", "storefront", "worker", "-B", "--loglevel", "INFO",
+             "--concurrency", "2", "-s", str(VAR / "celerybeat-schedule")],
+            env=env, cwd=ROOT, stdout=open(logs / "worker.log", "ab"), stderr=subprocess.STDOUT,
+        ))
+        children.append(subprocess.Popen(
+            [*manage, "runserver", "127.0.0.1:8000", "--noreload"],
+            env=env, cwd=ROOT, stdout=open(logs / "site.log", "ab"), stderr=subprocess.STDOUT,
+        ))
+        _wait_for(f"{SITE}/healthz")
+        print(f"""
+  The shop is running: {SITE}
+  Admin:     {SITE}/admin/   login {ADMIN_EMAIL} / {password}
+  Outbox:    {SITE}/outbox/  (emails the shop sent; sign in as admin)
+  Test card: 4242 4242 4242 4242, any future date, any CVC
+             (4000 0000 0000 0341 is declined, 4000 0025 0000 3155 asks for 3D Secure)
+  Logs:      {logs}
+  Press Ctrl-C to stop.
+""", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(c.poll() is None for c in children):
+            time.sleep(1)
+        print("A demo process stopped unexpectedly; see the logs in", logs, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping…")
+        return 0
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        stripe.stop()
+        roamify.stop()
+
+
+def _wait_for(url: str, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=5).status_code in (200, 503):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer in {timeout}s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""/healthz: the state of each thing the shop depends on, as JSON."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from .upstream import roamify_client
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _cache() -> None:
+    key, value = f"healthz:{uuid.uuid4().hex}", "ok"
+    cache.set(key, value, 10)
+    if cache.get(key) != value:
+        raise RuntimeError("cache did not return what was stored")
+    cache.delete(key)
+
+
+def _broker() -> None:
+    from .celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def _upstream() -> None:
+    if not roamify_client().health():
+        raise RuntimeError("upstream health check failed")
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": _database,
+    "cache": _cache,
+    "broker": _broker,
+    "upstream": _upstream,
+}
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    results: dict[str, dict] = {}
+    for name, check in CHECKS.items():
+        started = time.monotonic()
+        try:
+            check()
+            results[name] = {"ok": True}
+        except Exception as exc:  # any failure is a red light, never a 500
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
+    healthy = all(r["ok"] for r in results.values())
+    body = {"status": "ok" if healthy else "degraded", "checks": results}
+    if settings.DEBUG:
+        body["broker_url_scheme"] = settings.CELERY_BROKER_URL.split(":", 1)[0]
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,31 @@
+"""Settings for the test suite: the real settings, with test-friendly defaults.
+
+PostgreSQL and Redis are used when they answer on their usual local ports
+(as they do on CI); without them the suite falls back to SQLite and a local
+cache, and the tests that need them skip (or fail under REQUIRE_SERVICES=1).
+"""
+
+import os
+import socket
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+os.environ.setdefault("DJANGO_ALLOW_INSECURE_KEY", "1")
+os.environ.setdefault("STATIC_MANIFEST", "0")
+os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test"))
+if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/test"
+if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+
+from .settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
+CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"  # noqa: F405

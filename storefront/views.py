@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import base64
+import email
+from email import policy
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
+
+from .models import OutboxEmail
+
+
+def _outbox_enabled() -> None:
+    if not settings.DEBUG:
+        raise Http404
+
+
+@staff_member_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    """The demo's mailbox: every email the shop sent, for staff, when DEBUG is on."""
+    _outbox_enabled()
+    messages = OutboxEmail.objects.only("id", "created_at", "subject", "to")[:200]
+    return render(request, "storefront/outbox.html", {"emails": messages})
+
+
+@staff_member_required
+def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
+    _outbox_enabled()
+    message = get_object_or_404(OutboxEmail, pk=pk)
+    return render(request, "storefront/outbox_message.html", {
+        "message": message,
+        "html": mark_safe(inline_cid_images(bytes(message.raw), message.body_html)),
+    })
+
+
+def inline_cid_images(raw: bytes, html: str) -> str:
+    """Show inline (cid:) images of a stored email in a browser as data: URLs."""
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    for part in parsed.walk():
+        content_id = part.get("Content-ID")
+        if content_id and part.get_content_maintype() == "image":
+            data = base64.b64encode(part.get_payload(decode=True)).decode()
+            html = html.replace(f"cid:{content_id.strip('<>')}",
+                                f"data:{part.get_content_type()};base64,{data}")
+    return html
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
