@@ -1,0 +1,91 @@
+"""Typed HTTP client for the Roamify eSIM partner API (no Django dependency).
+
+Example::
+
+    from roamify import RoamifyClient, UpstreamUnavailable
+
+    with RoamifyClient(base_url=..., token=...) as client:
+        try:
+            order = client.create_instant_order([("esim-cambodia-7days-1gb-all", 1)],
+                                                reference_id="SO-1001")
+        except UpstreamUnavailable:  # includes UpstreamTimeout: outcome unknown
+            order = client.find_order("SO-1001")  # never order twice
+"""
+
+__version__ = "0.1.0"
+
+from .client import RoamifyClient, backoff_delay
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    InsufficientBalanceError,
+    NotFoundError,
+    PagingError,
+    ParseError,
+    ProfilePendingError,
+    RoamifyError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    ValidationError,
+)
+from .types import (
+    Apn,
+    Country,
+    DailyUsage,
+    Destination,
+    DestinationPackages,
+    Device,
+    Esim,
+    EsimEvent,
+    EsimEvents,
+    EsimLink,
+    EsimProfile,
+    Gift,
+    HistoryEntry,
+    Money,
+    Order,
+    OrderItem,
+    OrderLine,
+    Package,
+    Signal,
+    Throttle,
+    Usage,
+)
+
+__all__ = [
+    "Apn",
+    "AuthenticationError",
+    "ConflictError",
+    "Country",
+    "DailyUsage",
+    "Destination",
+    "DestinationPackages",
+    "Device",
+    "Esim",
+    "EsimEvent",
+    "EsimEvents",
+    "EsimLink",
+    "EsimProfile",
+    "Gift",
+    "HistoryEntry",
+    "InsufficientBalanceError",
+    "Money",
+    "NotFoundError",
+    "Order",
+    "OrderItem",
+    "OrderLine",
+    "Package",
+    "PagingError",
+    "ParseError",
+    "ProfilePendingError",
+    "RoamifyClient",
+    "RoamifyError",
+    "Signal",
+    "Throttle",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "Usage",
+    "ValidationError",
+    "__version__",
+    "backoff_delay",
+]
