@@ -1,0 +1,1 @@
+"""Offline emulator of the Roamify partner API; run with `python -m sandboxes.roamify`."""
