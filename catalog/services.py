@@ -25,6 +25,7 @@ from django.utils.text import slugify
 import roamify
 from storefront.upstream import roamify_client
 
+from .bulk import fast_update
 from .cache import bump_catalog_version
 from .models import CompatibleDevice, Destination, Package, SyncRun
 from .popularity import starting_popularity
@@ -47,6 +48,16 @@ DESTINATION_FIELDS = ["code", "name", "geography", "region", "image_url", "signa
 
 def _digest(value: object) -> str:
     return hashlib.md5(repr(value).encode(), usedforsecurity=False).hexdigest()
+
+
+UNLIMITED_COUNT = -1  # calls or SMS with no cap
+
+
+def _allowance(amount: int | None) -> int | None:
+    """Upstream sends "unlimited" minutes or SMS as a huge number (JS MAX_SAFE_INTEGER)."""
+    if amount is None or amount < 0:
+        return None
+    return UNLIMITED_COUNT if amount >= 1_000_000 else amount
 
 
 def _throttle_mb(throttle: roamify.Throttle | None) -> tuple[int | None, int | None]:
@@ -131,9 +142,9 @@ def _package_values(
         "with_usage_check": pkg.with_usage_check,
         "travel_date_required": pkg.travel_date_required,
         "with_calls": pkg.with_call,
-        "call_minutes": pkg.call_amount,
+        "call_minutes": _allowance(pkg.call_amount),
         "with_sms": pkg.with_sms,
-        "sms_count": pkg.sms_amount,
+        "sms_count": _allowance(pkg.sms_amount),
         "apn": pkg.apn or "",
         "apn_automatic": pkg.apn_automatic,
         "notes": list(pkg.notes),
@@ -310,7 +321,7 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
     if new:
         Package.objects.bulk_create(new, batch_size=2000)
     if changed:
-        Package.objects.bulk_update(changed, PACKAGE_FIELDS, batch_size=500)
+        fast_update(Package, changed, PACKAGE_FIELDS)
     vanished = [pk for pid, (pk, _, active, _, _) in existing.items()
                 if active and pid not in upstream.packages]
     if vanished:
@@ -343,7 +354,7 @@ def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[
             pkg.retail_cents, pkg.price_per_gb_cents = retail, per_gb
             updates.append(pkg)
     with transaction.atomic():
-        Package.objects.bulk_update(updates, ["retail_cents", "price_per_gb_cents"], batch_size=1000)
+        fast_update(Package, updates, ["retail_cents", "price_per_gb_cents"])
         refresh_destination_summaries({p.destination_id for p in updates})
     if updates:
         bump_catalog_version()

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views_cart
+from . import views, views_cart
 
 app_name = "checkout"
 
 urlpatterns = [
     path("cart/", views_cart.cart_view, name="cart"),
     path("cart/add/", views_cart.cart_add, name="cart_add"),
+    path("checkout/", views.checkout_start, name="start"),
+    path("orders/<str:number>/", views.order_detail, name="order"),
+    path("orders/<str:number>/status/", views.order_status, name="order_status"),
+    path("orders/<str:number>/pay/", views.order_pay, name="order_pay"),
+    path("checkout/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from storefront.security import same_origin_post
 
 from . import cart
+from .forms import CheckoutForm
 
 
 @require_POST
@@ -41,4 +42,7 @@ def cart_view(request: HttpRequest) -> HttpResponse:
     priced = cart.priced(request.session)
     if priced.removed:
         messages.warning(request, "A plan in your cart is no longer sold and was removed.")
-    return render(request, "checkout/cart.html", {"cart": priced})
+    needs_date = any(line.package.travel_date_required for line in priced.lines)
+    initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    form = CheckoutForm(initial=initial, needs_travel_date=needs_date)
+    return render(request, "checkout/cart.html", {"cart": priced, "form": form})

@@ -15,7 +15,8 @@ log = logging.getLogger("sandboxes.stripe")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m sandboxes.stripe", description=__doc__)
-    p.add_argument("--port", type=int, default=8420, help="front port on 127.0.0.1 (0: any)")
+    p.add_argument("--port", type=int, default=8420, help="front port (0: any)")
+    p.add_argument("--host", default="127.0.0.1", help="front address (loopback unless in a container)")
     p.add_argument("--localstripe-port", type=int, default=0, help="localstripe's port (0: a free one)")
     p.add_argument("--webhook-url", help="register this webhook endpoint at start")
     p.add_argument("--webhook-secret", help="its signing secret (whsec_...)")
@@ -53,7 +54,7 @@ async def serve(args: argparse.Namespace, process: LocalStripeProcess) -> None:
         loop.add_signal_handler(sig, stop.set)
     await runner.setup()  # starts localstripe (cleanup_ctx) before we accept requests
     try:
-        site = web.TCPSite(runner, "127.0.0.1", args.port)
+        site = web.TCPSite(runner, args.host, args.port)
         await site.start()
         port = runner.addresses[0][1]
         sb = app[SANDBOX]

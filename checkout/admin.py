@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from catalog.pricing import format_money
+
+from . import services
+from .models import Esim, Order, OrderEvent, OrderLine, OrderStatus, Payment, StripeEvent
+from .payments import PaymentError
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("description", "package_id_upstream", "quantity", "unit_price_cents", "total_cents",
+              "wholesale_cents")
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("provider", "session_id", "payment_intent_id", "amount_cents", "refunded_cents", "status",
+              "created_at")
+
+
+class EsimInline(ReadOnlyInline):
+    model = Esim
+    fields = ("iccid", "upstream_esim_id", "status", "smdp_address", "activation_code", "expires_at")
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    verbose_name_plural = "Timeline"
+    fields = ("created_at", "kind", "from_status", "to_status", "message", "actor")
+    ordering = ("created_at", "id")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "status_badge", "kind", "total", "email", "created_at")
+    list_filter = ("status", "kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("number", "email", "esims__iccid", "upstream_order_id", "payments__payment_intent_id",
+                     "payments__session_id")
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, PaymentInline, EsimInline, OrderEventInline]
+    actions = ["retry_fulfilment", "refund", "resend_esim_email"]
+    readonly_fields = ("number", "kind", "status", "email", "customer", "currency", "total", "travel_date",
+                       "action_reason", "upstream_order_id", "fulfilment_attempts",
+                       "fulfilment_lease_until", "esim_email_sent_at", "receipt_sent_at", "created_at",
+                       "paid_at", "completed_at", "updated_at")
+    exclude = ("access_token", "total_cents")
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, _ = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
+
+    @admin.display(description="Total", ordering="total_cents")
+    def total(self, obj: Order) -> str:
+        return format_money(obj.total_cents, obj.currency)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: Order) -> str:
+        colour = {"completed": "#146c43", "requires_action": "#b02a37", "refunded": "#4f5863",
+                  "cancelled": "#4f5863"}.get(obj.status, "#8a5300")
+        return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_status_display())
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # an order's history is kept
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Order], action, done: str) -> None:
+        ok = 0
+        for order in queryset:
+            try:
+                action(order)
+                ok += 1
+            except (services.CheckoutError, PaymentError) as exc:
+                self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{done}: {ok} order(s).", messages.SUCCESS)
+
+    @admin.action(description="Retry fulfilment")
+    def retry_fulfilment(self, request, queryset) -> None:
+        actor = request.user.get_username()
+        self._each(request, queryset, lambda o: services.retry_fulfilment(o.id, actor=actor),
+                   "Fulfilment queued")
+
+    @admin.action(description="Refund to the card and close")
+    def refund(self, request, queryset) -> None:
+        actor = request.user.get_username()
+        self._each(request, queryset, lambda o: services.refund_order(o.id, actor=actor,
+                                                                         reason=f"Refunded by {actor}"),
+                   "Refunded")
+
+    @admin.action(description="Resend the eSIM email")
+    def resend_esim_email(self, request, queryset) -> None:
+        actor = request.user.get_username()
+        self._each(request, queryset,
+                   lambda o: services.send_esim_email(o.id, resend=True, actor=actor), "Email resent")
+
+
+@admin.register(Esim)
+class EsimAdmin(admin.ModelAdmin):
+    list_display = ("iccid", "order", "status", "package", "customer", "created_at")
+    search_fields = ("iccid", "upstream_esim_id", "order__number", "order__email")
+    list_filter = ("status",)
+    raw_id_fields = ("order", "order_line", "package", "customer")
+    readonly_fields = [f.name for f in Esim._meta.fields]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "type", "event_id")
+    search_fields = ("event_id",)
+    list_filter = ("type",)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def admin_dashboard() -> dict:
+    """What the admin index shows on top: orders needing action and the upstream balance."""
+    from django.core.cache import cache
+
+    from storefront.upstream import roamify_client
+
+    balance = cache.get("admin:upstream_balance")
+    if balance is None:
+        try:
+            money = roamify_client().balance()
+            balance = format_money(money.amount_cents, money.currency)
+        except Exception as exc:  # the dashboard shows it rather than failing
+            balance = f"unavailable ({type(exc).__name__})"
+        cache.set("admin:upstream_balance", balance, 60)
+    return {
+        "needing_action": Order.objects.needing_action().count(),
+        "stuck": Order.objects.filter(status__in=[OrderStatus.PAID, OrderStatus.FULFILLING]).count(),
+        "upstream_balance": balance,
+    }

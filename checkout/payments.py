@@ -1,0 +1,136 @@
+"""Stripe, as the shop's one payment provider (Stripe Checkout, hosted page).
+
+Every call that can move money carries an idempotency key derived from our
+own ids, so a retried request never charges or refunds twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+
+from .models import Order
+
+
+class PaymentError(Exception):
+    """Stripe refused or could not be reached; the message is safe to show staff."""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str | None
+    status: str  # open, complete, expired
+    payment_status: str  # unpaid, paid, no_payment_required
+    amount_total: int | None
+    currency: str | None
+    client_reference_id: str | None
+    payment_intent_id: str | None
+    order_number: str | None
+
+    @classmethod
+    def from_stripe(cls, obj: Any) -> CheckoutSession:
+        data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+        intent = data.get("payment_intent")
+        if isinstance(intent, dict):  # expanded
+            intent = intent.get("id")
+        metadata = data.get("metadata") or {}
+        return cls(
+            id=data["id"], url=data.get("url"), status=data.get("status") or "",
+            payment_status=data.get("payment_status") or "", amount_total=data.get("amount_total"),
+            currency=(data.get("currency") or "").upper() or None,
+            client_reference_id=data.get("client_reference_id"), payment_intent_id=intent,
+            order_number=metadata.get("order_number") or data.get("client_reference_id"),
+        )
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "complete" and self.payment_status == "paid"
+
+
+class StripeGateway:
+    """A thin, typed wrapper of the calls the shop makes to Stripe."""
+
+    def __init__(self, secret_key: str, api_base: str | None = None) -> None:
+        base = {"api": api_base} if api_base else {}
+        self.client = stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
+
+    def create_checkout_session(self, order: Order, attempt: int) -> CheckoutSession:
+        site = settings.SITE_URL
+        order_url = reverse("checkout:order", args=[order.number])
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "customer_email": order.email,
+            "client_reference_id": order.number,
+            "metadata": {"order_number": order.number},
+            "payment_intent_data": {"metadata": {"order_number": order.number}},
+            "success_url": f"{site}{order_url}?t={order.access_token}&session_id={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{site}{order_url}?t={order.access_token}&cancelled=1",
+            "expires_at": int((dt.datetime.now(dt.UTC) + dt.timedelta(
+                minutes=settings.CHECKOUT_SESSION_MINUTES)).timestamp()),
+            "line_items": [
+                {
+                    "quantity": line.quantity,
+                    "price_data": {
+                        "currency": order.currency.lower(),
+                        "unit_amount": line.unit_price_cents,
+                        "product_data": {"name": line.description},
+                    },
+                }
+                for line in order.lines.all()
+            ],
+        }
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": f"checkout-{order.number}-{attempt}"}
+            )
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        return CheckoutSession.from_stripe(session)
+
+    def retrieve_session(self, session_id: str) -> CheckoutSession:
+        try:
+            return CheckoutSession.from_stripe(self.client.v1.checkout.sessions.retrieve(session_id))
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+
+    def expire_session(self, session_id: str) -> None:
+        try:
+            self.client.v1.checkout.sessions.expire(session_id)
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+
+    def refund(self, payment_intent_id: str, amount_cents: int, idempotency_key: str) -> str:
+        try:
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": payment_intent_id, "amount": amount_cents},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        return refund.id
+
+    @staticmethod
+    def parse_event(payload: bytes, signature: str) -> dict:
+        """The verified event as a dict; raises ValueError or SignatureVerificationError."""
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        return event.to_dict()
+
+
+def _message(exc: stripe.StripeError) -> str:
+    return getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+
+
+@lru_cache(maxsize=4)
+def _gateway(secret_key: str, api_base: str) -> StripeGateway:
+    return StripeGateway(secret_key, api_base or None)
+
+
+def gateway() -> StripeGateway:
+    return _gateway(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
