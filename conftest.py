@@ -97,3 +97,135 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def stripe_sandbox(tmp_path_factory) -> Iterator:
+    try:
+        from sandboxes.stripe.testing import StripeSandbox
+
+        sandbox = StripeSandbox(log_path=tmp_path_factory.mktemp("stripe") / "sandbox.log",
+                                webhook_backoff=0.2)
+        sandbox.start()
+    except Exception as exc:
+        need(False, f"Stripe sandbox ({exc})")
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def stripe(stripe_sandbox, settings):
+    """A fresh Stripe sandbox, and the shop's settings pointing at it."""
+    stripe_sandbox.control.reset()
+    stripe_sandbox.control.remove_webhooks()
+    settings.STRIPE_API_BASE = stripe_sandbox.base_url
+    settings.STRIPE_SECRET_KEY = stripe_sandbox.secret_key
+    settings.STRIPE_WEBHOOK_SECRET = stripe_sandbox.webhook_secret
+    return stripe_sandbox
+
+
+class CeleryWorker:
+    """A real `celery worker` process on Redis, using the test database."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.proc = None
+
+    def start(self) -> None:
+        import subprocess
+        import sys
+        import time
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "storefront", "worker", "--loglevel", "INFO",
+             "--concurrency", "4", "--pool", "prefork", "-Q", self.env["CELERY_QUEUE"],
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            env=self.env, cwd=ROOT, stdout=open(self.log_path, "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited; see {self.log_path}")
+            if "ready." in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker not ready in 30 s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and its pool), as a crash would."""
+        import os
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def worker_env(roamify_sandbox, stripe_sandbox, site_url: str = "http://testserver") -> dict[str, str]:
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "storefront.settings_test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "ROAMIFY_BASE_URL": roamify_sandbox.base_url,
+        "ROAMIFY_API_TOKEN": roamify_sandbox.token,
+        "ROAMIFY_INSTANT_ORDER_TIMEOUT": "3",
+        "ROAMIFY_RETRY_BACKOFF": "0.05",
+        "STRIPE_API_BASE": stripe_sandbox.base_url,
+        "STRIPE_SECRET_KEY": stripe_sandbox.secret_key,
+        "STRIPE_WEBHOOK_SECRET": stripe_sandbox.webhook_secret,
+        "FULFILMENT_RETRY_BASE_SECONDS": "1",
+        "FULFILMENT_MAX_RETRIES": "4",
+        "FULFILMENT_LEASE_SECONDS": "6",
+        "EMAIL_BACKEND": "storefront.mail.OutboxBackend",
+        "SITE_URL": site_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def celery_worker(transactional_db, postgres, redis_url, roamify, stripe, settings, tmp_path) -> Iterator:
+    """A Celery worker for one test, with the shop pointed at both sandboxes."""
+    from storefront.celery import app
+
+    settings.ROAMIFY_INSTANT_ORDER_TIMEOUT = 3.0
+    settings.ROAMIFY_RETRY_BACKOFF = 0.05
+    app.control.purge()  # nothing left over from an earlier test
+    worker = CeleryWorker(worker_env(roamify, stripe), tmp_path / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

@@ -117,6 +117,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # An unacknowledged task (its worker died) comes back after this long.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -177,6 +181,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ROAMIFY_BASE_URL = env_str("ROAMIFY_BASE_URL", "http://127.0.0.1:8100")
 ROAMIFY_API_TOKEN = env_str("ROAMIFY_API_TOKEN", "sandbox-roamify-token")
 ROAMIFY_WEBHOOK_SECRET = env_str("ROAMIFY_WEBHOOK_SECRET", "")
+ROAMIFY_INSTANT_ORDER_TIMEOUT = float(env_str("ROAMIFY_INSTANT_ORDER_TIMEOUT", "75"))
+ROAMIFY_RETRY_BACKOFF = float(env_str("ROAMIFY_RETRY_BACKOFF", "0.5"))
 
 # Stripe. STRIPE_API_BASE is only set for the sandbox.
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_sandbox")

@@ -25,6 +25,12 @@ if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
 if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
 
+# Each test process has a queue of its own, shared with the Celery workers it starts.
+os.environ.setdefault(
+    "CELERY_QUEUE", f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+)
+os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "8")
+
 from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
