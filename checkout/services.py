@@ -270,20 +270,23 @@ def record_refund_from_stripe(charge: dict) -> str:
     intent = charge.get("payment_intent")
     if isinstance(intent, dict):
         intent = intent.get("id")
-    payment = Payment.objects.select_for_update().filter(payment_intent_id=intent).first() if intent else None
-    if payment is None:
+    if not intent:
         return "ignored"
-    amount_refunded = int(charge.get("amount_refunded") or 0)
-    if amount_refunded <= payment.refunded_cents:
-        return "noop"  # our own refund, already recorded
-    payment.refunded_cents = amount_refunded
-    full = amount_refunded >= payment.amount_cents
-    payment.status = Payment.Status.REFUNDED if full else Payment.Status.PARTIALLY_REFUNDED
-    payment.save()
-    order = _locked(payment.order_id)
-    log_event(order, "refund", f"Stripe reports {amount_refunded} refunded", actor="stripe")
-    if full and order.status in REFUNDABLE:
-        _move(order, S.REFUNDED, "Refunded in Stripe", actor="stripe")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(payment_intent_id=intent).first()
+        if payment is None:
+            return "ignored"
+        amount_refunded = int(charge.get("amount_refunded") or 0)
+        if amount_refunded <= payment.refunded_cents:
+            return "noop"  # our own refund, already recorded
+        payment.refunded_cents = amount_refunded
+        full = amount_refunded >= payment.amount_cents
+        payment.status = Payment.Status.REFUNDED if full else Payment.Status.PARTIALLY_REFUNDED
+        payment.save()
+        order = _locked(payment.order_id)
+        log_event(order, "refund", f"Stripe reports {amount_refunded} refunded", actor="stripe")
+        if full and order.status in REFUNDABLE:
+            _move(order, S.REFUNDED, "Refunded in Stripe", actor="stripe")
     return "refunded"
 
 

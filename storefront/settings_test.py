@@ -35,3 +35,5 @@ from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
 CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"  # noqa: F405
+if os.environ.get("TEST_DATABASE_NAME"):  # lets several suites share one server
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}  # noqa: F405

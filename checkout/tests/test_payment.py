@@ -1,0 +1,202 @@
+"""Payment through the Stripe sandbox (localstripe behind our Checkout front), on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from unittest import mock
+
+import pytest
+import stripe as stripe_lib
+from django.db import connection
+
+from checkout import cart, services
+from checkout.models import Order, OrderStatus, Payment, StripeEvent
+from checkout.payments import gateway
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
+
+
+@pytest.fixture(autouse=True)
+def _no_queue():
+    """These tests look at payment state; queued tasks are checked, not run."""
+    with mock.patch("checkout.services._queue_after_payment") as after_payment, \
+            mock.patch("checkout.services._queue_refund_email"):
+        yield after_payment
+
+
+def new_order(package, quantity=1) -> Order:
+    return services.place_order(cart.PricedCart([cart.CartLine(package, quantity)], []),
+                                "traveller@example.com")
+
+
+def checkout_session(order: Order) -> str:
+    url = services.start_payment(order)
+    assert "/pay/" in url
+    return order.payments.get().session_id
+
+
+def signed(payload: dict, secret: str) -> tuple[bytes, str]:
+    body = json.dumps(payload).encode()
+    header = stripe_lib.WebhookSignature.generate_signature_header(body.decode(), secret)
+    return body, header
+
+
+def completed_event(stripe, session_id: str, event_id: str = "evt_test_1") -> dict:
+    session = gateway().client.v1.checkout.sessions.retrieve(session_id).to_dict()
+    return {"id": event_id, "object": "event", "type": "checkout.session.completed",
+            "data": {"object": session}}
+
+
+def test_checkout_session_carries_our_prices_and_reference(stripe, package):
+    order = new_order(package, 2)
+    session_id = checkout_session(order)
+    session = gateway().client.v1.checkout.sessions.retrieve(session_id)
+    assert session.client_reference_id == order.number
+    assert session.metadata["order_number"] == order.number
+    assert session.amount_total == order.total_cents == package.retail_cents * 2
+    assert session.customer_email == "traveller@example.com"
+    # Asking again reuses the open session instead of making another.
+    assert services.start_payment(order) == order.payments.get().checkout_url
+    assert order.payments.count() == 1
+
+
+def test_paid_by_card_then_marked_paid_once_by_webhook(stripe, package, client, _no_queue):
+    order = new_order(package)
+    session_id = checkout_session(order)
+    assert stripe.control.pay(session_id)["outcome"] == "paid"
+    body, header = signed(completed_event(stripe, session_id), stripe.webhook_secret)
+    for _ in range(10):
+        response = client.post("/checkout/stripe/webhook/", body, content_type="application/json",
+                               HTTP_STRIPE_SIGNATURE=header)
+        assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.paid_at
+    assert StripeEvent.objects.filter(event_id="evt_test_1").count() == 1
+    assert order.events.filter(to_status="paid").count() == 1
+    _no_queue.assert_called_once_with(order.id)
+    payment = order.payments.get()
+    assert payment.status == Payment.Status.SUCCEEDED and payment.payment_intent_id.startswith("pi_")
+
+
+def test_success_page_and_webhooks_racing_mark_paid_once(stripe, package, _no_queue):
+    order = new_order(package)
+    session_id = checkout_session(order)
+    stripe.control.pay(session_id)
+    session = gateway().retrieve_session(session_id)
+    barrier = threading.Barrier(8)
+
+    def racer():
+        barrier.wait()
+        try:
+            services.mark_paid(order.number, session, source="race")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=racer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.events.filter(to_status="paid").count() == 1
+    assert _no_queue.call_count == 1
+
+
+def test_forged_or_unsigned_webhooks_are_rejected_and_change_nothing(stripe, package, client):
+    order = new_order(package)
+    session_id = checkout_session(order)
+    stripe.control.pay(session_id)
+    event = completed_event(stripe, session_id)
+    body, _ = signed(event, "whsec_wrong")
+    _, good_header = signed(event, stripe.webhook_secret)
+    for headers in ({"HTTP_STRIPE_SIGNATURE": signed(event, "whsec_wrong")[1]}, {},
+                    {"HTTP_STRIPE_SIGNATURE": "t=1,v1=deadbeef"}):
+        response = client.post("/checkout/stripe/webhook/", body, content_type="application/json", **headers)
+        assert response.status_code == 400
+    tampered = body.replace(b'"evt_test_1"', b'"evt_test_2"')
+    response = client.post("/checkout/stripe/webhook/", tampered, content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=good_header)
+    assert response.status_code == 400
+    assert client.get("/checkout/stripe/webhook/").status_code == 405
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert not StripeEvent.objects.exists()
+
+
+def test_unpaid_session_does_not_mark_paid(stripe, package, client):
+    order = new_order(package)
+    session_id = checkout_session(order)
+    body, header = signed(completed_event(stripe, session_id), stripe.webhook_secret)
+    client.post("/checkout/stripe/webhook/", body, content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=header)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+
+
+def test_declined_card_leaves_the_order_payable(stripe, package, client):
+    order = new_order(package)
+    session_id = checkout_session(order)
+    result = stripe.control.pay(session_id, card="4000000000000341")
+    assert result["outcome"] == "declined"
+    response = client.get(order.get_absolute_url())
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert b"Pay $" in response.content
+    assert stripe.control.pay(session_id)["outcome"] == "paid"
+    client.get(order.get_absolute_url() + f"&session_id={session_id}")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_expired_session_cancels_the_order(stripe, package, client):
+    order = new_order(package)
+    session_id = checkout_session(order)
+    gateway().expire_session(session_id)
+    session = gateway().client.v1.checkout.sessions.retrieve(session_id).to_dict()
+    event = {"id": "evt_exp", "object": "event", "type": "checkout.session.expired",
+             "data": {"object": session}}
+    body, header = signed(event, stripe.webhook_secret)
+    assert client.post("/checkout/stripe/webhook/", body, content_type="application/json",
+                       HTTP_STRIPE_SIGNATURE=header).json()["outcome"] == "cancelled"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert order.payments.get().status == Payment.Status.EXPIRED
+
+
+def test_refund_goes_back_through_stripe_once(stripe, package):
+    order = new_order(package)
+    session_id = checkout_session(order)
+    stripe.control.pay(session_id)
+    services.mark_paid(order.number, gateway().retrieve_session(session_id))
+    refunded = services.refund_order(order.id, actor="staff")
+    assert refunded == order.total_cents
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    payment = order.payments.get()
+    assert payment.refunded_cents == order.total_cents and payment.status == Payment.Status.REFUNDED
+    assert services.refund_order(order.id, actor="staff") == 0  # already refunded: nothing more
+    # Stripe agrees: nothing left to refund.
+    with pytest.raises(stripe_lib.InvalidRequestError):
+        gateway().client.v1.refunds.create(params={"payment_intent": payment.payment_intent_id})
+    # Stripe's own charge.refunded event for our refund changes nothing more.
+    charge = {"payment_intent": payment.payment_intent_id, "amount_refunded": order.total_cents}
+    assert services.record_refund_from_stripe(charge) == "noop"
+
+
+def test_unpaid_order_cannot_be_refunded(stripe, package):
+    order = new_order(package)
+    with pytest.raises(services.CheckoutError):
+        services.refund_order(order.id)
+
+
+def test_reconciler_catches_a_missed_webhook(stripe, package, settings, _no_queue):
+    settings.RECONCILE_AFTER_SECONDS = 0
+    order = new_order(package)
+    session_id = checkout_session(order)
+    stripe.control.pay(session_id)
+    result = services.reconcile_orders()
+    assert result["sessions_checked"] == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
