@@ -145,10 +145,11 @@ class CeleryWorker:
             stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 30
+        readies = self.log().count("ready.") if self.log_path.exists() else 0
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"celery worker exited; see {self.log_path}")
-            if "ready." in self.log_path.read_text(errors="replace"):
+            if self.log().count("ready.") > readies:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"celery worker not ready in 30 s; see {self.log_path}")

@@ -120,7 +120,12 @@ if CELERY_BROKER_URL == "filesystem://":
 elif CELERY_BROKER_URL.startswith("redis"):
     # An unacknowledged task (its worker died) comes back after this long.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+        # A worker killed while sweeping leaves this lock behind for this long.
+        "unacked_mutex_expire": env_int("CELERY_UNACKED_MUTEX_EXPIRE", 300),
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -30,6 +30,9 @@ os.environ.setdefault(
     "CELERY_QUEUE", f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
 )
 os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "8")
+os.environ.setdefault("CELERY_UNACKED_RESTORE_INTERVAL", "1")
+os.environ.setdefault("CELERY_UNACKED_RESTORE_THROTTLE", "1")
+os.environ.setdefault("CELERY_UNACKED_MUTEX_EXPIRE", "2")
 
 from .settings import *  # noqa: E402, F403
 
