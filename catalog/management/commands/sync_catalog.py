@@ -22,6 +22,8 @@ class Command(BaseCommand):
             label = {"fetch": "Fetching packages", "compare": "Comparing", "write": "Writing"}[stage]
             bar = bars.get(stage)
             if bar is None:
+                for earlier in bars.values():  # one bar at a time, the finished ones closed
+                    earlier.close()
                 bar = bars[stage] = tqdm(total=total, desc=label, unit=" pkg", file=self.stderr._out,
                                          dynamic_ncols=True)
             bar.update(done - bar.n)
