@@ -65,7 +65,8 @@ def main() -> int:
     stripe = SandboxProcess(
         "sandboxes.stripe",
         ["--port", "8420", "--webhook-url", f"{SITE}/checkout/stripe/webhook/",
-         "--webhook-secret", "whsec_sandbox", "--business-name", os.environ.get("SHOP_NAME", "Roam Easy eSIM")],
+         "--webhook-secret", "whsec_sandbox",
+         "--business-name", os.environ.get("SHOP_NAME", "Roam Easy eSIM")],
         8420, "/_control/health", log_path=logs / "stripe.log", cwd=VAR,
     )
     children: list[subprocess.Popen] = []

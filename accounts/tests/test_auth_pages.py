@@ -8,7 +8,8 @@ def test_account_pages_use_the_shop_layout(client, url):
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'class="site-header"' in html and 'name="email"' in html or 'name="login"' in html
+    assert 'class="site-header"' in html
+    assert 'name="email"' in html or 'name="login"' in html
 
 
 def test_sign_up_and_sign_in_with_email(client):
