@@ -1,7 +1,7 @@
 """Install the Debian packages the test suite needs, if they are missing.
 
 Chromium drives the browser journeys; libzbar0 lets tests decode the QR
-codes the shop emails. Run by `make test`; a no-op when both are present.
+codes the shop emails; the emoji font draws the flags in screenshots. Run by `make test`; a no-op when both are present.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import sys
 NEEDED = {
     "chromium": lambda: os.path.exists("/usr/bin/chromium"),
     "libzbar0": lambda: ctypes.util.find_library("zbar") is not None,
+    # Flags are emoji; without this font, screenshots show empty boxes where phones show flags.
+    "fonts-noto-color-emoji": lambda: os.path.exists("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
 }
 
 
