@@ -96,7 +96,8 @@ def main() -> int:
   Logs:      {logs}
   Press Ctrl-C to stop.
 """, flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started in the background
+        signal.signal(signal.SIGTERM, _stop)
         while all(c.poll() is None for c in children):
             time.sleep(1)
         print("A demo process stopped unexpectedly; see the logs in", logs, file=sys.stderr)
@@ -114,6 +115,10 @@ def main() -> int:
                 child.kill()
         stripe.stop()
         roamify.stop()
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_for(url: str, timeout: float = 60) -> None:
