@@ -14,6 +14,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 VERSION_KEY = "catalog:version"
 PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, "messages")
@@ -39,17 +40,30 @@ def _cacheable(request: HttpRequest) -> bool:
 
 
 def cache_anonymous_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve anonymous GETs from the cache; a hit costs one cache round trip.
+
+    The version and the page are read together (one MGET on Redis), and each
+    page carries the catalog version it was rendered at: a page from before
+    the last bump is a miss and gets rendered again.
+    """
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not _cacheable(request):
             return view(request, *args, **kwargs)
-        digest = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-        key = f"page:{catalog_version()}:{digest}"
-        hit = cache.get(key)
-        if hit is not None:
-            status, content_type, content = hit
+        # Scheme and host too: pages hold absolute URLs (the canonical link).
+        digest = hashlib.md5(request.build_absolute_uri().encode(), usedforsecurity=False).hexdigest()
+        key = f"page:{digest}"
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY)
+        if version is None:
+            version = catalog_version()
+        hit = found.get(key)
+        if hit is not None and hit[0] == int(version):
+            _, status, content_type, content = hit
             response = HttpResponse(content, status=status, content_type=content_type)
             response["X-Page-Cache"] = "hit"
+            patch_vary_headers(response, ("Cookie",))  # as the rendered page says
             return response
         response = view(request, *args, **kwargs)
         if response.status_code in (200, 404) and not response.streaming and not response.cookies:
@@ -57,7 +71,7 @@ def cache_anonymous_page(view: Callable[..., HttpResponse]) -> Callable[..., Htt
                 response.render()
             cache.set(
                 key,
-                (response.status_code, response["Content-Type"], response.content),
+                (int(version), response.status_code, response["Content-Type"], response.content),
                 settings.CATALOG_PAGE_CACHE_SECONDS,
             )
             response["X-Page-Cache"] = "miss"

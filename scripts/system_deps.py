@@ -1,7 +1,8 @@
 """Install the Debian packages the test suite needs, if they are missing.
 
 Chromium drives the browser journeys; libzbar0 lets tests decode the QR
-codes the shop emails; the emoji font draws the flags in screenshots. Run by `make test`; a no-op when both are present.
+codes the shop emails; the emoji font draws the flags in screenshots.
+Run by `make test`; a no-op when all are present.
 """
 
 from __future__ import annotations
