@@ -200,3 +200,18 @@ def test_reconciler_catches_a_missed_webhook(stripe, package, settings, _no_queu
     assert result["sessions_checked"] == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
+
+
+def test_automatic_refund_when_fulfilment_fails_for_good(stripe, roamify, package, settings):
+    settings.AUTO_REFUND_FAILED_FULFILMENT = True
+    roamify.control.set_balance(0)
+    order = new_order(package)
+    session_id = checkout_session(order)
+    stripe.control.pay(session_id)
+    services.mark_paid(order.number, gateway().retrieve_session(session_id))
+    services.fulfil_order(order.id)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.payments.get().refunded_cents == order.total_cents
+    statuses = list(order.events.filter(kind="status").values_list("to_status", flat=True))
+    assert statuses[-2:] == ["requires_action", "refunded"]
