@@ -190,6 +190,7 @@ def worker_env(roamify_sandbox, stripe_sandbox, site_url: str = "http://testserv
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "SHOP_TEST_WORKER": "1",
         "ROAMIFY_BASE_URL": roamify_sandbox.base_url,
         "ROAMIFY_API_TOKEN": roamify_sandbox.token,
         "ROAMIFY_INSTANT_ORDER_TIMEOUT": "3",

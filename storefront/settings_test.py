@@ -25,10 +25,11 @@ if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
 if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
 
-# Each test process has a queue of its own, shared with the Celery workers it starts.
-os.environ.setdefault(
-    "CELERY_QUEUE", f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
-)
+# Each test process has a queue of its own, shared with the Celery workers it starts
+# (which are told so by SHOP_TEST_WORKER); xdist workers inherit the controller's
+# environment, so the name is set anew in each test process.
+if not os.environ.get("SHOP_TEST_WORKER"):
+    os.environ["CELERY_QUEUE"] = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
 os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "8")
 os.environ.setdefault("CELERY_UNACKED_RESTORE_INTERVAL", "1")
 os.environ.setdefault("CELERY_UNACKED_RESTORE_THROTTLE", "1")
