@@ -54,7 +54,8 @@ def _to_payment(request: HttpRequest, order: Order) -> HttpResponse:
 
 def _remember(request: HttpRequest, order: Order) -> None:
     numbers = request.session.get("orders", [])
-    request.session["orders"] = [order.number, *[n for n in numbers if n != order.number]][:20]
+    if numbers[:1] != [order.number]:  # no session write when nothing changes
+        request.session["orders"] = [order.number, *[n for n in numbers if n != order.number]][:20]
 
 
 def _order_for(request: HttpRequest, number: str) -> Order:

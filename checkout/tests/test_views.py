@@ -143,3 +143,35 @@ def test_order_numbers_are_readable_and_not_sequential():
         assert number.startswith("RE-") and len(number) == 12
         assert set(number[3:].replace("-", "")) <= set(NUMBER_ALPHABET)
         assert not set(number) & set("01IOL")
+
+
+def test_query_counts_of_cart_and_order_pages_do_not_grow(client, django_assert_num_queries):
+    from checkout.models import Esim
+
+    packages = [PackageFactory(retail_cents=999) for _ in range(6)]
+    client.post("/cart/add/", {"package": packages[0].package_id})
+
+    def cart_queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/cart/").status_code == 200
+        return len(ctx)
+
+    one = cart_queries()
+    for pkg in packages[1:]:
+        client.post("/cart/add/", {"package": pkg.package_id})
+    assert cart_queries() == one == 2  # the session, the packages with their destinations
+
+    with mock.patch("checkout.services.start_payment", return_value="https://pay.example/x"):
+        client.post("/checkout/", {"email": "a@example.com"})
+    order = Order.objects.get()
+    order.status = OrderStatus.COMPLETED
+    order.save()
+    for i in range(3):
+        Esim.objects.create(order=order, upstream_esim_id=f"e{i}", iccid=f"89{i}", lpa_code=f"LPA:1$s${i}",
+                            order_line=order.lines.first())
+    client.get(order.get_absolute_url())
+    with django_assert_num_queries(4):  # session, order, lines, eSIMs with their lines
+        client.get(order.get_absolute_url())
