@@ -63,11 +63,29 @@ def roamify(roamify_sandbox, settings):
     return roamify_sandbox
 
 
+@pytest.fixture
+def clear_cache() -> None:
+    """Empty this test process's cache only (Redis' clear() would empty every process's)."""
+    from django.core.cache import cache
+
+    client = getattr(cache, "_cache", None)
+    if client is None or not hasattr(client, "get_client"):
+        cache.clear()
+        return
+    redis = client.get_client(write=True)
+    keys = list(redis.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        redis.delete(*keys)
+
+
 @pytest.fixture(scope="session")
 def chromium_browser() -> Iterator:
     need(os.path.exists("/usr/bin/chromium"), "Chromium (/usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread, which Django
+    # takes for async code and refuses database calls from (SynchronousOnlyOperation).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path="/usr/bin/chromium",

@@ -23,7 +23,8 @@ os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "
 if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/test"
 if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
-    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"  # broker
+    os.environ.setdefault("CACHE_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 # Each test process has a queue of its own, shared with the Celery workers it starts
 # (which are told so by SHOP_TEST_WORKER); xdist workers inherit the controller's
