@@ -20,8 +20,8 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except cart.CartError as exc:
         messages.error(request, str(exc))
         return redirect(request.headers.get("Referer") or "checkout:cart")
-    messages.success(request, f"Added {package.destination.name} {package.data_label}, "
-                              f"{package.days} days to your cart.")
+    days = f"{package.days} day{'s' if package.days != 1 else ''}"
+    messages.success(request, f"Added {package.destination.name} {package.data_label}, {days} to your cart.")
     return redirect("checkout:cart")
 
 
