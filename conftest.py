@@ -78,13 +78,14 @@ def clear_cache() -> None:
         redis.delete(*keys)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator:
     need(os.path.exists("/usr/bin/chromium"), "Chromium (/usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in this thread, which Django
-    # takes for async code and refuses database calls from (SynchronousOnlyOperation).
+    # Playwright's sync API keeps an event loop running in this thread while it is open,
+    # which Django takes for async code and refuses database calls from
+    # (SynchronousOnlyOperation); module scope closes it before other modules run.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -94,6 +95,7 @@ def chromium_browser() -> Iterator:
         )
         yield browser
         browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

@@ -1,0 +1,377 @@
+#!/usr/bin/env python
+"""Catalog benchmark: sync speed, and page throughput against a bare Django view.
+
+    python bench/catalog_bench.py            (or: make bench-catalog)
+
+1. Drops and creates the PostgreSQL database `bench_catalog` (127.0.0.1:5432, user
+   postgres) and migrates it. The cache is Redis DB 14 under a key prefix of this run's own,
+   deleted at the end (nothing else there is touched: the test suite caches there too).
+2. Starts the Roamify sandbox (no latency) and times a full first sync of its
+   28,000 packages, then an unchanged re-sync.
+3. Serves the shop with gunicorn (DEBUG=0), and beside it the same settings and
+   middleware with a one-view URLconf (bench/bare_settings.py) as the baseline.
+4. Loads home, a destination page, a package page and the bare view with wrk
+   (32 connections, a warm-up, then 10 s each) and prints requests/s, p50 and p99.
+
+Targets: full sync <= 60 s, unchanged re-sync <= 20 s, page/bare throughput >= 0.5,
+p99 < 100 ms. Results also go to bench/results/catalog-<timestamp>.json. Exits 1 when
+a target is missed. Every process started here is stopped at the end, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results"
+DB_NAME = "bench_catalog"
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+TARGETS = {"full_sync_s": 60.0, "unchanged_sync_s": 20.0, "ratio": 0.5, "p99_ms": 100.0}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# -- setup ------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk is missing; installing the Debian package")
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is required: sudo apt-get install wrk")
+    return found
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+CACHE_PREFIX = f"bench-catalog-{os.getpid()}"
+
+
+def drop_cache_keys() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{CACHE_PREFIX}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+def site_env(sandbox) -> dict[str, str]:
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": "bench",
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "CACHE_REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": CACHE_PREFIX,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "STATIC_MANIFEST": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "ROAMIFY_BASE_URL": sandbox.base_url,
+        "ROAMIFY_API_TOKEN": sandbox.token,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+    }
+
+
+def time_syncs() -> dict:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from catalog.models import Package
+    from catalog.services import sync_catalog
+
+    log("migrating")
+    call_command("migrate", verbosity=0)
+    out = {}
+    for label in ("full", "unchanged"):
+        log(f"{label} sync ...")
+        started = time.monotonic()
+        run = sync_catalog(trigger="bench").run
+        seconds = time.monotonic() - started
+        if run.status != run.Status.SUCCEEDED:
+            raise RuntimeError(f"{label} sync failed: {run.error}")
+        out[label] = {"seconds": round(seconds, 2), "upstream_packages": run.upstream_packages,
+                      "added": run.added, "changed": run.changed, "deactivated": run.deactivated,
+                      "pages": run.pages}
+        log(f"{label} sync: {seconds:.1f} s ({run.added} added, {run.changed} changed, "
+            f"{run.deactivated} deactivated)")
+    package = (Package.objects.active().select_related("destination")
+               .filter(destination__slug="japan").order_by("retail_cents", "id").first())
+    out["package_url"] = package.get_absolute_url()
+    connections.close_all()
+    return out
+
+
+# -- servers ----------------------------------------------------------------------------
+
+
+class Gunicorn:
+    def __init__(self, name: str, env: dict[str, str], workers: int, threads: int) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = RESULTS / f"catalog-gunicorn-{name}.log"
+        args = [sys.executable, "-m", "gunicorn", "storefront.wsgi:application",
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+                "--backlog", "2048", "--log-level", "warning", "--chdir", str(ROOT)]
+        if threads > 1:
+            args += ["--worker-class", "gthread", "--threads", str(threads)]
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")
+        # Its own session, so Ctrl-C reaches us (and the cleanup) rather than killing it half-way.
+        self.proc = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, path: str = "/", timeout: float = 30) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn {self.name} exited; see {self.log_path}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + path, timeout=5).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn {self.name} not ready in {timeout} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self._log.close()
+
+
+# -- load -------------------------------------------------------------------------------
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return round(float(number) * _UNIT_MS[unit], 3)
+
+
+def parse_wrk(output: str) -> dict:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    total = re.search(r"(\d+) requests in", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if not (rps and p50 and p99 and total):
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    return {
+        "rps": float(rps.group(1)),
+        "p50_ms": _ms(p50.group(1)),
+        "p99_ms": _ms(p99.group(1)),
+        "requests": int(total.group(1)),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": dict(zip(("connect", "read", "write", "timeout"),
+                                  map(int, errors.groups()), strict=True)) if errors else {},
+    }
+
+
+def load(wrk: str, url: str, connections: int, seconds: int, warmup: int) -> dict:
+    threads = str(min(2, os.cpu_count() or 1))
+    common = [wrk, "-t", threads, "-c", str(connections), "--timeout", "5s"]
+    subprocess.run([*common, "-d", f"{warmup}s", url], check=True, capture_output=True)
+    done = subprocess.run([*common, "-d", f"{seconds}s", "--latency", url], check=True,
+                          capture_output=True, text=True)
+    return parse_wrk(done.stdout)
+
+
+def check_page(url: str) -> str:
+    """The page answers 200 and, for catalog pages, comes from the cache the second time."""
+    import httpx
+
+    httpx.get(url, timeout=10)
+    response = httpx.get(url, timeout=10)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    if response.headers.get("set-cookie"):
+        log(f"warning: {url} sets a cookie ({response.headers['set-cookie'][:60]}...)")
+    return response.headers.get("x-page-cache", "-")
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def report(result: dict) -> bool:
+    ok = True
+    sync = result["sync"]
+    print()
+    print("Catalog sync (28,000 packages, sandbox without latency, PostgreSQL)")
+    for label, key in (("full first sync", "full_sync_s"), ("unchanged re-sync", "unchanged_sync_s")):
+        seconds = sync["full" if key == "full_sync_s" else "unchanged"]["seconds"]
+        passed = seconds <= TARGETS[key]
+        ok &= passed
+        print(f"  {label:<20} {seconds:>7.1f} s   target <= {TARGETS[key]:.0f} s   "
+              f"{'ok' if passed else 'MISSED'}")
+    cfg = result["config"]
+    print()
+    print(f"Pages: wrk {cfg['connections']} connections, {cfg['seconds']} s each after "
+          f"{cfg['warmup']} s warm-up; gunicorn {cfg['workers']} workers"
+          f"{' x ' + str(cfg['threads']) + ' threads' if cfg['threads'] > 1 else ''}, {cfg['cpus']} CPUs")
+    header = f"  {'page':<44} {'cache':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}  verdict"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    pages = result["pages"]
+    bare = (pages["bare-before"]["rps"] + pages["bare-after"]["rps"]) / 2
+    result["bare_rps"] = round(bare, 1)
+    for name, page in pages.items():
+        ratio = page["rps"] / bare if bare else 0.0
+        page["ratio"] = round(ratio, 3)
+        passed = page["p99_ms"] < TARGETS["p99_ms"] and page["non_2xx"] == 0
+        if not name.startswith("bare"):
+            passed &= ratio >= TARGETS["ratio"]
+        page["ok"] = passed
+        ok &= passed
+        label = f"{name} {page['path']}"
+        print(f"  {label[:44]:<44} {page['cache']:>5} {page['rps']:>8.0f} {page['p50_ms']:>8.1f} "
+              f"{page['p99_ms']:>8.1f} {ratio:>8.2f}  {'ok' if passed else 'MISSED'}"
+              f"{'  (' + str(page['non_2xx']) + ' non-2xx)' if page['non_2xx'] else ''}")
+    print(f"\n'vs bare' is against the mean of the two bare runs ({bare:.0f} req/s).")
+    print(f"Targets: page/bare >= {TARGETS['ratio']}, p99 < {TARGETS['p99_ms']:.0f} ms.  "
+          f"Overall: {'all met' if ok else 'MISSED'}")
+    return ok
+
+
+def main() -> int:
+    cpus = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per URL")
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per URL")
+    parser.add_argument("--workers", type=int, default=2 * cpus + 1,
+                        help="gunicorn sync workers (default: 2 x CPUs + 1, gunicorn's advice; more "
+                             "workers than CPUs keep the CPUs busy while others wait on Redis)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker; more than 1 uses gthread workers")
+    args = parser.parse_args()
+
+    from sandboxes.roamify.testing import RoamifySandbox
+
+    wrk = ensure_wrk()
+    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
+        if not answers("127.0.0.1", port):
+            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    sandbox = RoamifySandbox(seed=1, extra_args=["--latency", "zero"],
+                             log_path=RESULTS / "catalog-roamify-sandbox.log")
+    servers: list[Gunicorn] = []
+    try:
+        log(f"fresh database {DB_NAME}; cache in Redis DB 14 under {CACHE_PREFIX}")
+        fresh_database()
+        sandbox.start()
+        env = site_env(sandbox)
+        os.environ.update(env)
+        sync = time_syncs()
+
+        shop = Gunicorn("shop", env, args.workers, args.threads)
+        bare = Gunicorn("bare", {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"},
+                        args.workers, args.threads)
+        servers += [shop, bare]
+        shop.wait_ready()
+        bare.wait_ready()
+
+        # The bare view goes first and last: its mean is the baseline, so a machine that gets
+        # busier (or quieter) during the run does not tilt the ratios one way.
+        targets = [("bare-before", bare, "/"), ("home", shop, "/"), ("destination", shop, "/esim/japan/"),
+                   ("package", shop, sync["package_url"]), ("bare-after", bare, "/")]
+        pages = {}
+        for name, server, path in targets:
+            url = server.url + path
+            cache_state = check_page(url)
+            log(f"loading {name} {path} ...")
+            pages[name] = {"path": path, "cache": cache_state,
+                           **load(wrk, url, args.connections, args.seconds, args.warmup)}
+        result = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "config": {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup,
+                       "workers": args.workers, "threads": args.threads, "cpus": cpus,
+                       "python": platform.python_version(), "machine": platform.machine()},
+            "targets": TARGETS,
+            "sync": sync,
+            "pages": pages,
+        }
+        ok = report(result)
+        result["all_targets_met"] = ok
+        path = RESULTS / f"catalog-{datetime.now():%Y%m%d-%H%M%S}.json"
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"Written {path.relative_to(ROOT)}")
+        return 0 if ok else 1
+    except KeyboardInterrupt:
+        log("interrupted; cleaning up")
+        return 130
+    finally:
+        for server in servers:
+            server.stop()
+        sandbox.stop()
+        with contextlib.suppress(Exception):
+            drop_cache_keys()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""The catalog sync against the Roamify sandbox over HTTP, into PostgreSQL.
+
+A full sync of 28,000 packages costs about 20 s, so this module does two:
+one walks first sync → unchanged sync → upstream changes → sync → upstream
+failures, asserting at each step; the other runs the management command.
+The admin and page-cache tests need no sandbox.
+"""
+
+from __future__ import annotations
+
+import io
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count, F, Max, Min, Q
+from django.db.models.functions import Mod
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+import roamify
+from catalog.cache import bump_catalog_version, catalog_version
+from catalog.models import CompatibleDevice, Destination, Package, SyncRun
+from catalog.pricing import PricingRules, round_to_ending
+from catalog.services import reprice, sync_catalog
+
+from .factories import DestinationFactory, PackageFactory
+
+# The sync tests and the catalog journey share the sandbox: one worker runs them all.
+pytestmark = pytest.mark.xdist_group("catalog-sync")
+
+PACKAGES_PATH = "/api/esim/packages"
+
+# Wholesale → retail by the rules (35 % markup, at least $1.00 margin, rounded up to .99),
+# worked out by hand from the sandbox's seed-1 prices.
+EXPECTED_PRICES = {
+    "esim-japan-7days-1gb-all": (462, 699),  # 462 × 1.35 = 623.7 → 6.24 → 6.99
+    "esim-japan-1days-1gb-all": (409, 599),  # 552.15 → 5.53 → 5.99
+    "esim-japan-30days-10gb-all": (2100, 2899),  # 2835 → 28.99
+    "esim-japan-14days-100gb-all": (10816, 14699),  # 14601.6 → 146.02 → 146.99
+}
+
+
+@pytest.fixture
+def fresh_cache(clear_cache):
+    """Each test starts with this process's cache empty."""
+
+
+def fast_client(sandbox) -> roamify.RoamifyClient:
+    """The shop's client settings, with short back-off so failure cases stay quick."""
+    return roamify.RoamifyClient(sandbox.base_url, sandbox.token, backoff_base=0.01, backoff_max=0.05)
+
+
+def writes_during(fn):
+    """Run fn; return its result and the tables written to (INSERT/UPDATE/DELETE)."""
+    with CaptureQueriesContext(connection) as ctx:
+        result = fn()
+    written = set()
+    for q in ctx.captured_queries:
+        sql = q["sql"].lstrip().upper()
+        if sql.startswith(("INSERT", "UPDATE", "DELETE")):
+            table = sql.split()[2] if sql.startswith(("INSERT", "DELETE")) else sql.split()[1]
+            written.add(table.strip('"').lower())
+    return result, written
+
+
+def changed_since(moment) -> set[str]:
+    return set(Package.objects.filter(updated_at__gt=moment).values_list("package_id", flat=True))
+
+
+def page(client, url):
+    response = client.get(url)
+    return response.status_code, response.get("X-Page-Cache"), response.content.decode()
+
+
+def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, client, fresh_cache):
+    control = roamify.control
+
+    # -- 1. First sync: the whole catalog arrives ------------------------------------------
+    version = catalog_version()
+    result = sync_catalog(trigger="test")
+    run = result.run
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert result.changed_anything and run.changed_anything
+    assert run.upstream_packages == 28_000
+    assert run.added == Package.objects.count() == 28_000
+    assert Package.objects.filter(active=True).count() >= 27_000
+    assert run.changed == run.deactivated == 0
+    assert run.destinations_added == Destination.objects.count() >= 190
+    assert run.pages >= 5 and run.finished_at is not None and run.duration_ms > 0
+    assert SyncRun.objects.get() == run and run.trigger == "test"
+    assert catalog_version() > version
+
+    # Retail prices follow the rules: a few by hand, then every package at once.
+    for package_id, (wholesale, retail) in EXPECTED_PRICES.items():
+        pkg = Package.objects.get(package_id=package_id)
+        assert (pkg.wholesale_cents, pkg.retail_cents) == (wholesale, retail), package_id
+    assert Package.objects.get(package_id="esim-japan-7days-1gb-all").price_per_gb_cents == 699
+    assert not Package.objects.filter(retail_cents__lt=F("wholesale_cents") + 100).exists()
+    assert not Package.objects.annotate(cents=Mod("retail_cents", 100)).exclude(cents=99).exists()
+    # Where 35 % is less than a dollar, the minimum margin decides the price.
+    cheap = Package.objects.filter(wholesale_cents__lt=285).order_by("wholesale_cents").first()
+    if cheap is not None:
+        assert cheap.retail_cents == round_to_ending(cheap.wholesale_cents + 100, 99)
+    unlimited = Package.objects.filter(is_unlimited=True).first()
+    assert unlimited.data_mb is None and unlimited.price_per_gb_cents is None
+
+    # Destination summaries match their packages.
+    japan = Destination.objects.get(upstream_id="japan-esims")
+    assert (japan.slug, japan.code, japan.geography) == ("japan", "JP", "local")
+    assert japan.package_count == 112
+    assert japan.from_price_cents == japan.packages.aggregate(m=Min("retail_cents"))["m"]
+    wrong = Destination.objects.annotate(
+        n=Count("packages", filter=Q(packages__active=True)),
+        low=Min("packages__retail_cents", filter=Q(packages__active=True)),
+    ).exclude(package_count=F("n"), from_price_cents=F("low"))
+    assert list(wrong) == []
+    # Regions and global plans cover countries; codes may clash (North America vs Namibia).
+    asia = Destination.objects.get(upstream_id="asia-esims")
+    assert asia.geography == "regional" and asia.covers.filter(code="JP").exists()
+    assert japan in asia.covers.all() and asia in japan.covered_by.all()
+    assert all(d.covers.exists() for d in Destination.objects.exclude(geography="local"))
+    north_america = Destination.objects.get(geography="regional", code="NA")
+    assert set(north_america.covers.values_list("code", flat=True)) == {"US", "CA", "MX"}
+    assert Destination.objects.filter(geography="local", code="NA").exists()  # Namibia
+    # Devices came along.
+    upstream_models = {d.model for d in fast_client(roamify).compatible_devices()}
+    assert run.devices == CompatibleDevice.objects.count() == len(upstream_models) > 20
+    assert CompatibleDevice.objects.filter(brand="Apple", search_text__contains="iphone").exists()
+
+    # -- 2. Unchanged re-sync writes nothing ---------------------------------------------
+    before = Package.objects.aggregate(m=Max("updated_at"))["m"]
+    dest_before = Destination.objects.aggregate(m=Max("updated_at"))["m"]
+    version = catalog_version()
+    result, written = writes_during(lambda: sync_catalog(trigger="test"))
+    run = result.run
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert not result.changed_anything
+    assert (run.added, run.changed, run.deactivated, run.destinations_added,
+            run.destinations_changed, run.devices) == (0, 0, 0, 0, 0, 0)
+    assert run.upstream_packages == 28_000
+    assert written == {"catalog_syncrun"}, written
+    assert Package.objects.aggregate(m=Max("updated_at"))["m"] == before
+    assert Destination.objects.aggregate(m=Max("updated_at"))["m"] == dest_before
+    assert catalog_version() == version
+
+    # -- 3. Upstream changes: a price, an override, a vanished and an added package -------
+    # Cache the pages the changes will touch, as an anonymous visitor.
+    price_url = "/esim/japan/esim-japan-7days-1gb-all/"
+    gone_url = "/esim/japan/esim-japan-10days-512mb-all/"
+    for url in ("/esim/japan/", price_url, gone_url):
+        assert page(client, url)[:2] == (200, "miss")
+        assert page(client, url)[:2] == (200, "hit")
+    assert "$6.99" in page(client, price_url)[2]
+    assert gone_url in page(client, "/esim/japan/")[2]
+
+    # Admin overrides: one stays above cost + margin after the change, one would not.
+    kept = Package.objects.get(package_id="esim-japan-30days-10gb-all")  # wholesale 21.00
+    squeezed = Package.objects.get(package_id="esim-japan-60days-10gb-all")  # wholesale 21.92
+    kept.price_override_cents, squeezed.price_override_cents = 2500, 2400
+    Package.objects.bulk_update([kept, squeezed], ["price_override_cents"])
+    assert reprice(package_ids=[kept.id, squeezed.id]) == 2
+    kept.refresh_from_db()
+    assert kept.retail_cents == 2500
+
+    thailand = Destination.objects.get(upstream_id="thailand-esims")
+    before = Package.objects.aggregate(m=Max("updated_at"))["m"]
+    control.update_package("esim-japan-7days-1gb-all", price=5.55)
+    control.update_package("esim-japan-30days-10gb-all", price=22.00)  # floor 23.00 < override
+    control.update_package("esim-japan-60days-10gb-all", price=24.50)  # floor 25.50 > override
+    control.remove_package("esim-japan-10days-512mb-all")
+    control.add_package("thailand-esims", {
+        "packageId": "esim-thailand-9days-7gb-all", "package": "7 GB - 9 Days", "day": 9,
+        "dataAmount": 7168, "price": 9.10,
+    })
+    version = catalog_version()
+    result = sync_catalog(trigger="test")
+    run = result.run
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert result.changed_anything
+    assert (run.added, run.changed, run.deactivated) == (1, 3, 1)
+    assert changed_since(before) == {
+        "esim-japan-7days-1gb-all", "esim-japan-30days-10gb-all", "esim-japan-60days-10gb-all",
+        "esim-japan-10days-512mb-all", "esim-thailand-9days-7gb-all",
+    }
+    assert catalog_version() > version
+
+    repriced = Package.objects.get(package_id="esim-japan-7days-1gb-all")
+    # 555 × 1.35 = 749.25 → 7.50 → 7.99
+    assert (repriced.wholesale_cents, repriced.retail_cents, repriced.price_per_gb_cents) == (555, 799, 799)
+    kept.refresh_from_db()
+    squeezed.refresh_from_db()
+    assert (kept.wholesale_cents, kept.price_override_cents, kept.retail_cents) == (2200, 2500, 2500)
+    assert (squeezed.wholesale_cents, squeezed.price_override_cents, squeezed.retail_cents) == (
+        2450, 2400, 2550)  # never below cost plus the minimum margin
+
+    gone = Package.objects.get(package_id="esim-japan-10days-512mb-all")  # kept, not deleted
+    assert not gone.active and gone.deactivated_at is not None
+    japan.refresh_from_db()
+    assert japan.package_count == 111
+    assert japan.from_price_cents == japan.packages.active().aggregate(m=Min("retail_cents"))["m"]
+    added = Package.objects.get(package_id="esim-thailand-9days-7gb-all")
+    assert added.active and added.destination == thailand and added.wholesale_cents == 910
+    assert added.retail_cents == 1299  # 1228.5 → 12.29 → 12.99
+    count_before = thailand.package_count
+    thailand.refresh_from_db()
+    assert thailand.package_count == count_before + 1
+
+    # The cached anonymous pages show the change at once.
+    status, cache_state, html = page(client, price_url)
+    assert (status, cache_state) == (200, "miss") and "$7.99" in html and "$6.99" not in html
+    assert page(client, gone_url)[0] == 404
+    status, _, html = page(client, "/esim/japan/")
+    assert status == 200 and gone_url not in html and "111 plans" in html
+    assert page(client, "/esim/thailand/esim-thailand-9days-7gb-all/")[0] == 200
+
+    # -- 4. Upstream failures change nothing ----------------------------------------------
+    active = Package.objects.filter(active=True).count()
+    version = catalog_version()
+    runs = SyncRun.objects.count()
+    # 4 pages fetched at once, each tried 1 + 3 times: 50 failures outlast every retry.
+    control.inject_fault("GET", PACKAGES_PATH, count=50, status=503,
+                         body={"status": "failed", "message": "Service Unavailable"})
+    result = sync_catalog(trigger="test", client=fast_client(roamify))
+    control.clear_faults()
+    run = result.run
+    assert run.status == SyncRun.Status.FAILED and not result.changed_anything
+    assert "UpstreamUnavailable" in run.error and "Service Unavailable" in run.error
+    assert run.finished_at is not None and run.duration_ms is not None
+    assert (run.added, run.changed, run.deactivated) == (0, 0, 0)
+    assert Package.objects.filter(active=True).count() == active
+    assert catalog_version() == version and SyncRun.objects.count() == runs + 1
+
+    # An empty catalog is an upstream fault, not a reason to deactivate everything.
+    control.inject_fault("GET", PACKAGES_PATH, count=None, status=200,
+                         body={"status": "success", "data": {"packages": []}})
+    result = sync_catalog(trigger="test", client=fast_client(roamify))
+    control.clear_faults()
+    run = result.run
+    assert run.status == SyncRun.Status.FAILED and "empty catalog" in run.error
+    assert run.deactivated == 0
+    assert Package.objects.filter(active=True).count() == active
+    assert catalog_version() == version
+    assert page(client, price_url)[:2] == (200, "hit")
+
+
+def test_management_command_prints_progress_and_a_summary(roamify, postgres, fresh_cache):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("sync_catalog", stdout=out, stderr=err)
+    summary = out.getvalue()
+    assert "Catalog synced in" in summary
+    assert "28000 packages upstream" in summary and "28000 added, 0 changed, 0 deactivated" in summary
+    assert "devices updated" in summary
+    progress = err.getvalue()
+    assert "Fetching packages" in progress and "Comparing" in progress and "Writing" in progress
+    assert "28000/28000" in progress
+    run = SyncRun.objects.get()
+    assert run.trigger == "command" and run.status == SyncRun.Status.SUCCEEDED
+
+    # A failed sync is an error exit with the reason, and still recorded.
+    roamify.control.inject_fault("GET", PACKAGES_PATH, count=None, status=401,
+                                 body={"status": "failed", "message": "Invalid token"})
+    with pytest.raises(CommandError, match=r"Sync failed.*Invalid token"):
+        call_command("sync_catalog", "--quiet-progress", stdout=io.StringIO(), stderr=io.StringIO())
+    roamify.control.clear_faults()
+    assert SyncRun.objects.filter(status=SyncRun.Status.FAILED).count() == 1
+    assert Package.objects.filter(active=True).count() == 28_000
+
+
+@pytest.mark.django_db
+def test_admin_sync_now_queues_the_task(admin_client, django_capture_on_commit_callbacks, fresh_cache):
+    SyncRun.objects.create(status=SyncRun.Status.SUCCEEDED, upstream_packages=28_000, added=12,
+                           duration_ms=20_500)
+    changelist = reverse("admin:catalog_syncrun_changelist")
+    with mock.patch("catalog.tasks.sync_catalog_task.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = admin_client.post(reverse("admin:catalog_sync_now"))
+        assert response.status_code == 302 and response["Location"] == changelist
+        assert len(callbacks) == 1
+        delay.assert_called_once_with(trigger="admin")
+
+        delay.reset_mock()
+        response = admin_client.get(reverse("admin:catalog_sync_now"))  # a GET queues nothing
+        assert response.status_code == 302
+        delay.assert_not_called()
+
+    response = admin_client.get(changelist)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Catalog sync queued" in html
+    assert "Sync now" in html and reverse("admin:catalog_sync_now") in html
+    assert "succeeded" in html and "20.5" in html
+
+
+@pytest.mark.django_db
+def test_admin_sync_now_needs_staff(client):
+    with mock.patch("catalog.tasks.sync_catalog_task.delay") as delay:
+        response = client.post(reverse("admin:catalog_sync_now"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    delay.assert_not_called()
+
+
+@pytest.mark.django_db
+def test_admin_rejects_an_override_below_cost_plus_margin(admin_client, fresh_cache):
+    pkg = PackageFactory(wholesale_cents=300, retail_cents=499)
+    url = reverse("admin:catalog_package_change", args=[pkg.id])
+    assert admin_client.get(url).status_code == 200
+
+    version = catalog_version()
+    response = admin_client.post(url, {"price_override_cents": "350", "top_up_capable": "on"})
+    assert response.status_code == 200
+    assert "Must be at least $4.00 (cost plus the minimum margin)." in response.content.decode()
+    pkg.refresh_from_db()
+    assert pkg.price_override_cents is None and pkg.retail_cents == 499
+
+    floor = PricingRules.from_settings().min_margin_cents + pkg.wholesale_cents
+    response = admin_client.post(url, {"price_override_cents": str(floor), "top_up_capable": "on"})
+    assert response.status_code == 302
+    pkg.refresh_from_db()
+    assert pkg.price_override_cents == pkg.retail_cents == 400
+    assert catalog_version() > version  # cached pages show the new price
+
+    response = admin_client.post(url, {"price_override_cents": "", "top_up_capable": "on"})
+    assert response.status_code == 302
+    pkg.refresh_from_db()
+    assert pkg.price_override_cents is None and pkg.retail_cents == 499  # back to the rules
+
+
+@pytest.mark.django_db
+def test_page_cache_is_per_scheme_and_host_and_follows_the_version(client, fresh_cache):
+    japan = DestinationFactory(name="Japan", code="JP", slug="japan")
+    PackageFactory(destination=japan)
+
+    def get(**extra):
+        response = client.get("/esim/japan/", **extra)
+        assert response.status_code == 200
+        return response
+
+    first = get()
+    assert first["X-Page-Cache"] == "miss"
+    hit = get()
+    assert hit["X-Page-Cache"] == "hit" and hit.content == first.content
+    assert "Cookie" in hit["Vary"]  # like the rendered page: never shared with a signed-in visitor
+    # Pages hold absolute URLs, so another host or scheme is another cache entry.
+    other_host = get(HTTP_HOST="localhost")
+    assert other_host["X-Page-Cache"] == "miss"
+    assert '<link rel="canonical" href="http://localhost/esim/japan/">' in other_host.content.decode()
+    https = get(secure=True)
+    assert https["X-Page-Cache"] == "miss"
+    assert '<link rel="canonical" href="https://testserver/esim/japan/">' in https.content.decode()
+    # A visitor with a session never gets (or fills) the shared copy.
+    client.cookies["sessionid"] = "x"
+    assert "X-Page-Cache" not in get()
+    del client.cookies["sessionid"]
+    # A version bump (a sync or an admin change) makes every cached page stale at once.
+    bump_catalog_version()
+    assert get()["X-Page-Cache"] == "miss"
+    assert get()["X-Page-Cache"] == "hit"
