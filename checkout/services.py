@@ -297,6 +297,7 @@ class Outcome:
     done: bool
     retry: bool = False
     message: str = ""
+    completed: bool = False  # this run delivered the eSIMs
 
 
 def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
@@ -434,7 +435,7 @@ def _complete(order_id: int, upstream_order: roamify.Order, esims: list[roamify.
         _move(order, S.COMPLETED, f"{len(esims)} eSIM(s) ready", upstream_order_id=upstream_order.id)
         order_id_ = order.id
         transaction.on_commit(lambda: _queue_esim_email(order_id_))
-    return Outcome(done=True, message="completed")
+    return Outcome(done=True, completed=True, message="completed")
 
 
 def _line_assignment(lines: list[OrderLine], upstream_order: roamify.Order, n: int) -> list[OrderLine | None]:

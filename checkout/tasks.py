@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 from celery import shared_task
@@ -21,6 +22,11 @@ def fulfil_order(self, order_id: int) -> str:
     outcome = services.fulfil_order(order_id, final_attempt=final)
     if outcome.retry:
         raise self.retry(countdown=_backoff(self.request.retries))
+    if outcome.completed:
+        # Send at once rather than queue behind other fulfilments; the queued
+        # send_esim_email is the fallback and finds it already sent.
+        with contextlib.suppress(OSError):  # the mail server is down: the queued task retries
+            services.send_esim_email(order_id)
     return outcome.message
 
 
