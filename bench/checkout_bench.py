@@ -178,9 +178,9 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> Child:
     raise RuntimeError(f"gunicorn not ready in 30 s; see {shop.log_path}")
 
 
-def start_worker(env: dict[str, str]) -> Child:
+def start_worker(env: dict[str, str], pool: str = "prefork", concurrency: int = 4) -> Child:
     worker = Child("celery", [sys.executable, "-m", "celery", "-A", "storefront", "worker",
-                              "--loglevel", "INFO", "--concurrency", "4", "--pool", "prefork",
+                              "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", pool,
                               "-Q", QUEUE, "--without-gossip", "--without-mingle",
                               "--without-heartbeat"], env)
     deadline = time.monotonic() + 30
@@ -306,7 +306,8 @@ def report(result: dict) -> None:
     cfg, m = result["config"], result["metrics"]
     print()
     print(f"Checkout: {cfg['orders']} orders paid in one burst, Roamify latency {cfg['latency']}, "
-          f"1 Celery worker x {cfg['worker_concurrency']}, gunicorn {cfg['gunicorn_workers']} workers, "
+          f"1 Celery worker ({cfg.get('worker_pool', 'prefork')}) x {cfg['worker_concurrency']}, "
+          f"gunicorn {cfg['gunicorn_workers']} workers, "
           f"{cfg['cpus']} CPUs")
     header = f"  {'measure':<50} {'p50':>8} {'p95':>8} {'max':>8}"
     print(header)
@@ -336,6 +337,9 @@ def main() -> int:
     parser.add_argument("--latency", choices=("zero", "realistic"), default="zero",
                         help="the Roamify sandbox's latency profile")
     parser.add_argument("--gunicorn-workers", type=int, default=min(cpus, 4))
+    parser.add_argument("--pool", choices=("prefork", "threads"), default="prefork",
+                        help="Celery pool of the one worker (threads suit I/O-bound fulfilment)")
+    parser.add_argument("--concurrency", type=int, default=4, help="the worker's concurrency")
     args = parser.parse_args()
     orders = args.orders or DEFAULT_ORDERS[args.latency]
 
@@ -370,7 +374,7 @@ def main() -> int:
 
         log(f"starting gunicorn on {site} and one Celery worker")
         children.append(start_gunicorn(env, port, args.gunicorn_workers))
-        children.append(start_worker(env))
+        children.append(start_worker(env, args.pool, args.concurrency))
         worker = children[-1]
         stripe.control.register_webhook(f"{site}/checkout/stripe/webhook/", stripe.webhook_secret)
 
@@ -394,7 +398,8 @@ def main() -> int:
         checkout_ms = [p["checkout_ms"] for p in placed]
         result = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "config": {"orders": orders, "latency": args.latency, "worker_concurrency": 4,
+            "config": {"orders": orders, "latency": args.latency, "worker_concurrency": args.concurrency,
+                       "worker_pool": args.pool,
                        "gunicorn_workers": args.gunicorn_workers, "cpus": cpus,
                        "packages": package_ids, "python": platform.python_version(),
                        "machine": platform.machine()},
