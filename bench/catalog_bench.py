@@ -28,7 +28,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,31 +37,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import answers, database_url, free_port, fresh_database, log  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 DB_NAME = "bench_catalog"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+DATABASE_URL = database_url(DB_NAME)
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
 TARGETS = {"full_sync_s": 60.0, "unchanged_sync_s": 20.0, "ratio": 0.5, "p99_ms": 100.0}
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 # -- setup ------------------------------------------------------------------------------
@@ -80,14 +62,6 @@ def ensure_wrk() -> str:
     if not found:
         sys.exit("wrk is required: sudo apt-get install wrk")
     return found
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 CACHE_PREFIX = f"bench-catalog-{os.getpid()}"
@@ -323,7 +297,7 @@ def main() -> int:
     servers: list[Gunicorn] = []
     try:
         log(f"fresh database {DB_NAME}; cache in Redis DB 14 under {CACHE_PREFIX}")
-        fresh_database()
+        fresh_database(DB_NAME)
         sandbox.start()
         env = site_env(sandbox)
         os.environ.update(env)

@@ -31,7 +31,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,32 +41,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import answers, database_url, free_port, fresh_database, log  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 DB_NAME = "bench_checkout"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+DATABASE_URL = database_url(DB_NAME)
 REDIS_URL = "redis://127.0.0.1:6379/13"
 QUEUE = f"bench-checkout-{os.getpid()}"
 COUNTRIES = ("JP", "US", "FR", "TH", "GB")
 DEFAULT_ORDERS = {"zero": 40, "realistic": 12}
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -77,14 +59,6 @@ def percentile(values: list[float], p: float) -> float:
 
 
 # -- setup ------------------------------------------------------------------------------
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def shop_env(roamify, stripe, site_url: str) -> dict[str, str]:
@@ -362,7 +336,7 @@ def main() -> int:
     children: list[Child] = []
     try:
         log(f"fresh database {DB_NAME}; Redis DB 13, queue {QUEUE}")
-        fresh_database()
+        fresh_database(DB_NAME)
         roamify.start()
         stripe.start()
         port = free_port()
