@@ -125,6 +125,9 @@ class EsimAdmin(admin.ModelAdmin):
     raw_id_fields = ("order", "order_line", "package", "customer")
     readonly_fields = [f.name for f in Esim._meta.fields]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # eSIMs come from upstream
+
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
@@ -134,6 +137,9 @@ class StripeEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_add_permission(self, request) -> bool:
+        return False  # events come from Stripe
 
 
 def admin_dashboard() -> dict:
