@@ -31,6 +31,12 @@ class DestinationAdmin(admin.ModelAdmin):
     def from_price(self, obj: Destination) -> str:
         return format_money(obj.from_price_cents)
 
+    def has_add_permission(self, request) -> bool:
+        return False  # destinations come from upstream
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # packages and orders point at them; untick "active" instead
+
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if "markup_percent" in form.changed_data:
@@ -129,3 +135,6 @@ class CompatibleDeviceAdmin(admin.ModelAdmin):
     list_display = ("name", "brand", "os", "device_type")
     list_filter = ("brand", "os")
     search_fields = ("name", "model")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the list comes from upstream with each sync
