@@ -65,7 +65,7 @@ def place_order(priced: cart_module.PricedCart, email: str, user=None,
     if travel_date and travel_date < timezone.localdate():
         raise CheckoutError("Your trip start date can't be in the past.")
     with transaction.atomic():
-        # Re-read prices under lock-free snapshot: never trust what the browser had.
+        # Prices are read again here, never taken from what the browser had.
         packages = {p.id: p for p in Package.objects.active().select_related("destination")
                     .filter(id__in=[line.package.id for line in priced.lines])}
         if len(packages) != len(priced.lines):
