@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 import time
 
 from sandboxes._process import free_port
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
-__all__ = ["PG_ADMIN_URL", "answers", "database_url", "free_port", "fresh_database", "log"]
+__all__ = ["PG_ADMIN_URL", "answers", "database_url", "free_port", "fresh_database", "log",
+           "stop_process_group"]
 
 
 def log(message: str) -> None:
@@ -34,3 +39,17 @@ def fresh_database(name: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM a child started with start_new_session=True and its own children; SIGKILL if stuck."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)

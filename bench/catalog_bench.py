@@ -37,7 +37,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import answers, database_url, free_port, fresh_database, log  # noqa: E402
+from bench._common import (  # noqa: E402
+    answers,
+    database_url,
+    free_port,
+    fresh_database,
+    log,
+    stop_process_group,
+)
 
 RESULTS = ROOT / "bench" / "results"
 DB_NAME = "bench_catalog"
@@ -160,15 +167,7 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn {self.name} not ready in {timeout} s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_process_group(self.proc, 10)
         self._log.close()
 
 
