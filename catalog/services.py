@@ -122,7 +122,7 @@ class SyncResult:
 
 
 def _package_values(
-    pkg: roamify.Package, destination: Destination, rules: PricingRules,
+    pkg: roamify.Package, digest: str, destination: Destination, rules: PricingRules,
     override_cents: int | None,
 ) -> dict:
     threshold_mb, speed_kbps = _throttle_mb(pkg.throttle)
@@ -153,7 +153,7 @@ def _package_values(
         "price_per_gb_cents": None if pkg.is_unlimited else price_per_gb(retail, pkg.data_mb),
         "active": True,
         "deactivated_at": None,
-        "upstream_hash": _digest(dataclasses.replace(pkg, destination=None)),
+        "upstream_hash": digest,
     }
 
 
@@ -302,22 +302,22 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
     new, changed = [], []
     total = len(upstream.packages)
     for i, (pid, pkg) in enumerate(upstream.packages.items(), 1):
+        if progress and i % 2000 == 0:
+            progress("compare", i, total)
         dest = destinations[pkg.destination.id] if pkg.destination else None
         if dest is None:
             continue
         current = existing.get(pid)
         digest = _digest(dataclasses.replace(pkg, destination=None))
         if current is None:
-            values = _package_values(pkg, dest, rules, None)
+            values = _package_values(pkg, digest, dest, rules, None)
             new.append(Package(package_id=pid, updated_at=now, **values))
         else:
             pk, old_digest, active, override, old_dest = current
             if old_digest == digest and active and old_dest == dest.id:
                 continue
-            values = _package_values(pkg, dest, rules, override)
+            values = _package_values(pkg, digest, dest, rules, override)
             changed.append(Package(id=pk, package_id=pid, updated_at=now, **values))
-        if progress and i % 2000 == 0:
-            progress("compare", i, total)
     if new:
         Package.objects.bulk_create(new, batch_size=2000)
     if changed:
