@@ -7,7 +7,6 @@ import stripe
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -104,9 +103,8 @@ def order_status(request: HttpRequest, number: str) -> JsonResponse:
     if order.status == OrderStatus.PENDING_PAYMENT:
         services.confirm_from_success_page(order, request.GET.get("session_id"))
         order.refresh_from_db()
+    # The page reloads itself when the status changes; the eSIM is rendered there.
     body = {"status": order.status, "status_label": order.get_status_display()}
-    if order.status == OrderStatus.COMPLETED:
-        body["html"] = render_to_string("checkout/_esims.html", _order_context(order, request), request)
     return JsonResponse(body, headers={"Cache-Control": "no-store"})
 
 
