@@ -221,7 +221,7 @@ def worker_env(roamify_sandbox, stripe_sandbox, site_url: str = "http://testserv
         "FULFILMENT_RETRY_BASE_SECONDS": "1",
         "FULFILMENT_MAX_RETRIES": "4",
         "FULFILMENT_LEASE_SECONDS": "6",
-        "EMAIL_BACKEND": "storefront.mail.OutboxBackend",
+        "EMAIL_BACKEND": "core.mail.OutboxBackend",
         "SITE_URL": site_url,
         "PYTHONUNBUFFERED": "1",
     }

@@ -82,7 +82,7 @@ def shop_env(roamify, stripe, site_url: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": site_url,
         "SECURE_COOKIES": "0",  # plain http on loopback
-        "EMAIL_BACKEND": "storefront.mail.OutboxBackend",
+        "EMAIL_BACKEND": "core.mail.OutboxBackend",
         "ROAMIFY_BASE_URL": roamify.base_url,
         "ROAMIFY_API_TOKEN": roamify.token,
         "STRIPE_API_BASE": stripe.base_url,
@@ -193,7 +193,7 @@ def place_order(site: str, package_id: str, n: int) -> dict:
 
 def wait_for_emails(numbers: list[str], worker: Child, timeout: float) -> None:
     from checkout.models import Order, OrderStatus
-    from storefront.models import OutboxEmail
+    from core.models import OutboxEmail
 
     deadline = time.monotonic() + timeout
     subjects = [f"Your eSIM is ready: order {n}" for n in numbers]
@@ -215,7 +215,7 @@ def measure(stripe, numbers: list[str], first_pay: float) -> dict:
     from django.db.models import Min, Q
 
     from checkout.models import Order
-    from storefront.models import OutboxEmail
+    from core.models import OutboxEmail
 
     delivered: dict[str, float] = {}
     for event in stripe.control.events("checkout.session.completed"):

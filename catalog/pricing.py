@@ -11,6 +11,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 
+from core.money import format_money  # noqa: F401  (re-exported: catalog's templates and admin use it)
+
 
 @dataclass(frozen=True)
 class PricingRules:
@@ -57,11 +59,3 @@ def price_per_gb(retail_cents: int, data_mb: int | None) -> int | None:
         return None
     return int((Decimal(retail_cents) * 1024 / data_mb).to_integral_value(ROUND_CEILING))
 
-
-def format_money(cents: int | None, currency: str | None = None) -> str:
-    if cents is None:
-        return ""
-    currency = currency or settings.SHOP_CURRENCY
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
-    amount = f"{cents // 100:,}.{cents % 100:02d}"
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 import roamify
-from storefront.upstream import roamify_client
+from core.upstream import roamify_client
 
 from .bulk import fast_update
 from .cache import bump_catalog_version

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from catalog.pricing import format_money
+from core.money import format_money
+from payments.models import Payment
+from payments.providers import PaymentError
 
 from . import services
-from .models import Esim, Order, OrderEvent, OrderLine, OrderStatus, Payment, StripeEvent
-from .payments import PaymentError
+from .models import Order, OrderEvent, OrderLine, OrderStatus
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -28,19 +29,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ("description", "package_id_upstream", "quantity", "unit_price_cents", "total_cents",
-              "wholesale_cents")
+    fields = ("kind", "description", "package_id_upstream", "quantity", "unit_price_cents", "total_cents",
+              "wholesale_cents", "upstream_order_id", "fulfilled_at")
 
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ("provider", "session_id", "payment_intent_id", "amount_cents", "refunded_cents", "status",
-              "created_at")
-
-
-class EsimInline(ReadOnlyInline):
-    model = Esim
-    fields = ("iccid", "upstream_esim_id", "status", "smdp_address", "activation_code", "expires_at")
+    fields = ("provider", "external_reference", "capture_reference", "amount_cents", "refunded_cents",
+              "status", "created_at")
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -52,18 +48,19 @@ class OrderEventInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("number", "status_badge", "kind", "total", "email", "created_at")
-    list_filter = ("status", "kind", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("number", "email", "esims__iccid", "upstream_order_id", "payments__payment_intent_id",
-                     "payments__session_id")
+    list_display = ("number", "status_badge", "total", "email", "created_at")
+    list_filter = ("status", "lines__kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("number", "email", "lines__esims__iccid", "lines__esim__iccid", "upstream_order_id",
+                     "lines__upstream_order_id", "payments__external_reference",
+                     "payments__capture_reference")
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline, PaymentInline, EsimInline, OrderEventInline]
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     actions = ["retry_fulfilment", "refund", "resend_esim_email"]
-    readonly_fields = ("number", "kind", "status", "email", "customer", "currency", "total", "travel_date",
-                       "action_reason", "upstream_order_id", "fulfilment_attempts",
+    readonly_fields = ("number", "status", "email", "customer", "currency", "total", "travel_date",
+                       "action_reason", "upstream_order_id", "delivered_esims", "fulfilment_attempts",
                        "fulfilment_lease_until", "esim_email_sent_at", "receipt_sent_at", "created_at",
                        "paid_at", "completed_at", "updated_at")
-    exclude = ("access_token", "total_cents")
+    exclude = ("access_token", "total_cents", "checkout_key")
     show_full_result_count = False
 
     def get_search_results(self, request, queryset, search_term):
@@ -73,6 +70,13 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="Total", ordering="total_cents")
     def total(self, obj: Order) -> str:
         return format_money(obj.total_cents, obj.currency)
+
+    @admin.display(description="eSIMs delivered")
+    def delivered_esims(self, obj: Order) -> str:
+        esims = [(e.iccid or e.upstream_esim_id, e.status, e.title) for e in obj.esims]
+        if not esims:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} · {} · {}</li>", esims))
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Order) -> str:
@@ -117,36 +121,11 @@ class OrderAdmin(admin.ModelAdmin):
                    lambda o: services.send_esim_email(o.id, resend=True, actor=actor), "Email resent")
 
 
-@admin.register(Esim)
-class EsimAdmin(admin.ModelAdmin):
-    list_display = ("iccid", "order", "status", "package", "customer", "created_at")
-    search_fields = ("iccid", "upstream_esim_id", "order__number", "order__email")
-    list_filter = ("status",)
-    raw_id_fields = ("order", "order_line", "package", "customer")
-    readonly_fields = [f.name for f in Esim._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # eSIMs come from upstream
-
-
-@admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "type", "event_id")
-    search_fields = ("event_id",)
-    list_filter = ("type",)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False  # events come from Stripe
-
-
 def admin_dashboard() -> dict:
     """What the admin index shows on top: orders needing action and the upstream balance."""
     from django.core.cache import cache
 
-    from storefront.upstream import roamify_client
+    from core.upstream import roamify_client
 
     balance = cache.get("admin:upstream_balance")
     if balance is None:

@@ -2,6 +2,15 @@ from django.apps import AppConfig
 
 
 class CheckoutConfig(AppConfig):
-    """Cart, orders, Stripe payments and webhooks, fulfilment, eSIM records and emails."""
+    """Cart, orders and their lines (eSIM, top-up, gift card), fulfilment, refunds, reconciler."""
 
     name = "checkout"
+
+    def ready(self) -> None:
+        from payments import signals
+
+        from .services import payment
+
+        signals.payment_captured.connect(payment.on_payment_captured, dispatch_uid="checkout-captured")
+        signals.payment_failed.connect(payment.on_payment_failed, dispatch_uid="checkout-failed")
+        signals.payment_refunded.connect(payment.on_payment_refunded, dispatch_uid="checkout-refunded")

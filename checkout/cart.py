@@ -6,14 +6,17 @@ lines from the catalog, and an order freezes them when it is placed.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
 from catalog.models import Package
+from esims.models import Esim
 
 SESSION_KEY = "cart"
+TOKEN_KEY = "cart_token"
 
 
 class CartError(ValueError):
@@ -24,6 +27,7 @@ class CartError(ValueError):
 class CartLine:
     package: Package
     quantity: int
+    esim: Esim | None = None  # set for a top-up of one of the customer's eSIMs
 
     @property
     def total_cents(self) -> int:
@@ -54,7 +58,14 @@ def _raw(session: SessionBase) -> dict[str, int]:
 
 def _save(session: SessionBase, lines: dict[str, int]) -> None:
     session[SESSION_KEY] = lines
+    if TOKEN_KEY not in session:
+        session[TOKEN_KEY] = secrets.token_urlsafe(18)
     session.modified = True
+
+
+def token(session: SessionBase) -> str | None:
+    """This cart's own token, new with each cart: one order per cart, however often it is submitted."""
+    return session.get(TOKEN_KEY)
 
 
 def parse_quantity(value: object) -> int:
@@ -100,6 +111,7 @@ def remove(session: SessionBase, package_id: str) -> None:
 
 def clear(session: SessionBase) -> None:
     session.pop(SESSION_KEY, None)
+    session.pop(TOKEN_KEY, None)
 
 
 def count(session: SessionBase) -> int:

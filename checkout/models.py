@@ -4,7 +4,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+
+from esims.models import Esim
 
 # Crockford-style alphabet: no 0/O, 1/I/L, easy to read out on the phone.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -39,13 +42,10 @@ class OrderQuerySet(models.QuerySet):
 
 
 class Order(models.Model):
-    class Kind(models.TextChoices):
-        ESIM = "esim", "eSIM"
-        TOPUP = "topup", "Top-up"
-
     number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
     access_token = models.CharField(max_length=64, default=new_access_token, editable=False)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ESIM)
+    # The cart's token: a double submit of one cart finds this order instead of placing another.
+    checkout_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     status = models.CharField(max_length=20, choices=OrderStatus.choices,
                               default=OrderStatus.PENDING_PAYMENT, db_index=True)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -82,48 +82,69 @@ class Order(models.Model):
     def is_paid(self) -> bool:
         return self.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED)
 
+    @property
+    def esims_expected(self) -> bool:
+        return any(line.kind == LineKind.ESIM for line in self.lines.all())
+
+    @property
+    def esims(self):
+        """The eSIMs delivered for this order's eSIM lines."""
+        return Esim.objects.filter(order_lines__order=self)
+
+
+class LineKind(models.TextChoices):
+    ESIM = "esim", "eSIM"
+    TOPUP = "topup", "Top-up"
+    GIFTCARD = "giftcard", "Gift card"
+
 
 class OrderLine(models.Model):
-    """What was bought, at the price of the moment: later catalog changes don't touch it."""
+    """What was bought, at the price of the moment: later catalog changes don't touch it.
+
+    An eSIM line is a catalog package; a top-up line is a package for one of
+    the customer's eSIMs (`esim`); a gift card line is an amount.
+    """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    package = models.ForeignKey("catalog.Package", on_delete=models.PROTECT, related_name="+")
-    package_id_upstream = models.CharField(max_length=160)
+    kind = models.CharField(max_length=10, choices=LineKind.choices, default=LineKind.ESIM)
+    package = models.ForeignKey("catalog.Package", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    package_id_upstream = models.CharField(max_length=160, blank=True)
+    esim = models.ForeignKey(Esim, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="topup_lines", help_text="The eSIM a top-up is for")
     description = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField()
     unit_price_cents = models.PositiveIntegerField()
     total_cents = models.PositiveIntegerField()
-    wholesale_cents = models.PositiveIntegerField()
+    wholesale_cents = models.PositiveIntegerField(default=0)
+    esims = models.ManyToManyField(Esim, blank=True, related_name="order_lines",
+                                   help_text="The eSIMs delivered for an eSIM line")
+    upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="What the line's kind needs")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="orderline_package_by_kind",
+                condition=(Q(kind__in=[LineKind.ESIM, LineKind.TOPUP], package__isnull=False)
+                           | Q(kind=LineKind.GIFTCARD, package__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="orderline_esim_only_for_topup",
+                condition=Q(kind=LineKind.TOPUP, esim__isnull=False) | (~Q(kind=LineKind.TOPUP)
+                                                                        & Q(esim__isnull=True)),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.description}"
 
-
-class Payment(models.Model):
-    class Status(models.TextChoices):
-        CREATED = "created"
-        SUCCEEDED = "succeeded"
-        EXPIRED = "expired"
-        REFUNDED = "refunded"
-        PARTIALLY_REFUNDED = "partially_refunded"
-
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
-    provider = models.CharField(max_length=20, default="stripe")
-    session_id = models.CharField(max_length=255, unique=True)
-    checkout_url = models.URLField(max_length=1000, blank=True)
-    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
-    amount_cents = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
-    refunded_cents = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.provider} {self.session_id} ({self.status})"
+    @property
+    def upstream_reference(self) -> str:
+        """The referenceId of this line's own upstream order (top-ups: one order per line)."""
+        return f"{self.order.number}-T{self.pk}"
 
 
 class OrderEvent(models.Model):
@@ -143,55 +164,3 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.message}"
-
-
-class StripeEvent(models.Model):
-    """Each Stripe webhook event, stored once: a redelivery is recognised and ignored."""
-
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
-    received_at = models.DateTimeField(auto_now_add=True)
-    order_number = models.CharField(max_length=20, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.event_id} {self.type}"
-
-
-class Esim(models.Model):
-    """An eSIM delivered to a customer, as upstream made it."""
-
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="esims")
-    order_line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="esims")
-    package = models.ForeignKey("catalog.Package", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="esims")
-    upstream_esim_id = models.CharField(max_length=64, unique=True)
-    upstream_order_id = models.CharField(max_length=64, blank=True)
-    iccid = models.CharField(max_length=32, blank=True, db_index=True)
-    status = models.CharField(max_length=20, blank=True)
-    lpa_code = models.CharField(max_length=500, blank=True)
-    smdp_address = models.CharField(max_length=255, blank=True)
-    activation_code = models.CharField(max_length=255, blank=True)
-    ios_install_url = models.URLField(max_length=1000, blank=True)
-    android_install_url = models.URLField(max_length=1000, blank=True)
-    apn_automatic = models.BooleanField(default=True)
-    apn_name = models.CharField(max_length=100, blank=True)
-    apn_username = models.CharField(max_length=100, blank=True)
-    apn_password = models.CharField(max_length=100, blank=True)
-    with_top_up = models.BooleanField(default=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = "eSIM"
-
-    def __str__(self) -> str:
-        return self.iccid or self.upstream_esim_id
-
-    @property
-    def is_ready(self) -> bool:
-        return bool(self.lpa_code)

@@ -11,5 +11,4 @@ urlpatterns = [
     path("orders/<str:number>/", views.order_detail, name="order"),
     path("orders/<str:number>/status/", views.order_status, name="order_status"),
     path("orders/<str:number>/pay/", views.order_pay, name="order_pay"),
-    path("checkout/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from storefront.security import same_origin_post
+from core.security import same_origin_post
 
 from . import cart
 from .forms import CheckoutForm

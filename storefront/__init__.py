@@ -1,4 +1,4 @@
-"""The project package: settings, URLs, the Celery app, health check, base views."""
+"""The project package, wiring only: settings, URLs, the Celery app, /healthz."""
 
 from .celery import app as celery_app
 

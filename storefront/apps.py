@@ -2,7 +2,10 @@ from django.apps import AppConfig
 
 
 class StorefrontConfig(AppConfig):
-    """Site-wide pieces: health check, the mail outbox, base pages."""
+    """The project package: wiring only (settings, URLs, the Celery app, /healthz).
+
+    Installed for its migration history: the outbox table was created here.
+    """
 
     name = "storefront"
-    verbose_name = "Shop"
+    verbose_name = "Project"

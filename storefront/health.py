@@ -12,7 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from .upstream import roamify_client
+from core.upstream import roamify_client
 
 
 def _database() -> None:

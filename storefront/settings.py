@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -39,7 +39,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "storefront",
+    "core",
     "catalog",
+    "payments",
+    "esims",
     "checkout",
     "accounts",
     "giftcards",
@@ -70,7 +73,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "storefront.context_processors.shop",
+                "core.context_processors.shop",
+                "checkout.context_processors.cart_count",
             ],
         },
     },
@@ -95,7 +99,7 @@ CACHE_REDIS_URL = env_str("CACHE_REDIS_URL", REDIS_URL)
 if CACHE_REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "storefront.cache.SharedClientRedisCache",
+            "BACKEND": "core.cache.SharedClientRedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "shop"),
         }
@@ -179,7 +183,7 @@ if EMAIL_HOST:
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
-    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "storefront.mail.OutboxBackend")
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.OutboxBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SHOP_NAME} <shop@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -195,6 +199,9 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_sandbox")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_sandbox")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_sandbox")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+
+# Payment providers, by class (payments/providers/): Stripe Checkout for cards.
+PAYMENT_PROVIDERS = ["payments.providers.stripe.StripeCheckoutProvider"]
 
 # Shop money: one currency, integer minor units.
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")

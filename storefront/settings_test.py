@@ -38,6 +38,9 @@ os.environ.setdefault("CELERY_UNACKED_MUTEX_EXPIRE", "2")
 
 from .settings import *  # noqa: E402, F403
 
+# Providers with no outside service, for tests that pay without Stripe (also in test workers).
+PAYMENT_PROVIDERS = [*PAYMENT_PROVIDERS, "payments.tests.providers.InstantProvider",  # noqa: F405
+                     "payments.tests.providers.HoldProvider"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
 CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"  # noqa: F405
 if os.environ.get("TEST_DATABASE_NAME"):  # lets several suites share one server

@@ -31,7 +31,8 @@ def test_paid_order_gets_its_esims_once(roamify, package):
         assert esim.lpa_code.startswith("LPA:1$") and esim.iccid.startswith("89")
         assert esim.lpa_code == f"LPA:1${esim.smdp_address}${esim.activation_code}"
         assert esim.ios_install_url.endswith(esim.lpa_code)
-        assert esim.order_line.package_id_upstream == package.package_id
+        assert esim.order_lines.get().package_id_upstream == package.package_id
+        assert esim.email == order.email and esim.title == order.lines.get().description
     assert len(ledger_for(roamify, order)) == 1
     # Running again (a redelivered task) changes nothing and orders nothing.
     assert services.fulfil_order(order.id).message.startswith("nothing to do")
@@ -115,9 +116,9 @@ def test_staff_retry_after_balance_is_topped_up(roamify, package):
     order = paid_order(package)
     services.fulfil_order(order.id)
     roamify.control.set_balance(1000)
-    with mock.patch("checkout.tasks.fulfil_order.delay") as queued:
+    with mock.patch("checkout.services.fulfilment.after_commit") as queued:
         services.retry_fulfilment(order.id, actor="staff@example.com")
-    queued.assert_called_once_with(order.id)
+    queued.assert_called_once_with("checkout.fulfil_order", order.id)
     assert services.fulfil_order(order.id).done
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED

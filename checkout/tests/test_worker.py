@@ -10,10 +10,10 @@ from email import policy
 import httpx
 import pytest
 
-from checkout import services
+from checkout import cart, services
 from checkout.models import Order, OrderStatus
 from conftest import wait_until
-from storefront.models import OutboxEmail
+from core.models import OutboxEmail
 
 from .helpers import paid_order
 
@@ -53,10 +53,10 @@ def test_ten_webhooks_and_the_success_page_race_one_order_one_email(
         celery_worker, roamify, stripe, live_server, settings, package):
     stripe.control.register_webhook(f"{live_server.url}/checkout/stripe/webhook/", stripe.webhook_secret)
     order = services.place_order(
-        services.cart_module.PricedCart([services.cart_module.CartLine(package, 1)], []),
+        cart.PricedCart([cart.CartLine(package, 1)], []),
         "racer@example.com")
     services.start_payment(order)
-    session_id = order.payments.get().session_id
+    session_id = order.payments.get().external_reference
     assert stripe.control.pay(session_id)["outcome"] == "paid"
     event = stripe.control.wait_for_event("checkout.session.completed", delivered=True)[0]
     success_url = f"{live_server.url}{order.get_absolute_url()}&session_id={session_id}"

@@ -15,7 +15,7 @@ import pytest
 from checkout.models import Order, OrderStatus
 from checkout.tests.conftest import make_package
 from conftest import screenshot, wait_until
-from storefront.models import OutboxEmail
+from core.models import OutboxEmail
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
 

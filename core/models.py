@@ -15,6 +15,7 @@ class OutboxEmail(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "sent email"
+        db_table = "storefront_outboxemail"  # from when it lived in the storefront package
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"

@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 
-from storefront.mail import OutboxBackend
-from storefront.models import OutboxEmail
+from core.mail import OutboxBackend
+from core.models import OutboxEmail
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def send_one():
     message.attach_alternative('<p>html <img src="cid:logo@x"></p>', "text/html")
     from email.mime.image import MIMEImage
 
-    from checkout.qr import qr_png
+    from esims.qr import qr_png
 
     image = MIMEImage(qr_png("LPA:1$x$y"), _subtype="png")
     image.add_header("Content-ID", "<logo@x>")

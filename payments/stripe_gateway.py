@@ -1,4 +1,4 @@
-"""Stripe, as the shop's one payment provider (Stripe Checkout, hosted page).
+"""A thin, typed wrapper of the calls the shop makes to Stripe (Checkout, hosted page).
 
 Every call that can move money carries an idempotency key derived from our
 own ids, so a retried request never charges or refunds twice.
@@ -13,13 +13,8 @@ from typing import Any
 
 import stripe
 from django.conf import settings
-from django.urls import reverse
 
-from .models import Order
-
-
-class PaymentError(Exception):
-    """Stripe refused or could not be reached; the message is safe to show staff."""
+from .providers.base import PaymentError, PaymentRequest
 
 
 @dataclass(frozen=True)
@@ -36,17 +31,23 @@ class CheckoutSession:
 
     @classmethod
     def from_stripe(cls, obj: Any) -> CheckoutSession:
-        data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+        """From a Stripe object or an event's dict; ValueError when it is not a session."""
+        data = obj.to_dict() if hasattr(obj, "to_dict") else obj
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise ValueError("not a Checkout Session")
         intent = data.get("payment_intent")
         if isinstance(intent, dict):  # expanded
             intent = intent.get("id")
-        metadata = data.get("metadata") or {}
+        metadata = data.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        amount = data.get("amount_total")
         return cls(
-            id=data["id"], url=data.get("url"), status=data.get("status") or "",
-            payment_status=data.get("payment_status") or "", amount_total=data.get("amount_total"),
-            currency=(data.get("currency") or "").upper() or None,
-            client_reference_id=data.get("client_reference_id"), payment_intent_id=intent,
-            order_number=metadata.get("order_number") or data.get("client_reference_id"),
+            id=data["id"], url=_str(data.get("url")), status=_str(data.get("status")) or "",
+            payment_status=_str(data.get("payment_status")) or "",
+            amount_total=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+            currency=(_str(data.get("currency")) or "").upper() or None,
+            client_reference_id=_str(data.get("client_reference_id")), payment_intent_id=_str(intent),
+            order_number=_str(metadata.get("order_number")) or _str(data.get("client_reference_id")),
         )
 
     @property
@@ -54,42 +55,42 @@ class CheckoutSession:
         return self.status == "complete" and self.payment_status == "paid"
 
 
-class StripeGateway:
-    """A thin, typed wrapper of the calls the shop makes to Stripe."""
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
+
+class StripeGateway:
     def __init__(self, secret_key: str, api_base: str | None = None) -> None:
         base = {"api": api_base} if api_base else {}
         self.client = stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
 
-    def create_checkout_session(self, order: Order, attempt: int) -> CheckoutSession:
-        site = settings.SITE_URL
-        order_url = reverse("checkout:order", args=[order.number])
+    def create_checkout_session(self, request: PaymentRequest, idempotency_key: str) -> CheckoutSession:
+        lines = request.lines or [(f"Order {request.order_number}", 1, request.amount_cents)]
         params: dict[str, Any] = {
             "mode": "payment",
-            "customer_email": order.email,
-            "client_reference_id": order.number,
-            "metadata": {"order_number": order.number},
-            "payment_intent_data": {"metadata": {"order_number": order.number}},
-            "success_url": f"{site}{order_url}?t={order.access_token}&session_id={{CHECKOUT_SESSION_ID}}",
-            "cancel_url": f"{site}{order_url}?t={order.access_token}&cancelled=1",
+            "customer_email": request.email,
+            "client_reference_id": request.order_number,
+            "metadata": {"order_number": request.order_number},
+            "payment_intent_data": {"metadata": {"order_number": request.order_number}},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
             "expires_at": int((dt.datetime.now(dt.UTC) + dt.timedelta(
                 minutes=settings.CHECKOUT_SESSION_MINUTES)).timestamp()),
             "line_items": [
                 {
-                    "quantity": line.quantity,
+                    "quantity": quantity,
                     "price_data": {
-                        "currency": order.currency.lower(),
-                        "unit_amount": line.unit_price_cents,
-                        "product_data": {"name": line.description},
+                        "currency": request.currency.lower(),
+                        "unit_amount": unit_cents,
+                        "product_data": {"name": description},
                     },
                 }
-                for line in order.lines.all()
+                for description, quantity, unit_cents in lines
             ],
         }
         try:
             session = self.client.v1.checkout.sessions.create(
-                params=params, options={"idempotency_key": f"checkout-{order.number}-{attempt}"}
-            )
+                params=params, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
         return CheckoutSession.from_stripe(session)

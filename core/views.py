@@ -23,14 +23,14 @@ def outbox(request: HttpRequest) -> HttpResponse:
     """The demo's mailbox: every email the shop sent, for staff, when DEBUG is on."""
     _outbox_enabled()
     messages = OutboxEmail.objects.only("id", "created_at", "subject", "to")[:200]
-    return render(request, "storefront/outbox.html", {"emails": messages})
+    return render(request, "core/outbox.html", {"emails": messages})
 
 
 @staff_member_required
 def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
     _outbox_enabled()
     message = get_object_or_404(OutboxEmail, pk=pk)
-    return render(request, "storefront/outbox_message.html", {
+    return render(request, "core/outbox_message.html", {
         "message": message,
         "html": mark_safe(inline_cid_images(bytes(message.raw), message.body_html)),
     })

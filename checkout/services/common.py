@@ -1,0 +1,32 @@
+"""What every checkout service uses: its error, the timeline, status moves under a lock."""
+
+from __future__ import annotations
+
+from ..models import Order, OrderEvent, OrderStatus
+
+S = OrderStatus
+
+# States in which money was taken and may be given back.
+REFUNDABLE = (S.PAID, S.REQUIRES_ACTION, S.COMPLETED, S.FULFILLING)
+
+
+class CheckoutError(ValueError):
+    """Bad checkout input or a refused action, with a message for the customer or staff."""
+
+
+def log_event(order: Order, kind: str, message: str = "", *, actor: str = "system",
+              from_status: str = "", to_status: str = "", **data) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, kind=kind, message=message[:5000], actor=actor,
+                                     from_status=from_status, to_status=to_status, data=data)
+
+
+def move(order: Order, to: str, message: str = "", *, actor: str = "system", **data) -> None:
+    """Change the status of a locked order and write the transition to its timeline."""
+    before = order.status
+    order.status = to
+    order.save()
+    log_event(order, "status", message, actor=actor, from_status=before, to_status=to, **data)
+
+
+def locked(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)

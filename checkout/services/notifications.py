@@ -1,0 +1,111 @@
+"""The order's emails: the eSIM install details, the receipt, the refund notice.
+
+Each goes once. The mail server is never called while the order is locked:
+a short claim in the cache keeps two workers from sending the same email,
+and the order records it as sent after the send succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from esims.emails import install_email
+
+from ..models import Order
+from .common import CheckoutError, S, locked, log_event
+
+CLAIM_SECONDS = 120
+
+
+class EmailInProgress(OSError):
+    """Another worker is sending this email now; the task retries later (as for a mail server down)."""
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _context(order: Order) -> dict:
+    return {"order": order, "order_url": _absolute(order.get_absolute_url()),
+            "SHOP_NAME": settings.SHOP_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
+            "help_url": _absolute("/how-it-works/")}
+
+
+def _order_email(order: Order, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
+    context = {**_context(order), **context}
+    message = EmailMultiAlternatives(subject, render_to_string(f"emails/{template}.txt", context),
+                                     settings.DEFAULT_FROM_EMAIL, [order.email])
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    return message
+
+
+def _send_once(order_id: int, what: str, due: Callable[[Order], bool],
+               build: Callable[[Order], EmailMultiAlternatives], record: Callable[[Order], str],
+               actor: str = "system") -> bool:
+    claim = f"order-email:{what}:{order_id}"
+    if not cache.add(claim, 1, CLAIM_SECONDS):
+        raise EmailInProgress(f"{what} email of order {order_id} is being sent")
+    try:
+        order = Order.objects.get(pk=order_id)
+        if not due(order):
+            return False
+        build(order).send()  # raises OSError when the mail server is down: the task retries
+        with transaction.atomic():
+            order = locked(order_id)
+            log_event(order, "email" if what != "refund" else "email_refund", record(order), actor=actor)
+        return True
+    finally:
+        cache.delete(claim)
+
+
+def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system") -> bool:
+    """Email the eSIMs of a completed order: once, unless staff ask to resend."""
+    order = Order.objects.get(pk=order_id)
+    if order.status != S.COMPLETED or not order.esims.exists():
+        if resend:
+            raise CheckoutError("Only a completed order has an eSIM to send.")
+        return False
+
+    def build(order: Order) -> EmailMultiAlternatives:
+        return install_email(list(order.esims), order.email, f"Your eSIM is ready: order {order.number}",
+                             _context(order))
+
+    def record(order: Order) -> str:
+        order.esim_email_sent_at = timezone.now()
+        order.save(update_fields=["esim_email_sent_at", "updated_at"])
+        return ("Resent" if resend else "Sent") + f" the eSIM email to {order.email}"
+
+    return _send_once(order_id, "esim", lambda o: resend or not o.esim_email_sent_at, build, record, actor)
+
+
+def send_receipt(order_id: int) -> bool:
+    def build(order: Order) -> EmailMultiAlternatives:
+        paid = list(order.payments.captured())
+        return _order_email(order, f"Receipt for order {order.number}", "receipt",
+                            {"lines": list(order.lines.all()), "payments": paid,
+                             "payment": paid[0] if paid else None})
+
+    def record(order: Order) -> str:
+        order.receipt_sent_at = timezone.now()
+        order.save(update_fields=["receipt_sent_at", "updated_at"])
+        return f"Sent the receipt to {order.email}"
+
+    return _send_once(order_id, "receipt", lambda o: bool(o.paid_at) and not o.receipt_sent_at, build, record)
+
+
+def send_refund_notice(order_id: int) -> bool:
+    def due(order: Order) -> bool:
+        return order.status == S.REFUNDED and not order.events.filter(kind="email_refund").exists()
+
+    def build(order: Order) -> EmailMultiAlternatives:
+        refunded = sum(p.refunded_cents for p in order.payments.all())
+        return _order_email(order, f"Refund for order {order.number}", "refund", {"refunded_cents": refunded})
+
+    return _send_once(order_id, "refund", due, build, lambda o: f"Sent the refund notice to {o.email}")

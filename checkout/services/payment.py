@@ -1,0 +1,152 @@
+"""Paying for an order: which payments it needs, and what checkout does when money moves.
+
+Payments announce money with signals (payments never import checkout); the
+receivers here run inside the payment's transaction and lock the order.
+An order is paid when its captured payments add up to its total.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from core.queue import after_commit
+from payments import services as payments
+from payments.models import Payment
+from payments.providers import PaymentError, PaymentRequest
+
+from ..models import Order
+from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
+
+logger = logging.getLogger(__name__)
+
+CARD_PROVIDER = "stripe"
+
+
+def payment_request(order: Order, amount_cents: int) -> PaymentRequest:
+    site, url = settings.SITE_URL, reverse("checkout:order", args=[order.number])
+    lines = list(order.lines.all())
+    itemised = amount_cents == order.total_cents
+    return PaymentRequest(
+        order_number=order.number, email=order.email, amount_cents=amount_cents, currency=order.currency,
+        success_url=f"{site}{url}?t={order.access_token}&session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{site}{url}?t={order.access_token}&cancelled=1",
+        # With part paid another way, the card pays one line: the rest.
+        lines=[(ln.description, ln.quantity, ln.unit_price_cents) for ln in lines] if itemised else [],
+    )
+
+
+def start_payment(order: Order) -> str | None:
+    """Where the customer goes to pay the rest: a card payment page's URL.
+
+    None when nothing is left to pay by card (gift cards cover it): the order
+    is then paid at once. An open card page is reused, never doubled.
+    """
+    for _ in range(3):  # an open session found closed is replaced, once or twice
+        with transaction.atomic():
+            order = locked(order.pk)
+            if order.status != S.PENDING_PAYMENT:
+                raise CheckoutError("This order is already paid or closed.")
+            held = order.payments.filter(status__in=[*Payment.CAPTURED_STATES, Payment.Status.RESERVED])
+            remaining = order.total_cents - (held.aggregate(s=Sum("amount_cents"))["s"] or 0)
+            if remaining <= 0:
+                _settle(order, source="no card payment needed")
+                return None
+            card = order.payments.filter(provider=CARD_PROVIDER, status=Payment.Status.CREATED).first()
+            stale = card if card is not None and card.amount_cents != remaining else None
+            if card is None or stale is not None:
+                card = payments.open_payment(order, CARD_PROVIDER, remaining, order.currency)
+        if stale is not None:
+            payments.cancel_open(stale, "Replaced: the amount left to pay changed")
+        if not card.external_reference:
+            card = payments.start(card, payment_request(order, remaining))
+            log_event(order, "payment_started", f"Card payment page opened ({card.external_reference})")
+            return card.redirect_url
+        outcome = payments.sync_with_provider(card, source="pay again")
+        if outcome == "open":
+            return card.redirect_url
+        if outcome == "captured":
+            raise CheckoutError("This order is already paid.")
+    raise PaymentError("Could not open a payment page")
+
+
+def confirm_return(order: Order, session_id: str) -> None:
+    """The customer came back from the card page: look the payment up once, then trust the webhook."""
+    if order.status != S.PENDING_PAYMENT or not session_id:
+        return
+    payment = order.payments.filter(provider=CARD_PROVIDER, external_reference=session_id,
+                                    status=Payment.Status.CREATED).first()
+    if payment is None or payment.data.get("return_checked"):
+        return
+    Payment.objects.filter(pk=payment.pk).update(data={**payment.data, "return_checked": True})
+    try:
+        payments.sync_with_provider(payment, source="success page")
+    except PaymentError:
+        logger.warning("could not look up %s on return", session_id, exc_info=True)
+
+
+def _settle(order: Order, *, source: str) -> None:
+    """The locked order's payments cover its total: it is paid, and the holds are taken."""
+    order.paid_at = timezone.now()
+    providers = sorted(set(order.payments.exclude(status=Payment.Status.FAILED)
+                           .exclude(status=Payment.Status.CANCELLED).values_list("provider", flat=True)))
+    move(order, S.PAID, f"Paid ({', '.join(providers) or 'nothing to pay'}; {source})")
+    after_commit("checkout.fulfil_order", order.pk)
+    after_commit("checkout.send_receipt", order.pk)
+    for reserved in order.payments.filter(status=Payment.Status.RESERVED):
+        payments.capture(reserved.pk, source="order paid")
+
+
+# --- Receivers of payments' signals -----------------------------------------------------------------
+
+def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) -> None:
+    order = locked(payment.order_id)
+    captured = order.payments.captured_cents()
+    expected = payment.data.get("expected_cents")
+    if order.status not in (S.PENDING_PAYMENT, S.CANCELLED):
+        if captured > order.total_cents:
+            # A second successful payment for an order already paid: staff must refund it.
+            log_event(order, "duplicate_payment", f"{payment.provider} payment {payment.pk} paid an order "
+                      "already paid", payment_id=payment.pk)
+        return
+    if payment.currency != order.currency or expected is not None or captured > order.total_cents:
+        order.action_reason = (f"Paid {payment.amount_cents} {payment.currency} by {payment.provider}, "
+                               f"expected {expected or order.total_cents} {order.currency}")
+        move(order, S.REQUIRES_ACTION, order.action_reason, payment_id=payment.pk)
+        return
+    reserved = (order.payments.filter(status=Payment.Status.RESERVED)
+                .aggregate(s=Sum("amount_cents"))["s"] or 0)
+    if captured + reserved < order.total_cents:
+        log_event(order, "payment", f"{payment.amount_cents} {payment.currency} paid by {payment.provider}; "
+                  f"{order.total_cents - captured - reserved} left to pay", payment_id=payment.pk)
+        return
+    _settle(order, source=source or payment.provider)
+
+
+def on_payment_failed(sender, payment: Payment, reason: str = "", **kwargs) -> None:
+    """A payment can no longer pay: the order is cancelled if nothing else can pay it."""
+    order = locked(payment.order_id)
+    if order.status != S.PENDING_PAYMENT:
+        return
+    if order.payments.filter(status=Payment.Status.CREATED).exists() or order.payments.captured().exists():
+        return
+    move(order, S.CANCELLED, reason, payment_id=payment.pk)
+    for reserved in order.payments.filter(status=Payment.Status.RESERVED):
+        payments.fail(reserved.pk, "Order cancelled")  # releases the hold
+
+
+def on_payment_refunded(sender, payment: Payment, amount_cents: int, actor: str = "system",
+                        reason: str = "", reference: str = "", **kwargs) -> None:
+    order = locked(payment.order_id)
+    log_event(order, "refund", f"Refunded {amount_cents} {payment.currency} minor units on the "
+              f"{payment.provider} payment" + (f" ({reference})" if reference else ""),
+              actor=actor, payment_id=payment.pk, refund_reference=reference)
+    still_held = sum(p.refundable_cents for p in order.payments.captured())
+    if still_held == 0 and order.status in REFUNDABLE:
+        move(order, S.REFUNDED, reason or "Refunded", actor=actor)
+        after_commit("checkout.send_refund_notice", order.pk)

@@ -1,0 +1,38 @@
+"""The reconciler: orders stuck in paid or fulfilling, and unpaid orders whose webhook never came."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from core.queue import send
+from payments import services as payments
+from payments.models import Payment
+from payments.providers import PaymentError
+
+from ..models import Order
+from .common import S
+
+
+def reconcile_orders() -> dict[str, int]:
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
+    lease_free = Q(fulfilment_lease_until__isnull=True) | Q(fulfilment_lease_until__lt=now)
+    stuck = list(Order.objects.filter(lease_free, status__in=[S.PAID, S.FULFILLING], updated_at__lt=stale)
+                 .values_list("id", flat=True))
+    for order_id in stuck:
+        send("checkout.fulfil_order", order_id)
+    checked = 0
+    open_payments = (Payment.objects.filter(status=Payment.Status.CREATED, order__status=S.PENDING_PAYMENT,
+                                            updated_at__lt=stale).exclude(external_reference="")
+                     .order_by("updated_at")[:200])
+    for payment in open_payments:
+        try:
+            payments.sync_with_provider(payment, source="reconciler")
+        except PaymentError:
+            continue
+        checked += 1
+    return {"requeued": len(stuck), "sessions_checked": checked}

@@ -1,0 +1,49 @@
+"""Refunds: split across the payments that paid for the order, newest first, each through its provider.
+
+The order lock is held only to check and plan; the providers are called
+after it is released, and record what they did under their own locks (the
+receivers in `payment.py` write the timeline and close the order).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from payments import services as payments
+
+from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
+
+
+def refund_order(order_id: int, amount_cents: int | None = None, *, actor: str = "system",
+                 reason: str = "") -> int:
+    """Refund the order (all that is left, or `amount_cents`). Returns the cents refunded."""
+    with transaction.atomic():
+        order = locked(order_id)
+        if order.status == S.REFUNDED:
+            return 0
+        if order.status not in REFUNDABLE:
+            raise CheckoutError(f"An order that is {order.get_status_display().lower()} can't be refunded.")
+        if order.status == S.FULFILLING and order.fulfilment_lease_until and \
+                order.fulfilment_lease_until > timezone.now():
+            raise CheckoutError("The eSIM is being ordered right now; try again in a few minutes.")
+        captured = list(order.payments.captured().order_by("-created_at", "-id"))
+        left = sum(p.refundable_cents for p in captured)
+        if left == 0:  # nothing left to give back (a free order, or refunded at the provider)
+            move(order, S.REFUNDED, reason or "Closed with nothing left to refund", actor=actor)
+            return 0
+        wanted = left if amount_cents is None else amount_cents
+        if wanted <= 0 or wanted > left:
+            raise CheckoutError(f"Choose an amount between 0.01 and what is left to refund ({left} cents).")
+        plan, rest = [], wanted
+        for payment in captured:
+            share = min(rest, payment.refundable_cents)
+            if share > 0:
+                plan.append((payment.pk, share))
+                rest -= share
+        log_event(order, "refund_requested", f"Refund of {wanted} {order.currency} minor units requested"
+                  + (f": {reason}" if reason else ""), actor=actor, plan=plan)
+    refunded = 0
+    for payment_id, share in plan:
+        refunded += payments.refund(payment_id, share, reason=reason or "Refunded", actor=actor)
+    return refunded

@@ -1,0 +1,25 @@
+"""Queueing Celery tasks after the current transaction commits, from one place.
+
+Services name tasks instead of importing them, so `services.py` never imports
+`tasks.py` (which imports the services): the arrows run one way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+
+def send(task_name: str, *args: Any) -> None:
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:  # send_task ignores eager mode
+        current_app.tasks[task_name].apply(args=args)
+    else:
+        current_app.send_task(task_name, args=args)
+
+
+def after_commit(task_name: str, *args: Any) -> None:
+    """Send `task_name` when the transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: send(task_name, *args))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EsimsConfig(AppConfig):
+    name = "esims"
+    verbose_name = "eSIMs"

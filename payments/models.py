@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q, Sum
+
+
+class PaymentQuerySet(models.QuerySet):
+    def captured(self) -> PaymentQuerySet:
+        return self.filter(status__in=Payment.CAPTURED_STATES)
+
+    def captured_cents(self) -> int:
+        return self.captured().aggregate(s=Sum("amount_cents"))["s"] or 0
+
+
+class Payment(models.Model):
+    """Money for one order through one provider: a card session, a gift card, ...
+
+    `external_reference` is the provider's id for it (a Checkout Session id),
+    empty for providers that have none.
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"  # waiting for the customer (a redirect provider)
+        RESERVED = "reserved", "Reserved"  # held, taken when the order is paid
+        CAPTURED = "captured", "Captured"
+        FAILED = "failed", "Failed or expired"
+        CANCELLED = "cancelled", "Cancelled"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+        REFUNDED = "refunded", "Refunded"
+
+    CAPTURED_STATES = (Status.CAPTURED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+    OPEN_STATES = (Status.CREATED, Status.RESERVED)
+
+    # A lazy reference: payments never import checkout.
+    order = models.ForeignKey("checkout.Order", on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=30)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED, db_index=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    refunded_cents = models.PositiveIntegerField(default=0)
+    external_reference = models.CharField(max_length=255, blank=True, db_index=True,
+                                          help_text="The provider's id (Stripe: the Checkout Session)")
+    capture_reference = models.CharField(max_length=255, blank=True, db_index=True,
+                                         help_text="What refunds go against (Stripe: the PaymentIntent)")
+    redirect_url = models.URLField(max_length=1000, blank=True)
+    attempt = models.PositiveIntegerField(default=1)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "external_reference"],
+                                    condition=~Q(external_reference=""), name="payment_unique_reference"),
+            models.CheckConstraint(condition=Q(refunded_cents__lte=models.F("amount_cents")),
+                                   name="payment_refund_within_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.amount_cents} {self.currency} ({self.status})"
+
+    @property
+    def refundable_cents(self) -> int:
+        return self.amount_cents - self.refunded_cents if self.status in self.CAPTURED_STATES else 0
+
+
+class PaymentRefund(models.Model):
+    """Money sent back on one payment, through its provider."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_cents = models.PositiveIntegerField()
+    external_reference = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    reason = models.CharField(max_length=500, blank=True)
+    actor = models.CharField(max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents} on payment {self.payment_id}"
+
+
+class StripeEvent(models.Model):
+    """Each Stripe webhook event, stored once: a redelivery is recognised and ignored."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+    reference = models.CharField(max_length=255, blank=True, help_text="What it was about (a session id)")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"

@@ -1,0 +1,45 @@
+"""Stripe Checkout (hosted page) as a payment provider."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from payments.stripe_gateway import gateway
+
+from .base import PaymentError, PaymentProvider, PaymentRequest, ProviderStatus, StartResult
+
+if TYPE_CHECKING:
+    from payments.models import Payment
+
+
+class StripeCheckoutProvider(PaymentProvider):
+    identifier = "stripe"
+    verbose_name = "Card (Stripe)"
+    needs_redirect = True
+
+    def start(self, payment: Payment, request: PaymentRequest) -> StartResult:
+        # One key per attempt: a retried request gets the same session back.
+        session = gateway().create_checkout_session(
+            request, idempotency_key=f"checkout-{request.order_number}-{payment.attempt}")
+        if session.amount_total is not None and session.amount_total != request.amount_cents:
+            raise PaymentError("Stripe's total does not match the amount asked")
+        return StartResult(status="created", external_reference=session.id, redirect_url=session.url or "")
+
+    def lookup(self, payment: Payment) -> ProviderStatus | None:
+        if not payment.external_reference:
+            return None
+        session = gateway().retrieve_session(payment.external_reference)
+        return ProviderStatus(
+            paid=session.is_paid, closed=session.status == "expired", amount_cents=session.amount_total,
+            currency=session.currency, capture_reference=session.payment_intent_id or "",
+            reference_matches=session.client_reference_id in (None, payment.data.get("order_number")),
+        )
+
+    def cancel(self, payment: Payment) -> None:
+        if payment.external_reference:
+            gateway().expire_session(payment.external_reference)
+
+    def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str:
+        if not payment.capture_reference:
+            raise PaymentError("This card payment has no PaymentIntent to refund")
+        return gateway().refund(payment.capture_reference, amount_cents, idempotency_key)

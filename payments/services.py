@@ -1,0 +1,201 @@
+"""Domain actions of payments: open, start, capture, fail, refund; the Stripe webhook.
+
+Each is one transaction. No provider call (Stripe) is made while a row lock
+is held: calls happen first, and their results are recorded under the lock.
+Money that moves is announced with `payments.signals` (payments never import
+checkout).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Payment, PaymentRefund, StripeEvent
+from .providers import PaymentError, PaymentRequest, get_provider
+from .signals import payment_captured, payment_failed, payment_refunded
+from .stripe_gateway import CheckoutSession
+
+logger = logging.getLogger(__name__)
+
+S = Payment.Status
+
+
+def open_payment(order, provider: str, amount_cents: int, currency: str, **data) -> Payment:
+    """A new Payment in `created`, not yet started at the provider."""
+    get_provider(provider)  # unknown providers fail here, not later
+    if amount_cents <= 0:
+        raise PaymentError("A payment must be for a positive amount")
+    attempt = Payment.objects.filter(order=order, provider=provider).count() + 1
+    return Payment.objects.create(order=order, provider=provider, amount_cents=amount_cents,
+                                  currency=currency, attempt=attempt,
+                                  data={"order_number": order.number, **data})
+
+
+def start(payment: Payment, request: PaymentRequest) -> Payment:
+    """Start the payment at its provider (outside any lock) and record the answer."""
+    result = get_provider(payment.provider).start(payment, request)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != S.CREATED:
+            return locked  # someone else recorded it first
+        locked.external_reference = result.external_reference
+        locked.redirect_url = result.redirect_url
+        locked.capture_reference = result.capture_reference
+        if result.status == S.RESERVED:
+            locked.status = S.RESERVED
+        locked.save()
+    if result.status == S.CAPTURED:
+        capture(locked.pk, capture_reference=result.capture_reference, source=payment.provider)
+        locked.refresh_from_db()
+    return locked
+
+
+def capture(payment_id: int, *, amount_cents: int | None = None, currency: str | None = None,
+            capture_reference: str = "", source: str = "") -> bool:
+    """Record money received, once. Returns False when it was already recorded."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status in Payment.CAPTURED_STATES:
+            return False
+        if payment.status == S.RESERVED:
+            capture_reference = get_provider(payment.provider).capture(payment) or capture_reference
+        payment.status = S.CAPTURED
+        payment.captured_at = timezone.now()
+        if amount_cents is not None and amount_cents != payment.amount_cents:
+            # What was really paid; the order sees the difference and asks staff.
+            payment.data = {**payment.data, "expected_cents": payment.amount_cents}
+            payment.amount_cents = amount_cents
+        if currency:
+            payment.currency = currency.upper()
+        payment.capture_reference = capture_reference or payment.capture_reference
+        payment.save()
+        payment_captured.send(Payment, payment=payment, source=source)
+    return True
+
+
+def fail(payment_id: int, reason: str) -> bool:
+    """A payment that can no longer pay (expired session, released reservation)."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status not in Payment.OPEN_STATES:
+            return False
+        was_reserved = payment.status == S.RESERVED
+        payment.status = S.FAILED if not was_reserved else S.CANCELLED
+        payment.data = {**payment.data, "closed_reason": reason}
+        payment.save()
+        if was_reserved:
+            get_provider(payment.provider).cancel(payment)  # local: releases a hold
+        payment_failed.send(Payment, payment=payment, reason=reason)
+    return True
+
+
+def cancel_open(payment: Payment, reason: str) -> None:
+    """Close a payment the customer will not use (a card session replaced, a hold released)."""
+    if payment.status == S.CREATED and get_provider(payment.provider).needs_redirect:
+        try:
+            get_provider(payment.provider).cancel(payment)
+        except PaymentError:
+            logger.warning("could not close %s at %s", payment.external_reference, payment.provider)
+    fail(payment.pk, reason)
+
+
+def sync_with_provider(payment: Payment, *, source: str) -> str:
+    """Ask the provider how an open payment stands and record it: 'captured', 'failed' or 'open'."""
+    status = get_provider(payment.provider).lookup(payment)
+    if status is None or not status.reference_matches:
+        return "open"
+    if status.paid:
+        capture(payment.pk, amount_cents=status.amount_cents, currency=status.currency,
+                capture_reference=status.capture_reference, source=source)
+        return "captured"
+    if status.closed:
+        fail(payment.pk, f"Closed at the provider ({source})")
+        return "failed"
+    return "open"
+
+
+def refund(payment_id: int, amount_cents: int, *, reason: str = "", actor: str = "system") -> int:
+    """Send `amount_cents` back on one payment through its provider. Returns what was refunded.
+
+    The idempotency key is derived from what was refunded before, so a retry
+    after a crash (refunded at the provider, not recorded here) replays the
+    same refund instead of making a second one.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    amount = min(amount_cents, payment.refundable_cents)
+    if amount <= 0:
+        return 0
+    key = f"refund-{payment.pk}-{payment.refunded_cents}-{amount}"
+    reference = get_provider(payment.provider).refund(payment, amount, key)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            PaymentRefund.objects.create(payment=payment, amount_cents=amount, external_reference=reference,
+                                         idempotency_key=key, reason=reason[:500], actor=actor)
+            _add_refunded(payment, amount)
+            payment_refunded.send(Payment, payment=payment, amount_cents=amount, actor=actor,
+                                  reason=reason, reference=reference)
+    except IntegrityError:
+        return 0  # a concurrent request recorded this same refund
+    return amount
+
+
+def _add_refunded(payment: Payment, amount: int) -> None:
+    payment.refunded_cents += amount
+    payment.status = S.REFUNDED if payment.refunded_cents >= payment.amount_cents else S.PARTIALLY_REFUNDED
+    payment.save()
+
+
+def record_provider_refund(provider: str, capture_reference: str, total_refunded_cents: int) -> str:
+    """A refund made at the provider itself (Stripe's dashboard): keep our records in step."""
+    with transaction.atomic():
+        payment = (Payment.objects.select_for_update()
+                   .filter(provider=provider, capture_reference=capture_reference).first())
+        if payment is None:
+            return "ignored"
+        extra = min(total_refunded_cents, payment.amount_cents) - payment.refunded_cents
+        if extra <= 0:
+            return "noop"  # our own refund, already recorded
+        _add_refunded(payment, extra)
+        payment_refunded.send(Payment, payment=payment, amount_cents=extra, actor=provider,
+                              reason=f"Refunded in {provider}", reference="")
+    return "refunded"
+
+
+# --- Stripe webhook -------------------------------------------------------------------------------
+
+def handle_stripe_event(event: dict) -> str:
+    """Handle one verified webhook event, once. Returns what was done (for logs and tests)."""
+    obj = event["data"]["object"]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                StripeEvent.objects.create(event_id=event["id"], type=event["type"][:100],
+                                           reference=str(obj.get("id", ""))[:255])
+        except IntegrityError:
+            return "duplicate"
+        kind = event["type"]
+        if kind in ("checkout.session.completed", "checkout.session.expired"):
+            session = CheckoutSession.from_stripe(obj)
+            payment = Payment.objects.filter(provider="stripe", external_reference=session.id).first()
+            if payment is None:
+                logger.error("Stripe event %s names unknown session %s", event["id"], session.id)
+                return "unknown"
+            if kind == "checkout.session.expired":
+                return "failed" if fail(payment.pk, "Checkout session expired") else "noop"
+            if not session.is_paid:
+                return "noop"
+            done = capture(payment.pk, amount_cents=session.amount_total, currency=session.currency,
+                           capture_reference=session.payment_intent_id or "", source="webhook")
+            return "captured" if done else "noop"
+        if kind == "charge.refunded":
+            intent = obj.get("payment_intent")
+            intent = intent.get("id") if isinstance(intent, dict) else intent
+            refunded = obj.get("amount_refunded")
+            if not isinstance(intent, str) or not isinstance(refunded, int):
+                return "ignored"
+            return record_provider_refund("stripe", intent, refunded)
+    return "ignored"
