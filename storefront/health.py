@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from .upstream import roamify_client
 
@@ -56,6 +57,7 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+@require_safe  # monitors and link checkers use HEAD
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     results: dict[str, dict] = {}
