@@ -8,7 +8,7 @@ COPY requirements.txt requirements-dev.txt ./
 ARG REQUIREMENTS=requirements.txt
 RUN pip install -r ${REQUIREMENTS}
 COPY . .
-RUN DJANGO_ALLOW_INSECURE_KEY=1 python manage.py collectstatic --no-input -v 0
+RUN DJANGO_ALLOW_INSECURE_KEY=1 ALLOW_SANDBOX_SECRETS=1 python manage.py collectstatic --no-input -v 0
 RUN useradd --create-home shop && chown -R shop /app
 USER shop
 EXPOSE 8000

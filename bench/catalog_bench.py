@@ -87,6 +87,7 @@ def site_env(sandbox) -> dict[str, str]:
     return {
         "DEBUG": "0",
         "SECRET_KEY": "bench",
+        "ALLOW_SANDBOX_SECRETS": "1",  # the sandboxes' public keys
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
         "CACHE_REDIS_URL": REDIS_URL,

@@ -73,6 +73,7 @@ def shop_env(roamify, stripe, site_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "storefront.settings",
         "DEBUG": "0",
         "SECRET_KEY": "bench",
+        "ALLOW_SANDBOX_SECRETS": "1",  # the sandboxes' public keys
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,

@@ -1,17 +1,63 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.core.validators import EmailValidator
+from django.utils import timezone
+
+# Plans must be activated within a year of purchase, so a trip later than this
+# could never use the eSIM.
+TRAVEL_DATE_MAX_DAYS_AHEAD = 365
+
+
+class PayableEmailValidator(EmailValidator):
+    """An address Stripe Checkout accepts: a dotted domain name ending in a TLD-like label.
+
+    Django's own validator also lets through `localhost` and IP literals
+    (`a@[127.0.0.1]`), which Stripe refuses, leaving an order nobody can pay.
+    """
+
+    message = "Enter an email address with a full domain name, like name@example.com."
+
+    def __init__(self) -> None:
+        super().__init__(allowlist=[])
+
+    def validate_domain_part(self, domain_part: str) -> bool:
+        return bool(self.domain_regex.match(domain_part))
+
+
+class PayableEmailField(forms.EmailField):
+    default_validators = [PayableEmailValidator()]
 
 
 class CheckoutForm(forms.Form):
-    email = forms.EmailField(label="Email for your eSIM and receipt", max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = PayableEmailField(label="Email for your eSIM and receipt", max_length=254,
+                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     travel_date = forms.DateField(required=False, label="Trip start date",
                                   widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, needs_travel_date: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if needs_travel_date:
-            self.fields["travel_date"].required = True
+            field = self.fields["travel_date"]
+            field.required = True
+            first, last = self.travel_date_range()
+            field.widget.attrs.update(min=first.isoformat(), max=last.isoformat())
         else:
             del self.fields["travel_date"]
+
+    @staticmethod
+    def travel_date_range() -> tuple[dt.date, dt.date]:
+        today = timezone.localdate()
+        return today, today + dt.timedelta(days=TRAVEL_DATE_MAX_DAYS_AHEAD)
+
+    def clean_travel_date(self) -> dt.date | None:
+        value = self.cleaned_data.get("travel_date")
+        first, last = self.travel_date_range()
+        if value is not None and not first <= value <= last:
+            raise forms.ValidationError(
+                f"Choose a trip start date from today to {last.day} {last:%B %Y}: "
+                f"a plan must be activated within a year of purchase."
+            )
+        return value

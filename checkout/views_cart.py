@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.security import same_origin_post
@@ -19,10 +20,19 @@ def cart_add(request: HttpRequest) -> HttpResponse:
                            request.POST.get("quantity", "1"))
     except cart.CartError as exc:
         messages.error(request, str(exc))
-        return redirect(request.headers.get("Referer") or "checkout:cart")
+        return redirect(_back_within_the_shop(request))
     days = f"{package.days} day{'s' if package.days != 1 else ''}"
     messages.success(request, f"Added {package.destination.name} {package.data_label}, {days} to your cart.")
     return redirect("checkout:cart")
+
+
+def _back_within_the_shop(request: HttpRequest) -> str:
+    """The page the visitor came from, if it is ours (Referer is whatever the client says)."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return referer
+    return "checkout:cart"
 
 
 @require_http_methods(["GET", "POST"])

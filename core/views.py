@@ -9,6 +9,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
 
 from .models import OutboxEmail
 
@@ -18,6 +19,7 @@ def _outbox_enabled() -> None:
         raise Http404
 
 
+@require_safe
 @staff_member_required
 def outbox(request: HttpRequest) -> HttpResponse:
     """The demo's mailbox: every email the shop sent, for staff, when DEBUG is on."""
@@ -26,6 +28,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     return render(request, "core/outbox.html", {"emails": messages})
 
 
+@require_safe
 @staff_member_required
 def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
     _outbox_enabled()

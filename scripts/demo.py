@@ -28,7 +28,8 @@ ADMIN_EMAIL = "admin@example.com"
 
 def main() -> int:
     VAR.mkdir(parents=True, exist_ok=True)
-    (VAR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+    for folder in ("processed", "control"):  # the filesystem broker's (see settings)
+        (VAR / "broker" / folder).mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "storefront.settings",

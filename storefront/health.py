@@ -1,7 +1,12 @@
-"""/healthz: the state of each thing the shop depends on, as JSON."""
+"""/healthz: whether the shop and what it depends on are up, as JSON.
+
+Anyone (load balancers, uptime monitors) gets only up or down; the detail of
+each check, whose error text can name hosts and ports, is for staff and the log.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -11,8 +16,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from core.upstream import roamify_client
+
+logger = logging.getLogger(__name__)
 
 
 def _database() -> None:
@@ -49,6 +57,7 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+@require_safe  # monitors and link checkers use HEAD
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     results: dict[str, dict] = {}
@@ -59,9 +68,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": True}
         except Exception as exc:  # any failure is a red light, never a 500
             results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            logger.warning("health check %s failed: %s", name, results[name]["error"])
         results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
     healthy = all(r["ok"] for r in results.values())
-    body = {"status": "ok" if healthy else "degraded", "checks": results}
-    if settings.DEBUG:
-        body["broker_url_scheme"] = settings.CELERY_BROKER_URL.split(":", 1)[0]
+    body: dict = {"status": "ok" if healthy else "down"}
+    if request.user.is_staff:
+        body["checks"] = results
+        if settings.DEBUG:
+            body["broker_url_scheme"] = settings.CELERY_BROKER_URL.split(":", 1)[0]
     return JsonResponse(body, status=200 if healthy else 503)

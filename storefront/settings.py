@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_int, env_list, env_str
 
@@ -16,11 +17,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
+INSECURE_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and env_str("DJANGO_ALLOW_INSECURE_KEY") != "1":
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"
+    SECRET_KEY = INSECURE_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -121,6 +123,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is `control/` in the working directory.
+        "control_folder": str(_broker_dir / "control"),
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # An unacknowledged task (its worker died) comes back after this long.
@@ -202,6 +206,40 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 
 # Payment providers, by class (payments/providers/): Stripe Checkout for cards.
 PAYMENT_PROVIDERS = ["payments.providers.stripe.StripeCheckoutProvider"]
+
+# The sandbox defaults are public (they are in this repository): with them anyone can
+# sign a Stripe event that marks an order paid. A shop with DEBUG off refuses them.
+SANDBOX_SECRETS = {
+    "STRIPE_SECRET_KEY": "sk_test_sandbox",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
+    "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
+    "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
+}
+# Values published in this repository that must never guard a real shop.
+PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string"}
+
+
+def _check_production_secrets() -> None:
+    secrets = {name: globals()[name] for name in ("SECRET_KEY", *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET")}
+    secrets["EMAIL_HOST_PASSWORD"] = env_str("EMAIL_HOST_PASSWORD", "")
+    offending = [name for name, value in secrets.items() if value and value in PUBLIC_SECRET_VALUES]
+    if SECRET_KEY == INSECURE_SECRET_KEY and env_str("DJANGO_ALLOW_INSECURE_KEY") == "1":
+        offending.remove("SECRET_KEY")  # builds and tests, see above
+    # ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
+    # sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
+    # secret is real: a public webhook secret would then let anyone spend real money.
+    if env_bool("ALLOW_SANDBOX_SECRETS") and all(secrets[k] == v for k, v in SANDBOX_SECRETS.items()):
+        offending = [name for name in offending if name not in SANDBOX_SECRETS]
+    if offending:
+        raise ImproperlyConfigured(
+            "DEBUG is off but these settings still have a public sandbox or example value: "
+            + ", ".join(offending)
+            + ". Set real secrets in the environment (see README, Configuration)."
+        )
+
+
+if not DEBUG:
+    _check_production_secrets()
 
 # Shop money: one currency, integer minor units.
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")

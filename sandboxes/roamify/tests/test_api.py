@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -192,14 +190,12 @@ def test_instant_slow_path(api: httpx.Client, control: SandboxControl) -> None:
 
 def test_instant_hang_then_create(api: httpx.Client, control: SandboxControl) -> None:
     control.inject_fault("POST", "/api/esim/order/instant", hang_seconds=1.5, then="create")
-    started = time.monotonic()
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up; the hang goes on
         api.post(
             "/api/esim/order/instant",
             timeout=0.4,
             json={"items": [{"packageId": PID, "quantity": 1}], "referenceId": "hung"},
         )
-    assert time.monotonic() - started < 1.0
     got = api.get("/api/esim/order", params={"referenceId": "hung"})
     assert got.status_code == 200 and got.json()["data"]["status"] == "COMPLETED"
     assert [o["referenceId"] for o in control.ledger()] == ["hung"]
@@ -219,14 +215,14 @@ def test_fault_counts_and_latency(api: httpx.Client, control: SandboxControl) ->
     )
     codes = [api.get("/api/balance").status_code for _ in range(3)]
     assert codes == [503, 503, 200]
-    control.inject_fault("GET", "/api/balance", count=None, latency_ms=150)
-    started = time.monotonic()
-    api.get("/api/balance")
-    assert time.monotonic() - started >= 0.15
+    # Latency as a client sees it: one that waits less than the delay times out,
+    # every time while the fault lasts, and not once it is cleared (10x margins).
+    control.inject_fault("GET", "/api/balance", count=None, latency_ms=3000)
+    for _ in range(2):
+        with pytest.raises(httpx.ReadTimeout):
+            api.get("/api/balance", timeout=0.3)
     control.clear_faults()
-    started = time.monotonic()
-    api.get("/api/balance")
-    assert time.monotonic() - started < 0.15
+    assert api.get("/api/balance").status_code == 200
 
 
 def test_unique_reference_ids(api: httpx.Client, control: SandboxControl) -> None:
@@ -296,25 +292,23 @@ def test_gifts(api: httpx.Client) -> None:
 # -- catalog -----------------------------------------------------------------------------------
 
 
-def page_through(api: httpx.Client, size: int, mode: str) -> tuple[list[dict], int, float]:
-    """All pages until a short one; returns groups, request count and time spent in HTTP."""
+def page_through(api: httpx.Client, size: int, mode: str) -> tuple[list[dict], int]:
+    """All pages until a short one; returns groups and the request count (speed is bench/'s)."""
     groups: list[dict] = []
-    page, requests, http_seconds = 1, 0, 0.0
+    page, requests = 1, 0
     while True:
-        started = time.perf_counter()
         r = api.get("/api/esim/packages", params={"page": page, "pageSize": size})
-        http_seconds += time.perf_counter() - started
         rows = r.json()["data"]["packages"]
         requests += 1
         groups += rows
         counted = len(rows) if mode == "group" else sum(len(g["packages"]) for g in rows)
         if counted < size:
-            return groups, requests, http_seconds
+            return groups, requests
         page += 1
 
 
-def test_page_through_whole_catalog_fast(api: httpx.Client, control: SandboxControl) -> None:
-    groups, _, group_mode = page_through(api, 50, "group")
+def test_page_through_whole_catalog(api: httpx.Client, control: SandboxControl) -> None:
+    groups, group_requests = page_through(api, 50, "group")
     ids = [p["packageId"] for g in groups for p in g["packages"]]
     assert len(ids) == len(set(ids)) >= 27_000
     countries = api.get("/api/esim/countries").json()["data"]["countries"]
@@ -322,10 +316,10 @@ def test_page_through_whole_catalog_fast(api: httpx.Client, control: SandboxCont
         (g["countryCode"], g["countryName"]) for g in groups
     ]
     control.set_knobs(page_mode="package")
-    rows, requests, package_mode = page_through(api, 500, "package")
+    assert group_requests == len(groups) // 50 + 1
+    rows, requests = page_through(api, 500, "package")
     assert sorted(p["packageId"] for g in rows for p in g["packages"]) == sorted(ids)
     assert requests == len(ids) // 500 + 1
-    assert group_mode + package_mode < 5, (group_mode, package_mode)
 
 
 def test_catalog_filters(api: httpx.Client) -> None:
@@ -371,9 +365,7 @@ def test_catalog_edits_and_reset(api: httpx.Client, control: SandboxControl) -> 
     ids = [p["packageId"] for p in japan()["packages"]]
     assert PID not in ids and "esim-japan-4days-4gb-all" in ids
     assert order(api, pid="esim-japan-4days-4gb-all").status_code == 200
-    started = time.perf_counter()
     control.reset()
-    assert time.perf_counter() - started < 0.05
     assert japan() == before
 
 

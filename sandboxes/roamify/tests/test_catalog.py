@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 from sandboxes._process import REPO_ROOT
 from sandboxes.roamify import catalog
@@ -65,9 +64,7 @@ def everything(cat: catalog.Catalog) -> list[dict]:
 
 
 def test_same_seed_same_catalog_other_seed_differs() -> None:
-    started = time.perf_counter()
     fresh = catalog.build.__wrapped__(1, BASE)  # bypass the cache: really generate again
-    assert time.perf_counter() - started < 2.0
     cached = catalog.build(1, BASE)
     assert [(g.header, g.packages) for g in fresh.groups] == [(g.header, g.packages) for g in cached.groups]
     other = catalog.build.__wrapped__(2, BASE)

@@ -22,21 +22,43 @@ from sandboxes.stripe.testing import StripeSandbox
 WEBHOOK_SECRET = "whsec_test_receiver"
 
 
+Match = Callable[[stripe.Event], bool]
+
+
+def about(object_id: str) -> Match:
+    """Events about one object of the test: a session, or a payment intent and its charges.
+
+    The receiver lives for the whole run, so an event another test caused can
+    arrive late; a test only ever looks at events about its own objects.
+    """
+
+    def match(event: stripe.Event) -> bool:
+        obj = event.data.object
+        return object_id in (obj.id, getattr(obj, "payment_intent", None))
+
+    return match
+
+
 @dataclass
 class Delivery:
     body: bytes
     signature: str
     status: int
 
+    @property
+    def event(self) -> stripe.Event:
+        """The event, unverified: enough to tell which test it belongs to."""
+        return stripe.Webhook.construct_event_without_verification(self.body)
+
 
 class WebhookReceiver:
-    """Records every POST to /webhook; can be told to fail the next N deliveries."""
+    """Records every POST to /webhook; can be told to fail deliveries of chosen events."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.deliveries: list[Delivery] = []
-        self.fail_next: list[int] = []  # statuses to answer before going back to 200
+        self._failures: list[tuple[Match, list[int]]] = []  # statuses to answer, per match
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -44,10 +66,14 @@ class WebhookReceiver:
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.read()
+        delivery = Delivery(body, request.headers.get("Stripe-Signature", ""), 200)
         with self._lock:
-            status = self.fail_next.pop(0) if self.fail_next else 200
-            self.deliveries.append(Delivery(body, request.headers.get("Stripe-Signature", ""), status))
-        return web.Response(status=status, text="ok" if status == 200 else "nope")
+            for match, statuses in self._failures:
+                if statuses and match(delivery.event):
+                    delivery.status = statuses.pop(0)
+                    break
+            self.deliveries.append(delivery)
+        return web.Response(status=delivery.status, text="ok" if delivery.status == 200 else "nope")
 
     async def _success(self, request: web.Request) -> web.Response:
         sid = request.query.get("session_id", "")
@@ -83,22 +109,33 @@ class WebhookReceiver:
     def clear(self) -> None:
         with self._lock:
             self.deliveries.clear()
-            self.fail_next.clear()
+            self._failures.clear()
 
-    def events(self, secret: str = WEBHOOK_SECRET) -> list[stripe.Event]:
-        """Successful deliveries, each checked with stripe.Webhook.construct_event."""
+    def fail(self, match: Match, statuses: list[int]) -> None:
+        """Answer the next deliveries of matching events with these statuses, then 200."""
         with self._lock:
-            ok = [d for d in self.deliveries if d.status == 200]
-        return [stripe.Webhook.construct_event(d.body, d.signature, secret) for d in ok]
+            self._failures.append((match, list(statuses)))
 
-    def wait_for(self, event_type: str, count: int = 1, timeout: float = 10.0) -> list[stripe.Event]:
+    def deliveries_for(self, match: Match) -> list[Delivery]:
+        """Every delivery (failed ones too) of matching events, in the order they came."""
+        with self._lock:
+            return [d for d in self.deliveries if match(d.event)]
+
+    def wait_for(
+        self, event_type: str, match: Match, *, count: int = 1, timeout: float = 10.0
+    ) -> list[stripe.Event]:
+        """Wait until `count` events of this type about the test's own objects were delivered,
+        and return them checked with stripe.Webhook.construct_event. Other tests' events are
+        never looked at (nor verified: they may be for an endpoint with another secret)."""
         deadline = time.monotonic() + timeout
         while True:
-            found = [e for e in self.events() if e.type == event_type]
-            if len(found) >= count:
-                return found
+            ok = [d for d in self.deliveries_for(match) if d.status == 200 and d.event.type == event_type]
+            if len(ok) >= count:
+                return [stripe.Webhook.construct_event(d.body, d.signature, WEBHOOK_SECRET) for d in ok]
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {count} x {event_type} delivered; got {self.events()}")
+                with self._lock:
+                    seen = [(d.event.type, d.event.data.object.id, d.status) for d in self.deliveries]
+                raise AssertionError(f"no {count} x {event_type} about this test delivered; got {seen}")
             time.sleep(0.05)
 
 

@@ -11,7 +11,7 @@ import stripe
 
 from sandboxes.stripe.testing import StripeSandbox
 
-from .conftest import WebhookReceiver
+from .conftest import WebhookReceiver, about
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -68,5 +68,5 @@ def test_pay_on_hosted_page(
     done = client.v1.checkout.sessions.retrieve(session.id)
     assert (done.status, done.payment_status) == ("complete", "paid")
     assert done.customer_details.name == "Ada Lovelace"
-    (event,) = receiver.wait_for("checkout.session.completed")
-    assert event.data.object.id == session.id
+    (event,) = receiver.wait_for("checkout.session.completed", about(session.id))
+    assert event.data.object.payment_status == "paid"

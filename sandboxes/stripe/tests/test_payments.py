@@ -13,7 +13,7 @@ import stripe
 
 from sandboxes.stripe.testing import StripeSandbox
 
-from .conftest import WebhookReceiver
+from .conftest import WebhookReceiver, about
 
 AUTH_FAILED = "We are unable to authenticate your payment method."
 
@@ -38,7 +38,7 @@ def test_4242_pays(
     assert (pi.status, pi.amount, pi.currency) == ("succeeded", 2598, "usd")
     assert pi.metadata.to_dict() == {"order_number": "ORD-0001"}
 
-    (event,) = receiver.wait_for("checkout.session.completed")
+    (event,) = receiver.wait_for("checkout.session.completed", about(session.id))
     assert event.id.startswith("evt_")
     assert event.object == "event" and event.livemode is False
     assert event.data.object.id == session.id
@@ -80,7 +80,8 @@ def test_3d_secure_complete_and_fail(
 
     ok = sb.control.pay(session.id, "4000002500003155", three_d_secure="complete")
     assert ok["outcome"] == "paid"
-    assert receiver.wait_for("checkout.session.completed")[0].data.object.id == session.id
+    (event,) = receiver.wait_for("checkout.session.completed", about(session.id))
+    assert event.data.object.payment_intent == ok["payment_intent"]
 
 
 @pytest.mark.parametrize(

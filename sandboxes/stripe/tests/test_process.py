@@ -1,4 +1,4 @@
-"""Start-up time, --webhook-url at start, and a clean stop (localstripe too)."""
+"""--webhook-url at start, and a clean stop (localstripe too)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ def _alive(pid: int) -> bool:
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_starts_fast_and_stops_with_its_child() -> None:
-    started = time.monotonic()
+def test_starts_and_stops_with_its_child() -> None:
     sb = StripeSandbox(webhook_url="http://127.0.0.1:9/hook", webhook_secret="whsec_x")
     sb.start()
     try:
-        elapsed = time.monotonic() - started
         health = sb.control.health()
         child = health["localstripe"]["pid"]
         assert health["status"] == "ok"
@@ -32,8 +30,6 @@ def test_starts_fast_and_stops_with_its_child() -> None:
         assert _alive(child)
     finally:
         sb.stop()  # SIGTERM to the front, which stops localstripe
-    # Budget is ~5 s; about 1 s on an idle machine, 2.5-3.5 s on 2 busy cores.
-    assert elapsed < 8, f"took {elapsed:.1f}s to start"
     deadline = time.monotonic() + 5
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)

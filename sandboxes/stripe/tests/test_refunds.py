@@ -10,7 +10,7 @@ import stripe
 
 from sandboxes.stripe.testing import StripeSandbox
 
-from .conftest import WebhookReceiver
+from .conftest import WebhookReceiver, about
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_partial_then_full_then_too_much(
         client.v1.refunds.create(params={"payment_intent": paid_pi, "amount": 1})
     assert already.value.code == "charge_already_refunded"
 
-    events = receiver.wait_for("charge.refunded", count=2)
+    events = receiver.wait_for("charge.refunded", about(paid_pi), count=2)
     charges = sorted((e.data.object for e in events), key=lambda c: c.amount_refunded)
     assert [c.amount_refunded for c in charges] == [1000, 2598]
     assert [c.refunded for c in charges] == [False, True]

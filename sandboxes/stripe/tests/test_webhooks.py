@@ -11,7 +11,7 @@ import stripe
 
 from sandboxes.stripe.testing import ControlError, StripeSandbox
 
-from .conftest import WEBHOOK_SECRET, WebhookReceiver
+from .conftest import WEBHOOK_SECRET, WebhookReceiver, about
 
 
 def test_events_are_signed_like_stripe(
@@ -19,8 +19,8 @@ def test_events_are_signed_like_stripe(
 ) -> None:
     session = make_session()
     sb.control.pay(session.id)
-    receiver.wait_for("checkout.session.completed")
-    delivery = receiver.deliveries[0]
+    receiver.wait_for("checkout.session.completed", about(session.id))
+    (delivery,) = receiver.deliveries_for(about(session.id))
     event = stripe.Webhook.construct_event(delivery.body, delivery.signature, WEBHOOK_SECRET)
     assert event.type == "checkout.session.completed"
     assert event.api_version
@@ -35,13 +35,13 @@ def test_events_are_signed_like_stripe(
 def test_failed_deliveries_are_retried(
     sb: StripeSandbox, make_session: Callable[..., Any], receiver: WebhookReceiver
 ) -> None:
-    receiver.fail_next = [500, 503]
     session = make_session()
+    receiver.fail(about(session.id), [500, 503])
     sb.control.pay(session.id)
     (record,) = sb.control.wait_for_event("checkout.session.completed", delivered=True, timeout=5)
     (delivery,) = record["deliveries"]
     assert [a["status"] for a in delivery["attempts"]] == [500, 503, 200]
-    assert [d.status for d in receiver.deliveries] == [500, 503, 200]
+    assert [d.status for d in receiver.deliveries_for(about(session.id))] == [500, 503, 200]
 
 
 def test_redeliver_and_several_endpoints(
@@ -52,14 +52,14 @@ def test_redeliver_and_several_endpoints(
     sb.control.register_webhook("http://127.0.0.1:9/dead", "whsec_dead")
     session = make_session()
     sb.control.pay(session.id)
-    receiver.wait_for("checkout.session.completed")
+    receiver.wait_for("checkout.session.completed", about(session.id))
     (record,) = sb.control.events("checkout.session.completed")
     urls = {d["url"] for d in record["deliveries"]}
     assert urls == {receiver.url + "/webhook", "http://127.0.0.1:9/dead"}
 
     sb.control.remove_webhooks("http://127.0.0.1:9/dead")
     sb.control.redeliver(record["id"])
-    again = receiver.wait_for("checkout.session.completed", count=2)
+    again = receiver.wait_for("checkout.session.completed", about(session.id), count=2)
     assert again[0].id == again[1].id == record["id"]
 
 

@@ -1,0 +1,46 @@
+"""/healthz tells the world only up or down; staff and the log get the detail."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.contrib.auth import get_user_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def upstream_down(roamify):
+    roamify.control.inject_fault("GET", "/api/health", status=503, count=None)
+
+
+def test_anonymous_gets_only_ok(client, roamify):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_anonymous_gets_only_down_and_the_log_gets_the_error(client, upstream_down, caplog):
+    with caplog.at_level(logging.WARNING, logger="storefront.health"):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "down"}
+    logged = [r.getMessage() for r in caplog.records if r.name == "storefront.health"]
+    assert len(logged) == 1 and "upstream" in logged[0] and "health check failed" in logged[0]
+
+
+def test_a_signed_in_customer_is_not_staff(client, upstream_down):
+    customer = get_user_model().objects.create_user("c@example.com", "c@example.com", "pw")
+    client.force_login(customer)
+    assert client.get("/healthz").json() == {"status": "down"}
+
+
+def test_staff_see_each_check_with_its_error_and_time(admin_client, upstream_down):
+    response = admin_client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 503 and body["status"] == "down"
+    assert set(body["checks"]) == {"database", "cache", "broker", "upstream"}
+    upstream = body["checks"]["upstream"]
+    assert upstream["ok"] is False and upstream["error"] and isinstance(upstream["ms"], float)
+    assert body["checks"]["database"]["ok"] is True
