@@ -65,7 +65,8 @@ class Destination(models.Model):
 
 class PackageQuerySet(models.QuerySet):
     def active(self) -> PackageQuerySet:
-        return self.filter(active=True)
+        """Packages on sale: a package of a destination staff switched off is not."""
+        return self.filter(active=True, destination__active=True)
 
 
 class Package(models.Model):

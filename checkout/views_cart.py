@@ -35,7 +35,7 @@ def _back_within_the_shop(request: HttpRequest) -> str:
     return "checkout:cart"
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def cart_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         package_id = request.POST.get("package", "")

@@ -7,6 +7,7 @@ own ids, so a retried request never charges or refunds twice.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -118,10 +119,17 @@ class StripeGateway:
         return refund.id
 
     @staticmethod
-    def parse_event(payload: bytes, signature: str) -> dict:
-        """The verified event as a dict; raises ValueError or SignatureVerificationError."""
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-        return event.to_dict()
+    def parse_event(payload: bytes, signature: str) -> object:
+        """The verified body, decoded JSON of any shape (the caller checks it).
+
+        Raises SignatureVerificationError, or ValueError for a body that is not JSON.
+        The signature is checked first, and the body is decoded by us: the library's
+        construct_event fails with errors of its own on JSON that is not an object.
+        """
+        text = payload.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        stripe.WebhookSignature.verify_header(text, signature, settings.STRIPE_WEBHOOK_SECRET,
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
+        return json.loads(text)
 
 
 def _message(exc: stripe.StripeError) -> str:

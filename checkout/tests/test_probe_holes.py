@@ -1,0 +1,115 @@
+"""The holes an outside probe of the demo found, each pinned by a test."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from catalog.tests.factories import PackageFactory
+from checkout import cart, services
+from checkout.models import Order, OrderStatus
+from payments.models import Payment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pkg():
+    return PackageFactory(retail_cents=999, wholesale_cents=500)
+
+
+def placed_order(pkg) -> Order:
+    return services.place_order(cart.PricedCart([cart.CartLine(pkg, 1)], []), "a@example.com")
+
+
+@pytest.mark.parametrize("path", ["/orders/{n}/", "/orders/{n}/status/"])
+@pytest.mark.parametrize("token", ["ünïcødé", "€", "\u200b", "x" * 5000])
+def test_a_strange_token_is_a_404_like_any_wrong_token(client, pkg, path, token):
+    order = placed_order(pkg)
+    assert client.get(path.format(n=order.number), {"t": token}).status_code == 404
+    assert client.get(path.format(n="RE-XXXX-XXXX"), {"t": token}).status_code == 404
+
+
+def test_a_package_of_a_switched_off_destination_cannot_be_opened_added_or_paid(client, pkg):
+    client.post("/cart/add/", {"package": pkg.package_id})
+    pkg.destination.active = False
+    pkg.destination.save()
+    assert client.get(pkg.get_absolute_url()).status_code == 404
+    response = client.post("/cart/add/", {"package": pkg.package_id}, follow=True)
+    assert "not available any more" in response.content.decode()
+    # What was in the cart before is dropped, and checkout places nothing.
+    response = client.post("/checkout/", {"email": "a@example.com"}, follow=True)
+    assert "cart is empty" in response.content.decode()
+    assert not Order.objects.exists()
+    with pytest.raises(services.CheckoutError, match="no longer sold"):
+        placed_order(pkg)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_concurrent_checkouts_of_one_cart_make_one_order_and_one_session(pkg, stripe, postgres):
+    client = Client()
+    client.post("/cart/add/", {"package": pkg.package_id})
+    cookie = client.cookies
+    barrier = threading.Barrier(5)
+    answers: list[str] = []
+
+    def submit() -> None:
+        racer = Client()
+        racer.cookies = cookie
+        barrier.wait()
+        try:
+            response = racer.post("/checkout/", {"email": "a@example.com"})
+            answers.append(response["Location"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    order = Order.objects.get()
+    payment = order.payments.get()
+    assert payment.provider == "stripe" and payment.external_reference.startswith("cs_")
+    assert len(answers) == 5 and set(answers) <= {payment.redirect_url, order.get_absolute_url()}
+    assert payment.redirect_url in answers
+    # A late double submit, after the cart was emptied, goes to the same order.
+    late = client.post("/checkout/", {"email": "a@example.com"})
+    assert late["Location"] == order.get_absolute_url()
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_polling_never_asks_stripe_and_the_return_is_looked_up_once(client, pkg, stripe, settings, postgres):
+    client.post("/cart/add/", {"package": pkg.package_id})
+    client.post("/checkout/", {"email": "a@example.com"})
+    order = Order.objects.get()
+    session_id = order.payments.get().external_reference
+    status_url = f"/orders/{order.number}/status/?t={order.access_token}&session_id={session_id}"
+    # The customer comes back before paying (back button): looked up once, still unpaid.
+    assert client.get(f"{order.get_absolute_url()}&session_id={session_id}").status_code == 200
+    assert stripe.control.pay(session_id)["outcome"] == "paid"
+    # No webhook is registered: neither the poll nor another return looks Stripe up again.
+    for _ in range(5):
+        assert client.get(status_url).json()["status"] == OrderStatus.PENDING_PAYMENT
+    client.get(f"{order.get_absolute_url()}&session_id={session_id}")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    # The reconciler catches it.
+    settings.RECONCILE_AFTER_SECONDS = 0
+    services.reconcile_orders()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.payments.get().status == Payment.Status.CAPTURED
+
+
+def test_order_pages_answer_head(client, pkg):
+    order = placed_order(pkg)
+    for path in (order.get_absolute_url(), f"/orders/{order.number}/status/?t={order.access_token}",
+                 "/cart/"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b""
