@@ -215,8 +215,8 @@ class DestinationAlias(models.Model):
     ISO code with a country).
     """
 
-    alias = models.CharField(max_length=80, help_text="What a traveller types; matched without case or accents")
-    code = models.CharField(max_length=20, help_text="ISO code of the country, or the region's upstream code")
+    alias = models.CharField(max_length=80, help_text="What a traveller types; case and accents don't matter")
+    code = models.CharField(max_length=20, help_text="ISO code of a country, or a region's upstream code")
     geography = models.CharField(max_length=10, choices=Geography.choices, default=Geography.LOCAL)
 
     class Meta:

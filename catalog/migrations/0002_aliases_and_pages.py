@@ -31,8 +31,8 @@ class Migration(migrations.Migration):
             name='DestinationAlias',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('alias', models.CharField(help_text='What a traveller types; matched without case or accents', max_length=80)),
-                ('code', models.CharField(help_text="ISO code of the country, or the region's upstream code", max_length=20)),
+                ('alias', models.CharField(help_text="What a traveller types; case and accents don't matter", max_length=80)),
+                ('code', models.CharField(help_text="ISO code of a country, or a region's upstream code", max_length=20)),
                 ('geography', models.CharField(choices=[('local', 'Country'), ('regional', 'Region'), ('global', 'Global')], default='local', max_length=10)),
             ],
             options={
