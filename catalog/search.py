@@ -61,6 +61,9 @@ class Entry:
     def get_absolute_url(self) -> str:
         return f"/esim/{self.slug}/"
 
+    def get_geography_display(self) -> str:
+        return str(Geography(self.geography).label)
+
     @property
     def flag(self) -> str:
         return Destination(code=self.code, geography=self.geography).flag
