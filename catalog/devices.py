@@ -156,7 +156,7 @@ def check(query: str, models: list[Model]) -> Answer:
     starts = [m for m in pool if m.key[: len(key) - 1] == key[:-1] and len(m.key) >= len(key)
               and m.key[len(key) - 1].startswith(key[-1])]
     note = family_note(brand, key)
-    if starts and len(starts) <= 12:
+    if starts and len(starts) <= 24:
         return Answer("ask", choices=starts, note=note, brand=brand)
     if note:
         return Answer("family", note=note, brand=brand)
