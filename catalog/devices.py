@@ -170,6 +170,10 @@ def family_note(brand: str, key: tuple[str, ...]) -> str:
     return ""
 
 
+def brand_notes(brand: str) -> list[str]:
+    return list(dict.fromkeys(note for (b, _), note in FAMILY_NOTES.items() if b == brand))
+
+
 def brands(models: list[Model]) -> list[tuple[str, str, int]]:
     """(brand, slug, number of eSIM models) for the browsable list."""
     counts: dict[str, int] = {}

@@ -46,7 +46,7 @@ def multi_country_destinations() -> list[Destination]:
     return list(
         Destination.objects.active().exclude(geography=Geography.LOCAL)
         .annotate(country_count=Count("covers")).only(*LIST_FIELDS)
-        .order_by("geography", "-popularity", "name")
+        .order_by("-geography", "-popularity", "name")  # regions, then global plans
     )
 
 
@@ -58,7 +58,9 @@ def regions_covering(destination: Destination) -> list[Destination]:
     """Regional and global plans that also cover a country, smallest region first."""
     if destination.geography != Geography.LOCAL:
         return []
-    regions = destination.covered_by.active().annotate(country_count=Count("covers")).only(*LIST_FIELDS)
+    # Filter by a subquery: counting "covers" through the covered_by join would count only this country.
+    regions = (Destination.objects.active().filter(id__in=destination.covered_by.values("id"))
+               .annotate(country_count=Count("covers")).only(*LIST_FIELDS))
     return sorted(regions, key=lambda d: (d.country_count, d.name))
 
 

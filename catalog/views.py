@@ -138,7 +138,7 @@ def device_brand(request: HttpRequest, brand: str) -> HttpResponse:
         raise Http404
     return render(request, "catalog/device_brand.html", {
         "brand": listed[0].brand, "models": listed, "brands": devices.brands(models),
-        "note": devices.family_note(listed[0].brand, ()),
+        "notes": devices.brand_notes(listed[0].brand),
     })
 
 

@@ -103,11 +103,12 @@ def test_the_list_has_one_card_per_data_and_days_and_no_repeated_title(client, j
 def test_country_page_shows_regions_covering_it_with_the_price_difference(client, japan):
     asia = DestinationFactory(name="Asia", code="ASIA", slug="asia", geography="regional",
                               from_price_cents=699)
-    asia.covers.add(japan)
+    asia.covers.add(japan, DestinationFactory(), DestinationFactory())
     PackageFactory(destination=asia, package_id="esim-asia-30days-10gb-all", days=30, data_mb=10240,
                    retail_cents=2999)
     offers = client.get("/esim/japan/").context["region_offers"]
     assert [(o["region"].name, o["price"], o["difference"]) for o in offers] == [("Asia", 699, 200)]
+    assert offers[0]["region"].country_count == 3
     offers = client.get("/esim/japan/?days=10&data=5").context["region_offers"]
     assert [(o["price"], o["difference"]) for o in offers] == [(2999, 500)]
     assert offers[0]["url"] == "/esim/asia/?days=10&data=5"
