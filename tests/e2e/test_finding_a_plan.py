@@ -40,7 +40,7 @@ class Taps:
 
 def on_screen(page, locator) -> bool:
     box = locator.bounding_box()
-    return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE_HEIGHT
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE_HEIGHT
 
 
 def fits_the_screen(page) -> None:
