@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 
 from .cache import bump_catalog_version
-from .models import CompatibleDevice, Destination, Package, SyncRun
+from .models import CompatibleDevice, ContentPage, Destination, DestinationAlias, Package, SyncRun
 from .pricing import PricingRules, floor_price, format_money
 from .services import reprice
 from .tasks import sync_catalog_task
@@ -138,3 +138,40 @@ class CompatibleDeviceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # the list comes from upstream with each sync
+
+
+class BumpsCatalogVersion(admin.ModelAdmin):
+    """Cached pages and the search index follow these rows: a change refreshes them."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        bump_catalog_version()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        bump_catalog_version()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        bump_catalog_version()
+
+
+@admin.register(DestinationAlias)
+class DestinationAliasAdmin(BumpsCatalogVersion):
+    list_display = ("alias", "code", "geography", "destination")
+    list_filter = ("geography",)
+    search_fields = ("alias", "code")
+
+    @admin.display(description="Destination")
+    def destination(self, obj: DestinationAlias) -> str:
+        found = Destination.objects.filter(code__iexact=obj.code, geography=obj.geography).first()
+        return found.name if found else "— no such destination —"
+
+
+@admin.register(ContentPage)
+class ContentPageAdmin(BumpsCatalogVersion):
+    list_display = ("title", "slug", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the footer, checkout and plan pages link to them

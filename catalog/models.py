@@ -206,3 +206,44 @@ class SyncRun(models.Model):
     def changed_anything(self) -> bool:
         return bool(self.added or self.changed or self.deactivated or self.destinations_added
                     or self.destinations_changed)
+
+
+class DestinationAlias(models.Model):
+    """Another name travellers type for a destination: "UK", "Dubai", "Bali", "Holland".
+
+    Keyed by the destination's code and geography, not by row, so aliases survive a
+    re-sync that recreates destinations (and region codes such as "NA" can share an
+    ISO code with a country).
+    """
+
+    alias = models.CharField(max_length=80, help_text="What a traveller types; case and accents don't matter")
+    code = models.CharField(max_length=20, help_text="ISO code of a country, or a region's upstream code")
+    geography = models.CharField(max_length=10, choices=Geography.choices, default=Geography.LOCAL)
+
+    class Meta:
+        ordering = ["code", "alias"]
+        verbose_name_plural = "destination aliases"
+        constraints = [models.UniqueConstraint(fields=["alias", "code", "geography"],
+                                               name="destination_alias_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.code}"
+
+
+class ContentPage(models.Model):
+    """A page staff edit in admin: terms, privacy, refund policy, contact."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(max_length=120)
+    summary = models.CharField(max_length=300, blank=True, help_text="One line under the title")
+    body = models.TextField(help_text="HTML. Keep it plain: headings, paragraphs, lists, links")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:page", args=[self.slug])

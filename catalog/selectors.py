@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet
+import re
 
+from django.db.models import Count, Min, Q
+
+from .devices import Model, known_models
 from .models import CompatibleDevice, Destination, Geography, Package
+from .planner import Trip
 
 
 def clean_query(text: str, limit: int = 60) -> str:
@@ -29,45 +33,47 @@ def destinations_in(geography: str) -> list[Destination]:
     return list(Destination.objects.active().filter(geography=geography).only(*LIST_FIELDS))
 
 
-def search_destinations(query: str, limit: int = 50) -> list[Destination]:
-    """Countries and regions whose name starts with, then contains, the query."""
-    query = clean_query(query)
-    if not query:
-        return []
-    matches = list(
-        Destination.objects.active()
-        .filter(Q(name__icontains=query) | Q(code__iexact=query))
-        .only(*LIST_FIELDS)[: limit * 2]
+def destinations_by_letter() -> list[tuple[str, list[Destination]]]:
+    """Every country A–Z, grouped by first letter (the A–Z page)."""
+    groups: dict[str, list[Destination]] = {}
+    for d in destinations_in(Geography.LOCAL):
+        groups.setdefault(d.name[:1].upper(), []).append(d)
+    return sorted(groups.items())
+
+
+def multi_country_destinations() -> list[Destination]:
+    """Regions, then global plans, each with how many countries it covers (one query)."""
+    return list(
+        Destination.objects.active().exclude(geography=Geography.LOCAL)
+        .annotate(country_count=Count("covers")).only(*LIST_FIELDS)
+        .order_by("-geography", "-popularity", "name")  # regions, then global plans
     )
-    q = query.lower()
-    matches.sort(key=lambda d: (d.code.lower() != q and not d.name.lower().startswith(q),
-                                d.geography != Geography.LOCAL, d.name))
-    return matches[:limit]
 
 
-def package_list(destination: Destination, filters: dict) -> QuerySet[Package]:
-    packages = destination.packages.active()
-    if filters.get("unlimited"):
-        packages = packages.filter(is_unlimited=True)
-    if data := filters.get("data"):
-        packages = packages.filter(Q(is_unlimited=True) | Q(data_mb__gte=int(data) * 1024))
-    if days := filters.get("days"):
-        low, _, high = days.partition("-")
-        packages = packages.filter(days__gte=int(low))
-        if high:
-            packages = packages.filter(days__lte=int(high))
-    order = {
-        "price_per_gb": [F("price_per_gb_cents").asc(nulls_last=True), "retail_cents"],
-        "data": [F("is_unlimited").desc(), F("data_mb").desc(nulls_last=True), "retail_cents"],
-        "days": ["-days", "retail_cents"],
-    }.get(filters.get("sort") or "price", ["retail_cents", "days"])
-    return packages.order_by(*order, "id")
+def destination_packages(destination: Destination) -> list[Package]:
+    return list(destination.packages.active().order_by("days", "retail_cents", "id"))
 
 
 def regions_covering(destination: Destination) -> list[Destination]:
+    """Regional and global plans that also cover a country, smallest region first."""
     if destination.geography != Geography.LOCAL:
         return []
-    return list(destination.covered_by.active().only(*LIST_FIELDS).order_by("geography", "name"))
+    # Filter by a subquery: counting "covers" through the covered_by join would count only this country.
+    regions = (Destination.objects.active().filter(id__in=destination.covered_by.values("id"))
+               .annotate(country_count=Count("covers")).only(*LIST_FIELDS))
+    return sorted(regions, key=lambda d: (d.country_count, d.name))
+
+
+def region_prices_for(regions: list[Destination], trip: Trip | None) -> dict[int, int]:
+    """The lowest price in each region of a plan that fits the trip (one query, none without a trip)."""
+    if not regions or trip is None or not trip.complete:
+        return {}
+    packages = Package.objects.active().filter(destination__in=regions, days__gte=trip.days)
+    need = trip.need_mb
+    packages = (packages.filter(is_unlimited=True) if need is None
+                else packages.filter(Q(is_unlimited=True) | Q(data_mb__gte=need)))
+    return dict(packages.values("destination_id").annotate(low=Min("retail_cents"))
+                .values_list("destination_id", "low"))
 
 
 def covered_countries(destination: Destination) -> list[Destination]:
@@ -77,11 +83,14 @@ def covered_countries(destination: Destination) -> list[Destination]:
                                         "package_count").order_by("name"))
 
 
-def find_devices(query: str, limit: int = 10) -> list[CompatibleDevice]:
-    words = clean_query(query).lower().replace("-", " ").split()[:6]
-    if not words:
-        return []
-    devices = CompatibleDevice.objects.all()
-    for word in words:
-        devices = devices.filter(search_text__contains=word)
-    return list(devices[:limit])
+def device_models() -> list[Model]:
+    """Every known model, upstream's eSIM phones split one per model (one query)."""
+    return known_models(list(CompatibleDevice.objects.only("model", "brand", "os")))
+
+
+PLAN_PATH = re.compile(r"^/esim/[a-z0-9-]+/([A-Za-z0-9._-]+/)?$")
+
+
+def plan_path(value: str) -> str:
+    """A destination or plan page to go back to after a device check; anything else is dropped."""
+    return value if PLAN_PATH.match(value or "") else ""

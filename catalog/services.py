@@ -25,9 +25,10 @@ from django.utils.text import slugify
 import roamify
 from core.upstream import roamify_client
 
+from .aliases import default_aliases
 from .bulk import fast_update
 from .cache import bump_catalog_version
-from .models import CompatibleDevice, Destination, Package, SyncRun
+from .models import CompatibleDevice, Destination, DestinationAlias, Package, SyncRun
 from .popularity import starting_popularity
 from .pricing import PricingRules, price_per_gb, retail_price
 
@@ -276,6 +277,7 @@ def sync_catalog(
         with transaction.atomic():
             _apply(upstream, run, progress)
         run.devices = _sync_devices(client)
+        load_default_aliases(only_if_empty=True)
         run.status = SyncRun.Status.SUCCEEDED
     except Exception as exc:
         run.status = SyncRun.Status.FAILED
@@ -359,3 +361,22 @@ def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[
     if updates:
         bump_catalog_version()
     return len(updates)
+
+
+def load_default_aliases(only_if_empty: bool = False) -> int:
+    """Add the starting aliases (catalog/aliases.py) that are missing. Returns how many were added.
+
+    With `only_if_empty`, only when there are none at all (a fresh or flushed database), so
+    that aliases staff deleted in admin stay deleted after a sync.
+    """
+    if only_if_empty and DestinationAlias.objects.exists():
+        return 0
+    before = DestinationAlias.objects.count()
+    DestinationAlias.objects.bulk_create(
+        [DestinationAlias(alias=a, code=c, geography=g) for a, c, g in default_aliases()],
+        ignore_conflicts=True,
+    )
+    added = DestinationAlias.objects.count() - before
+    if added:
+        bump_catalog_version()
+    return added

@@ -2,66 +2,101 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import devices, planner, selectors
+from . import search as catalog_search
 from .cache import cache_anonymous_page
-from .forms import PackageFilterForm
-from .models import Destination, Geography, Package
+from .forms import TripForm
+from .models import ContentPage, Destination, Package
 from .pricing import format_money
-
-TABS = [(Geography.LOCAL, "Countries"), (Geography.REGIONAL, "Regions"), (Geography.GLOBAL, "Global")]
 
 
 @require_GET
 @cache_anonymous_page
 def home(request: HttpRequest) -> HttpResponse:
-    tab = request.GET.get("tab", Geography.LOCAL)
-    if tab not in Geography.values:
-        tab = Geography.LOCAL
     return render(request, "catalog/home.html", {
-        "popular": selectors.popular_destinations(),
-        "tabs": TABS,
-        "tab": tab,
-        "destinations": selectors.destinations_in(tab),
+        "popular": selectors.popular_destinations(8),
+        "regions": selectors.multi_country_destinations(),
+    })
+
+
+@require_GET
+@cache_anonymous_page
+def all_destinations(request: HttpRequest) -> HttpResponse:
+    return render(request, "catalog/all_destinations.html", {
+        "letters": selectors.destinations_by_letter(),
     })
 
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
-    results = selectors.search_destinations(query)
-    if len(results) == 1 or (results and results[0].name.lower() == query.lower()):
-        return redirect(results[0])
-    return render(request, "catalog/search.html", {"search_query": query, "results": results})
+    found = catalog_search.search(query, limit=12)
+    if found.how == "exact" or (found.how == "prefix" and len(found.destinations) == 1):
+        return redirect(found.destinations[0].get_absolute_url())
+    return render(request, "catalog/search.html", {"search_query": query, "found": found})
 
 
 @require_GET
 def suggest(request: HttpRequest) -> JsonResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
-    results = selectors.search_destinations(query, limit=8) if len(query) >= 2 else []
-    return JsonResponse({"results": [
-        {"name": d.name, "url": d.get_absolute_url(), "kind": d.get_geography_display(),
-         "flag": d.flag, "from": format_money(d.from_price_cents)}
-        for d in results
-    ]})
+    found = catalog_search.search(query) if len(query) >= 2 else catalog_search.Match("none", [])
+    return JsonResponse({"how": found.how, "results": [suggestion(d, found) for d in found.destinations]})
+
+
+def suggestion(d: catalog_search.Entry, found: catalog_search.Match) -> dict:
+    if d.is_country:
+        kind = "Country"
+        if alias := found.terms.get(d.id):
+            kind = f"{alias.title() if alias.islower() else alias} · {kind}"
+    else:
+        kind = f"{d.get_geography_display()} · {d.country_count} countries"
+        if found.how == "multi":
+            kind = f"Covers all {len(found.countries)} · {d.country_count} countries"
+    return {"name": d.name, "url": d.get_absolute_url(), "kind": kind, "flag": d.flag,
+            "from": format_money(d.from_price_cents)}
 
 
 @require_GET
 @cache_anonymous_page
 def destination(request: HttpRequest, slug: str) -> HttpResponse:
     dest = get_object_or_404(Destination.objects.active(), slug=slug)
-    form = PackageFilterForm(request.GET or None)
-    filters = form.cleaned_or_defaults() if request.GET else {}
-    packages = list(selectors.package_list(dest, filters))
+    form = TripForm(request.GET or None)
+    trip = form.trip()
+    cards = planner.collapse(selectors.destination_packages(dest))
+    advice = planner.recommend(cards, trip) if trip and trip.complete else None
+    shown = [p for p in cards if planner.fits(p, trip)] if trip else cards
+    if trip and advice and advice.best:
+        shown.sort(key=lambda p: (p.retail_cents, p.days))
+    regions = selectors.regions_covering(dest)
     return render(request, "catalog/destination.html", {
         "destination": dest,
         "form": form,
-        "packages": packages,
-        "filtered": any(filters.values()),
-        "regions": selectors.regions_covering(dest),
+        "trip": trip,
+        "advice": advice,
+        "packages": shown,
+        "plan_count": len(cards),
+        "usage": planner.USAGE,
+        "region_offers": region_offers(dest, regions, trip, advice),
         "countries": selectors.covered_countries(dest),
     })
+
+
+def region_offers(dest: Destination, regions: list, trip, advice) -> list[dict]:
+    """Each region covering a country, with its price against the country's own."""
+    trip_prices = selectors.region_prices_for(regions, trip)
+    here = advice.best.retail_cents if advice and advice.best else dest.from_price_cents
+    offers = []
+    for region in regions:
+        price = trip_prices.get(region.id) if trip_prices else region.from_price_cents
+        if price is None:
+            continue
+        offers.append({"region": region, "price": price,
+                       "difference": price - here if here is not None else None,
+                       "url": region.get_absolute_url() + (f"?{trip.query()}" if trip else "")})
+    return offers
 
 
 @require_GET
@@ -84,10 +119,26 @@ def package(request: HttpRequest, slug: str, package_id: str) -> HttpResponse:
 @require_GET
 def device_check(request: HttpRequest) -> HttpResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
-    devices = selectors.find_devices(query) if query else []
+    models = selectors.device_models()
+    answer = devices.check(query, models) if query else None
     return render(request, "catalog/device_check.html", {
-        "query": query, "devices": devices, "asked": bool(query),
-        "looks_apple": "iphone" in query.lower() or "ipad" in query.lower(),
+        "query": query, "answer": answer, "brands": devices.brands(models),
+        "plan": selectors.plan_path(request.GET.get("plan", "")),
+        "looks_apple": bool(answer and answer.brand == "Apple"),
+        "looks_android": bool(answer and answer.brand and answer.brand != "Apple"),
+    })
+
+
+@require_GET
+@cache_anonymous_page
+def device_brand(request: HttpRequest, brand: str) -> HttpResponse:
+    models = selectors.device_models()
+    listed = [m for m in models if slugify(m.brand) == brand]
+    if not listed:
+        raise Http404
+    return render(request, "catalog/device_brand.html", {
+        "brand": listed[0].brand, "models": listed, "brands": devices.brands(models),
+        "notes": devices.brand_notes(listed[0].brand),
     })
 
 
@@ -103,3 +154,9 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
              "Disallow: /account/", "Disallow: /accounts/",
              f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_GET
+@cache_anonymous_page
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "catalog/page.html", {"page": get_object_or_404(ContentPage, slug=slug)})

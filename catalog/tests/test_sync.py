@@ -212,7 +212,8 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     assert (status, cache_state) == (200, "miss") and "$7.99" in html and "$6.99" not in html
     assert page(client, gone_url)[0] == 404
     status, _, html = page(client, "/esim/japan/")
-    assert status == 200 and gone_url not in html and "111 plans" in html
+    # 111 packages, one card per data/days pair (unlimited plans differ only in fair use).
+    assert status == 200 and gone_url not in html and "All 98 plans" in html
     assert page(client, "/esim/thailand/esim-thailand-9days-7gb-all/")[0] == 200
 
     # -- 4. Upstream failures change nothing ----------------------------------------------

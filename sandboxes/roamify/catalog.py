@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .data import APNS, CARRIERS, COUNTRIES, GLOBALS, REGIONS
+from .data import APNS, CARRIERS, COUNTRIES, GENERIC_CARRIERS, GLOBALS, MAJOR_CARRIERS, REGIONS
 
 MAX_SAFE_INTEGER = 9007199254740991
 DAYS = (1, 3, 5, 7, 10, 14, 15, 21, 30, 60, 90, 180, 365)
@@ -406,7 +406,11 @@ def _price_cents(rng: random.Random, factor: float, c: _Combo) -> int:
 
 def _signal(rng: random.Random, code: str, name: str, region: str) -> dict[str, Any]:
     networks = rng.choice((["3G", "4G"], ["4G"], ["4G", "5G"], ["3G", "4G", "5G"]))
-    carriers = rng.sample(CARRIERS[region], rng.randint(1, 3))
+    # Draw exactly as before so every package (id, price, flags) stays byte-identical across
+    # versions; only how many networks were drawn is kept, the names come from the country.
+    drawn = len(rng.sample(CARRIERS[region], rng.randint(1, 3)))
+    own = MAJOR_CARRIERS.get(code, GENERIC_CARRIERS)
+    carriers = list(own[: max(drawn, min(2, len(own)))])
     return {"code": code, "name": name, "networks": networks, "carriers": carriers}
 
 

@@ -1,35 +1,49 @@
-// Search suggestions as you type. The form still works without JavaScript.
+// Progressive enhancement only: every form here also works without JavaScript.
+
+// Search suggestions as you type: an ARIA 1.2 combobox (input + listbox of options).
 (function () {
   "use strict";
   var form = document.querySelector("form.search[data-suggest-url]");
   if (!form) return;
   var input = form.querySelector("input[name=q]");
   var list = form.querySelector(".suggestions");
+  var status = form.querySelector("[data-suggest-status]");
   var url = form.getAttribute("data-suggest-url");
   var timer = null, active = -1, lastQuery = "", controller = null;
 
+  function options() { return list.querySelectorAll("[role=option]"); }
   function close() {
-    list.hidden = true; list.innerHTML = ""; active = -1;
+    list.hidden = true; list.innerHTML = ""; active = -1; lastQuery = "";
     input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
   }
   function highlight(index) {
-    var items = list.querySelectorAll("li");
-    items.forEach(function (li, i) { li.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    options().forEach(function (li, i) { li.setAttribute("aria-selected", i === index ? "true" : "false"); });
     active = index;
+    if (index >= 0) input.setAttribute("aria-activedescendant", "suggestion-" + index);
+    else input.removeAttribute("aria-activedescendant");
   }
-  function render(results) {
+  function render(data) {
+    var results = data.results;
     list.innerHTML = "";
-    if (!results.length) { close(); return; }
+    if (!results.length) { close(); if (status) status.textContent = "No matches"; return; }
     results.forEach(function (r, i) {
       var li = document.createElement("li");
       li.setAttribute("role", "option"); li.id = "suggestion-" + i;
-      var a = document.createElement("a"); a.href = r.url;
+      li.setAttribute("aria-selected", "false");
+      li.setAttribute("data-url", r.url);
       var name = document.createElement("span"); name.textContent = r.flag + " " + r.name;
-      var meta = document.createElement("span"); meta.className = "muted small";
+      var meta = document.createElement("span"); meta.className = "suggestion-meta";
       meta.textContent = r.kind + (r.from ? " · from " + r.from : "");
-      a.appendChild(name); a.appendChild(meta); li.appendChild(a); list.appendChild(li);
+      li.appendChild(name); li.appendChild(meta);
+      li.addEventListener("click", function () { window.location = r.url; });
+      list.appendChild(li);
     });
     list.hidden = false; input.setAttribute("aria-expanded", "true");
+    if (status) {
+      status.textContent = data.how === "multi" ? results.length + " plans cover these countries"
+        : results.length + " suggestion" + (results.length === 1 ? "" : "s");
+    }
   }
   function fetchSuggestions() {
     var q = input.value.trim();
@@ -40,18 +54,83 @@
     controller = new AbortController();
     fetch(url + "?q=" + encodeURIComponent(q), { signal: controller.signal, headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-      .then(function (data) { if (input.value.trim() === q) render(data.results); })
+      .then(function (data) { if (input.value.trim() === q) { active = -1; render(data); } })
       .catch(function () {});
   }
   input.addEventListener("input", function () {
     clearTimeout(timer); timer = setTimeout(fetchSuggestions, 120);
   });
   input.addEventListener("keydown", function (e) {
-    var items = list.querySelectorAll("li");
+    var items = options();
     if (e.key === "ArrowDown" && items.length) { e.preventDefault(); highlight((active + 1) % items.length); }
     else if (e.key === "ArrowUp" && items.length) { e.preventDefault(); highlight((active - 1 + items.length) % items.length); }
-    else if (e.key === "Enter" && active >= 0 && items[active]) { e.preventDefault(); window.location = items[active].querySelector("a").href; }
+    else if (e.key === "Enter" && active >= 0 && items[active]) { e.preventDefault(); window.location = items[active].getAttribute("data-url"); }
     else if (e.key === "Escape") { close(); }
   });
   document.addEventListener("click", function (e) { if (!form.contains(e.target)) close(); });
+})();
+
+// Trip planner: choosing days or data updates the pick and the list in place. The page
+// itself (cached for anonymous visitors) is fetched and its parts swapped in, so the
+// recommendation is computed in one place, on the server.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-planner]");
+  if (!form || !window.fetch || !window.DOMParser) return;
+  var usage = form.querySelector("[data-usage]");
+  var submit = form.querySelector(".planner-actions");
+  var controller = null;
+
+  function syncUsage() {
+    var unsure = form.querySelector("input[name=data][value=unsure]:checked");
+    if (usage) usage.hidden = !unsure;
+    if (unsure && !form.querySelector("input[name=use]:checked")) {
+      var medium = form.querySelector("input[name=use][value=medium]");
+      if (medium) medium.checked = true;
+    }
+  }
+  function swap(doc, id) {
+    var fresh = doc.getElementById(id), old = document.getElementById(id);
+    if (old && fresh) old.replaceWith(fresh);
+    else if (old && !fresh) old.remove();
+  }
+  function update() {
+    syncUsage();
+    var params = new URLSearchParams(new FormData(form));
+    if (!params.get("data") || params.get("data") !== "unsure") params.delete("use");
+    var target = form.getAttribute("action").split("#")[0] + "?" + params.toString();
+    if (controller) controller.abort();
+    controller = new AbortController();
+    document.body.setAttribute("aria-busy", "true");
+    fetch(target, { signal: controller.signal })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        ["planner-result", "plan-list", "region-offers"].forEach(function (id) { swap(doc, id); });
+        history.replaceState(null, "", target);
+        document.body.removeAttribute("aria-busy");
+        var pick = document.querySelector("#planner-result .pick, #planner-result .answer");
+        if (pick && pick.getBoundingClientRect().top > window.innerHeight) {
+          pick.scrollIntoView({ block: "nearest" });
+        }
+      })
+      .catch(function () { document.body.removeAttribute("aria-busy"); });
+  }
+  if (submit) submit.hidden = true;
+  syncUsage();
+  form.addEventListener("change", update);
+})();
+
+// Install help: show the steps for the visitor's own phone first.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-install-steps]");
+  if (!box) return;
+  var ua = navigator.userAgent || "";
+  var first = /iPhone|iPad|iPod/.test(ua) ? "ios" : /Android/.test(ua) ? "android" : null;
+  var own = first && box.querySelector("[data-platform=" + first + "]");
+  if (own && own !== box.querySelector("[data-platform]")) {
+    own.parentNode.insertBefore(own, box.querySelector("[data-platform]"));
+  }
+  if (own) own.open = true;
 })();

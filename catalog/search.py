@@ -1,0 +1,258 @@
+"""Destination search that understands travellers.
+
+An in-memory index of the ~250 destinations with their names and aliases (built
+with three queries, kept in the cache and rebuilt when the catalog version moves)
+answers exact names, aliases, codes, prefixes and several countries at once with
+no query. Only a query with a typo asks the database: PostgreSQL's pg_trgm
+trigram similarity in production, a difflib ratio over the index elsewhere (the
+SQLite demo). An exact name or alias always wins over a prefix or a fuzzy match.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count
+from django.db.models.functions import Lower
+
+from .cache import VERSION_KEY, catalog_version
+from .models import Destination, DestinationAlias, Geography
+
+INDEX_KEY = "catalog:search-index"
+# Words a traveller adds around destination names: "Thailand and Vietnam", "esim for Japan".
+STOP_WORDS = frozenset({"and", "or", "plus", "then", "to", "in", "for", "esim", "esims", "sim", "trip",
+                        "the", "via", "with", "data", "plan", "plans", "travel"})
+TRIGRAM_THRESHOLD = 0.2  # pg_trgm candidates; the final cut-off is FUZZY_MIN below
+FUZZY_MIN = 0.7
+MAX_PHRASE_WORDS = 5
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, no dots or apostrophes: "U.K." -> "uk", "Côte d'Ivoire" -> "cote divoire"."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = text.replace("&", " and ")
+    text = re.sub(r"[.'’`]", "", text)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    name: str
+    slug: str
+    code: str
+    geography: str
+    popularity: int
+    from_price_cents: int | None
+    package_count: int
+    country_count: int
+    covers: frozenset[int] = frozenset()
+
+    @property
+    def is_country(self) -> bool:
+        return self.geography == Geography.LOCAL
+
+    def get_absolute_url(self) -> str:
+        return f"/esim/{self.slug}/"
+
+    def get_geography_display(self) -> str:
+        return str(Geography(self.geography).label)
+
+    @property
+    def flag(self) -> str:
+        return Destination(code=self.code, geography=self.geography).flag
+
+
+@dataclass
+class Index:
+    version: int
+    entries: dict[int, Entry]
+    terms: dict[str, set[int]] = field(default_factory=dict)  # normalised name or alias -> ids
+    names: dict[str, set[int]] = field(default_factory=dict)  # normalised name -> ids
+    codes: dict[str, set[int]] = field(default_factory=dict)  # lower ISO code -> country ids
+
+
+@dataclass
+class Match:
+    """What a query found: destinations best first, and how."""
+
+    how: str  # exact | multi | prefix | fuzzy | none
+    destinations: list[Entry]
+    countries: list[Entry] = field(default_factory=list)  # the countries of a several-country query
+    terms: dict[int, str] = field(default_factory=dict)  # id -> the alias that matched, to show it
+
+    @property
+    def regions(self) -> list[Entry]:
+        return [d for d in self.destinations if not d.is_country] if self.how == "multi" else []
+
+
+def build_index(version: int) -> Index:
+    """Three queries: destinations (with country counts), regions' coverage, aliases."""
+    rows = (Destination.objects.active()
+            .annotate(n_covers=Count("covers"))
+            .values_list("id", "name", "slug", "code", "geography", "popularity", "from_price_cents",
+                         "package_count", "n_covers"))
+    base = {r[0]: r for r in rows}
+    covers: dict[int, set[int]] = {}
+    through = Destination.covers.through.objects.filter(from_destination_id__in=list(base))
+    for region_id, country_id in through.values_list("from_destination_id", "to_destination_id"):
+        covers.setdefault(region_id, set()).add(country_id)
+    entries = {
+        i: Entry(i, name, slug, code, geo, pop, price, n, n_covers if geo != Geography.LOCAL else 1,
+                 frozenset(covers.get(i, ())))
+        for i, (_, name, slug, code, geo, pop, price, n, n_covers) in base.items()
+    }
+    index = Index(version, entries)
+    by_key: dict[tuple[str, str], set[int]] = {}
+    for e in entries.values():
+        key = normalise(e.name)
+        index.names.setdefault(key, set()).add(e.id)
+        index.terms.setdefault(key, set()).add(e.id)
+        by_key.setdefault((e.code.upper(), e.geography), set()).add(e.id)
+        if e.is_country:
+            index.codes.setdefault(e.code.lower(), set()).add(e.id)
+    for alias, code, geo in DestinationAlias.objects.values_list("alias", "code", "geography"):
+        ids = by_key.get((code.upper(), geo))
+        if ids and (key := normalise(alias)):
+            index.terms.setdefault(key, set()).update(ids)
+    return index
+
+
+def get_index() -> Index:
+    """The index for the current catalog version: one cache round trip when warm."""
+    found = cache.get_many([VERSION_KEY, INDEX_KEY])
+    version = found.get(VERSION_KEY)
+    version = int(version) if version is not None else catalog_version()
+    index = found.get(INDEX_KEY)
+    if index is None or index.version != version:
+        index = build_index(version)
+        cache.set(INDEX_KEY, index, None)
+    return index
+
+
+def _rank(index: Index, ids: set[int]) -> list[Entry]:
+    entries = [index.entries[i] for i in ids]
+    return sorted(entries, key=lambda e: (not e.is_country, -e.popularity, e.name))
+
+
+def _segment(index: Index, q: str) -> list[Entry] | None:
+    """Countries named in a query like "france italy spain" or "thailand, vietnam"; None if any
+    word is not part of a destination name, alias or a filler word."""
+    words = q.split()
+    found: list[Entry] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + MAX_PHRASE_WORDS), i, -1):
+            ids = index.terms.get(" ".join(words[i:j]))
+            if ids:
+                break
+        else:
+            if words[i] in STOP_WORDS:
+                i += 1
+                continue
+            ids, j = _fuzzy_in_memory(index, words[i], whole=True), i + 1
+            if not ids or len(words[i]) < 4:
+                return None
+        countries = [index.entries[k] for k in ids if index.entries[k].is_country]
+        if not countries:
+            return None
+        best = _rank(index, {c.id for c in countries})[0]
+        if best not in found:
+            found.append(best)
+        i = j
+    return found
+
+
+def _fuzzy_in_memory(index: Index, q: str, whole: bool = False) -> set[int]:
+    """Ids of the closest names and aliases by difflib ratio (also against the start of a name
+    while it is still being typed)."""
+    scores = _score_terms(index, q, index.terms, whole)
+    if not scores:
+        return set()
+    best = max(scores.values())
+    return {i for i, s in scores.items() if s >= best - 0.05}
+
+
+def _score_terms(index: Index, q: str, terms, whole: bool) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    for term in terms:
+        s = difflib.SequenceMatcher(None, q, term).ratio()
+        if not whole and len(q) >= 4 and len(term) > len(q):
+            s = max(s, difflib.SequenceMatcher(None, q, term[: len(q)]).ratio() - 0.05)
+        if s >= FUZZY_MIN:
+            for i in index.terms[term]:
+                scores[i] = max(scores.get(i, 0.0), s)
+    return scores
+
+
+def _fuzzy_trigram(index: Index, q: str) -> dict[int, float]:
+    """pg_trgm similarity over names and aliases (two queries), re-scored with the same ratio as
+    the fallback so both engines agree on what is close enough."""
+    from django.contrib.postgres.search import TrigramSimilarity
+
+    names = (Destination.objects.active()
+             .annotate(sim=TrigramSimilarity(Lower("name"), q)).filter(sim__gte=TRIGRAM_THRESHOLD)
+             .order_by("-sim").values_list("name", flat=True)[:20])
+    aliases = (DestinationAlias.objects
+               .annotate(sim=TrigramSimilarity(Lower("alias"), q)).filter(sim__gte=TRIGRAM_THRESHOLD)
+               .order_by("-sim").values_list("alias", flat=True)[:20])
+    candidates = {normalise(t) for t in [*names, *aliases]} & index.terms.keys()
+    return _score_terms(index, q, candidates, whole=False)
+
+
+def fuzzy(index: Index, q: str, engine: str | None = None) -> dict[int, float]:
+    engine = engine or ("trigram" if connection.vendor == "postgresql" else "difflib")
+    if engine == "trigram":
+        return _fuzzy_trigram(index, q)
+    return _score_terms(index, q, index.terms, whole=False)
+
+
+def search(query: str, limit: int = 8, engine: str | None = None, index: Index | None = None) -> Match:
+    q = normalise(query)
+    if not q:
+        return Match("none", [])
+    index = index or get_index()
+    # 1. An exact name or alias wins, alone: "UK" is never Ukraine, "Niger" never Nigeria.
+    if ids := index.terms.get(q):
+        alias_of = {} if q in index.names else {i: query.strip() for i in ids}
+        return Match("exact", _rank(index, ids), terms=alias_of)
+    # 2. Several countries: the regional plans that cover them all, smallest region first.
+    countries = _segment(index, q) if len(q.split()) > 1 else None
+    if countries and len(countries) == 1:
+        return Match("exact", countries)
+    if countries:
+        wanted = {c.id for c in countries}
+        regions = [e for e in index.entries.values() if not e.is_country and wanted <= e.covers]
+        regions.sort(key=lambda e: (e.country_count, e.from_price_cents or 0, e.name))
+        return Match("multi", [*regions[:limit], *countries], countries=countries)
+    # 3. Names and aliases that start with it, a word that starts with it, then contain it.
+    ranked: dict[int, tuple[int, str]] = {}
+    for i in index.codes.get(q, ()):
+        ranked[i] = (0, "")
+    for term, ids in index.terms.items():
+        if term.startswith(q):
+            level = 1
+        elif f" {q}" in f" {term}":
+            level = 2
+        elif len(q) >= 3 and q in term:
+            level = 3
+        else:
+            continue
+        for i in ids:
+            shown = "" if term in index.names else term
+            if i not in ranked or ranked[i][0] > level:
+                ranked[i] = (level, shown)
+    if ranked:
+        entries = sorted((index.entries[i] for i in ranked), key=lambda e: (
+            ranked[e.id][0], not e.is_country, -e.popularity, e.name))[:limit]
+        return Match("prefix", entries, terms={e.id: ranked[e.id][1] for e in entries if ranked[e.id][1]})
+    # 4. A typo: the closest names, best first.
+    scores = fuzzy(index, q, engine)
+    entries = sorted((index.entries[i] for i in scores), key=lambda e: (-scores[e.id], -e.popularity))
+    return Match("fuzzy" if entries else "none", entries[:limit])
