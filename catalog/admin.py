@@ -6,9 +6,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 
+from core.money import format_money
+
 from .cache import bump_catalog_version
 from .models import CompatibleDevice, ContentPage, Destination, DestinationAlias, Package, SyncRun
-from .pricing import PricingRules, floor_price, format_money
+from .pricing import PricingRules, floor_price
 from .services import reprice
 from .tasks import sync_catalog_task
 

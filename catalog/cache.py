@@ -36,7 +36,7 @@ def bump_catalog_version() -> None:
 
 
 def _cacheable(request: HttpRequest) -> bool:
-    return request.method == "GET" and not any(c in request.COOKIES for c in PERSONAL_COOKIES)
+    return request.method in ("GET", "HEAD") and not any(c in request.COOKIES for c in PERSONAL_COOKIES)
 
 
 def cache_anonymous_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

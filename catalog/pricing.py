@@ -11,8 +11,6 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 
-from core.money import format_money  # noqa: F401  (re-exported: catalog's templates and admin use it)
-
 
 @dataclass(frozen=True)
 class PricingRules:

@@ -3,17 +3,18 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+
+from core.money import format_money
 
 from . import devices, planner, selectors
 from . import search as catalog_search
 from .cache import cache_anonymous_page
 from .forms import TripForm
 from .models import ContentPage, Destination, Package
-from .pricing import format_money
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/home.html", {
@@ -22,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def all_destinations(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/all_destinations.html", {
@@ -30,7 +31,7 @@ def all_destinations(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest) -> HttpResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
     found = catalog_search.search(query, limit=12)
@@ -39,7 +40,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/search.html", {"search_query": query, "found": found})
 
 
-@require_GET
+@require_safe
 def suggest(request: HttpRequest) -> JsonResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
     found = catalog_search.search(query) if len(query) >= 2 else catalog_search.Match("none", [])
@@ -59,7 +60,7 @@ def suggestion(d: catalog_search.Entry, found: catalog_search.Match) -> dict:
             "from": format_money(d.from_price_cents)}
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def destination(request: HttpRequest, slug: str) -> HttpResponse:
     dest = get_object_or_404(Destination.objects.active(), slug=slug)
@@ -99,7 +100,7 @@ def region_offers(dest: Destination, regions: list, trip, advice) -> list[dict]:
     return offers
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def package(request: HttpRequest, slug: str, package_id: str) -> HttpResponse:
     pkg = get_object_or_404(
@@ -116,7 +117,7 @@ def package(request: HttpRequest, slug: str, package_id: str) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 def device_check(request: HttpRequest) -> HttpResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
     models = selectors.device_models()
@@ -129,7 +130,7 @@ def device_check(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def device_brand(request: HttpRequest, brand: str) -> HttpResponse:
     models = selectors.device_models()
@@ -142,13 +143,13 @@ def device_brand(request: HttpRequest, brand: str) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def how_it_works(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/how_it_works.html")
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /cart/", "Disallow: /checkout/",
              "Disallow: /account/", "Disallow: /accounts/",
@@ -156,7 +157,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "catalog/page.html", {"page": get_object_or_404(ContentPage, slug=slug)})

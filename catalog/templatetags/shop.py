@@ -1,7 +1,7 @@
 from django import template
 
 from catalog.models import format_data
-from catalog.pricing import format_money
+from core.money import format_money
 
 register = template.Library()
 

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.pricing import PricingRules, format_money, price_per_gb, retail_price, round_to_ending
+from catalog.pricing import PricingRules, price_per_gb, retail_price, round_to_ending
+from core.money import format_money
 
 RULES = PricingRules(markup_percent=Decimal("35"), min_margin_cents=100, ending_cents=99)
 
