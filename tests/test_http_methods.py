@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 def urls() -> list[str]:
     package = PackageFactory(retail_cents=999)
     return ["/", "/destinations/", "/search/?q=jap", "/search/suggest/?q=ja",
-            package.destination.get_absolute_url(), package.get_absolute_url(), "/devices/", "/how-it-works/", "/terms/", "/refund-policy/",
+            package.destination.get_absolute_url(), package.get_absolute_url(),
+            "/devices/", "/how-it-works/", "/terms/", "/refund-policy/",
             "/cart/", "/robots.txt", "/sitemap.xml", "/accounts/login/"]
 
 
