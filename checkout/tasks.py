@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 
 from celery import shared_task
@@ -20,14 +19,22 @@ def _backoff(retries: int) -> float:
 def fulfil_order(self, order_id: int) -> str:
     final = self.request.retries >= settings.FULFILMENT_MAX_RETRIES
     outcome = services.fulfil_order(order_id, final_attempt=final)
+    # The emails go from here at once rather than as tasks of their own queued behind
+    # other orders' fulfilment; a task is queued only when sending fails (and the
+    # reconciler sends what a killed worker left unsent).
+    if outcome.completed:
+        _send_now(services.send_esim_email, send_esim_email, order_id)
+    _send_now(services.send_receipt, send_receipt, order_id)
     if outcome.retry:
         raise self.retry(countdown=_backoff(self.request.retries))
-    if outcome.completed:
-        # Send at once rather than queue behind other fulfilments; the queued
-        # send_esim_email is the fallback and finds it already sent.
-        with contextlib.suppress(OSError):  # the mail server is down: the queued task retries
-            services.send_esim_email(order_id)
     return outcome.message
+
+
+def _send_now(send, fallback, order_id: int) -> None:
+    try:
+        send(order_id)
+    except OSError:  # the mail server is down, or another worker is sending it: retry later
+        fallback.apply_async((order_id,), countdown=settings.FULFILMENT_RETRY_BASE_SECONDS)
 
 
 @shared_task(bind=True, name="checkout.send_esim_email", acks_late=True, max_retries=5,

@@ -252,8 +252,6 @@ def _complete(order_id: int) -> Outcome:
         order.completed_at = timezone.now()
         order.action_reason = ""
         move(order, S.COMPLETED, "Every line fulfilled", upstream_order_id=order.upstream_order_id)
-        if order.lines.filter(kind=LineKind.ESIM).exists():
-            after_commit("checkout.send_esim_email", order.pk)
     return Outcome(done=True, completed=True, message="completed")
 
 

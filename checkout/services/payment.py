@@ -96,8 +96,7 @@ def _settle(order: Order, *, source: str) -> None:
     providers = sorted(set(order.payments.exclude(status=Payment.Status.FAILED)
                            .exclude(status=Payment.Status.CANCELLED).values_list("provider", flat=True)))
     move(order, S.PAID, f"Paid ({', '.join(providers) or 'nothing to pay'}; {source})")
-    after_commit("checkout.fulfil_order", order.pk)
-    after_commit("checkout.send_receipt", order.pk)
+    after_commit("checkout.fulfil_order", order.pk)  # which sends the receipt too
     for reserved in order.payments.filter(status=Payment.Status.RESERVED):
         payments.capture(reserved.pk, source="order paid")
 

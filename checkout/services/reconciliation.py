@@ -13,7 +13,7 @@ from payments import services as payments
 from payments.models import Payment
 from payments.providers import PaymentError
 
-from ..models import Order
+from ..models import LineKind, Order
 from .common import S
 
 
@@ -25,6 +25,17 @@ def reconcile_orders() -> dict[str, int]:
                  .values_list("id", flat=True))
     for order_id in stuck:
         send("checkout.fulfil_order", order_id)
+    # Emails a worker killed after its order's payment or completion left unsent.
+    unsent = [("checkout.send_receipt",
+               Order.objects.filter(paid_at__lt=stale, receipt_sent_at__isnull=True)),
+              ("checkout.send_esim_email", Order.objects.filter(
+                  status=S.COMPLETED, completed_at__lt=stale, esim_email_sent_at__isnull=True,
+                  lines__kind=LineKind.ESIM).distinct())]
+    emails = 0
+    for task, orders in unsent:
+        for order_id in orders.values_list("id", flat=True)[:200]:
+            send(task, order_id)
+            emails += 1
     checked = 0
     open_payments = (Payment.objects.filter(status=Payment.Status.CREATED, order__status=S.PENDING_PAYMENT,
                                             updated_at__lt=stale).exclude(external_reference="")
@@ -35,4 +46,4 @@ def reconcile_orders() -> dict[str, int]:
         except PaymentError:
             continue
         checked += 1
-    return {"requeued": len(stuck), "sessions_checked": checked}
+    return {"requeued": len(stuck), "emails_requeued": emails, "sessions_checked": checked}
