@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from esims.qr import qr_data_uri
 from payments.providers import PaymentError
 
-from . import cart, services
+from . import cart, selectors, services
 from .forms import CheckoutForm
 from .models import Order, OrderStatus
 
@@ -23,7 +23,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     priced = cart.priced(request.session)
     if not priced:
         # A second submit after the first placed the order (and emptied the cart): go to that order.
-        recent = _recent_unpaid(request)
+        recent = selectors.recent_unpaid_order(request.session)
         if recent is not None:
             return redirect(recent.get_absolute_url())
         messages.error(request, "Your cart is empty.")
@@ -42,11 +42,6 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     _remember(request, order)
     cart.clear(request.session)
     return _to_payment(request, order)
-
-
-def _recent_unpaid(request: HttpRequest) -> Order | None:
-    numbers = request.session.get("orders", [])[:1]
-    return Order.objects.filter(number__in=numbers, status=OrderStatus.PENDING_PAYMENT).first()
 
 
 def _to_payment(request: HttpRequest, order: Order) -> HttpResponse:

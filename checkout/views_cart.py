@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.security import same_origin_post
 
-from . import cart
+from . import cart, selectors
 from .forms import CheckoutForm
 
 
@@ -50,6 +50,12 @@ def cart_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("checkout:cart")
     priced = cart.priced(request.session)
+    if not priced and not priced.removed and "orders" in request.session:
+        # Back from the payment page: the cart became an order; offer to pay that, not an empty cart.
+        recent = selectors.recent_unpaid_order(request.session)
+        if recent is not None:
+            messages.info(request, "Your order is saved and waits for payment.")
+            return redirect(recent.get_absolute_url())
     if priced.removed:
         messages.warning(request, "A plan in your cart is no longer sold and was removed.")
     needs_date = any(line.package.travel_date_required for line in priced.lines)

@@ -108,8 +108,22 @@ def test_polling_never_asks_stripe_and_the_return_is_looked_up_once(client, pkg,
 
 def test_order_pages_answer_head(client, pkg):
     order = placed_order(pkg)
-    for path in (order.get_absolute_url(), f"/orders/{order.number}/status/?t={order.access_token}",
-                 "/cart/"):
+    status_url = f"/orders/{order.number}/status/?t={order.access_token}"
+    for path in ("/cart/", order.get_absolute_url(), status_url):
         get, head = client.get(path), client.head(path)
         assert head.status_code == get.status_code == 200, path
         assert head.content == b""
+
+
+def test_back_from_the_payment_page_leads_to_the_order_with_a_pay_button(client, pkg, stripe):
+    client.post("/cart/add/", {"package": pkg.package_id})
+    to_stripe = client.post("/checkout/", {"email": "a@example.com"})
+    order = Order.objects.get()
+    assert to_stripe["Location"] == order.payments.get().redirect_url
+    back = client.get("/cart/", follow=True)  # the page before Stripe's, now that the cart is an order
+    html = back.content.decode()
+    assert back.redirect_chain[-1][0] == order.get_absolute_url()
+    assert "waits for payment" in html and "Pay $9.99" in html
+    # Once it is paid or cancelled, the cart is just an empty cart again.
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+    assert client.get("/cart/").status_code == 200

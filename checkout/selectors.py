@@ -1,0 +1,34 @@
+"""Reads of checkout, for its views and the account area."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from esims.models import Esim
+
+from .models import Order, OrderStatus
+
+
+def customer_orders(user) -> QuerySet[Order]:
+    """A signed-in customer's orders, newest first (none for anyone else)."""
+    return Order.objects.for_customer(user).prefetch_related("lines").order_by("-created_at")
+
+
+def customer_esims(user) -> QuerySet[Esim]:
+    """The eSIMs a signed-in customer owns, newest first."""
+    return Esim.objects.owned_by(user).order_by("-created_at")
+
+
+def recent_unpaid_order(session: SessionBase) -> Order | None:
+    """The order this visitor placed last, if it still waits for payment (Back from the payment page)."""
+    numbers = session.get("orders", [])[:1]
+    if not numbers:
+        return None
+    since = timezone.now() - dt.timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)
+    return Order.objects.filter(number__in=numbers, status=OrderStatus.PENDING_PAYMENT,
+                                created_at__gte=since).first()
