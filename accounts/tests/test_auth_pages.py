@@ -3,13 +3,14 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"])
-def test_account_pages_use_the_shop_layout(client, url):
+@pytest.mark.parametrize(("url", "field"), [("/accounts/login/", "login"), ("/accounts/signup/", "email"),
+                                            ("/accounts/password/reset/", "email")])
+def test_account_pages_use_the_shop_layout(client, url, field):
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
     assert 'class="site-header"' in html
-    assert 'name="email"' in html or 'name="login"' in html
+    assert f'name="{field}"' in html
 
 
 def test_sign_up_and_sign_in_with_email(client):

@@ -101,8 +101,8 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     assert not Package.objects.annotate(cents=Mod("retail_cents", 100)).exclude(cents=99).exists()
     # Where 35 % is less than a dollar, the minimum margin decides the price.
     cheap = Package.objects.filter(wholesale_cents__lt=285).order_by("wholesale_cents").first()
-    if cheap is not None:
-        assert cheap.retail_cents == round_to_ending(cheap.wholesale_cents + 100, 99)
+    assert cheap is not None  # the seed-1 catalog has 536 of them
+    assert cheap.retail_cents == round_to_ending(cheap.wholesale_cents + 100, 99)
     unlimited = Package.objects.filter(is_unlimited=True).first()
     assert unlimited.data_mb is None and unlimited.price_per_gb_cents is None
 
