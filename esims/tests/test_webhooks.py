@@ -164,7 +164,8 @@ def test_status_webhook_updates_the_esim(client, esim, eager, django_capture_on_
 
 
 def test_unknown_esim_is_stored_and_ignored(client, eager, django_capture_on_commit_callbacks):
-    payload = {"event_category": "esim", "event_type": "status", "data": {"iccid": "8999", "status": "EXPIRED"}}
+    payload = {"event_category": "esim", "event_type": "status",
+               "data": {"iccid": "8999", "status": "EXPIRED"}}
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, payload).status_code == 200
     assert RoamifyEvent.objects.get().processed_at
@@ -176,7 +177,8 @@ def test_low_partner_balance_alerts_admins_once(client, eager, settings, django_
 
     def partner(kind, balance, ts):
         payload = {"event_category": "partner", "event_type": kind, "data": {
-            "timestamp": ts, "balance": balance, "threshold": 100, "threshold_percentage": 10, "currency": "USD"}}
+            "timestamp": ts, "balance": balance, "threshold": 100, "threshold_percentage": 10,
+            "currency": "USD"}}
         with django_capture_on_commit_callbacks(execute=True):
             assert post(client, payload).status_code == 200
 
