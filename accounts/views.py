@@ -34,7 +34,9 @@ from .forms import DeleteAccountForm
 
 logger = logging.getLogger(__name__)
 
-PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer",
+# Referrer same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with a
+# form and CSRF refuses it. A link's token still never leaves the site in a Referer.
+PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin",
            "X-Robots-Tag": "noindex"}
 
 

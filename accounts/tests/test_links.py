@@ -31,7 +31,7 @@ def test_topup_link_opens_the_topups_without_signing_in(client, esim, settings):
     assert response.status_code == 200
     assert "Top-ups for this eSIM" in html and "Sign in" in html
     assert esim.iccid not in html and esim.iccid[-4:] in html and esim.email not in html
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_tampered_or_expired_links_are_refused(client, esim, settings):
