@@ -64,7 +64,7 @@ def validity(esim: Esim, snapshot: UsageSnapshot | None, now: dt.datetime | None
     if ends:
         days = max(0, math.ceil((ends - now).total_seconds() / 86400))
         return Validity(f"{days} day{'s' if days != 1 else ''} left", days)
-    return Validity("Not started: validity begins when it first connects")
+    return Validity("Not started: the days count from first use")
 
 
 STATUS_LABELS = {"NEW": "Being prepared", "READY": "Ready to install", "INSTALLED": "Installed",

@@ -65,8 +65,9 @@ class UsageSnapshot:
         used = self.percent_used
         return None if used is None else 100 - used
 
-    def age_seconds(self, now: dt.datetime) -> float:
-        return (now - self.fetched_at).total_seconds()
+    @property
+    def age_seconds(self) -> float:
+        return (dt.datetime.now(dt.UTC) - self.fetched_at).total_seconds()
 
     def projection(self, today: dt.date) -> Projection | None:
         """When the data runs out at the pace of the last few days of use (None: no pace yet)."""
@@ -156,7 +157,8 @@ def chart(snapshot: UsageSnapshot, today: dt.date, days: int = 14) -> dict | Non
         return None
     by_day = {d.date: d.mb for d in snapshot.daily}
     last = max(today, max(by_day))
-    first = max(min(by_day), last - dt.timedelta(days=days - 1))
+    # At least a week of slots, so one day of use is a bar among days, not the whole chart.
+    first = min(max(min(by_day), last - dt.timedelta(days=days - 1)), last - dt.timedelta(days=6))
     span = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     peak = max(by_day.get(d, 0.0) for d in span) or 1.0
     width, height, gap = 320, 120, 4
@@ -176,8 +178,8 @@ def format_mb(mb: float | None) -> str:
     if mb is None:
         return "—"
     if mb >= 1024:
-        gb = mb / 1024
-        return f"{gb:.1f} GB" if gb < 100 else f"{gb:.0f} GB"
+        gb = round(mb / 1024, 1)
+        return f"{gb:.0f} GB" if gb == int(gb) or gb >= 100 else f"{gb:.1f} GB"
     if mb >= 10 or mb == 0:
         return f"{mb:.0f} MB"
     return f"{mb:.1f} MB"

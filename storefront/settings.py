@@ -227,7 +227,8 @@ SANDBOX_SECRETS = {
     "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
 }
 # Values published in this repository that must never guard a real shop.
-PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string"}
+PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string",
+                        "change-me-roamify-webhook-secret"}
 
 
 def _check_production_secrets() -> None:
