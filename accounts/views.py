@@ -7,12 +7,14 @@ from the low-data email, the shared install link) work without signing in.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -82,6 +84,14 @@ def _usage_context(esim) -> dict:
     }
 
 
+def _qr(esim) -> str:
+    """The QR code PNG (as a data URI): drawing it costs more than the rest of the page, so it is kept."""
+    if not esim.lpa_code:
+        return ""
+    key = f"accounts:qr:{esim.pk}:{hashlib.sha256(esim.lpa_code.encode()).hexdigest()[:16]}"
+    return cache.get_or_set(key, lambda: qr_data_uri(esim.lpa_code), 86400)
+
+
 @require_safe
 @login_required
 def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -89,7 +99,7 @@ def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     offers, offers_note = _offers(esim)
     context = {
         "esim": esim, "section": "esims", "destination": selectors.destination(esim),
-        "qr": qr_data_uri(esim.lpa_code) if esim.lpa_code else "",
+        "qr": _qr(esim),
         "history": esims.history_of(esim), "offers": offers, "offers_note": offers_note,
         **_usage_context(esim),
     }
@@ -204,13 +214,17 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 
 # --- Signed links: no sign-in -------------------------------------------------------------------
 
+def _refused(request: HttpRequest, reason: str) -> HttpResponse:
+    return _private(render(request, "accounts/link_refused.html", {"reason": reason}, status=404))
+
+
 @require_safe
 def signed_topups(request: HttpRequest, token: str) -> HttpResponse:
     """The low-data email's link: the eSIM's usage and top-ups. Buying needs its owner signed in."""
     try:
         esim = links.read_token(token, links.TOPUP)
     except links.LinkError as exc:
-        return _private(render(request, "accounts/link_refused.html", {"reason": str(exc)}, status=404))
+        return _refused(request, str(exc))
     offers, offers_note = _offers(esim)
     owner = request.user.is_authenticated and esim.customer_id == request.user.id
     next_url = reverse("accounts:esim", args=[esim.pk]) + "#top-ups"
@@ -227,9 +241,8 @@ def shared_install(request: HttpRequest, token: str) -> HttpResponse:
     try:
         esim = links.read_token(token, links.INSTALL)
     except links.LinkError as exc:
-        return _private(render(request, "accounts/link_refused.html", {"reason": str(exc)}, status=404))
+        return _refused(request, str(exc))
     if not esim.lpa_code or esim.status in ("REVOKED", "EXPIRED"):
-        return _private(render(request, "accounts/link_refused.html",
-                               {"reason": "This eSIM can no longer be installed."}, status=404))
+        return _refused(request, "This eSIM can no longer be installed.")
     return _private(render(request, "accounts/shared_install.html",
-                           {"esim": esim, "qr": qr_data_uri(esim.lpa_code)}))
+                           {"esim": esim, "qr": _qr(esim)}))
