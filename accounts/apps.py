@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     """Sign-in (allauth) and the customer's area: eSIMs, usage, top-ups, orders."""
 
     name = "accounts"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the signal receivers)

@@ -240,6 +240,37 @@ def _sync_devices(client: roamify.RoamifyClient) -> int:
     return len(rows)
 
 
+# How many of upstream's newest eSIMs the sync reads to learn which packages take top-ups.
+TOP_UP_SAMPLE = 500
+
+
+def _sync_top_up_capable(client: roamify.RoamifyClient) -> int:
+    """`top_up_capable` as upstream says it: the catalog JSON has no such flag, but every eSIM
+    upstream delivers carries `withTopUp`, and its order names its package. The newest eSIM of a
+    package decides; packages never sold keep their value. Returns the packages changed."""
+    try:
+        orders, esims = client.list_orders(limit=TOP_UP_SAMPLE), client.list_esims(limit=TOP_UP_SAMPLE)
+    except roamify.RoamifyError as exc:  # the catalog is synced; this waits for the next run
+        logger.warning("could not learn top-up support from upstream: %s", exc)
+        return 0
+    package_of: dict[str, str] = {}
+    for order in reversed(orders):  # oldest first: the first order naming an eSIM bought it
+        for item in order.items:
+            if item.esim_id and item.package_id:
+                package_of.setdefault(item.esim_id, item.package_id)
+    capable: dict[str, bool] = {}
+    for esim in esims:  # newest first
+        package_id = package_of.get(esim.id)
+        if package_id and package_id not in capable:
+            capable[package_id] = esim.with_top_up
+    changed = 0
+    for value in (True, False):
+        ids = [pid for pid, v in capable.items() if v is value]
+        changed += Package.objects.filter(package_id__in=ids).exclude(top_up_capable=value).update(
+            top_up_capable=value, updated_at=timezone.now())
+    return changed
+
+
 def refresh_destination_summaries(destination_ids: Iterable[int] | None = None) -> None:
     """Keep each destination's package count and 'from' price in step with its packages."""
     qs = Destination.objects.all()
@@ -278,6 +309,7 @@ def sync_catalog(
             _apply(upstream, run, progress)
         run.devices = _sync_devices(client)
         load_default_aliases(only_if_empty=True)
+        run.changed += _sync_top_up_capable(client)
         run.status = SyncRun.Status.SUCCEEDED
     except Exception as exc:
         run.status = SyncRun.Status.FAILED

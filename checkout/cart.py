@@ -17,6 +17,7 @@ from esims.models import Esim
 
 SESSION_KEY = "cart"
 TOKEN_KEY = "cart_token"
+TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 
 
 class CartError(ValueError):
@@ -32,6 +33,22 @@ class CartLine:
     @property
     def total_cents(self) -> int:
         return self.package.retail_cents * self.quantity
+
+    @property
+    def key(self) -> str:
+        """What the cart's forms name this line by."""
+        return _topup_key(self.esim.pk, self.package.package_id) if self.esim else self.package.package_id
+
+
+def _topup_key(esim_id: int, package_id: str) -> str:
+    return f"{TOPUP_PREFIX}{esim_id}:{package_id}"
+
+
+def _parse_topup_key(key: str) -> tuple[int, str] | None:
+    if not key.startswith(TOPUP_PREFIX):
+        return None
+    esim_id, _, package_id = key[len(TOPUP_PREFIX):].partition(":")
+    return (int(esim_id), package_id) if esim_id.isdigit() and package_id else None
 
 
 @dataclass(frozen=True)
@@ -95,10 +112,25 @@ def add(session: SessionBase, package_id: str, quantity: object = 1) -> Package:
     return package
 
 
+def add_topup(session: SessionBase, esim: Esim, package: Package) -> None:
+    """A top-up of `esim` (one per package and eSIM). The caller has checked that the eSIM is the
+    customer's and that upstream accepts the package for it; placing the order checks again."""
+    lines = _raw(session)
+    key = _topup_key(esim.pk, package.package_id)
+    if key in lines:
+        return
+    if len(lines) >= settings.CART_MAX_LINES:
+        raise CartError(f"Your cart can hold {settings.CART_MAX_LINES} different plans at most.")
+    lines[key] = 1
+    _save(session, lines)
+
+
 def set_quantity(session: SessionBase, package_id: str, quantity: object) -> None:
     lines = _raw(session)
     if package_id not in lines:
         raise CartError("That plan is not in your cart.")
+    if _parse_topup_key(package_id) and parse_quantity(quantity) != 1:
+        raise CartError("A top-up is bought one at a time for its eSIM.")
     lines[package_id] = parse_quantity(quantity)
     _save(session, lines)
 
@@ -122,14 +154,19 @@ def priced(session: SessionBase) -> PricedCart:
     raw = _raw(session)
     if not raw:
         return PricedCart([], [])
+    topups = {key: parsed for key in raw if (parsed := _parse_topup_key(key))}
+    wanted = [key for key in raw if key not in topups] + [pid for _, pid in topups.values()]
     packages = {
         p.package_id: p
-        for p in Package.objects.active().filter(package_id__in=list(raw)).select_related("destination")
+        for p in Package.objects.active().filter(package_id__in=wanted).select_related("destination")
     }
+    esims = {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _ in topups.values()])} if topups else {}
     lines, removed = [], []
     for package_id, qty in raw.items():
-        if package_id in packages and isinstance(qty, int) and qty > 0:
-            lines.append(CartLine(packages[package_id], qty))
+        esim_id, pid = topups.get(package_id, (None, package_id))
+        esim = esims.get(esim_id) if esim_id else None
+        if pid in packages and isinstance(qty, int) and qty > 0 and (esim_id is None or esim):
+            lines.append(CartLine(packages[pid], qty, esim))
         else:
             removed.append(package_id)
     if removed:

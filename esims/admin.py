@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Esim
+from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
 
 
 @admin.register(Esim)
@@ -16,3 +16,33 @@ class EsimAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a sold eSIM stays on the books
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RoamifyEvent)
+class RoamifyEventAdmin(_ReadOnly):
+    list_display = ("received_at", "category", "event_type", "iccid", "processed_at")
+    list_filter = ("category", "event_type")
+    search_fields = ("iccid", "digest")
+    date_hierarchy = "received_at"
+
+
+@admin.register(LowDataAlert)
+class LowDataAlertAdmin(_ReadOnly):
+    list_display = ("created_at", "esim", "threshold", "percent_used", "allowance_key", "skipped",
+                    "email_sent_at")
+    list_filter = ("threshold", "skipped")
+    search_fields = ("esim__iccid", "esim__email")
+    raw_id_fields = ("esim",)
+
+
+@admin.register(PartnerBalance)
+class PartnerBalanceAdmin(_ReadOnly):
+    list_display = ("__str__", "source", "checked_at", "alerted_at", "alert_sent_at")

@@ -31,6 +31,8 @@ class Esim(models.Model):
     apn_username = models.CharField(max_length=100, blank=True)
     apn_password = models.CharField(max_length=100, blank=True)
     with_top_up = models.BooleanField(default=False)
+    with_usage_check = models.BooleanField(default=True, help_text="Upstream reports data used and left")
+    notes = models.JSONField(default=list, blank=True, help_text="Upstream's notes, e.g. how to check usage")
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -47,3 +49,66 @@ class Esim(models.Model):
     @property
     def is_ready(self) -> bool:
         return bool(self.lpa_code)
+
+    @property
+    def iccid_masked(self) -> str:
+        """The ICCID as pages that can be shared show it: its last four digits only."""
+        return f"…{self.iccid[-4:]}" if self.iccid else ""
+
+
+class RoamifyEvent(models.Model):
+    """A webhook from Roamify, stored once (by a digest of its signed body) before any work."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the raw body")
+    category = models.CharField(max_length=30)
+    event_type = models.CharField(max_length=40)
+    iccid = models.CharField(max_length=32, blank=True, db_index=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "Roamify event"
+
+    def __str__(self) -> str:
+        return f"{self.category}/{self.event_type} {self.iccid}".strip()
+
+
+class LowDataAlert(models.Model):
+    """One low-data threshold reached by one eSIM's allowance: the email goes once per row."""
+
+    esim = models.ForeignKey(Esim, on_delete=models.CASCADE, related_name="low_data_alerts")
+    # The allowance the threshold belongs to (package and allowed MB): a top-up starts a new one.
+    allowance_key = models.CharField(max_length=200)
+    threshold = models.PositiveSmallIntegerField(help_text="Percent of data used")
+    percent_used = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    skipped = models.BooleanField(default=False, help_text="Passed together with a higher threshold")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["esim", "allowance_key", "threshold"],
+                                               name="low_data_alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.esim} {self.threshold}%"
+
+
+class PartnerBalance(models.Model):
+    """The shop's balance with Roamify as last reported (one row), and whether admins were told."""
+
+    balance_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="USD")
+    source = models.CharField(max_length=40, help_text="webhook event or check")
+    checked_at = models.DateTimeField()
+    alerted_at = models.DateTimeField(null=True, blank=True, help_text="Set while an alert stands")
+    alert_sent_at = models.DateTimeField(null=True, blank=True, help_text="When admins were emailed")
+
+    class Meta:
+        verbose_name = "Roamify partner balance"
+
+    def __str__(self) -> str:
+        return f"{self.balance_cents / 100:.2f} {self.currency}"

@@ -1,12 +1,29 @@
-"""Domain actions of eSIMs: record what upstream delivered, send install details."""
+"""Domain actions of eSIMs: record what upstream delivered; fetch usage, history and
+top-ups from upstream into the cache; Roamify webhooks; low-data and low-balance alerts."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import logging
 from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 import roamify
+from core.queue import after_commit
+from core.upstream import roamify_client
 
-from .models import Esim
+from . import cached, links, usage
+from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,7 +53,8 @@ def record_delivered(delivered: list[Delivered], *, customer, email: str) -> lis
             "android_install_url": profile.android_install_url or "",
             "apn_automatic": apn.automatic, "apn_name": apn.name or "",
             "apn_username": apn.username or "", "apn_password": apn.password or "",
-            "with_top_up": esim.with_top_up, "expires_at": esim.expired_at,
+            "with_top_up": esim.with_top_up, "with_usage_check": esim.with_usage_check,
+            "notes": list(esim.notes), "expires_at": esim.expired_at,
         })
         saved.append(record)
     return saved
@@ -49,3 +67,300 @@ def record_topped_up(esim: Esim, upstream: roamify.Esim | None) -> None:
     esim.status = upstream.status or esim.status
     esim.expires_at = upstream.expired_at or esim.expires_at
     esim.save(update_fields=["status", "expires_at", "updated_at"])
+    # The allowance grew: what the pages show must come from upstream again.
+    transaction.on_commit(lambda: forget_upstream_views(esim.pk))
+
+
+# --- Upstream views of an eSIM (usage, packages history, top-ups), kept in the cache -------------
+
+def fetch(esim: Esim, kind: str) -> Any:
+    """Ask upstream now and keep the answer. Never called with a row lock held."""
+    now = timezone.now()
+    client = roamify_client()
+    if kind == cached.USAGE:
+        value = _fetch_usage(client, esim, now)
+    elif kind == cached.HISTORY:
+        value = tuple(cached.HistoryRow(h.package_name or h.package_id, h.type or "", h.created_at)
+                      for h in client.history(esim.iccid))
+    elif kind == cached.TOPUPS:
+        value = tuple(p.package_id for p in client.topup_packages(esim.iccid))
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    cached.store(esim.pk, kind, value, now)
+    return value
+
+
+def _fetch_usage(client: roamify.RoamifyClient, esim: Esim, now: dt.datetime) -> usage.UsageSnapshot:
+    try:
+        snapshot = usage.from_api(client.usage_details(esim.iccid), now)
+    except roamify.ValidationError as exc:  # the package has no usage check
+        return usage.unsupported(now, esim.notes, str(exc) if "usage" in str(exc).lower() else "")
+    _follow_upstream(esim, snapshot)
+    check_low_data(esim, snapshot)
+    return snapshot
+
+
+def _follow_upstream(esim: Esim, snapshot: usage.UsageSnapshot) -> None:
+    """Keep the eSIM row's status and expiry in line with what upstream just said (when it changed)."""
+    changes: dict[str, Any] = {}
+    if snapshot.status and snapshot.status != esim.status:
+        changes["status"] = snapshot.status
+    if snapshot.started_at and snapshot.expires_at and snapshot.expires_at != esim.expires_at:
+        changes["expires_at"] = snapshot.expires_at
+    if changes:
+        Esim.objects.filter(pk=esim.pk).update(**changes, updated_at=timezone.now())
+        for name, value in changes.items():
+            setattr(esim, name, value)
+
+
+def refresh_now(esim: Esim) -> bool:
+    """The refresh button: a new fetch of the usage, at most once a minute per eSIM.
+
+    False when the last press was under a minute ago (nothing is fetched then).
+    """
+    if not cache.add(f"esims:refresh-button:{esim.pk}", 1, settings.ESIM_REFRESH_MIN_SECONDS):
+        return False
+    fetch(esim, cached.USAGE)
+    return True
+
+
+def refresh_in_background(esim_id: int, kind: str) -> None:
+    """The task's work: fetch one view of one eSIM (queued when a page served it stale)."""
+    esim = Esim.objects.filter(pk=esim_id).exclude(iccid="").first()
+    try:
+        if esim is not None:
+            fetch(esim, kind)
+    finally:
+        cached.release_refresh(esim_id, kind)
+
+
+def forget_upstream_views(esim_id: int) -> None:
+    cached.forget(esim_id)
+
+
+# --- Roamify webhooks ---------------------------------------------------------------------------
+
+ESIM_STATUS_FROM_EVENT = {
+    # Events use a wider set than the eSIM resource (spec §5.2): map to what the resource says.
+    "DOWNLOADED": "INSTALLED", "INSTALLED": "INSTALLED", "ACTIVATED": "INSTALLED",
+    "INACTIVE": "INSTALLED", "DELETED": "INSTALLED", "NEW": "NEW", "READY": "READY",
+    "EXPIRED": "EXPIRED", "REVOKED": "REVOKED",
+}
+
+
+def store_event(body: bytes, payload: dict[str, Any]) -> tuple[RoamifyEvent, bool]:
+    """Keep a verified webhook once (a redelivery has the same body), and queue its work."""
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        with transaction.atomic():
+            event, created = RoamifyEvent.objects.get_or_create(digest=digest, defaults={
+                "category": str(payload.get("event_category") or "")[:30],
+                "event_type": str(payload.get("event_type") or "")[:40],
+                "iccid": str(data.get("iccid") or "")[:32], "payload": payload})
+            if created:
+                after_commit("esims.process_roamify_event", event.pk)
+    except IntegrityError:  # the same delivery, concurrently
+        return RoamifyEvent.objects.get(digest=digest), False
+    return event, created
+
+
+def process_event(event_id: int) -> str:
+    """Act on a stored webhook once: eSIM status and usage, low data, partner balance."""
+    with transaction.atomic():
+        event = RoamifyEvent.objects.select_for_update().get(pk=event_id)
+        if event.processed_at:
+            return "already processed"
+        data = event.payload.get("data") if isinstance(event.payload.get("data"), dict) else {}
+        kind = f"{event.category}/{event.event_type}"
+        if event.category == "esim":
+            outcome = _esim_event(event.event_type, data)
+        elif event.category == "partner" and "balance" in data:
+            outcome = record_balance(_cents(data.get("balance")), str(data.get("currency") or "USD"),
+                                     f"webhook {kind}")
+        else:
+            outcome = f"ignored {kind}"
+        event.processed_at = timezone.now()
+        event.error = ""
+        event.save(update_fields=["processed_at", "error"])
+    return outcome
+
+
+def _cents(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return 0
+    try:
+        return round(float(value) * 100)
+    except ValueError:
+        return 0
+
+
+def _esim_event(event_type: str, data: dict[str, Any]) -> str:
+    iccid, esim_id = str(data.get("iccid") or ""), str(data.get("esim_id") or "")
+    esim = (Esim.objects.select_for_update().filter(iccid=iccid).first() if iccid else None) or (
+        Esim.objects.select_for_update().filter(upstream_esim_id=esim_id).first() if esim_id else None)
+    if esim is None:
+        return "not one of our eSIMs"
+    now = timezone.now()
+    previous = cached.peek(esim.pk, cached.USAGE)
+    if event_type == "status":
+        status = ESIM_STATUS_FROM_EVENT.get(str(data.get("status") or "").upper())
+        end = usage._time(data.get("end"))
+        changes = {}
+        if status and status != esim.status:
+            changes["status"] = status
+        if end and data.get("start") and end != esim.expires_at:
+            changes["expires_at"] = end
+        if changes:
+            for name, value in changes.items():
+                setattr(esim, name, value)
+            esim.save(update_fields=[*changes, "updated_at"])
+        if previous is not None and previous.supported and status:
+            cached.store(esim.pk, cached.USAGE, _with_status(previous, status, esim), now)
+        return f"status {status or 'unchanged'}"
+    if event_type == "usage":
+        snapshot = usage.from_webhook(data, now, previous)
+        cached.store(esim.pk, cached.USAGE, snapshot, now)
+        check_low_data(esim, snapshot)
+        return f"usage {snapshot.percent_used}%"
+    return f"ignored esim/{event_type}"
+
+
+def _with_status(snapshot: usage.UsageSnapshot, status: str, esim: Esim) -> usage.UsageSnapshot:
+    from dataclasses import replace
+
+    return replace(snapshot, status=status, expires_at=esim.expires_at or snapshot.expires_at)
+
+
+# --- Low data ------------------------------------------------------------------------------------
+
+def check_low_data(esim: Esim, snapshot: usage.UsageSnapshot) -> list[LowDataAlert]:
+    """Record each threshold the allowance has passed, once; email the highest one new.
+
+    Keyed by the allowance (allowed MB): a top-up makes a new allowance, with thresholds anew.
+    """
+    used = snapshot.percent_used
+    if used is None or snapshot.allowed_mb is None:
+        return []
+    if snapshot.remaining_mb is not None and snapshot.remaining_mb <= 0:
+        used = 100
+    passed = [t for t in settings.ESIM_LOW_DATA_THRESHOLDS if used >= t]
+    if not passed:
+        return []
+    key = f"{round(snapshot.allowed_mb)}MB"
+    new = []
+    with transaction.atomic():
+        known = set(LowDataAlert.objects.filter(esim=esim, allowance_key=key)
+                    .values_list("threshold", flat=True))
+        for threshold in passed:
+            if threshold in known:
+                continue
+            try:
+                with transaction.atomic():
+                    new.append(LowDataAlert.objects.create(
+                        esim=esim, allowance_key=key, threshold=threshold, percent_used=used,
+                        skipped=threshold != max(passed)))
+            except IntegrityError:  # recorded by a concurrent run
+                continue
+        for alert in new:
+            if not alert.skipped:
+                after_commit("esims.send_low_data_email", alert.pk)
+    return new
+
+
+def send_low_data_email(alert_id: int) -> bool:
+    """The low-data email of one alert, once (a claim in the cache keeps two workers apart)."""
+    claim = f"esims:low-data-email:{alert_id}"
+    if not cache.add(claim, 1, 120):
+        raise OSError(f"low-data email {alert_id} is being sent")  # the task retries
+    try:
+        alert = LowDataAlert.objects.select_related("esim", "esim__customer").get(pk=alert_id)
+        if alert.email_sent_at or alert.skipped:
+            return False
+        esim = alert.esim
+        to = esim.customer.email if esim.customer and esim.customer.email else esim.email
+        if not to:
+            return False
+        snapshot = cached.peek(esim.pk, cached.USAGE)
+        context = {
+            "SHOP_NAME": settings.SHOP_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL, "esim": esim,
+            "alert": alert, "snapshot": snapshot, "run_out": alert.threshold >= 100,
+            "remaining": usage.format_mb(snapshot.remaining_mb) if snapshot else "",
+            "topup_url": settings.SITE_URL + topup_link_path(esim),
+            "link_days": settings.ESIM_TOPUP_LINK_DAYS,
+        }
+        subject = (f"Your {esim.title or 'eSIM'} is out of data" if alert.threshold >= 100
+                   else f"You've used {alert.threshold}% of your {esim.title or 'eSIM'} data")
+        message = EmailMultiAlternatives(subject, render_to_string("emails/low_data.txt", context),
+                                         settings.DEFAULT_FROM_EMAIL, [to])
+        message.attach_alternative(render_to_string("emails/low_data.html", context), "text/html")
+        message.send()
+        LowDataAlert.objects.filter(pk=alert_id).update(email_sent_at=timezone.now())
+        return True
+    finally:
+        cache.delete(claim)
+
+
+def topup_link_path(esim: Esim) -> str:
+    from django.urls import reverse
+
+    return reverse("accounts:signed_topups", args=[links.make_token(esim, links.TOPUP)])
+
+
+# --- Partner balance -----------------------------------------------------------------------------
+
+def record_balance(balance_cents: int, currency: str, source: str) -> str:
+    """Keep the partner balance upstream reported; alert admins once each time it drops below
+    ROAMIFY_LOW_BALANCE_CENTS (the alert stands until the balance is back above it)."""
+    now = timezone.now()
+    with transaction.atomic():
+        row, _ = PartnerBalance.objects.select_for_update().get_or_create(
+            pk=1, defaults={"balance_cents": balance_cents, "currency": currency, "source": source,
+                            "checked_at": now})
+        row.balance_cents, row.currency = balance_cents, currency[:3]
+        row.source, row.checked_at = source[:40], now
+        low = balance_cents < settings.ROAMIFY_LOW_BALANCE_CENTS
+        alert = low and row.alerted_at is None
+        if alert:
+            row.alerted_at = now
+        elif not low:
+            row.alerted_at = row.alert_sent_at = None
+        row.save()
+        if alert:
+            after_commit("esims.send_low_balance_alert")
+    return f"balance {balance_cents / 100:.2f} {currency}" + (" (alert)" if alert else "")
+
+
+def check_balance() -> str:
+    """The periodic check, in case a webhook was lost."""
+    money = roamify_client().balance()
+    return record_balance(money.amount_cents, money.currency, "check")
+
+
+def send_low_balance_alert() -> bool:
+    """Email admins about the standing low-balance alert, once."""
+    claim = "esims:low-balance-email"
+    if not cache.add(claim, 1, 120):
+        raise OSError("the low-balance email is being sent")  # the task retries
+    try:
+        row = PartnerBalance.objects.filter(pk=1).first()
+        if row is None or row.alerted_at is None or row.alert_sent_at is not None:
+            return False
+        from django.contrib.auth import get_user_model
+
+        to = list(settings.ALERT_EMAILS) or list(
+            get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+            .values_list("email", flat=True))
+        if not to:
+            logger.warning("low partner balance (%s) but no ALERT_EMAILS and no staff email", row)
+            return False
+        context = {"SHOP_NAME": settings.SHOP_NAME, "row": row,
+                   "threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
+                   "admin_url": settings.SITE_URL + "/admin/"}
+        EmailMultiAlternatives(
+            f"[{settings.SHOP_NAME}] Roamify balance is low: {row.balance_cents / 100:.2f} {row.currency}",
+            render_to_string("emails/low_balance.txt", context), settings.DEFAULT_FROM_EMAIL, to).send()
+        PartnerBalance.objects.filter(pk=1, alerted_at=row.alerted_at).update(alert_sent_at=timezone.now())
+        return True
+    finally:
+        cache.delete(claim)

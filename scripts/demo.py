@@ -28,6 +28,11 @@ ADMIN_EMAIL = "admin@example.com"
 
 def main() -> int:
     VAR.mkdir(parents=True, exist_ok=True)
+    # The Roamify sandbox signs its webhooks with this; a new one per demo machine.
+    roamify_secret_file = VAR / "roamify-webhook-secret.txt"
+    if not roamify_secret_file.exists():
+        roamify_secret_file.write_text(secrets.token_hex(24))
+    roamify_secret = roamify_secret_file.read_text().strip()
     for folder in ("processed", "control"):  # the filesystem broker's (see settings)
         (VAR / "broker" / folder).mkdir(parents=True, exist_ok=True)
     env = {
@@ -38,6 +43,7 @@ def main() -> int:
         "SITE_URL": SITE,
         "ROAMIFY_BASE_URL": "http://127.0.0.1:8100",
         "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
+        "ROAMIFY_WEBHOOK_SECRET": roamify_secret,
         "STRIPE_API_BASE": "http://127.0.0.1:8420",
         "STRIPE_SECRET_KEY": "sk_test_sandbox",
         "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
@@ -61,7 +67,10 @@ def main() -> int:
 
     logs = VAR / "logs"
     logs.mkdir(exist_ok=True)
-    roamify = SandboxProcess("sandboxes.roamify", ["--port", "8100", "--seed", "1"], 8100,
+    # Roamify's webhooks (eSIM status and usage, partner balance) come back to the shop, as Stripe's do.
+    roamify = SandboxProcess("sandboxes.roamify",
+                             ["--port", "8100", "--seed", "1", "--webhook-url", f"{SITE}/roamify/webhook/",
+                              "--webhook-secret", roamify_secret], 8100,
                              "/api/health", log_path=logs / "roamify.log")
     stripe = SandboxProcess(
         "sandboxes.stripe",
@@ -92,6 +101,10 @@ def main() -> int:
   The shop is running: {SITE}
   Admin:     {SITE}/admin/   login {ADMIN_EMAIL} / {password}
   Outbox:    {SITE}/outbox/  (emails the shop sent; sign in as admin)
+  Account:   sign up at {SITE}/accounts/signup/ with the email of a purchase (the
+             confirmation link is in the outbox: read it in a private window, signed in
+             as admin); your eSIMs, data left and top-ups are at {SITE}/account/
+  Use data:  curl -X POST http://127.0.0.1:8100/_control/esims/<ICCID>/consume -d '{{"mb": 300}}'
   Test card: 4242 4242 4242 4242, any future date, any CVC
              (4000 0000 0000 0341 is declined, 4000 0025 0000 3155 asks for 3D Secure)
   Logs:      {logs}

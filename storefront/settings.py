@@ -155,9 +155,20 @@ AUTHENTICATION_BACKENDS = [
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+# Mandatory: with unique emails, it is what lets sign-up hide whether an email already has an
+# account (allauth then emails the owner instead of saying so on the page).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_UNIQUE_EMAIL = True
-LOGIN_REDIRECT_URL = "/"
+ACCOUNT_CHANGE_EMAIL = True  # one address at a time; a change is verified before it replaces the old
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# allauth's login rate limits (ACCOUNT_RATE_LIMITS) stay at their defaults: on.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:esims"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -216,7 +227,8 @@ SANDBOX_SECRETS = {
     "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
 }
 # Values published in this repository that must never guard a real shop.
-PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string"}
+PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string",
+                        "change-me-roamify-webhook-secret"}
 
 
 def _check_production_secrets() -> None:
@@ -290,6 +302,25 @@ FULFILMENT_LEASE_SECONDS = env_int("FULFILMENT_LEASE_SECONDS", 180)
 AUTO_REFUND_FAILED_FULFILMENT = env_bool("AUTO_REFUND_FAILED_FULFILMENT", False)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# The traveller's account: usage from upstream, top-ups, links, alerts.
+ESIM_USAGE_FRESH_SECONDS = env_int("ESIM_USAGE_FRESH_SECONDS", 300)
+ESIM_UPSTREAM_FRESH_SECONDS = env_int("ESIM_UPSTREAM_FRESH_SECONDS", 300)  # history, top-ups
+ESIM_UPSTREAM_KEEP_SECONDS = env_int("ESIM_UPSTREAM_KEEP_SECONDS", 7 * 86400)  # served stale meanwhile
+ESIM_REFRESH_MIN_SECONDS = env_int("ESIM_REFRESH_MIN_SECONDS", 60)
+ESIM_TOPUP_CHECK_SECONDS = env_int("ESIM_TOPUP_CHECK_SECONDS", 60)
+ESIM_LOW_DATA_THRESHOLDS = sorted(int(t) for t in env_list("ESIM_LOW_DATA_THRESHOLDS", ["80", "100"]))
+ESIM_TOPUP_LINK_DAYS = env_int("ESIM_TOPUP_LINK_DAYS", 7)
+ESIM_SHARE_LINK_HOURS = env_int("ESIM_SHARE_LINK_HOURS", 72)
+ROAMIFY_LOW_BALANCE_CENTS = env_int("ROAMIFY_LOW_BALANCE_CENTS", 10000)
+ALERT_EMAILS = env_list("ALERT_EMAILS", [])
+SHOP_ADDRESS = env_str("SHOP_ADDRESS", "")
+SHOP_TAX_ID = env_str("SHOP_TAX_ID", "")
+SHOP_TAX_NAME = env_str("SHOP_TAX_NAME", "")
+SHOP_TAX_PERCENT = env_str("SHOP_TAX_PERCENT", "")  # prices include it; receipts show the share
+CELERY_BEAT_SCHEDULE["check-partner-balance"] = {
+    "task": "esims.check_partner_balance",
+    "schedule": env_int("ROAMIFY_BALANCE_CHECK_SECONDS", 1800),
+}
 CELERY_BEAT_SCHEDULE["reconcile-orders"] = {
     "task": "checkout.reconcile_orders",
     "schedule": env_int("RECONCILE_INTERVAL_SECONDS", 120),

@@ -44,6 +44,7 @@ from .settings import *  # noqa: E402, F403
 PAYMENT_PROVIDERS = [*PAYMENT_PROVIDERS, "payments.tests.providers.InstantProvider",  # noqa: F405
                      "payments.tests.providers.HoldProvider"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
-CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"  # noqa: F405
+# A test that shares its cache with the Celery worker it starts passes its prefix on.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("TEST_CACHE_KEY_PREFIX") or f"test{os.getpid()}"  # noqa: F405
 if os.environ.get("TEST_DATABASE_NAME"):  # lets several suites share one server
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}  # noqa: F405

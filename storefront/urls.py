@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("catalog.seo_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("esims.urls")),
     path("", include("core.urls")),
     path("", include("payments.urls")),
     path("", include("checkout.urls")),

@@ -13,11 +13,9 @@ def test_account_pages_use_the_shop_layout(client, url, field):
     assert f'name="{field}"' in html
 
 
-def test_sign_up_and_sign_in_with_email(client):
+def test_sign_up_needs_the_email_verified_before_signing_in(client):
     response = client.post("/accounts/signup/", {"email": "new@example.com", "password1": "a long pass 123",
                                                  "password2": "a long pass 123"})
     assert response.status_code == 302
-    client.logout()
-    response = client.post("/accounts/login/", {"login": "new@example.com", "password": "a long pass 123"})
-    assert response.status_code == 302
-    assert "_auth_user_id" in client.session
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert "_auth_user_id" not in client.session

@@ -9,7 +9,7 @@ Work after commit is queued through `core.queue`, never by importing tasks.
 from .common import CheckoutError, log_event, move
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
 from .notifications import send_esim_email, send_receipt, send_refund_notice
-from .ordering import place_order
+from .ordering import place_order, topup_offers
 from .payment import confirm_return, start_payment
 from .reconciliation import reconcile_orders
 from .refunds import refund_order
@@ -17,5 +17,5 @@ from .refunds import refund_order
 __all__ = [
     "CheckoutError", "LineRefused", "Outcome", "confirm_return", "fulfil_order", "log_event", "move",
     "place_order", "reconcile_orders", "refund_order", "register_line_fulfiller", "retry_fulfilment",
-    "send_esim_email", "send_receipt", "send_refund_notice", "start_payment",
+    "send_esim_email", "send_receipt", "send_refund_notice", "start_payment", "topup_offers",
 ]

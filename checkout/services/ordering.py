@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import roamify
 from catalog.models import Package
+from esims import selectors as esim_selectors
 from esims.models import Esim
 
 from .. import cart as cart_module
@@ -47,6 +49,7 @@ def place_order(priced: cart_module.PricedCart, email: str, user=None,
     if travel_date and travel_date > timezone.localdate() + dt.timedelta(days=MAX_TRAVEL_DAYS_AHEAD):
         raise CheckoutError("Your trip start date must be within a year from today.")
     customer = user if user is not None and user.is_authenticated else None
+    _check_topups(priced, customer)  # asks upstream: before the transaction, not inside it
     try:
         with transaction.atomic():
             return _create(priced, email, customer, travel_date if needs_date else None, checkout_key)
@@ -56,6 +59,40 @@ def place_order(priced: cart_module.PricedCart, email: str, user=None,
         if existing is None:
             raise
         return existing
+
+
+def topup_offers(esim: Esim, *, max_age: float | None = None) -> list[Package]:
+    """The catalog packages upstream accepts as top-ups of `esim`, cheapest first.
+
+    Upstream's list (§2.16) is mapped to the shop's packages by id; one the shop does not sell
+    is left out. Raises roamify.RoamifyError when upstream can't say.
+    """
+    ids = esim_selectors.topup_package_ids(esim, max_age=max_age)
+    if not ids:
+        return []
+    return list(Package.objects.active().filter(package_id__in=ids).select_related("destination")
+                .order_by("retail_cents", "id"))
+
+
+def _check_topups(priced: cart_module.PricedCart, customer) -> None:
+    """A top-up only for the buyer's own eSIM, one that takes top-ups, and a package upstream
+    accepts for it (checked against an answer at most ESIM_TOPUP_CHECK_SECONDS old)."""
+    for line in priced.lines:
+        if line.esim is None:
+            continue
+        esim = Esim.objects.owned_by(customer).filter(pk=line.esim.pk).first() if customer else None
+        if esim is None:
+            raise CheckoutError("You can only top up an eSIM of your own. Please sign in.")
+        if not esim.with_top_up:
+            raise CheckoutError("This eSIM can't be topped up. Please choose a new eSIM instead.")
+        try:
+            accepted = esim_selectors.topup_package_ids(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
+        except roamify.RoamifyError:
+            raise CheckoutError("We couldn't check the top-ups of your eSIM just now. "
+                                "Nothing was charged: please try again in a minute.") from None
+        if line.package.package_id not in accepted:
+            raise CheckoutError(f"The {line.package.data_label} top-up doesn't fit your eSIM "
+                                f"{esim.iccid_masked}. Please pick one from the eSIM's page.")
 
 
 def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, checkout_key) -> Order:

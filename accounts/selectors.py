@@ -1,0 +1,114 @@
+"""Reads for the account pages: the customer's eSIMs and orders, shaped for templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils import timezone
+
+from checkout.models import LineKind, Order, OrderLine
+from esims import selectors as esims
+from esims.models import Esim
+from esims.usage import UsageSnapshot, format_mb
+
+
+def _with_lines(queryset):
+    lines = OrderLine.objects.filter(kind=LineKind.ESIM).select_related("package__destination")
+    return queryset.prefetch_related(Prefetch("order_lines", queryset=lines, to_attr="bought_lines"))
+
+
+def customer_esims(user) -> list[Esim]:
+    return list(_with_lines(esims.owned_esims(user)))
+
+
+def customer_esim(user, pk: int) -> Esim:
+    """The customer's own eSIM, or 404 (the same answer whether it exists or not)."""
+    esim = _with_lines(esims.owned_esims(user).filter(pk=pk)).first()
+    if esim is None:
+        raise Http404
+    return esim
+
+
+def esim_with_lines(esim: Esim) -> Esim:
+    return _with_lines(Esim.objects.filter(pk=esim.pk)).get()
+
+
+def destination(esim: Esim):
+    lines = getattr(esim, "bought_lines", None) or []
+    return lines[0].package.destination if lines and lines[0].package else None
+
+
+@dataclass(frozen=True)
+class Validity:
+    label: str  # what the list and the page say
+    days_left: int | None = None
+    expired: bool = False
+
+
+def validity(esim: Esim, snapshot: UsageSnapshot | None, now: dt.datetime | None = None) -> Validity:
+    now = now or timezone.now()
+    status = (snapshot.status if snapshot and snapshot.status else esim.status or "").upper()
+    if status == "REVOKED":
+        return Validity("Cancelled", expired=True)
+    started = snapshot.started_at if snapshot else None
+    ends = (snapshot.expires_at if snapshot and snapshot.expires_at else None) or (
+        esim.expires_at if started else None)
+    if status == "EXPIRED" or (ends and ends <= now):
+        return Validity("Expired", 0, expired=True)
+    if ends:
+        days = max(0, math.ceil((ends - now).total_seconds() / 86400))
+        return Validity(f"{days} day{'s' if days != 1 else ''} left", days)
+    return Validity("Not started: the days count from first use")
+
+
+STATUS_LABELS = {"NEW": "Being prepared", "READY": "Ready to install", "INSTALLED": "Installed",
+                 "EXPIRED": "Expired", "REVOKED": "Cancelled"}
+
+
+def status_label(esim: Esim, snapshot: UsageSnapshot | None) -> str:
+    status = (snapshot.status if snapshot and snapshot.status else esim.status or "").upper()
+    return STATUS_LABELS.get(status, status.title() or "Unknown")
+
+
+def esim_cards(user) -> list[dict]:
+    """Each eSIM of the list with its destination, status, data left and days left."""
+    items = customer_esims(user)
+    usage = esims.usage_of_many(items)
+    cards = []
+    for esim in items:
+        snapshot = usage.get(esim.pk)
+        cards.append({"esim": esim, "destination": destination(esim), "usage": snapshot,
+                      "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
+                      "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
+                      "status": status_label(esim, snapshot), "validity": validity(esim, snapshot)})
+    return cards
+
+
+def customer_orders(user):
+    return Order.objects.for_customer(user).prefetch_related("lines").order_by("-created_at")
+
+
+def customer_order(user, number: str) -> Order:
+    order = Order.objects.for_customer(user).filter(number=number[:20]).first()
+    if order is None:
+        raise Http404
+    return order
+
+
+def tax_included(total_cents: int) -> tuple[str, int] | None:
+    """(label, cents) of the tax included in a total, when the shop set SHOP_TAX_PERCENT."""
+    try:
+        rate = Decimal(settings.SHOP_TAX_PERCENT or "0")
+    except InvalidOperation:
+        return None
+    if rate <= 0:
+        return None
+    cents = total_cents - int((Decimal(total_cents) * 100 / (100 + rate)).quantize(Decimal(1)))
+    name = settings.SHOP_TAX_NAME or "Tax"
+    return f"{name} {rate.normalize()}% (included)", cents

@@ -1,0 +1,248 @@
+"""The customer's pages: eSIMs with usage and top-ups, orders and receipts, settings.
+
+Every page of the account area is for its signed-in owner only: another customer's id
+gets 404, an anonymous visitor is sent to sign in. The two signed-link pages (top-ups
+from the low-data email, the shared install link) work without signing in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+import roamify
+from checkout import cart
+from checkout import services as checkout
+from esims import links
+from esims import selectors as esims
+from esims import services as esim_services
+from esims.qr import qr_data_uri
+from esims.usage import chart, format_mb
+
+from . import selectors, services
+from .forms import DeleteAccountForm
+
+logger = logging.getLogger(__name__)
+
+# Referrer same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with a
+# form and CSRF refuses it. A link's token still never leaves the site in a Referer.
+PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin",
+           "X-Robots-Tag": "noindex"}
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    for name, value in PRIVATE.items():
+        response.headers[name] = value
+    return response
+
+
+@require_safe
+@login_required
+def esim_list(request: HttpRequest) -> HttpResponse:
+    cards = selectors.esim_cards(request.user)
+    return render(request, "accounts/esim_list.html", {"cards": cards, "section": "esims"})
+
+
+def _offers(esim) -> tuple[list, str]:
+    """Top-ups on sale for the eSIM, or why there are none."""
+    if not esim.with_top_up:
+        return [], "This eSIM can't be topped up. When its data runs out, buy a new eSIM."
+    try:
+        offers = checkout.topup_offers(esim)
+    except roamify.RoamifyError as exc:
+        logger.warning("top-ups of eSIM %s unavailable: %s", esim.pk, exc)
+        return [], "We couldn't load top-ups just now. Please try again in a minute."
+    if not offers:
+        return [], "There are no top-ups for this eSIM right now."
+    return offers, ""
+
+
+def _usage_context(esim) -> dict:
+    snapshot = esims.usage_of(esim)
+    today = timezone.localdate()
+    return {
+        "usage": snapshot,
+        "chart": chart(snapshot, today) if snapshot and snapshot.supported else None,
+        "projection": snapshot.projection(today) if snapshot and snapshot.supported else None,
+        "used": format_mb(snapshot.used_mb) if snapshot and snapshot.supported else "",
+        "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
+        "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
+        "validity": selectors.validity(esim, snapshot),
+        "status": selectors.status_label(esim, snapshot),
+    }
+
+
+def _qr(esim) -> str:
+    """The QR code PNG (as a data URI): drawing it costs more than the rest of the page, so it is kept."""
+    if not esim.lpa_code:
+        return ""
+    key = f"accounts:qr:{esim.pk}:{hashlib.sha256(esim.lpa_code.encode()).hexdigest()[:16]}"
+    return cache.get_or_set(key, lambda: qr_data_uri(esim.lpa_code), 86400)
+
+
+@require_safe
+@login_required
+def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    esim = selectors.customer_esim(request.user, pk)
+    offers, offers_note = _offers(esim)
+    context = {
+        "esim": esim, "section": "esims", "destination": selectors.destination(esim),
+        "qr": _qr(esim),
+        "history": esims.history_of(esim), "offers": offers, "offers_note": offers_note,
+        **_usage_context(esim),
+    }
+    return _private(render(request, "accounts/esim_detail.html", context))
+
+
+@require_POST
+@login_required
+def esim_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    esim = selectors.customer_esim(request.user, pk)
+    if not esim.with_usage_check or not esim.iccid:
+        messages.info(request, "This eSIM's network doesn't report data use to us.")
+    else:
+        try:
+            if esim_services.refresh_now(esim):
+                messages.success(request, "Usage updated just now.")
+            else:
+                messages.info(request, "Usage was updated less than a minute ago. Please try again shortly.")
+        except roamify.RoamifyError:
+            messages.error(request, "We couldn't reach the network just now. The figures below may be a few "
+                                    "minutes old.")
+    return redirect(reverse("accounts:esim", args=[esim.pk]) + "#usage")
+
+
+@require_POST
+@login_required
+def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put a top-up of the customer's eSIM in the cart, if upstream accepts it for this eSIM."""
+    esim = selectors.customer_esim(request.user, pk)
+    back = reverse("accounts:esim", args=[esim.pk]) + "#top-ups"
+    if not esim.with_top_up:
+        messages.error(request, "This eSIM can't be topped up. Please choose a new eSIM instead.")
+        return redirect(back)
+    wanted = request.POST.get("package", "")[:160]
+    try:
+        offers = checkout.topup_offers(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
+    except roamify.RoamifyError:
+        messages.error(request, "We couldn't check the top-ups of this eSIM just now. "
+                                "Please try again in a minute.")
+        return redirect(back)
+    package = next((p for p in offers if p.package_id == wanted), None)
+    if package is None:
+        messages.error(request, "That top-up doesn't fit this eSIM. "
+                                "Please pick one of the top-ups listed here.")
+        return redirect(back)
+    try:
+        cart.add_topup(request.session, esim, package)
+    except cart.CartError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(request, f"Added a {package.data_label}, {package.days}-day top-up for your eSIM "
+                              f"{esim.iccid_masked} to your cart.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+@login_required
+def esim_share(request: HttpRequest, pk: int) -> HttpResponse:
+    esim = selectors.customer_esim(request.user, pk)
+    if not esim.lpa_code:
+        messages.error(request, "This eSIM has no install details yet.")
+        return redirect("accounts:esim", pk=esim.pk)
+    url = request.build_absolute_uri(reverse("accounts:shared_install",
+                                             args=[links.make_token(esim, links.INSTALL)]))
+    expires = timezone.now() + timezone.timedelta(seconds=links.max_age_seconds(links.INSTALL))
+    return _private(render(request, "accounts/esim_share.html",
+                           {"esim": esim, "url": url, "expires": expires, "section": "esims"}))
+
+
+@require_safe
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = list(selectors.customer_orders(request.user))
+    return render(request, "accounts/order_list.html", {"orders": orders, "section": "orders"})
+
+
+@require_safe
+@login_required
+def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
+    order = selectors.customer_order(request.user, number)
+    payments = [p for p in order.payments.all() if p.status in p.CAPTURED_STATES]
+    context = {
+        "order": order, "lines": list(order.lines.all()), "payments": payments,
+        "refunded_cents": sum(p.refunded_cents for p in payments),
+        "tax": selectors.tax_included(order.total_cents), "section": "orders",
+        "SHOP_ADDRESS": settings.SHOP_ADDRESS, "SHOP_TAX_ID": settings.SHOP_TAX_ID,
+    }
+    return _private(render(request, "accounts/receipt.html", context))
+
+
+@require_safe
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/settings.html", {"section": "settings"})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.delete_account(user)
+        messages.success(request, "Your account is deleted. Your past orders stay on our books, "
+                                  "no longer linked to an account.")
+        return redirect("/")
+    return render(request, "accounts/delete.html", {"form": form, "section": "settings"},
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- Signed links: no sign-in -------------------------------------------------------------------
+
+def _refused(request: HttpRequest, reason: str) -> HttpResponse:
+    return _private(render(request, "accounts/link_refused.html", {"reason": reason}, status=404))
+
+
+@require_safe
+def signed_topups(request: HttpRequest, token: str) -> HttpResponse:
+    """The low-data email's link: the eSIM's usage and top-ups. Buying needs its owner signed in."""
+    try:
+        esim = links.read_token(token, links.TOPUP)
+    except links.LinkError as exc:
+        return _refused(request, str(exc))
+    offers, offers_note = _offers(esim)
+    owner = request.user.is_authenticated and esim.customer_id == request.user.id
+    next_url = reverse("accounts:esim", args=[esim.pk]) + "#top-ups"
+    context = {"esim": esim, "offers": offers, "offers_note": offers_note, "owner": owner,
+               "login_url": f"{reverse('account_login')}?next={next_url}",
+               "signup_url": f"{reverse('account_signup')}?next={next_url}",
+               "has_account": esim.customer_id is not None, **_usage_context(esim)}
+    return _private(render(request, "accounts/signed_topups.html", context))
+
+
+@require_safe
+def shared_install(request: HttpRequest, token: str) -> HttpResponse:
+    """The owner's shared install link: install details only (no ICCID in full, no email)."""
+    try:
+        esim = links.read_token(token, links.INSTALL)
+    except links.LinkError as exc:
+        return _refused(request, str(exc))
+    if not esim.lpa_code or esim.status in ("REVOKED", "EXPIRED"):
+        return _refused(request, "This eSIM can no longer be installed.")
+    return _private(render(request, "accounts/shared_install.html",
+                           {"esim": esim, "qr": _qr(esim)}))
