@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-import roamify
 from checkout import cart
 from checkout import services as checkout
+from core.upstream import UpstreamError
 from esims import links
 from esims import selectors as esims
 from esims import services as esim_services
@@ -61,7 +61,7 @@ def _offers(esim) -> tuple[list, str]:
         return [], "This eSIM can't be topped up. When its data runs out, buy a new eSIM."
     try:
         offers = checkout.topup_offers(esim)
-    except roamify.RoamifyError as exc:
+    except UpstreamError as exc:
         logger.warning("top-ups of eSIM %s unavailable: %s", esim.pk, exc)
         return [], "We couldn't load top-ups just now. Please try again in a minute."
     if not offers:
@@ -118,7 +118,7 @@ def esim_refresh(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Usage updated just now.")
             else:
                 messages.info(request, "Usage was updated less than a minute ago. Please try again shortly.")
-        except roamify.RoamifyError:
+        except UpstreamError:
             messages.error(request, "We couldn't reach the network just now. The figures below may be a few "
                                     "minutes old.")
     return redirect(reverse("accounts:esim", args=[esim.pk]) + "#usage")
@@ -136,7 +136,7 @@ def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
     wanted = request.POST.get("package", "")[:160]
     try:
         offers = checkout.topup_offers(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
-    except roamify.RoamifyError:
+    except UpstreamError:
         messages.error(request, "We couldn't check the top-ups of this eSIM just now. "
                                 "Please try again in a minute.")
         return redirect(back)

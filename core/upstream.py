@@ -7,6 +7,9 @@ from functools import lru_cache
 from django.conf import settings
 
 from roamify import RoamifyClient
+from roamify import RoamifyError as UpstreamError  # for apps that call upstream only through others
+
+__all__ = ["UpstreamError", "roamify_client"]
 
 
 @lru_cache(maxsize=4)
