@@ -1,8 +1,10 @@
-"""Placing an order: lines priced from the catalog at this moment, once per cart."""
+"""Placing an order: lines priced from the catalog at this moment, once per cart; then the gift
+cards applied are reserved, each as a payment of the `giftcard` provider."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -10,10 +12,16 @@ from django.utils import timezone
 
 from catalog.models import Package
 from esims.models import Esim
+from giftcards import selectors as giftcard_selectors
+from payments import services as payments
+from payments.providers import PaymentError
 
 from .. import cart as cart_module
 from ..models import LineKind, Order, OrderLine
 from .common import CheckoutError, log_event
+from .payment import payment_request
+
+GIFT_CARD_PROVIDER = "giftcard"
 
 # Plans must be activated within a year of purchase; a later start date is a typo.
 MAX_TRAVEL_DAYS_AHEAD = 365
@@ -27,17 +35,20 @@ def _description(package: Package, topup_for: Esim | None) -> str:
 
 
 def place_order(priced: cart_module.PricedCart, email: str, user=None,
-                travel_date: dt.date | None = None, *, checkout_key: str | None = None) -> Order:
+                travel_date: dt.date | None = None, *, checkout_key: str | None = None,
+                gift_cards: Sequence[int] = ()) -> Order:
     """An order in pending_payment, its lines priced from the catalog at this moment.
 
     `checkout_key` (the cart's own token) makes a double submit give one order:
-    the second request gets the order the first one placed.
+    the second request gets the order the first one placed. `gift_cards` (card
+    ids, found by their codes) are reserved for what they can pay; if one can't
+    be, the order is cancelled, nothing stays reserved, and CheckoutError says why.
     """
     if checkout_key:
         existing = Order.objects.filter(checkout_key=checkout_key).first()
         if existing is not None:
             return existing
-    if not priced.lines:
+    if not priced:
         raise CheckoutError("Your cart is empty.")
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     if needs_date and travel_date is None:
@@ -49,13 +60,34 @@ def place_order(priced: cart_module.PricedCart, email: str, user=None,
     customer = user if user is not None and user.is_authenticated else None
     try:
         with transaction.atomic():
-            return _create(priced, email, customer, travel_date if needs_date else None, checkout_key)
+            order = _create(priced, email, customer, travel_date if needs_date else None, checkout_key)
     except IntegrityError:
         # A concurrent submit of the same cart won the race: use its order.
         existing = Order.objects.filter(checkout_key=checkout_key).first() if checkout_key else None
         if existing is None:
             raise
         return existing
+    if gift_cards:
+        _reserve_gift_cards(order, list(gift_cards))
+    return order
+
+
+def _reserve_gift_cards(order: Order, card_ids: list[int]) -> None:
+    """Each applied card pays what it can of the lines a gift card may pay for (not gift cards)."""
+    payable = sum(line.total_cents for line in order.lines.all() if line.kind != LineKind.GIFTCARD)
+    for redemption in giftcard_selectors.plan_redemption(card_ids, payable):
+        if redemption.amount_cents <= 0:
+            continue
+        payment = payments.open_payment(order, GIFT_CARD_PROVIDER, redemption.amount_cents, order.currency,
+                                        gift_card_id=redemption.card.pk)
+        try:
+            payments.start(payment, payment_request(order, redemption.amount_cents))
+        except PaymentError as exc:
+            # Its balance changed since it was applied (spent elsewhere, disabled): the order is
+            # cancelled (releasing the others) and the cart may be sent again.
+            payments.fail(payment.pk, str(exc))
+            Order.objects.filter(pk=order.pk).update(checkout_key=None)
+            raise CheckoutError(f"{exc} Your order was not placed: please check your gift cards.") from None
 
 
 def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, checkout_key) -> Order:
@@ -86,6 +118,12 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
             quantity=line.quantity, unit_price_cents=package.retail_cents, total_cents=line_total,
             wholesale_cents=package.wholesale_cents,
         )
+    for gift in priced.gift_lines:
+        total += gift.total_cents
+        to = gift.recipient_name or gift.recipient_email
+        OrderLine.objects.create(order=order, kind=LineKind.GIFTCARD, description=f"Gift card for {to}",
+                                 quantity=1, unit_price_cents=gift.total_cents, total_cents=gift.total_cents,
+                                 data=gift.data())
     order.total_cents = total
     order.save(update_fields=["total_cents"])
     log_event(order, "placed", f"Order placed by {email} for {total} {order.currency} minor units",
