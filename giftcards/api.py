@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -38,7 +39,15 @@ from .schemas import (
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer gct_<prefix>_<secret>`; only the token's SHA-256 is stored."""
+    """`Authorization: Bearer gct_<prefix>_<secret>`; only the token's SHA-256 is stored.
+
+    Checked before the request's body: a token without the operation's scope
+    gets 403 whatever it sent.
+    """
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         parts = token.split("_")
@@ -50,6 +59,8 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        if not row.has_scope(self.scope):
+            raise AuthorizationError(message=f"This token lacks the {self.scope} scope")
         return row
 
 
@@ -58,11 +69,10 @@ api = NinjaAPI(
     version="1",
     urls_namespace="giftcards-api",
     docs_url=None,
-    auth=TokenAuth(),
     description=__doc__,
 )
 
-READ, WRITE = ApiToken.READ, ApiToken.WRITE
+READ, WRITE = TokenAuth(ApiToken.READ), TokenAuth(ApiToken.WRITE)
 ERRORS = {400: FieldErrors | Error, 401: Error, 403: Error, 404: Error, 422: Error}
 
 
@@ -114,11 +124,8 @@ def _rule_broken(request: HttpRequest, exc: services.GiftCardError) -> HttpRespo
     return _error(request, 422, str(exc))
 
 
-def _require(request: HttpRequest, scope: str) -> str:
-    token: ApiToken = request.auth
-    if not token.has_scope(scope):
-        raise AuthorizationError(message=f"This token lacks the {scope} scope")
-    return f"API token {token.name}"
+def _actor(request: HttpRequest) -> str:
+    return f"API token {request.auth.name}"
 
 
 def _card(card_id: int) -> GiftCard:
@@ -141,12 +148,12 @@ class ListQuery(Schema):
 
 @api.get(
     "/gift-cards/",
+    auth=READ,
     response={200: GiftCardList, **ERRORS},
     summary="List gift cards",
     description="Revoked cards are not listed (get them by id). Needs gift_cards:read.",
 )
 def list_cards(request: HttpRequest, filters: Query[ListQuery]):
-    _require(request, READ)
     problems = [
         {"field": name, "message": "Must be at least 1"}
         for name in ("page", "per_page")
@@ -172,22 +179,23 @@ def list_cards(request: HttpRequest, filters: Query[ListQuery]):
     }
 
 
-@api.get("/gift-cards/{card_id}/", response={200: GiftCardEnvelope, **ERRORS}, summary="Get a gift card")
+@api.get(
+    "/gift-cards/{card_id}/", auth=READ, response={200: GiftCardEnvelope, **ERRORS}, summary="Get a gift card"
+)
 def get_card(request: HttpRequest, card_id: int):
-    _require(request, READ)
     return {"gift_card": GiftCardOut.of(_card(card_id))}
 
 
 @api.post(
     "/gift-cards/",
+    auth=WRITE,
     response={201: NewGiftCardEnvelope, **ERRORS},
     summary="Create a gift card",
     description="The code is in this answer only, unless the card has a recipient_email: then it "
     "is emailed to the recipient on send_on (or at once). Needs gift_cards:write.",
 )
 def create_card(request: HttpRequest, payload: GiftCardCreate):
-    actor = _require(request, WRITE)
-    from django.conf import settings
+    actor = _actor(request)
 
     if payload.currency and payload.currency.upper() != settings.SHOP_CURRENCY:
         raise services.FieldError("currency", f"The shop's only currency is {settings.SHOP_CURRENCY}.")
@@ -216,11 +224,12 @@ def create_card(request: HttpRequest, payload: GiftCardCreate):
 
 @api.patch(
     "/gift-cards/{card_id}/",
+    auth=WRITE,
     response={200: GiftCardEnvelope, **ERRORS},
     summary="Update a gift card's expiry date, note or design",
 )
 def update_card(request: HttpRequest, card_id: int, payload: GiftCardUpdate):
-    actor = _require(request, WRITE)
+    actor = _actor(request)
     card = _card(card_id)
     fields = {name: getattr(payload, name) for name in payload.model_fields_set}
     if "template_suffix" in fields and fields["template_suffix"] is None:
@@ -232,32 +241,35 @@ def update_card(request: HttpRequest, card_id: int, payload: GiftCardUpdate):
 
 @api.post(
     "/gift-cards/{card_id}/disable/",
+    auth=WRITE,
     response={200: GiftCardEnvelope, **ERRORS},
     summary="Disable a gift card (a reversible hold, no refund)",
 )
 def disable_card(request: HttpRequest, card_id: int):
-    actor = _require(request, WRITE)
+    actor = _actor(request)
     return _one(services.disable(_card(card_id).pk, actor=actor))
 
 
 @api.post(
     "/gift-cards/{card_id}/enable/",
+    auth=WRITE,
     response={200: GiftCardEnvelope, **ERRORS},
     summary="Enable a disabled gift card",
 )
 def enable_card(request: HttpRequest, card_id: int):
-    actor = _require(request, WRITE)
+    actor = _actor(request)
     return _one(services.enable(_card(card_id).pk, actor=actor))
 
 
 @api.post(
     "/gift-cards/{card_id}/revoke/",
+    auth=WRITE,
     response={200: GiftCardEnvelope, **ERRORS},
     summary="Revoke a gift card for good",
     description="A bought card's balance is refunded to the payment that bought it.",
 )
 def revoke_card(request: HttpRequest, card_id: int, payload: RevokeIn | None = None):
-    actor = _require(request, WRITE)
+    actor = _actor(request)
     card = _card(card_id)
     services.revoke(
         card.pk, actor=actor, reason=(payload.reason if payload else "") or "Revoked through the API"

@@ -14,7 +14,13 @@ StatusName = Literal["active", "disabled", "expired", "revoked"]
 TemplateName = Literal["globe", "sunset", "mountains", "city"]
 
 
-class GiftCardOut(Schema):
+class Out(Schema):
+    """An answer: exactly these fields (the OpenAPI document says additionalProperties: false)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class GiftCardOut(Out):
     """A gift card, as shops know it: money in integer minor units (cents) with its currency."""
 
     id: int
@@ -76,33 +82,33 @@ class NewGiftCardOut(GiftCardOut):
     )
 
 
-class GiftCardEnvelope(Schema):
+class GiftCardEnvelope(Out):
     gift_card: GiftCardOut
 
 
-class NewGiftCardEnvelope(Schema):
+class NewGiftCardEnvelope(Out):
     gift_card: NewGiftCardOut
 
 
-class GiftCardList(Schema):
+class GiftCardList(Out):
     gift_cards: list[GiftCardOut]
     page: int
     per_page: int
     next_page: int | None
 
 
-class Error(Schema):
+class Error(Out):
     """Anything but a field problem."""
 
     error: str
 
 
-class FieldProblem(Schema):
+class FieldProblem(Out):
     field: str
     message: str
 
 
-class FieldErrors(Schema):
+class FieldErrors(Out):
     """Field problems (400)."""
 
     errors: list[FieldProblem]

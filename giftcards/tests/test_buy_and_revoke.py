@@ -33,8 +33,9 @@ def buyer(db):
 
 def buy_card(stripe, buyer, amount: int = 5000, send_on: dt.date | None = None) -> GiftCard:
     """A gift card bought by `buyer` and paid by card in the Stripe sandbox, then fulfilled."""
-    line = cart.GiftLine("k", amount, "Ann", "ann@example.com", "Have fun!",
-                         send_on.isoformat() if send_on else None, "sunset")
+    line = cart.GiftLine(
+        "k", amount, "Ann", "ann@example.com", "Have fun!", send_on.isoformat() if send_on else None, "sunset"
+    )
     order = services.place_order(cart.PricedCart([], [], [line]), buyer.email, buyer)
     services.start_payment(order)
     payment = order.payments.get(provider="stripe")
@@ -86,8 +87,9 @@ def test_revoke_with_the_one_time_code_refunds_exactly_the_unused_part(stripe, b
     code = code_in(mail.outbox[0])
     # Someone spends part of it.
     spender = giftcards.find_by_code(code, ip="5.6.7.8")
-    order = services.place_order(cart.PricedCart([cart.CartLine(package, 1)], []), "ann@example.com",
-                                 gift_cards=[spender.pk])
+    order = services.place_order(
+        cart.PricedCart([cart.CartLine(package, 1)], []), "ann@example.com", gift_cards=[spender.pk]
+    )
     assert services.start_payment(order) is None
     unused = 5000 - package.retail_cents
     assert balanced(card) == unused
@@ -151,7 +153,9 @@ def test_three_wrong_one_time_codes_lock_the_revoke(stripe, buyer, no_queue, set
         giftcards.start_revoke(card.pk, buyer)  # and no new code for a while
     assert balanced(card) == 3000 and GiftCard.objects.get(pk=card.pk).status == Status.ACTIVE
     # After the lock, a new code works.
-    RevokeChallenge.objects.update(created_at=timezone.now() - dt.timedelta(minutes=settings.GIFTCARD_OTP_LOCK_MINUTES + 1))
+    RevokeChallenge.objects.update(
+        created_at=timezone.now() - dt.timedelta(minutes=settings.GIFTCARD_OTP_LOCK_MINUTES + 1)
+    )
     giftcards.start_revoke(card.pk, buyer)
     otp = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     assert giftcards.confirm_revoke(card.pk, buyer, otp) == 3000
@@ -173,8 +177,9 @@ def test_a_one_time_code_lasts_ten_minutes_and_only_the_buyer_can_revoke(stripe,
 def test_a_card_in_an_unpaid_order_cannot_be_revoked_until_released(stripe, buyer, package, no_queue):
     card = buy_card(stripe, buyer, 5000)
     giftcards.deliver(card.pk)
-    services.place_order(cart.PricedCart([cart.CartLine(package, 1)], []), "ann@example.com",
-                         gift_cards=[card.pk])
+    services.place_order(
+        cart.PricedCart([cart.CartLine(package, 1)], []), "ann@example.com", gift_cards=[card.pk]
+    )
     with pytest.raises(giftcards.GiftCardError, match="unpaid order"):
         giftcards.start_revoke(card.pk, buyer)
 

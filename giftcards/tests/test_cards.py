@@ -94,8 +94,20 @@ def test_daily_job_expires_cards_with_an_expire_entry():
     assert balanced(fresh) == 3000
 
 
-@pytest.mark.parametrize("cents, ok", [(1500, True), (2500, True), (1000, True), (50000, True), (1234, False),
-                                       (999, False), (50100, False), (0, False), (-500, False)])
+@pytest.mark.parametrize(
+    "cents, ok",
+    [
+        (1500, True),
+        (2500, True),
+        (1000, True),
+        (50000, True),
+        (1234, False),
+        (999, False),
+        (50100, False),
+        (0, False),
+        (-500, False),
+    ],
+)
 def test_purchase_amounts_are_denominations_or_within_limits_on_the_step(cents, ok):
     if ok:
         assert services.clean_purchase_amount(cents) == cents
