@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -164,7 +164,7 @@ def list_cards(request: HttpRequest, filters: Query[ListQuery]):
     if filters.status == "revoked":
         problems.append({"field": "status", "message": "Revoked cards are not listed"})
     if problems:
-        return 400, {"errors": problems}
+        return Status(400, {"errors": problems})
     cards = GiftCard.objects.listed()
     if filters.status:
         cards = cards.with_status(filters.status)
@@ -219,7 +219,7 @@ def create_card(request: HttpRequest, payload: GiftCardCreate):
             message=payload.message,
             send_on=payload.send_on,
         )
-    return 201, {"gift_card": {**GiftCardOut.of(card), "code": code}}
+    return Status(201, {"gift_card": {**GiftCardOut.of(card), "code": code}})
 
 
 @api.patch(
