@@ -35,7 +35,8 @@ from tests.e2e.test_checkout_journey import (
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
 
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){4}")
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}
 
 
 @pytest.fixture
@@ -147,7 +148,7 @@ def test_give_redeem_and_revoke_a_gift_card(celery_worker, shop, stripe, roamify
     page.goto(shop + "/account/gift-cards/")
     fits_the_screen(page)
     screenshot(page, "giftcard-account")
-    page.get_by_role("link", name=re.compile("Revoke the gift card for Ann")).click()
+    page.get_by_role("link", name=re.compile("Revoke and get .* from the card for Ann")).click()
     page.get_by_role("button", name="Send me a code").click()
     otp_mail = mail_to("buyer@example.com", "is your code to revoke")
     otp = re.search(r"\b(\d{6})\b", otp_mail.body_text).group(1)
@@ -157,7 +158,7 @@ def test_give_redeem_and_revoke_a_gift_card(celery_worker, shop, stripe, roamify
     page.get_by_role("button", name=re.compile("Revoke and refund")).click()
     page.wait_for_url(shop + "/account/gift-cards/")
     assert f"${unused / 100:.2f} is on its way back" in page.locator(".messages").inner_text()
-    assert "Ann" not in page.locator("main").inner_text().split("Gift cards you bought")[1].split("Buy another")[0]
+    assert page.locator(".gc-list").count() == 0  # the revoked card is gone from the list
     screenshot(page, "giftcard-revoked")
     card.refresh_from_db()
     assert card.status == Status.REVOKED and card.balance_cents == 0 == ledger_sum(card)
