@@ -65,8 +65,12 @@ def cart_view(request: HttpRequest) -> HttpResponse:
 
 def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutForm) -> dict:
     """What the cart page shows: its lines, and what the applied gift cards would pay."""
-    plan = giftcard_selectors.plan_redemption(cart.applied_gift_cards(request.session),
-                                              priced.payable_by_gift_card_cents)
+    applied = cart.applied_gift_cards(request.session)
+    plan = giftcard_selectors.plan_redemption(applied, priced.payable_by_gift_card_cents)
+    if len(plan) < len(applied):  # disabled, expired or revoked since it was applied
+        for card_id in set(applied) - {r.card.pk for r in plan}:
+            cart.unapply_gift_card(request.session, card_id)
+        messages.warning(request, "A gift card you applied can no longer be used and was removed.")
     by_gift_cards = sum(r.amount_cents for r in plan)
     return {"cart": priced, "form": form, "gift_plan": plan, "gift_cards_cents": by_gift_cards,
             "to_pay_cents": priced.total_cents - by_gift_cards, "code_form": CodeForm()}

@@ -57,6 +57,7 @@ def place_order(priced: cart_module.PricedCart, email: str, user=None,
         raise CheckoutError("Your trip start date can't be in the past.")
     if travel_date and travel_date > timezone.localdate() + dt.timedelta(days=MAX_TRAVEL_DAYS_AHEAD):
         raise CheckoutError("Your trip start date must be within a year from today.")
+    planned = _plan_gift_cards(list(gift_cards), priced.payable_by_gift_card_cents) if gift_cards else []
     customer = user if user is not None and user.is_authenticated else None
     try:
         with transaction.atomic():
@@ -67,21 +68,39 @@ def place_order(priced: cart_module.PricedCart, email: str, user=None,
         if existing is None:
             raise
         return existing
-    if gift_cards:
-        _reserve_gift_cards(order, list(gift_cards))
+    if planned:
+        _reserve_gift_cards(order, planned)
     return order
 
 
-def _reserve_gift_cards(order: Order, card_ids: list[int]) -> None:
-    """Each applied card pays what it can of the lines a gift card may pay for (not gift cards)."""
-    payable = sum(line.total_cents for line in order.lines.all() if line.kind != LineKind.GIFTCARD)
-    for redemption in giftcard_selectors.plan_redemption(card_ids, payable):
-        if redemption.amount_cents <= 0:
-            continue
-        payment = payments.open_payment(order, GIFT_CARD_PROVIDER, redemption.amount_cents, order.currency,
-                                        gift_card_id=redemption.card.pk)
+def _plan_gift_cards(card_ids: list[int], payable: int) -> list[tuple[int, int]]:
+    """(card id, cents) each applied card will pay, from their balances now; refused before any
+    order exists when one can no longer pay its part."""
+    plan = giftcard_selectors.plan_redemption(card_ids, payable)
+    if len(plan) < len(card_ids):
+        raise CheckoutError("A gift card you applied can no longer be used. Please review your cart.")
+    left = payable
+    for redemption in plan:
+        if left > 0 and redemption.amount_cents == 0:
+            raise CheckoutError(f"Gift card …{redemption.card.last_characters} has no balance left. "
+                                "Please remove it to go on.")
+        left -= redemption.amount_cents
+    return [(r.card.pk, r.amount_cents) for r in plan if r.amount_cents > 0]
+
+
+def _reserve_gift_cards(order: Order, planned: list[tuple[int, int]]) -> None:
+    """Reserve what each card was planned to pay, within what a gift card may pay for (not gift
+    cards). A card whose balance dropped meanwhile (another checkout won) refuses its reserve."""
+    left = sum(line.total_cents for line in order.lines.all() if line.kind != LineKind.GIFTCARD)
+    for card_id, planned_cents in planned:
+        amount = min(planned_cents, left)
+        if amount <= 0:
+            break
+        left -= amount
+        payment = payments.open_payment(order, GIFT_CARD_PROVIDER, amount, order.currency,
+                                        gift_card_id=card_id)
         try:
-            payments.start(payment, payment_request(order, redemption.amount_cents))
+            payments.start(payment, payment_request(order, amount))
         except PaymentError as exc:
             # Its balance changed since it was applied (spent elsewhere, disabled): the order is
             # cancelled (releasing the others) and the cart may be sent again.
