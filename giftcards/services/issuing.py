@@ -186,33 +186,30 @@ def update(card_id: int, *, actor: str, **fields) -> GiftCard:
         card = locked(card_id)
         if card.status == Status.REVOKED:
             raise GiftCardError("A revoked gift card can't be changed.")
-        for name, value in fields.items():
-            setattr(card, name, value if value is not None or name == "expires_on" else "")
         if card.expired_at and "expires_on" in fields:
             raise GiftCardError("An expired gift card stays expired; issue a new one instead.")
+        for name, value in fields.items():
+            setattr(card, name, value if value is not None or name == "expires_on" else "")
         card.save()
     return card
 
 
 def disable(card_id: int, *, actor: str) -> GiftCard:
     """A reversible hold: the card can't pay until it is enabled again. No refund."""
-    with transaction.atomic():
-        card = locked(card_id)
-        if card.status == Status.REVOKED:
-            raise GiftCardError("A revoked gift card can't be disabled or enabled.")
-        if card.enabled:
-            card.enabled, card.disabled_at = False, timezone.now()
-            card.save(update_fields=["enabled", "disabled_at", "updated_at"])
-    return card
+    return _set_enabled(card_id, False)
 
 
 def enable(card_id: int, *, actor: str) -> GiftCard:
+    return _set_enabled(card_id, True)
+
+
+def _set_enabled(card_id: int, enabled: bool) -> GiftCard:
     with transaction.atomic():
         card = locked(card_id)
         if card.status == Status.REVOKED:
             raise GiftCardError("A revoked gift card can't be disabled or enabled.")
-        if not card.enabled:
-            card.enabled, card.disabled_at = True, None
+        if card.enabled != enabled:
+            card.enabled, card.disabled_at = enabled, None if enabled else timezone.now()
             card.save(update_fields=["enabled", "disabled_at", "updated_at"])
     return card
 
