@@ -46,6 +46,8 @@ def balance(request: HttpRequest) -> HttpResponse:
             )
         except services.GiftCardError as exc:
             form.add_error("code", str(exc))
+        else:
+            form = CodeForm()  # the code is not echoed back on the page
     status = 400 if request.method == "POST" and card is None else 200
     response = render(request, "giftcards/balance.html", {"form": form, "card": card}, status=status)
     response["Cache-Control"] = "no-store"
