@@ -1,23 +1,28 @@
 """The cart, kept in the session: package ids and quantities, priced on every read.
 
 Prices are never taken from the browser: each view of the cart prices its
-lines from the catalog, and an order freezes them when it is placed.
+lines from the catalog, and an order freezes them when it is placed. Gift
+cards bought are lines of their own (an amount, checked again on every read);
+gift cards applied to pay are kept as card ids, found by their code first.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
 from catalog.models import Package
 from esims.models import Esim
+from giftcards import services as giftcards
 
 SESSION_KEY = "cart"
 TOKEN_KEY = "cart_token"
 TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
+GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
+APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
 
 
 class CartError(ValueError):
@@ -52,20 +57,53 @@ def _parse_topup_key(key: str) -> tuple[int, str] | None:
 
 
 @dataclass(frozen=True)
-class PricedCart:
-    lines: list[CartLine]
-    removed: list[str]  # packages no longer sold, dropped from the cart
+class GiftLine:
+    """A gift card being bought: an amount for a recipient."""
+
+    key: str
+    amount_cents: int
+    recipient_name: str
+    recipient_email: str
+    message: str = ""
+    send_on: str | None = None  # ISO date; None: as soon as it is paid
+    template_suffix: str = "globe"
+    quantity = 1
 
     @property
     def total_cents(self) -> int:
-        return sum(line.total_cents for line in self.lines)
+        return self.amount_cents
+
+    def data(self) -> dict:
+        return {"amount_cents": self.amount_cents, "recipient_name": self.recipient_name,
+                "recipient_email": self.recipient_email, "message": self.message, "send_on": self.send_on,
+                "template_suffix": self.template_suffix}
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    lines: list[CartLine]
+    removed: list[str]  # packages no longer sold, dropped from the cart
+    gift_lines: list[GiftLine] = field(default_factory=list)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.total_cents for line in self.lines) + self.gift_cards_cents
+
+    @property
+    def gift_cards_cents(self) -> int:
+        return sum(line.total_cents for line in self.gift_lines)
+
+    @property
+    def payable_by_gift_card_cents(self) -> int:
+        """A gift card can't pay for another gift card."""
+        return self.total_cents - self.gift_cards_cents
 
     @property
     def count(self) -> int:
-        return sum(line.quantity for line in self.lines)
+        return sum(line.quantity for line in self.lines) + len(self.gift_lines)
 
     def __bool__(self) -> bool:
-        return bool(self.lines)
+        return bool(self.lines or self.gift_lines)
 
 
 def _raw(session: SessionBase) -> dict[str, int]:
@@ -105,7 +143,7 @@ def add(session: SessionBase, package_id: str, quantity: object = 1) -> Package:
     new_qty = lines.get(package.package_id, 0) + qty
     if new_qty > settings.CART_MAX_QUANTITY:
         raise CartError(f"You can buy at most {settings.CART_MAX_QUANTITY} of one plan per order.")
-    if package.package_id not in lines and len(lines) >= settings.CART_MAX_LINES:
+    if package.package_id not in lines and len(lines) + len(_gift_raw(session)) >= settings.CART_MAX_LINES:
         raise CartError(f"Your cart can hold {settings.CART_MAX_LINES} different plans at most.")
     lines[package.package_id] = new_qty
     _save(session, lines)
@@ -142,18 +180,87 @@ def remove(session: SessionBase, package_id: str) -> None:
 
 
 def clear(session: SessionBase) -> None:
-    session.pop(SESSION_KEY, None)
-    session.pop(TOKEN_KEY, None)
+    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY):
+        session.pop(key, None)
 
 
 def count(session: SessionBase) -> int:
-    return sum(q for q in _raw(session).values() if isinstance(q, int))
+    return sum(q for q in _raw(session).values() if isinstance(q, int)) + len(_gift_raw(session))
+
+
+# --- Gift cards bought -------------------------------------------------------------------------------
+
+def _gift_raw(session: SessionBase) -> dict[str, dict]:
+    raw = session.get(GIFT_LINES_KEY)
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def add_gift_card(session: SessionBase, data: dict) -> GiftLine:
+    """`data`: a gift card purchase form's cleaned line (giftcards.forms.PurchaseForm.line_data())."""
+    gift_lines = _gift_raw(session)
+    if len(_raw(session)) + len(gift_lines) >= settings.CART_MAX_LINES:
+        raise CartError(f"Your cart can hold {settings.CART_MAX_LINES} items at most.")
+    key = secrets.token_hex(4)
+    gift_lines[key] = data
+    session[GIFT_LINES_KEY] = gift_lines
+    _save(session, _raw(session))
+    return _gift_line(key, data)
+
+
+def remove_gift_card(session: SessionBase, key: str) -> None:
+    gift_lines = _gift_raw(session)
+    gift_lines.pop(key, None)
+    session[GIFT_LINES_KEY] = gift_lines
+    session.modified = True
+
+
+def _gift_line(key: str, data: dict) -> GiftLine:
+    return GiftLine(key=key, amount_cents=int(data["amount_cents"]),
+                    recipient_name=str(data["recipient_name"]), recipient_email=str(data["recipient_email"]),
+                    message=str(data.get("message", "")), send_on=data.get("send_on"),
+                    template_suffix=str(data.get("template_suffix", "globe")))
+
+
+def _priced_gift_lines(session: SessionBase) -> tuple[list[GiftLine], list[str]]:
+    kept, dropped = [], []
+    for key, data in _gift_raw(session).items():
+        try:  # amounts are checked again: the limits may have changed since
+            line = _gift_line(key, data)
+            giftcards.clean_purchase_amount(line.amount_cents)
+        except (KeyError, TypeError, ValueError):
+            dropped.append(key)
+            continue
+        kept.append(line)
+    for key in dropped:
+        remove_gift_card(session, key)
+    return kept, [f"gift card {key}" for key in dropped]
+
+
+# --- Gift cards applied to pay -------------------------------------------------------------------------
+
+def applied_gift_cards(session: SessionBase) -> list[int]:
+    raw = session.get(APPLIED_KEY)
+    return [i for i in raw if isinstance(i, int)] if isinstance(raw, list) else []
+
+
+def apply_gift_card(session: SessionBase, card_id: int) -> None:
+    applied = applied_gift_cards(session)
+    if card_id in applied:
+        raise CartError("That gift card is already applied.")
+    if len(applied) >= settings.GIFTCARD_MAX_PER_ORDER:
+        raise CartError(f"You can use at most {settings.GIFTCARD_MAX_PER_ORDER} gift cards on one order.")
+    session[APPLIED_KEY] = [*applied, card_id]
+
+
+def unapply_gift_card(session: SessionBase, card_id: object) -> None:
+    session[APPLIED_KEY] = [i for i in applied_gift_cards(session) if str(i) != str(card_id)]
 
 
 def priced(session: SessionBase) -> PricedCart:
     raw = _raw(session)
+    gift_lines, gift_removed = _priced_gift_lines(session)
     if not raw:
-        return PricedCart([], [])
+        return PricedCart([], gift_removed, gift_lines)
     topups = {key: parsed for key in raw if (parsed := _parse_topup_key(key))}
     wanted = [key for key in raw if key not in topups] + [pid for _, pid in topups.values()]
     packages = {
@@ -171,4 +278,4 @@ def priced(session: SessionBase) -> PricedCart:
             removed.append(package_id)
     if removed:
         _save(session, {k: v for k, v in raw.items() if k not in removed})
-    return PricedCart(lines, removed)
+    return PricedCart(lines, removed + gift_removed, gift_lines)

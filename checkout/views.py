@@ -14,6 +14,7 @@ from payments.providers import PaymentError
 from . import cart, selectors, services
 from .forms import CheckoutForm
 from .models import Order, OrderStatus
+from .views_cart import cart_context
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +32,15 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     form = CheckoutForm(request.POST, needs_travel_date=needs_date)
     if not form.is_valid():
-        return render(request, "checkout/cart.html", {"cart": priced, "form": form}, status=400)
+        return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
     try:
         order = services.place_order(priced, form.cleaned_data["email"], request.user,
                                      form.cleaned_data.get("travel_date"),
-                                     checkout_key=cart.token(request.session))
+                                     checkout_key=cart.token(request.session),
+                                     gift_cards=cart.applied_gift_cards(request.session))
     except services.CheckoutError as exc:
         form.add_error(None, str(exc))
-        return render(request, "checkout/cart.html", {"cart": priced, "form": form}, status=400)
+        return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
     _remember(request, order)
     cart.clear(request.session)
     return _to_payment(request, order)

@@ -7,6 +7,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.security import same_origin_post
+from giftcards import ratelimit as giftcard_ratelimit
+from giftcards import selectors as giftcard_selectors
+from giftcards import services as giftcards
+from giftcards.forms import CodeForm, PurchaseForm
+from giftcards.views import buy_page
 
 from . import cart, selectors
 from .forms import CheckoutForm
@@ -61,4 +66,58 @@ def cart_view(request: HttpRequest) -> HttpResponse:
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     initial = {"email": request.user.email} if request.user.is_authenticated else {}
     form = CheckoutForm(initial=initial, needs_travel_date=needs_date)
-    return render(request, "checkout/cart.html", {"cart": priced, "form": form})
+    return render(request, "checkout/cart.html", cart_context(request, priced, form))
+
+
+def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutForm) -> dict:
+    """What the cart page shows: its lines, and what the applied gift cards would pay."""
+    applied = cart.applied_gift_cards(request.session)
+    plan = giftcard_selectors.plan_redemption(applied, priced.payable_by_gift_card_cents)
+    if len(plan) < len(applied):  # disabled, expired or revoked since it was applied
+        for card_id in set(applied) - {r.card.pk for r in plan}:
+            cart.unapply_gift_card(request.session, card_id)
+        messages.warning(request, "A gift card you applied can no longer be used and was removed.")
+    by_gift_cards = sum(r.amount_cents for r in plan)
+    return {"cart": priced, "form": form, "gift_plan": plan, "gift_cards_cents": by_gift_cards,
+            "to_pay_cents": priced.total_cents - by_gift_cards, "code_form": CodeForm()}
+
+
+# --- Gift cards: bought as lines, applied to pay --------------------------------------------------------
+
+@require_POST
+def cart_add_gift_card(request: HttpRequest) -> HttpResponse:
+    form = PurchaseForm(request.POST)
+    if not form.is_valid():
+        return buy_page(request, form, status=400)
+    try:
+        line = cart.add_gift_card(request.session, form.line_data())
+    except cart.CartError as exc:
+        messages.error(request, str(exc))
+        return redirect("giftcards:buy")
+    messages.success(request, f"Added a gift card for {line.recipient_name} to your cart.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+def cart_gift_card_line(request: HttpRequest) -> HttpResponse:
+    cart.remove_gift_card(request.session, request.POST.get("line", ""))
+    messages.success(request, "Removed from your cart.")
+    return redirect("checkout:cart")
+
+
+@require_POST
+def cart_gift_code(request: HttpRequest) -> HttpResponse:
+    """Apply a gift card code to pay (rate limited; one message for every failure), or remove one."""
+    if request.POST.get("action") == "remove":
+        cart.unapply_gift_card(request.session, request.POST.get("card", ""))
+        messages.success(request, "Gift card removed from this order.")
+        return redirect("checkout:cart")
+    try:
+        card = giftcards.find_by_code(request.POST.get("code", ""), ip=giftcard_ratelimit.client_ip(request),
+                                      user=request.user)
+        cart.apply_gift_card(request.session, card.pk)
+    except (giftcards.GiftCardError, cart.CartError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Gift card …{card.last_characters} applied.")
+    return redirect("checkout:cart")

@@ -33,14 +33,12 @@ from .errors import (
     error_from_response,
 )
 from .parsing import (
-    from_cents,
     parse_balance,
     parse_country,
     parse_destination_packages,
     parse_device,
     parse_esim,
     parse_events,
-    parse_gift,
     parse_history_entry,
     parse_link,
     parse_order,
@@ -55,7 +53,6 @@ from .types import (
     Esim,
     EsimEvents,
     EsimLink,
-    Gift,
     HistoryEntry,
     Money,
     Order,
@@ -497,49 +494,7 @@ class RoamifyClient:
         data = self._get("/api/esim/history", {"iccid": iccid})
         return [parse_history_entry(h) for h in _named_list(data, "history") if isinstance(h, Mapping)]
 
-    # ------------------------------------------------------------------ 2.18 gifts (legacy)
-
-    def create_gift(
-        self,
-        order_id: str,
-        sender_email: str,
-        amount_cents: int,
-        currency: str,
-        sender: str | None = None,
-    ) -> Gift:
-        """Legacy upstream gift card (API withdrawn 2026-06; the shop's gift cards are local)."""
-        body: dict[str, Any] = {
-            "orderId": order_id,
-            "senderEmail": sender_email,
-            "amount": from_cents(amount_cents, currency),
-            "currency": currency.upper(),
-        }
-        if sender:
-            body["sender"] = sender
-        return parse_gift(_object(self._post("/api/gifts/gift", body), "gift"))
-
-    def update_gift(self, order_id: str, sender_email: str, amount_cents: int, currency: str) -> Gift:
-        body = {
-            "orderId": order_id,
-            "senderEmail": sender_email,
-            "amount": from_cents(amount_cents, currency),
-            "currency": currency.upper(),
-        }
-        return parse_gift(_object(self.request("PUT", "/api/gifts/gift", json=body), "gift"))
-
-    def revoke_gift(self, order_id: str) -> Gift | None:
-        """Revoke (docs path). None when upstream answers an empty body, as Apidog shows."""
-        data = self._post("/api/gifts/revoke", {"orderId": order_id})
-        if isinstance(data, Mapping) and data.get("orderId"):
-            return parse_gift(data)
-        return None
-
-    def get_gift(self, order_id: str) -> Gift:
-        return parse_gift(_object(self._get("/api/gifts/gift", {"orderId": order_id}), "gift"))
-
-    def list_gifts(self, status: str | None = None) -> list[Gift]:
-        data = self._get("/api/gifts/gifts", {"status": status})
-        return [parse_gift(g) for g in _named_list(data, "gifts") if isinstance(g, Mapping)]
+    # 2.18 gifts: withdrawn by Roamify on 2026-06-09; the shop's gift cards are its own (giftcards/).
 
     # ------------------------------------------------------------------ 2.19 extras
 

@@ -30,7 +30,6 @@ from .types import (
     EsimEvents,
     EsimLink,
     EsimProfile,
-    Gift,
     HistoryEntry,
     Money,
     Order,
@@ -63,7 +62,7 @@ _MB_PER_UNIT: dict[str, Decimal] = {
     "TB": Decimal(1024 * 1024),
 }
 
-# ISO 4217 currencies without minor units among those the gift API accepts.
+# ISO 4217 currencies without minor units.
 _ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW"})
 
 _DATE_COMPACT_RE = re.compile(r"^\d{8}$")
@@ -545,21 +544,6 @@ def parse_usage(raw: Mapping[str, Any]) -> Usage:
 
 # --------------------------------------------------------------------------- legacy / extras
 
-
-def parse_gift(raw: Mapping[str, Any]) -> Gift:
-    currency = _currency(raw)
-    amount = raw.get("amount")
-    return Gift(
-        order_id=_req_str(raw, "orderId", "gift"),
-        amount_cents=to_cents(amount, currency) if _decimal(amount) is not None else 0,
-        currency=currency,
-        status=_str(raw.get("status")),
-        code=_str(raw.get("code")),
-        sender=_str(raw.get("sender")),
-        sender_email=_str(raw.get("senderEmail")),
-        created_at=parse_datetime(raw.get("createdAt")),
-        updated_at=parse_datetime(raw.get("updatedAt")),
-    )
 
 
 def parse_event(raw: Mapping[str, Any]) -> EsimEvent:

@@ -24,7 +24,6 @@ __all__ = [
     "EsimEvents",
     "EsimLink",
     "EsimProfile",
-    "Gift",
     "HistoryEntry",
     "Money",
     "Order",
@@ -272,24 +271,6 @@ class HistoryEntry:
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
 
-
-@dataclass(frozen=True, slots=True)
-class Gift:
-    """Legacy upstream gift card (removed from the docs in 2026-06; unused by the shop)."""
-
-    order_id: str
-    amount_cents: int  # minor units of `currency` (JPY/KRW have none)
-    currency: str
-    status: str | None = None  # NEW, REDEEMED, EXPIRED, VOIDED, REFUNDED, UNKNOWN
-    code: str | None = None
-    sender: str | None = None
-    sender_email: str | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
-
-    @property
-    def amount(self) -> Money:
-        return Money(self.amount_cents, self.currency)
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,8 +215,11 @@ STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_sandbox")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_sandbox")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 
-# Payment providers, by class (payments/providers/): Stripe Checkout for cards.
-PAYMENT_PROVIDERS = ["payments.providers.stripe.StripeCheckoutProvider"]
+# Payment providers, by class (payments/providers/): Stripe Checkout for cards, the shop's gift cards.
+PAYMENT_PROVIDERS = [
+    "payments.providers.stripe.StripeCheckoutProvider",
+    "giftcards.provider.GiftCardProvider",
+]
 
 # The sandbox defaults are public (they are in this repository): with them anyone can
 # sign a Stripe event that marks an order paid. A shop with DEBUG off refuses them.
@@ -325,3 +328,32 @@ CELERY_BEAT_SCHEDULE["reconcile-orders"] = {
     "task": "checkout.reconcile_orders",
     "schedule": env_int("RECONCILE_INTERVAL_SECONDS", 120),
 }
+
+# Gift cards (all amounts in cents). Like digitalDenominations and
+# digitalFaceValueLimits {lower, upper, minorUnit} of the gift card API this follows.
+GIFTCARD_DENOMINATIONS_CENTS = [int(v) for v in env_list("GIFTCARD_DENOMINATIONS_CENTS",
+                                                         ["1500", "2500", "5000", "10000"])]
+GIFTCARD_CUSTOM_MIN_CENTS = env_int("GIFTCARD_CUSTOM_MIN_CENTS", 1000)
+GIFTCARD_CUSTOM_MAX_CENTS = env_int("GIFTCARD_CUSTOM_MAX_CENTS", 50000)
+GIFTCARD_CUSTOM_STEP_CENTS = env_int("GIFTCARD_CUSTOM_STEP_CENTS", 100)
+# Days a bought card stays valid (0: no expiry).
+GIFTCARD_VALID_DAYS = env_int("GIFTCARD_VALID_DAYS", 1825)
+# Key of the codes' HMAC; empty: derived from SECRET_KEY (then rotating SECRET_KEY voids every code).
+GIFTCARD_CODE_KEY = env_str("GIFTCARD_CODE_KEY", "")
+GIFTCARD_MAX_PER_ORDER = env_int("GIFTCARD_MAX_PER_ORDER", 5)
+# Wrong codes (redemption and balance checks) allowed per IP and per account in a window.
+GIFTCARD_GUESS_LIMIT = env_int("GIFTCARD_GUESS_LIMIT", 10)
+GIFTCARD_GUESS_WINDOW_SECONDS = env_int("GIFTCARD_GUESS_WINDOW_SECONDS", 3600)
+# The one-time code that confirms a revoke, and who sends it (a class; an SMS sender can be plugged in).
+GIFTCARD_OTP_SENDER = env_str("GIFTCARD_OTP_SENDER", "giftcards.otp.EmailOtpSender")
+GIFTCARD_OTP_MINUTES = env_int("GIFTCARD_OTP_MINUTES", 10)
+GIFTCARD_OTP_TRIES = env_int("GIFTCARD_OTP_TRIES", 3)
+GIFTCARD_OTP_LOCK_MINUTES = env_int("GIFTCARD_OTP_LOCK_MINUTES", 30)
+# The header a trusted proxy puts the client's address in (e.g. X-Real-IP); empty: REMOTE_ADDR.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+CELERY_BEAT_SCHEDULE["giftcards-send-due"] = {
+    "task": "giftcards.send_due",
+    "schedule": env_int("GIFTCARD_SEND_INTERVAL_SECONDS", 300),
+}
+CELERY_BEAT_SCHEDULE["giftcards-expire"] = {"task": "giftcards.expire_cards", "schedule": 24 * 3600}
+CELERY_BEAT_SCHEDULE["giftcards-revoke-refunds"] = {"task": "giftcards.retry_revoke_refunds", "schedule": 600}

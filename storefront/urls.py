@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("payments.urls")),
     path("", include("checkout.urls")),
+    path("", include("giftcards.urls")),
+    path("api/v1/", include("giftcards.api_urls")),
     path("", include("catalog.urls")),
 ]
 

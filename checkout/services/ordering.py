@@ -1,8 +1,10 @@
-"""Placing an order: lines priced from the catalog at this moment, once per cart."""
+"""Placing an order: lines priced from the catalog at this moment, once per cart; then the gift
+cards applied are reserved, each as a payment of the `giftcard` provider."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,10 +14,16 @@ import roamify
 from catalog.models import Package
 from esims import selectors as esim_selectors
 from esims.models import Esim
+from giftcards import selectors as giftcard_selectors
+from payments import services as payments
+from payments.providers import PaymentError
 
 from .. import cart as cart_module
 from ..models import LineKind, Order, OrderLine
 from .common import CheckoutError, log_event
+from .payment import payment_request
+
+GIFT_CARD_PROVIDER = "giftcard"
 
 # Plans must be activated within a year of purchase; a later start date is a typo.
 MAX_TRAVEL_DAYS_AHEAD = 365
@@ -29,17 +37,20 @@ def _description(package: Package, topup_for: Esim | None) -> str:
 
 
 def place_order(priced: cart_module.PricedCart, email: str, user=None,
-                travel_date: dt.date | None = None, *, checkout_key: str | None = None) -> Order:
+                travel_date: dt.date | None = None, *, checkout_key: str | None = None,
+                gift_cards: Sequence[int] = ()) -> Order:
     """An order in pending_payment, its lines priced from the catalog at this moment.
 
     `checkout_key` (the cart's own token) makes a double submit give one order:
-    the second request gets the order the first one placed.
+    the second request gets the order the first one placed. `gift_cards` (card
+    ids, found by their codes) are reserved for what they can pay; if one can't
+    be, the order is cancelled, nothing stays reserved, and CheckoutError says why.
     """
     if checkout_key:
         existing = Order.objects.filter(checkout_key=checkout_key).first()
         if existing is not None:
             return existing
-    if not priced.lines:
+    if not priced:
         raise CheckoutError("Your cart is empty.")
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     if needs_date and travel_date is None:
@@ -48,17 +59,57 @@ def place_order(priced: cart_module.PricedCart, email: str, user=None,
         raise CheckoutError("Your trip start date can't be in the past.")
     if travel_date and travel_date > timezone.localdate() + dt.timedelta(days=MAX_TRAVEL_DAYS_AHEAD):
         raise CheckoutError("Your trip start date must be within a year from today.")
+    planned = _plan_gift_cards(list(gift_cards), priced.payable_by_gift_card_cents) if gift_cards else []
     customer = user if user is not None and user.is_authenticated else None
     _check_topups(priced, customer)  # asks upstream: before the transaction, not inside it
     try:
         with transaction.atomic():
-            return _create(priced, email, customer, travel_date if needs_date else None, checkout_key)
+            order = _create(priced, email, customer, travel_date if needs_date else None, checkout_key)
     except IntegrityError:
         # A concurrent submit of the same cart won the race: use its order.
         existing = Order.objects.filter(checkout_key=checkout_key).first() if checkout_key else None
         if existing is None:
             raise
         return existing
+    if planned:
+        _reserve_gift_cards(order, planned)
+    return order
+
+
+def _plan_gift_cards(card_ids: list[int], payable: int) -> list[tuple[int, int]]:
+    """(card id, cents) each applied card will pay, from their balances now; refused before any
+    order exists when one can no longer pay its part."""
+    plan = giftcard_selectors.plan_redemption(card_ids, payable)
+    if len(plan) < len(card_ids):
+        raise CheckoutError("A gift card you applied can no longer be used. Please review your cart.")
+    left = payable
+    for redemption in plan:
+        if left > 0 and redemption.amount_cents == 0:
+            raise CheckoutError(f"Gift card …{redemption.card.last_characters} has no balance left. "
+                                "Please remove it to go on.")
+        left -= redemption.amount_cents
+    return [(r.card.pk, r.amount_cents) for r in plan if r.amount_cents > 0]
+
+
+def _reserve_gift_cards(order: Order, planned: list[tuple[int, int]]) -> None:
+    """Reserve what each card was planned to pay, within what a gift card may pay for (not gift
+    cards). A card whose balance dropped meanwhile (another checkout won) refuses its reserve."""
+    left = sum(line.total_cents for line in order.lines.all() if line.kind != LineKind.GIFTCARD)
+    for card_id, planned_cents in planned:
+        amount = min(planned_cents, left)
+        if amount <= 0:
+            break
+        left -= amount
+        payment = payments.open_payment(order, GIFT_CARD_PROVIDER, amount, order.currency,
+                                        gift_card_id=card_id)
+        try:
+            payments.start(payment, payment_request(order, amount))
+        except PaymentError as exc:
+            # Its balance changed since it was applied (spent elsewhere, disabled): the order is
+            # cancelled (releasing the others) and the cart may be sent again.
+            payments.fail(payment.pk, str(exc))
+            Order.objects.filter(pk=order.pk).update(checkout_key=None)
+            raise CheckoutError(f"{exc} Your order was not placed: please check your gift cards.") from None
 
 
 def topup_offers(esim: Esim, *, max_age: float | None = None) -> list[Package]:
@@ -123,6 +174,12 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
             quantity=line.quantity, unit_price_cents=package.retail_cents, total_cents=line_total,
             wholesale_cents=package.wholesale_cents,
         )
+    for gift in priced.gift_lines:
+        total += gift.total_cents
+        to = gift.recipient_name or gift.recipient_email
+        OrderLine.objects.create(order=order, kind=LineKind.GIFTCARD, description=f"Gift card for {to}",
+                                 quantity=1, unit_price_cents=gift.total_cents, total_cents=gift.total_cents,
+                                 data=gift.data())
     order.total_cents = total
     order.save(update_fields=["total_cents"])
     log_event(order, "placed", f"Order placed by {email} for {total} {order.currency} minor units",

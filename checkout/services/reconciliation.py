@@ -46,4 +46,18 @@ def reconcile_orders() -> dict[str, int]:
         except PaymentError:
             continue
         checked += 1
-    return {"requeued": len(stuck), "emails_requeued": emails, "sessions_checked": checked}
+    return {"requeued": len(stuck), "emails_requeued": emails, "sessions_checked": checked,
+            "holds_released": _release_abandoned(now)}
+
+
+def _release_abandoned(now) -> int:
+    """Unpaid orders holding gift card money with no card payment page open: released after the
+    time a payment page would have stayed open (the order is then cancelled)."""
+    before = now - dt.timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)
+    held = (Payment.objects.filter(status=Payment.Status.RESERVED, order__status=S.PENDING_PAYMENT,
+                                   created_at__lt=before)
+            .exclude(order__payments__status=Payment.Status.CREATED).values_list("id", flat=True))
+    released = 0
+    for payment_id in list(held[:200]):
+        released += payments.fail(payment_id, "Order not paid in time")
+    return released

@@ -27,7 +27,6 @@ from roamify.parsing import (
     parse_destination_packages,
     parse_esim,
     parse_events,
-    parse_gift,
     parse_order,
     parse_package,
     parse_usage,
@@ -348,31 +347,8 @@ def test_usage_unlimited_and_not_started() -> None:
     assert u.started_at is None and u.daily == ()
 
 
-# ------------------------------------------------------------------ gifts, events
+# ------------------------------------------------------------------ events
 
-
-def test_gift() -> None:
-    g = parse_gift(
-        {
-            "orderId": "g-1",
-            "sender": "Ann",
-            "senderEmail": "ann@example.com",
-            "amount": 25.5,
-            "currency": "usd",
-            "status": "NEW",
-            "code": "ABCDEFGHJKLM",
-            "createdAt": 1731837535,
-            "updatedAt": 1731837535,
-        }
-    )
-    assert (g.order_id, g.amount_cents, g.currency, g.status, g.code) == (
-        "g-1",
-        2550,
-        "USD",
-        "NEW",
-        "ABCDEFGHJKLM",
-    )
-    assert g.amount.amount_cents == 2550
 
 
 def test_events_not_enveloped() -> None:

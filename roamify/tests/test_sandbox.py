@@ -254,29 +254,6 @@ def test_usage_check_not_supported(roamify: RoamifyClient, sandbox: Any) -> None
         roamify.usage(esim.iccid)
 
 
-def test_gifts(roamify: RoamifyClient) -> None:
-    order_id = _ref("GIFT")
-    before = roamify.balance().amount_cents
-    gift = roamify.create_gift(order_id, "ann@example.com", 2550, "USD", sender="Ann")
-    assert (gift.order_id, gift.amount_cents, gift.currency, gift.status) == (
-        order_id,
-        2550,
-        "USD",
-        "NEW",
-    )
-    assert gift.code and re.fullmatch(r"[A-Z0-9]{12}", gift.code)
-    assert roamify.balance().amount_cents == before - 2550
-    updated = roamify.update_gift(order_id, "ann@example.com", 3000, "USD")
-    assert updated.amount_cents == 3000
-    assert roamify.get_gift(order_id).amount_cents == 3000
-    assert order_id in {g.order_id for g in roamify.list_gifts(status="NEW")}
-    revoked = roamify.revoke_gift(order_id)
-    assert revoked is None or revoked.status == "VOIDED"
-    assert roamify.get_gift(order_id).status == "VOIDED"
-    assert roamify.balance().amount_cents == before
-    with pytest.raises(NotFoundError):
-        roamify.get_gift(_ref("NOPE"))
-
 
 # ------------------------------------------------------------------ errors
 

@@ -1,0 +1,113 @@
+"""Forms of the gift card pages: buying one, checking a balance, the revoke's one-time code."""
+
+from __future__ import annotations
+
+from django import forms
+
+from core.money import format_money
+
+from . import services
+from .models import Template
+
+
+class PurchaseForm(forms.Form):
+    """A gift card to put in the cart: a fixed amount or a custom one, a recipient, a design."""
+
+    CUSTOM = "custom"
+
+    amount = forms.ChoiceField(label="Amount", widget=forms.RadioSelect)
+    custom_amount = forms.DecimalField(
+        label="Custom amount", required=False, min_value=0, max_digits=9, decimal_places=2
+    )
+    recipient_name = forms.CharField(label="Recipient's name", max_length=100)
+    recipient_email = forms.EmailField(label="Recipient's email", max_length=254)
+    message = forms.CharField(
+        label="Message (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+    )
+    send_on = forms.DateField(
+        label="Send on (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    template_suffix = forms.ChoiceField(
+        label="Design", choices=Template.choices, initial=Template.GLOBE, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        denominations, lower, upper, step = services.amount_limits()
+        self.fields["amount"].choices = [(str(c), format_money(c)) for c in denominations] + [
+            (self.CUSTOM, "Other amount")
+        ]
+        self.fields["amount"].initial = (
+            str(denominations[min(1, len(denominations) - 1)]) if denominations else self.CUSTOM
+        )
+        self.fields["custom_amount"].help_text = (
+            f"From {format_money(lower)} to {format_money(upper)}, in steps of {format_money(step)}."
+        )
+        self.limits = (lower, upper, step)
+
+    def clean_send_on(self):
+        try:
+            return services.clean_send_on(self.cleaned_data.get("send_on"))
+        except services.FieldError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        choice = data.get("amount")
+        if choice == self.CUSTOM:
+            custom = data.get("custom_amount")
+            if custom is None:
+                self.add_error("custom_amount", "Enter the amount you'd like to give.")
+                return data
+            cents = int(custom * 100)
+            if cents != custom * 100:
+                self.add_error("custom_amount", "Enter an amount in dollars and cents, like 40 or 40.00.")
+                return data
+        elif choice:
+            cents = int(choice)
+        else:
+            return data
+        try:
+            data["amount_cents"] = services.clean_purchase_amount(cents)
+        except services.FieldError as exc:
+            self.add_error("custom_amount" if choice == self.CUSTOM else "amount", exc.message)
+        return data
+
+    def line_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "amount_cents": data["amount_cents"],
+            "recipient_name": data["recipient_name"].strip(),
+            "recipient_email": data["recipient_email"],
+            "message": data.get("message", "").strip(),
+            "send_on": data["send_on"].isoformat() if data.get("send_on") else None,
+            "template_suffix": data["template_suffix"],
+        }
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Gift card code",
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": "XXXX-XXXX-XXXX-XXXX-XXXX",
+            }
+        ),
+    )
+
+
+class OneTimeCodeForm(forms.Form):
+    otp = forms.CharField(
+        label="6-digit code",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
+        ),
+    )

@@ -1,0 +1,64 @@
+"""Domain actions of gift cards, split by concern; each function is one transaction.
+
+Work after commit is queued through `core.queue`, never by importing tasks.
+giftcards never import checkout: checkout calls `issue_for_line` (its fulfiller
+of gift card lines) and pays with the `giftcard` payment provider.
+"""
+
+from ..ledger import GiftCardError
+from .delivery import DeliveryInProgress, deliver, send_due
+from .issuing import (
+    FieldError,
+    adjust,
+    amount_limits,
+    clean_expiry,
+    clean_issue_amount,
+    clean_purchase_amount,
+    clean_send_on,
+    disable,
+    enable,
+    expire_cards,
+    issue,
+    issue_for_line,
+    update,
+)
+from .redemption import CODE_REFUSED, find_by_code, usable
+from .revoking import (
+    buyer_card,
+    confirm_revoke,
+    retry_revoke_refunds,
+    revoke,
+    revoke_blocker,
+    settle_revoke_refund,
+    start_revoke,
+)
+
+__all__ = [
+    "CODE_REFUSED",
+    "DeliveryInProgress",
+    "FieldError",
+    "GiftCardError",
+    "adjust",
+    "amount_limits",
+    "buyer_card",
+    "clean_expiry",
+    "clean_issue_amount",
+    "clean_purchase_amount",
+    "clean_send_on",
+    "confirm_revoke",
+    "deliver",
+    "disable",
+    "enable",
+    "expire_cards",
+    "find_by_code",
+    "issue",
+    "issue_for_line",
+    "retry_revoke_refunds",
+    "revoke",
+    "revoke_blocker",
+    "send_due",
+    "settle_revoke_refund",
+    "start_revoke",
+    "update",
+    "usable",
+]

@@ -1,0 +1,253 @@
+"""Issuing cards (bought, by staff, by the API), and what staff and the API change on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.queue import after_commit
+
+from .. import codes
+from ..ledger import GiftCardError, locked, post
+from ..models import GiftCard, Kind, Status, Template
+
+
+class FieldError(GiftCardError):
+    """Bad input in one field (the API answers these as `{"errors": [...]}`)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def amount_limits() -> tuple[list[int], int, int, int]:
+    """(denominations, lower, upper, minor unit), in cents, from settings."""
+    return (
+        list(settings.GIFTCARD_DENOMINATIONS_CENTS),
+        settings.GIFTCARD_CUSTOM_MIN_CENTS,
+        settings.GIFTCARD_CUSTOM_MAX_CENTS,
+        settings.GIFTCARD_CUSTOM_STEP_CENTS,
+    )
+
+
+def clean_purchase_amount(cents: int) -> int:
+    """A fixed denomination, or a custom amount within the limits and on the step."""
+    denominations, lower, upper, step = amount_limits()
+    if cents in denominations:
+        return cents
+    if not lower <= cents <= upper:
+        raise FieldError("amount", f"Choose an amount from {_money(lower)} to {_money(upper)}.")
+    if cents % step:
+        raise FieldError("amount", f"Choose an amount in steps of {_money(step)}.")
+    return cents
+
+
+def clean_issue_amount(cents: int) -> int:
+    """Staff and the API may issue any amount from one minor unit up to the upper limit."""
+    upper = settings.GIFTCARD_CUSTOM_MAX_CENTS
+    if not 1 <= cents <= upper:
+        raise FieldError("initial_value_cents", f"Choose an amount from 1 to {upper} cents.")
+    return cents
+
+
+def clean_expiry(expires_on: dt.date | None) -> dt.date | None:
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise FieldError("expires_on", "The expiry date can't be in the past.")
+    return expires_on
+
+
+def clean_send_on(send_on: dt.date | None) -> dt.date | None:
+    today = timezone.localdate()
+    if send_on is not None and not today <= send_on <= today + dt.timedelta(days=365):
+        raise FieldError("send_on", "Choose a send date from today to a year from now.")
+    return send_on
+
+
+def _money(cents: int) -> str:
+    from core.money import format_money
+
+    return format_money(cents)
+
+
+def default_expiry() -> dt.date | None:
+    days = settings.GIFTCARD_VALID_DAYS
+    return timezone.localdate() + dt.timedelta(days=days) if days else None
+
+
+def set_new_code(card: GiftCard) -> str:
+    """Give a locked card a fresh code (the old one, if any, stops working). Returns it, once."""
+    for _ in range(5):
+        code = codes.new_code()
+        normalized = codes.normalize(code)
+        card.code_hash = codes.code_hash(normalized)
+        card.last_characters = codes.last_characters(normalized)
+        try:
+            with transaction.atomic():
+                card.save(update_fields=["code_hash", "last_characters", "updated_at"])
+        except IntegrityError:  # 2**100 codes: a collision is a broken random source, not bad luck
+            continue
+        return code
+    raise GiftCardError("Could not make a unique code")
+
+
+def issue(
+    amount_cents: int,
+    *,
+    actor: str,
+    currency: str | None = None,
+    customer=None,
+    issued_by=None,
+    order=None,
+    order_line=None,
+    recipient_name: str = "",
+    recipient_email: str = "",
+    message: str = "",
+    send_on: dt.date | None = None,
+    template_suffix: str = Template.GLOBE,
+    note: str = "",
+    expires_on: dt.date | None = None,
+) -> tuple[GiftCard, str | None]:
+    """A new card with its `issue` entry. Call inside a transaction, or alone.
+
+    A card for a recipient gets its code when it is delivered by email (the
+    send date); one without gets it now, returned here to be shown once.
+    """
+    if template_suffix not in Template.values:
+        raise FieldError("template_suffix", f"Choose a design: {', '.join(Template.values)}.")
+    with transaction.atomic():
+        card = GiftCard.objects.create(
+            initial_value_cents=amount_cents,
+            balance_cents=0,
+            currency=currency or settings.SHOP_CURRENCY,
+            customer=customer,
+            issued_by=issued_by,
+            order=order,
+            order_line=order_line,
+            recipient_name=recipient_name[:100],
+            recipient_email=recipient_email,
+            message=message[:500],
+            send_on=send_on,
+            template_suffix=template_suffix,
+            note=note,
+            expires_on=expires_on if expires_on is not None or order is None else default_expiry(),
+        )
+        post(card, Kind.ISSUE, amount_cents, actor=actor, reason=f"Issued by {actor}")
+        code = None if recipient_email else set_new_code(card)
+        if recipient_email and is_due(card):
+            after_commit("giftcards.deliver", card.pk)
+    return card, code
+
+
+def is_due(card: GiftCard) -> bool:
+    return card.send_on is None or card.send_on <= timezone.localdate()
+
+
+def issue_for_line(line) -> GiftCard:
+    """Checkout's fulfiller of gift card lines: runs with the order locked; safe to run twice."""
+    existing = GiftCard.objects.filter(order_line_id=line.pk).first()
+    if existing is not None:
+        return existing
+    data, order = line.data or {}, line.order
+    send_on = dt.date.fromisoformat(data["send_on"]) if data.get("send_on") else None
+    card, _ = issue(
+        line.total_cents,
+        actor=f"order {order.number}",
+        currency=order.currency,
+        customer=order.customer,
+        order=order,
+        order_line=line,
+        recipient_name=data.get("recipient_name", ""),
+        recipient_email=data.get("recipient_email", "") or order.email,
+        message=data.get("message", ""),
+        send_on=send_on,
+        template_suffix=data.get("template_suffix") or Template.GLOBE,
+    )
+    return card
+
+
+# --- What staff and the API change ---------------------------------------------------------------------
+
+
+def update(card_id: int, *, actor: str, **fields) -> GiftCard:
+    """Expiry date, note, design."""
+    allowed = {"expires_on", "note", "template_suffix"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise FieldError(sorted(unknown)[0], "This field can't be changed.")
+    if "expires_on" in fields:
+        clean_expiry(fields["expires_on"])
+    if "template_suffix" in fields and fields["template_suffix"] not in Template.values:
+        raise FieldError("template_suffix", f"Choose a design: {', '.join(Template.values)}.")
+    with transaction.atomic():
+        card = locked(card_id)
+        if card.status == Status.REVOKED:
+            raise GiftCardError("A revoked gift card can't be changed.")
+        if card.expired_at and "expires_on" in fields:
+            raise GiftCardError("An expired gift card stays expired; issue a new one instead.")
+        for name, value in fields.items():
+            setattr(card, name, value if value is not None or name == "expires_on" else "")
+        card.save()
+    return card
+
+
+def disable(card_id: int, *, actor: str) -> GiftCard:
+    """A reversible hold: the card can't pay until it is enabled again. No refund."""
+    return _set_enabled(card_id, False)
+
+
+def enable(card_id: int, *, actor: str) -> GiftCard:
+    return _set_enabled(card_id, True)
+
+
+def _set_enabled(card_id: int, enabled: bool) -> GiftCard:
+    with transaction.atomic():
+        card = locked(card_id)
+        if card.status == Status.REVOKED:
+            raise GiftCardError("A revoked gift card can't be disabled or enabled.")
+        if card.enabled != enabled:
+            card.enabled, card.disabled_at = enabled, None if enabled else timezone.now()
+            card.save(update_fields=["enabled", "disabled_at", "updated_at"])
+    return card
+
+
+def adjust(card_id: int, amount_cents: int, *, reason: str, actor: str) -> GiftCard:
+    """Staff correct a balance, up or down, with a reason for the ledger."""
+    if not reason.strip():
+        raise FieldError("reason", "Give a reason for the adjustment.")
+    if amount_cents == 0:
+        raise FieldError("amount_cents", "The adjustment can't be zero.")
+    with transaction.atomic():
+        card = locked(card_id)
+        if card.status == Status.REVOKED:
+            raise GiftCardError("A revoked gift card can't be adjusted.")
+        if card.balance_cents + amount_cents > settings.GIFTCARD_CUSTOM_MAX_CENTS * 10:
+            raise FieldError("amount_cents", "That would make the balance implausibly large.")
+        if card.balance_cents + amount_cents < 0:
+            raise FieldError("amount_cents", f"The balance is only {card.balance_cents} cents.")
+        post(card, Kind.ADJUST, amount_cents, reason=reason.strip(), actor=actor)
+    return card
+
+
+def expire_cards() -> int:
+    """The daily job: close cards past their expiry date, with an `expire` entry for what was left."""
+    today = timezone.localdate()
+    due = list(
+        GiftCard.objects.filter(revoked_at__isnull=True, expires_on__lt=today)
+        .exclude(expired_at__isnull=False, balance_cents=0)
+        .values_list("id", flat=True)
+    )
+    for card_id in due:
+        with transaction.atomic():
+            card = locked(card_id)
+            if card.revoked_at or not card.expires_on or card.expires_on >= today:
+                continue
+            if card.balance_cents:  # money released back onto an expired card expires too
+                post(card, Kind.EXPIRE, -card.balance_cents, reason=f"Expired on {card.expires_on}")
+            if not card.expired_at:
+                card.expired_at = timezone.now()
+                card.save(update_fields=["expired_at", "updated_at"])
+    return len(due)

@@ -1,0 +1,121 @@
+"""Spending cards: finding one by its code (rate limited), and the ledger side of a payment.
+
+The payment provider (`giftcards.provider`) calls reserve, capture, release
+and refund; each runs under the card's row lock and is safe to repeat for
+the same payment (or, for refunds, the same idempotency key).
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from .. import codes, ratelimit
+from ..ledger import GiftCardError, locked, post
+from ..models import GiftCard, GiftCardTransaction, Kind, Status
+
+# One answer for every failure: unknown, malformed, expired, disabled, revoked or rate limited.
+# It tells a guesser nothing, and still tells a customer what to do.
+CODE_REFUSED = (
+    f"We couldn't accept that gift card code. Check it (it looks like {codes.EXAMPLE}) "
+    "and try again, or try later."
+)
+
+
+def find_by_code(code: str, *, ip: str, user=None) -> GiftCard:
+    """The usable card with this code, or GiftCardError(CODE_REFUSED). Failures count towards the limit."""
+    if ratelimit.blocked(ip, user):
+        raise GiftCardError(CODE_REFUSED)
+    normalized = codes.normalize(code)
+    card = GiftCard.objects.filter(code_hash=codes.code_hash(normalized)).first() if normalized else None
+    if card is None or card.status != Status.ACTIVE:
+        ratelimit.record_failure(ip, user)
+        raise GiftCardError(CODE_REFUSED)
+    return card
+
+
+def usable(card_ids: list[int]) -> list[GiftCard]:
+    """The cards among these that can still pay, in the order given."""
+    cards = {c.pk: c for c in GiftCard.objects.filter(pk__in=card_ids)}
+    return [cards[i] for i in card_ids if i in cards and cards[i].is_usable]
+
+
+def reserve(card_id: int, payment) -> GiftCardTransaction:
+    """Hold the payment's amount on the card (its balance goes down now)."""
+    with transaction.atomic():
+        card = locked(card_id)
+        done = card.transactions.filter(payment=payment, kind=Kind.RESERVE).first()
+        if done is not None:
+            return done
+        if not card.is_usable:
+            raise GiftCardError(f"Gift card …{card.last_characters} can't be used any more.")
+        if card.currency != payment.currency:
+            raise GiftCardError(f"Gift card …{card.last_characters} is in {card.currency}.")
+        if card.balance_cents < payment.amount_cents:
+            raise GiftCardError(
+                f"Gift card …{card.last_characters} no longer has {payment.amount_cents} cents on it."
+            )
+        return post(
+            card,
+            Kind.RESERVE,
+            -payment.amount_cents,
+            payment=payment,
+            reason=f"Order {payment.data.get('order_number', '')}",
+        )
+
+
+def capture(payment) -> str:
+    """The order is paid: the reserve becomes spent money (the balance does not change again)."""
+    with transaction.atomic():
+        card = locked(payment.data["gift_card_id"])
+        if not card.transactions.filter(payment=payment, kind=Kind.RESERVE).exists():
+            raise GiftCardError("Nothing was reserved on the gift card for this payment")
+        if not card.transactions.filter(payment=payment, kind=Kind.CAPTURE).exists():
+            post(
+                card,
+                Kind.CAPTURE,
+                0,
+                payment=payment,
+                reason=f"Order {payment.data.get('order_number', '')} paid",
+            )
+    return f"giftcard-{card.pk}"
+
+
+def release(payment) -> None:
+    """The order will not be paid: what was reserved goes back on the card, once."""
+    with transaction.atomic():
+        card = locked(payment.data["gift_card_id"])
+        reserved = card.transactions.filter(payment=payment, kind=Kind.RESERVE).first()
+        if (
+            reserved is None
+            or card.transactions.filter(payment=payment, kind__in=[Kind.RELEASE, Kind.CAPTURE]).exists()
+        ):
+            return
+        post(
+            card,
+            Kind.RELEASE,
+            -reserved.amount_cents,
+            payment=payment,
+            reason=f"Order {payment.data.get('order_number', '')} not paid",
+        )
+
+
+def refund(payment, amount_cents: int, idempotency_key: str) -> str:
+    """Money of a refunded order goes back on the card that paid it (the same key: the same entry)."""
+    with transaction.atomic():
+        card = locked(payment.data["gift_card_id"])
+        done = GiftCardTransaction.objects.filter(idempotency_key=idempotency_key).first()
+        if done is not None:
+            return f"giftcard-refund-{done.pk}"
+        try:
+            with transaction.atomic():
+                entry = post(
+                    card,
+                    Kind.REFUND,
+                    amount_cents,
+                    payment=payment,
+                    idempotency_key=idempotency_key,
+                    reason=f"Refund of order {payment.data.get('order_number', '')}",
+                )
+        except IntegrityError:
+            raise GiftCardError("This refund is being recorded by another request") from None
+    return f"giftcard-refund-{entry.pk}"
