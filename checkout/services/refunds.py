@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from giftcards.models import Status as GiftCardStatus
 from payments import services as payments
 
+from ..models import LineKind
 from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
 
 
@@ -27,6 +29,13 @@ def refund_order(order_id: int, amount_cents: int | None = None, *, actor: str =
         if order.status == S.FULFILLING and order.fulfilment_lease_until and \
                 order.fulfilment_lease_until > timezone.now():
             raise CheckoutError("The eSIM is being ordered right now; try again in a few minutes.")
+        cards = [getattr(line, "gift_card", None) for line in order.lines.filter(kind=LineKind.GIFTCARD)]
+        live_cards = [c.last_characters or str(c.pk) for c in cards
+                      if c is not None and c.status != GiftCardStatus.REVOKED]
+        if live_cards:
+            # Refunding the card's price while the card can still be spent would pay twice.
+            raise CheckoutError(f"This order bought gift card …{', …'.join(live_cards)}: revoke it first "
+                                "(its unused balance goes back to the buyer), then refund the rest.")
         captured = list(order.payments.captured().order_by("-created_at", "-id"))
         left = sum(p.refundable_cents for p in captured)
         if left == 0:  # nothing left to give back (a free order, or refunded at the provider)

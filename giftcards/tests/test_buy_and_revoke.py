@@ -191,3 +191,15 @@ def test_staff_issued_cards_are_revoked_without_a_refund(no_queue):
     assert card.status == Status.REVOKED and balanced(card) == 0 and card.revoke_refund_cents == 0
     with pytest.raises(giftcards.GiftCardError):
         giftcards.enable(card.pk, actor="staff ann")
+
+
+def test_an_order_that_bought_a_live_card_is_not_refunded_until_the_card_is_revoked(stripe, buyer, no_queue):
+    card = buy_card(stripe, buyer, 2500)
+    order = card.order
+    with pytest.raises(services.CheckoutError, match="revoke it first"):
+        services.refund_order(order.pk, actor="staff")
+    assert order.payments.get(provider="stripe").refunded_cents == 0
+    assert giftcards.revoke(card.pk, actor="staff") == 2500  # the unused balance, back to the buyer
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED  # nothing captured is left on it
+    assert services.refund_order(order.pk, actor="staff") == 0
