@@ -7,10 +7,13 @@ class CheckoutConfig(AppConfig):
     name = "checkout"
 
     def ready(self) -> None:
+        from core.signals import roamify_refund_event
         from payments import signals
 
-        from .services import payment
+        from .services import payment, upstream_refunds
 
         signals.payment_captured.connect(payment.on_payment_captured, dispatch_uid="checkout-captured")
         signals.payment_failed.connect(payment.on_payment_failed, dispatch_uid="checkout-failed")
         signals.payment_refunded.connect(payment.on_payment_refunded, dispatch_uid="checkout-refunded")
+        roamify_refund_event.connect(upstream_refunds.on_roamify_refund_event,
+                                     dispatch_uid="checkout-roamify-refund")

@@ -160,7 +160,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the admin shows every time in it, named
 USE_I18N = True
 USE_TZ = True
 
@@ -294,3 +294,15 @@ CELERY_BEAT_SCHEDULE["reconcile-orders"] = {
     "task": "checkout.reconcile_orders",
     "schedule": env_int("RECONCILE_INTERVAL_SECONDS", 120),
 }
+
+# Admin: the owner's dashboard and the partner balance.
+UPSTREAM_LOW_BALANCE_CENTS = env_int("UPSTREAM_LOW_BALANCE_CENTS", 5000)  # shown red below this
+ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
+ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list
+UPSTREAM_REFUND_SYNC_SECONDS = env_int("UPSTREAM_REFUND_SYNC_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE["sync-upstream-refunds"] = {
+    "task": "checkout.sync_upstream_refunds",
+    "schedule": UPSTREAM_REFUND_SYNC_SECONDS,
+}
+# Times in admin say their zone ("14:05 UTC"): the zone is added to Django's default formats.
+FORMAT_MODULE_PATH = ["storefront.formats"]

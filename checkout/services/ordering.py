@@ -14,6 +14,7 @@ from esims.models import Esim
 from .. import cart as cart_module
 from ..models import LineKind, Order, OrderLine
 from .common import CheckoutError, log_event
+from .customers import remember_customer
 
 # Plans must be activated within a year of purchase; a later start date is a typo.
 MAX_TRAVEL_DAYS_AHEAD = 365
@@ -90,4 +91,5 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
     order.save(update_fields=["total_cents"])
     log_event(order, "placed", f"Order placed by {email} for {total} {order.currency} minor units",
               to_status=order.status)
+    remember_customer(order)
     return order
