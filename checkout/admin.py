@@ -268,6 +268,8 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     csv_exports = [CsvExport("orders", "Export orders (CSV)", ORDER_HEADER, order_rows)]
 
     def get_queryset(self, request):
+        if getattr(request, "shop_export", False):
+            return super().get_queryset(request)  # the export reads lines itself, a chunk at a time
         cost = (OrderLine.objects.filter(order=OuterRef("pk")).exclude(kind="giftcard").values("order")
                 .annotate(s=Sum(F("wholesale_cents") * F("quantity"))).values("s"))
         first = (OrderLine.objects.filter(order=OuterRef("pk"), package__isnull=False).order_by("id")
@@ -281,7 +283,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)
-        return queryset.distinct(), False
+        return (queryset.distinct() if search_term else queryset), False
 
     def changelist_view(self, request, extra_context=None):
         # Support types an ICCID or a number and means one order: open it at once.

@@ -30,6 +30,7 @@ class CsvExportMixin(admin.ModelAdmin):
         export = next((e for e in self.csv_exports if e.slug == slug), None)
         if export is None:
             raise Http404
+        request.shop_export = True  # admins may skip list-only annotations for exports
         queryset = self.get_changelist_instance(request).get_queryset(request)
         audit.record(request.user, "export", None, after={"export": slug, "filters": dict(request.GET)},
                      note=f"Exported {export.label}")
