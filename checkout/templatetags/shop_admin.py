@@ -8,7 +8,7 @@ from core.money import format_money
 register = template.Library()
 
 BAR = '<rect x="{}" y="{}" width="{}" height="{}" fill="#417690"><title>{}</title></rect>'
-LABEL = '<text x="{}" y="{}" font-size="11" fill="#4f5863" text-anchor="middle">{}</text>'
+LABEL = '<text x="{}" y="{}" font-size="11" fill="#4f5863" text-anchor="{}">{}</text>'
 
 
 @register.simple_tag
@@ -29,8 +29,18 @@ def sales_chart(days, currency: str = "USD") -> str:
         h = round((height - top - bottom) * total / peak, 1)
         bars.append((round(i * slot + 2, 1), round(height - bottom - h, 1), round(slot - 4, 1), h,
                      f"{day:%a %-d %b}: {format_money(total, currency)}"))
-    labels = [(round(i * slot + slot / 2, 1), height - 6, f"{day:%-d %b}")
-              for i, (day, _) in enumerate(days) if i % 7 == 0 or i == len(days) - 1]
+    # A label a week, the last day's at the right edge (anchored so none is cut off).
+    marks = [i for i in range(len(days)) if (len(days) - 1 - i) % 7 == 0]
+    last = len(days) - 1
+
+    def label(i: int) -> tuple:
+        if i in (0, last):
+            x, anchor = (0, "start") if i == 0 else (width, "end")
+        else:
+            x, anchor = round(i * slot + slot / 2, 1), "middle"
+        return x, height - 6, anchor, f"{days[i][0]:%-d %b}"
+
+    labels = [label(i) for i in marks]
     total = sum(t for _, t in days)
     summary = "No sales yet."
     if days:
