@@ -194,6 +194,16 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
                           "top_up_capable": obj.top_up_capable})
 
 
+def money_column(field: str, label: str):
+    """An admin column showing an amount in cents as money ("—" when empty)."""
+
+    @admin.display(description=label, ordering=field)
+    def column(self, obj) -> str:
+        return format_money(getattr(obj, field)) or "—"
+
+    return column
+
+
 @admin.register(SyncChange)
 class SyncChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Every package a sync added, changed or deactivated (a run's page shows the first 200)."""
@@ -215,21 +225,10 @@ class SyncChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
         url = reverse("admin:catalog_package_change", args=[obj.package_id])
         return format_html('<a href="{}">{}</a>', url, obj.package.package_id)
 
-    @admin.display(description="Old cost")
-    def old_cost(self, obj: SyncChange) -> str:
-        return format_money(obj.old_cost_cents) or "—"
-
-    @admin.display(description="New cost")
-    def new_cost(self, obj: SyncChange) -> str:
-        return format_money(obj.new_cost_cents) or "—"
-
-    @admin.display(description="Old price")
-    def old_price(self, obj: SyncChange) -> str:
-        return format_money(obj.old_price_cents) or "—"
-
-    @admin.display(description="New price")
-    def new_price(self, obj: SyncChange) -> str:
-        return format_money(obj.new_price_cents) or "—"
+    old_cost = money_column("old_cost_cents", "Old cost")
+    new_cost = money_column("new_cost_cents", "New cost")
+    old_price = money_column("old_price_cents", "Old price")
+    new_price = money_column("new_price_cents", "New price")
 
     @admin.display(description="")
     def flag(self, obj: SyncChange) -> str:
