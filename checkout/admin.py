@@ -386,6 +386,8 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         order = Order.objects.filter(pk=object_id).first()
         if order is not None:
             extra_context["order_actions"] = order_actions(order)
+        # Nothing on the page is typed in: the buttons above do the work.
+        extra_context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().change_view(request, object_id, form_url, extra_context)
 
     # -- the order page's buttons

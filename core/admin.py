@@ -11,6 +11,7 @@ from .models import AuditEntry, OutboxEmail
 admin.site.site_header = f"{settings.SHOP_NAME} · admin"
 admin.site.site_title = f"{settings.SHOP_NAME} admin"
 admin.site.index_title = "Run the shop"
+admin.site.enable_nav_sidebar = False  # the order list and its timeline need the width (1280 px)
 
 
 @admin.register(OutboxEmail)

@@ -115,7 +115,16 @@ def test_support_journey(celery_worker, live_server, roamify, chromium_browser, 
     assert [r["esimId"] for r in roamify.control.refunds()] == [esim.upstream_esim_id]
     assert "Cost claimed back from Roamify" in page.content() and "Waiting for Roamify" in page.content()
     fits(page, 1280)
+    assert page.evaluate("[...document.querySelectorAll('.inline-group .tabular')]"
+                         ".every(t => t.scrollWidth <= t.clientWidth + 1)")  # the timeline is not cut off
     screenshot(page, "admin-order-refunded-desk")
+    page.goto(base + "/admin/checkout/order/?view=all")  # the list fits a desk's screen too
+    assert page.locator("#result_list tbody tr").count() == 2
+    fits(page, 1280)
+    # No column cut off: the results table does not scroll inside its box.
+    assert page.evaluate("(() => { const r = document.querySelector('.results');"
+                         " return r.scrollWidth <= r.clientWidth; })()")
+    screenshot(page, "admin-order-list-desk")
     context.close()
 
     # Each new page on a phone, for a look.
