@@ -3,30 +3,37 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
+from core import audit
+from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin
+from core.exports import CsvExport, in_chunks, money_cell
+from core.forms import MoneyField
 from core.money import format_money
 
 from .cache import bump_catalog_version
-from .models import CompatibleDevice, ContentPage, Destination, DestinationAlias, Package, SyncRun
+from .models import CompatibleDevice, ContentPage, Destination, DestinationAlias, Package, SyncChange, SyncRun
 from .pricing import PricingRules, floor_price
 from .services import reprice
 from .tasks import sync_catalog_task
 
 
 @admin.register(Destination)
-class DestinationAdmin(admin.ModelAdmin):
+class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
     list_display = ("name", "code", "geography", "region", "package_count", "from_price",
                     "markup_percent", "popularity", "active")
     list_filter = ("geography", "active", "region")
     list_editable = ("popularity",)
     search_fields = ("name", "code", "upstream_id", "slug")
     readonly_fields = ("upstream_id", "code", "name", "geography", "region", "image_url", "signals",
-                       "package_count", "from_price_cents", "upstream_hash", "created_at", "updated_at")
+                       "package_count", "from_price", "upstream_hash", "created_at", "updated_at",
+                       "audit_trail")
     fields = ("name", "code", "slug", "geography", "region", "markup_percent", "popularity", "active",
-              "package_count", "from_price_cents", "upstream_id", "image_url", "signals",
-              "created_at", "updated_at")
+              "package_count", "from_price", "upstream_id", "image_url", "signals",
+              "created_at", "updated_at", "audit_trail")
     filter_horizontal = ()
 
     @admin.display(description="From", ordering="from_price_cents")
@@ -40,7 +47,11 @@ class DestinationAdmin(admin.ModelAdmin):
         return False  # packages and orders point at them; untick "active" instead
 
     def save_model(self, request, obj, form, change) -> None:
+        watched = [f for f in ("markup_percent", "active", "popularity", "slug") if f in form.changed_data]
+        before = {f: form.initial.get(f) for f in watched}
         super().save_model(request, obj, form, change)
+        if watched:
+            audit.record(request.user, "destination.change", obj, before, audit.snapshot(obj, watched))
         if "markup_percent" in form.changed_data:
             n = reprice(destination_ids=[obj.id])
             messages.info(request, f"Repriced {n} packages in {obj.name}.")
@@ -49,6 +60,10 @@ class DestinationAdmin(admin.ModelAdmin):
 
 
 class PackageAdminForm(forms.ModelForm):
+    price_override_cents = MoneyField(required=False, min_cents=None, label="Price override",
+                                      help_text="A fixed retail price, typed as money (7.49). Leave empty to "
+                                                "price by markup. Never below cost plus the minimum margin.")
+
     class Meta:
         model = Package
         fields = ("price_override_cents", "top_up_capable")
@@ -59,26 +74,95 @@ class PackageAdminForm(forms.ModelForm):
             floor = floor_price(self.instance.wholesale_cents, PricingRules.from_settings())
             if value < floor:
                 raise forms.ValidationError(
-                    f"Must be at least {format_money(floor)} (cost plus the minimum margin)."
+                    f"Must be at least {format_money(floor)} "
+                    f"(cost {format_money(self.instance.wholesale_cents)} plus the minimum margin)."
                 )
         return value
 
 
+class OverrideLiftedFilter(admin.SimpleListFilter):
+    """Price overrides a cost rise made too low: the shop sells at cost plus margin instead."""
+
+    title = "price override"
+    parameter_name = "override"
+
+    def lookups(self, request, model_admin):
+        return (("set", "Has an override"), ("lifted", "Lifted by a cost rise"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "set":
+            return queryset.filter(price_override_cents__isnull=False)
+        if self.value() == "lifted":
+            return queryset.filter(price_override_cents__isnull=False,
+                                   retail_cents__gt=F("price_override_cents"))
+        return queryset
+
+
+PACKAGE_HEADER = ["package_id", "name", "destination", "days", "data_mb", "unlimited", "cost", "price",
+                  "price_override", "margin", "active"]
+
+
+def package_rows(queryset):
+    for chunk in in_chunks(queryset.values("pk", "package_id", "name", "destination__name", "days", "data_mb",
+                                           "is_unlimited", "wholesale_cents", "retail_cents",
+                                           "price_override_cents", "active")):
+        for p in chunk:
+            yield [p["package_id"], p["name"], p["destination__name"], p["days"], p["data_mb"] or "",
+                   p["is_unlimited"], money_cell(p["wholesale_cents"]), money_cell(p["retail_cents"]),
+                   money_cell(p["price_override_cents"]),
+                   money_cell(p["retail_cents"] - p["wholesale_cents"]), p["active"]]
+
+
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
     form = PackageAdminForm
-    list_display = ("package_id", "name", "destination", "days", "data", "wholesale", "retail",
-                    "price_override_cents", "active")
-    list_filter = ("destination__geography", "active", "is_unlimited", "with_hotspot",
+    list_display = ("package_id", "name", "destination", "days", "data", "wholesale", "retail", "margin",
+                    "override", "active")
+    list_filter = ("destination__geography", "active", OverrideLiftedFilter, "is_unlimited", "with_hotspot",
                    "travel_date_required")
     search_fields = ("package_id", "name", "destination__name")
     list_select_related = ("destination",)
     readonly_fields = ("package_id", "destination", "name", "plan", "activation", "days", "data_mb",
                        "is_unlimited", "throttle_threshold_mb", "throttle_speed_kbps", "with_hotspot",
-                       "with_usage_check", "travel_date_required", "apn", "notes", "wholesale_cents",
-                       "retail_cents", "price_per_gb_cents", "active", "created_at", "updated_at",
-                       "deactivated_at")
+                       "with_usage_check", "travel_date_required", "apn", "notes", "wholesale", "retail",
+                       "margin", "override_state", "price_per_gb", "active", "created_at", "updated_at",
+                       "deactivated_at", "audit_trail")
+    exclude = ("wholesale_cents", "retail_cents", "price_per_gb_cents")
     show_full_result_count = False
+    csv_exports = [CsvExport("packages", "Export packages (CSV)", PACKAGE_HEADER, package_rows)]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(margin_cents=ExpressionWrapper(
+            F("retail_cents") - F("wholesale_cents"), output_field=IntegerField()))
+
+    @admin.display(description="Margin", ordering="margin_cents")
+    def margin(self, obj: Package) -> str:
+        margin = obj.retail_cents - obj.wholesale_cents
+        share = margin * 100 / obj.retail_cents if obj.retail_cents else 0
+        return f"{format_money(margin)} ({share:.0f}%)"
+
+    @admin.display(description="Override", ordering="price_override_cents")
+    def override(self, obj: Package) -> str:
+        if obj.price_override_cents is None:
+            return "—"
+        if obj.retail_cents > obj.price_override_cents:
+            return format_html('<span class="shop-badge bad" title="A cost rise lifted the price above the '
+                               'override">{} · lifted</span>', format_money(obj.price_override_cents))
+        return format_money(obj.price_override_cents)
+
+    @admin.display(description="Price override state")
+    def override_state(self, obj: Package) -> str:
+        if obj.price_override_cents is None:
+            return "No override: priced by markup."
+        if obj.retail_cents > obj.price_override_cents:
+            return (f"Lifted: the override {format_money(obj.price_override_cents)} is below cost plus the "
+                    f"minimum margin since the cost rose to {format_money(obj.wholesale_cents)}; it sells at "
+                    f"{format_money(obj.retail_cents)}.")
+        return f"Sells at the override, {format_money(obj.price_override_cents)}."
+
+    @admin.display(description="Price per GB")
+    def price_per_gb(self, obj: Package) -> str:
+        return format_money(obj.price_per_gb_cents) if obj.price_per_gb_cents else "—"
 
     @admin.display(description="Data")
     def data(self, obj: Package) -> str:
@@ -99,16 +183,100 @@ class PackageAdmin(admin.ModelAdmin):
         return False  # orders point at them; the sync deactivates instead
 
     def save_model(self, request, obj, form, change) -> None:
+        retail = Package.objects.filter(pk=obj.pk).values_list("retail_cents", flat=True).first()
+        before = {"price_override_cents": form.initial.get("price_override_cents"), "retail_cents": retail}
         super().save_model(request, obj, form, change)
         reprice(package_ids=[obj.id])
+        obj.refresh_from_db()
+        if form.changed_data:
+            audit.record(request.user, "package.price_override", obj, before,
+                         {"price_override_cents": obj.price_override_cents, "retail_cents": obj.retail_cents,
+                          "top_up_capable": obj.top_up_capable})
+
+
+def money_column(field: str, label: str):
+    """An admin column showing an amount in cents as money ("—" when empty)."""
+
+    @admin.display(description=label, ordering=field)
+    def column(self, obj) -> str:
+        return format_money(getattr(obj, field)) or "—"
+
+    return column
+
+
+@admin.register(SyncChange)
+class SyncChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Every package a sync added, changed or deactivated (a run's page shows the first 200)."""
+
+    list_display = ("run", "kind", "package_link", "old_cost", "new_cost", "old_price", "new_price", "flag")
+    list_filter = ("kind", "override_lifted", "run")
+    search_fields = ("package__package_id", "package__name")
+    list_select_related = ("package", "run")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Package")
+    def package_link(self, obj: SyncChange) -> str:
+        url = reverse("admin:catalog_package_change", args=[obj.package_id])
+        return format_html('<a href="{}">{}</a>', url, obj.package.package_id)
+
+    old_cost = money_column("old_cost_cents", "Old cost")
+    new_cost = money_column("new_cost_cents", "New cost")
+    old_price = money_column("old_price_cents", "Old price")
+    new_price = money_column("new_price_cents", "New price")
+
+    @admin.display(description="")
+    def flag(self, obj: SyncChange) -> str:
+        if obj.override_lifted:
+            return format_html('<span class="shop-badge bad">{}</span>', "price override lifted by the cost")
+        return ""
+
+
+SHOWN_CHANGES = 200
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ("started_at", "status", "trigger", "upstream_packages", "added", "changed",
-                    "deactivated", "destinations_added", "devices", "seconds")
+                    "deactivated", "lifted", "destinations_added", "devices", "seconds")
     list_filter = ("status", "trigger")
     change_list_template = "admin/catalog/syncrun/change_list.html"
+    readonly_fields = ("started_at", "finished_at", "status", "trigger", "pages", "upstream_packages",
+                       "destinations_added", "destinations_changed", "added", "changed", "deactivated",
+                       "devices", "duration_ms", "error", "what_changed")
+
+    @admin.display(description="What changed")
+    def what_changed(self, obj: SyncRun) -> str:
+        changes = list(obj.changes.select_related("package").order_by("kind", "id")[:SHOWN_CHANGES + 1])
+        if not changes:
+            return "Nothing."
+        shown = SyncChangeAdmin(SyncChange, self.admin_site)
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                                "<td>{}</td></tr>", [
+            (c.kind, shown.package_link(c), shown.old_cost(c), shown.new_cost(c), shown.old_price(c),
+             shown.new_price(c), shown.flag(c)) for c in changes[:SHOWN_CHANGES]])
+        more = ""
+        if len(changes) > SHOWN_CHANGES:
+            url = reverse("admin:catalog_syncchange_changelist") + f"?run__id__exact={obj.pk}"
+            more = format_html('<p><a href="{}">All changes of this run</a></p>', url)
+        return format_html('<table class="sync-changes"><thead><tr><th scope="col">Change</th>'
+                           '<th scope="col">Package</th><th scope="col">Old cost</th>'
+                           '<th scope="col">New cost</th>'
+                           '<th scope="col">Old price</th><th scope="col">New price</th><th scope="col"></th>'
+                           '</tr></thead><tbody>{}</tbody></table>{}', rows, more)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            lifted_count=Count("changes", filter=Q(changes__override_lifted=True)))
+
+    @admin.display(description="Overrides lifted", ordering="lifted_count")
+    def lifted(self, obj: SyncRun) -> int:
+        return getattr(obj, "lifted_count", 0)
 
     @admin.display(description="Duration (s)", ordering="duration_ms")
     def seconds(self, obj: SyncRun) -> str:
@@ -126,6 +294,8 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def sync_now(self, request: HttpRequest) -> HttpResponseRedirect:
         if request.method == "POST":
+            audit.record(request.user, "catalog.sync_started", None, {}, {"trigger": "admin"},
+                         note="Sync now pressed in admin")
             transaction.on_commit(lambda: sync_catalog_task.delay(trigger="admin"))
             self.message_user(request, "Catalog sync queued; it appears in this list when it starts.",
                               messages.SUCCESS)

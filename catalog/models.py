@@ -208,6 +208,30 @@ class SyncRun(models.Model):
                     or self.destinations_changed)
 
 
+class SyncChange(models.Model):
+    """What one sync did to one package: added, changed (old and new cost and price) or deactivated."""
+
+    class Kind(models.TextChoices):
+        ADDED = "added"
+        CHANGED = "changed"
+        DEACTIVATED = "deactivated"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="changes")
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
+    old_cost_cents = models.PositiveIntegerField(null=True, blank=True)
+    new_cost_cents = models.PositiveIntegerField(null=True, blank=True)
+    old_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    new_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    override_lifted = models.BooleanField(default=False, help_text="The cost rose above the price override")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.package_id}"
+
+
 class DestinationAlias(models.Model):
     """Another name travellers type for a destination: "UK", "Dubai", "Bali", "Holland".
 

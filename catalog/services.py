@@ -28,7 +28,7 @@ from core.upstream import roamify_client
 from .aliases import default_aliases
 from .bulk import fast_update
 from .cache import bump_catalog_version
-from .models import CompatibleDevice, Destination, DestinationAlias, Package, SyncRun
+from .models import CompatibleDevice, Destination, DestinationAlias, Package, SyncChange, SyncRun
 from .popularity import starting_popularity
 from .pricing import PricingRules, price_per_gb, retail_price
 
@@ -333,6 +333,8 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
         for pid, pk, digest, active, override, dest_id in Package.objects.values_list(
             "package_id", "id", "upstream_hash", "active", "price_override_cents", "destination_id")
     }
+    # Old cost and price of the rows that change, for the run's list of changes.
+    prices: dict[int, tuple[int, int]] = {}
     new, changed = [], []
     total = len(upstream.packages)
     for i, (pid, pkg) in enumerate(upstream.packages.items(), 1):
@@ -352,6 +354,9 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
                 continue
             values = _package_values(pkg, digest, dest, rules, override)
             changed.append(Package(id=pk, package_id=pid, updated_at=now, **values))
+    if changed:
+        prices = {pk: (cost, price) for pk, cost, price in Package.objects.filter(
+            id__in=[p.id for p in changed]).values_list("id", "wholesale_cents", "retail_cents")}
     if new:
         Package.objects.bulk_create(new, batch_size=2000)
     if changed:
@@ -361,6 +366,7 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
     if vanished:
         Package.objects.filter(id__in=vanished).update(active=False, deactivated_at=now, updated_at=now)
     run.added, run.changed, run.deactivated = len(new), len(changed), len(vanished)
+    _record_changes(run, new, changed, prices, vanished)
     if progress:
         progress("write", total, total)
     if new or changed or vanished or changed_dests:
@@ -368,6 +374,37 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
         touched |= set(Package.objects.filter(id__in=vanished).values_list("destination_id", flat=True))
         touched |= changed_dests
         refresh_destination_summaries(touched)
+
+
+def _record_changes(run: SyncRun, new: list[Package], changed: list[Package],
+                    old: dict[int, tuple[int, int]], vanished: list[int]) -> None:
+    """Each package the run added, changed (old and new cost and price) or deactivated."""
+    if run.pk is None:
+        return
+    added_ids = dict(Package.objects.filter(package_id__in=[p.package_id for p in new])
+                     .values_list("package_id", "id")) if new else {}
+    rows = [SyncChange(run=run, package_id=added_ids[p.package_id], kind=SyncChange.Kind.ADDED,
+                       new_cost_cents=p.wholesale_cents, new_price_cents=p.retail_cents)
+            for p in new if p.package_id in added_ids]
+    lifted = _lifted_overrides(changed) if changed else set()
+    for p in changed:
+        old_cost, old_price = old.get(p.id, (None, None))
+        rows.append(SyncChange(
+            run=run, package_id=p.id, kind=SyncChange.Kind.CHANGED, old_cost_cents=old_cost,
+            new_cost_cents=p.wholesale_cents, old_price_cents=old_price, new_price_cents=p.retail_cents,
+            override_lifted=p.id in lifted))
+    for pk, cost, price in Package.objects.filter(id__in=vanished).values_list(
+            "id", "wholesale_cents", "retail_cents"):
+        rows.append(SyncChange(run=run, package_id=pk, kind=SyncChange.Kind.DEACTIVATED,
+                               old_cost_cents=cost, old_price_cents=price))
+    SyncChange.objects.bulk_create(rows, batch_size=2000)
+
+
+def _lifted_overrides(changed: list[Package]) -> set[int]:
+    """Changed packages whose price override is now below cost plus margin: the price was lifted."""
+    return {pk for pk, override, retail in Package.objects.filter(
+        id__in=[p.id for p in changed], price_override_cents__isnull=False).values_list(
+        "id", "price_override_cents", "retail_cents") if retail > override}
 
 
 def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[int] | None = None) -> int:

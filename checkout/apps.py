@@ -7,14 +7,17 @@ class CheckoutConfig(AppConfig):
     name = "checkout"
 
     def ready(self) -> None:
+        from core.signals import roamify_refund_event
         from giftcards.services import issue_for_line
         from payments import signals
 
         from .models import LineKind
-        from .services import payment, register_line_fulfiller
+        from .services import payment, register_line_fulfiller, upstream_refunds
 
         signals.payment_captured.connect(payment.on_payment_captured, dispatch_uid="checkout-captured")
         signals.payment_failed.connect(payment.on_payment_failed, dispatch_uid="checkout-failed")
         signals.payment_refunded.connect(payment.on_payment_refunded, dispatch_uid="checkout-refunded")
         # Gift cards are issued by their own app (which never imports checkout).
         register_line_fulfiller(LineKind.GIFTCARD, issue_for_line)
+        roamify_refund_event.connect(upstream_refunds.on_roamify_refund_event,
+                                     dispatch_uid="checkout-roamify-refund")

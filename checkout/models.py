@@ -51,6 +51,8 @@ class Order(models.Model):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="orders")
     email = models.EmailField(db_index=True)
+    customer_name = models.CharField(max_length=200, blank=True, help_text="As the buyer gave it when paying")
+    customer_phone = models.CharField(max_length=40, blank=True, help_text="As the buyer gave it when paying")
     currency = models.CharField(max_length=3)
     total_cents = models.PositiveIntegerField()
     travel_date = models.DateField(null=True, blank=True,
@@ -164,3 +166,75 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.message}"
+
+
+class UpstreamRefund(models.Model):
+    """A refund request filed with Roamify for one eSIM of a refunded order: the claim for its cost.
+
+    One per eSIM while it is open or refunded (a rejected or cancelled one may be filed again).
+    `requested` means the row exists and the call upstream has not answered yet (or failed): the
+    next attempt looks the request up before filing another.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Being filed"
+        PENDING = "pending", "Waiting for Roamify"
+        PROCESSING = "processing", "Roamify is processing it"
+        REFUNDED = "refunded", "Cost refunded"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN = (Status.REQUESTED, Status.PENDING, Status.PROCESSING)
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="upstream_refunds")
+    esim = models.ForeignKey(Esim, on_delete=models.PROTECT, related_name="+")
+    refund_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="Roamify's refundId")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED, db_index=True)
+    cost_cents = models.PositiveIntegerField(default=0, help_text="The wholesale cost it claims back")
+    currency = models.CharField(max_length=3, default="USD")
+    reason = models.CharField(max_length=40)
+    notes = models.CharField(max_length=500, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+    requested_by = models.CharField(max_length=150, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "upstream refund request"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["esim"], name="upstream_refund_one_live_per_esim",
+                condition=Q(status__in=["requested", "pending", "processing", "refunded"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund request {self.refund_id or '(being filed)'} for eSIM {self.esim}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class Customer(models.Model):
+    """Everyone who ordered, by email: a guest and the account with the same email are one customer.
+
+    Kept by checkout as orders are placed and paid (the name and phone come from the payment page).
+    """
+
+    email = models.EmailField(unique=True, help_text="Lower case")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    name = models.CharField(max_length=200, blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True, db_index=True)
+    note = models.TextField(blank=True, help_text="For staff only")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email

@@ -58,3 +58,8 @@ def send_refund_notice(self, order_id: int) -> bool:
 @shared_task(name="checkout.reconcile_orders", acks_late=True)
 def reconcile_orders() -> dict:
     return services.reconcile_orders()
+
+
+@shared_task(name="checkout.sync_upstream_refunds", acks_late=True)
+def sync_upstream_refunds() -> dict:
+    return services.sync_upstream_refunds()

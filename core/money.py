@@ -15,3 +15,26 @@ def format_money(cents: int | None, currency: str | None = None) -> str:
     symbol = SYMBOLS.get(currency)
     amount = f"{cents // 100:,}.{cents % 100:02d}"
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def cents_to_text(cents: int | None) -> str:
+    """7.49 for 749: how staff type an amount (no symbol, no thousands separator)."""
+    if cents is None:
+        return ""
+    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def parse_money(text: str) -> int:
+    """'7.49', '$7.49', '7', '1,234.5' -> cents. ValueError with a message staff can read."""
+    import re
+    from decimal import Decimal, InvalidOperation
+
+    cleaned = re.sub(r"[\s$€£,]", "", str(text or ""))
+    cleaned = re.sub(r"(?i)(usd|eur|gbp)$", "", cleaned)
+    if not re.fullmatch(r"-?\d+(\.\d{1,2})?|-?\.\d{1,2}", cleaned):
+        raise ValueError("Type an amount like 7.49")
+    try:
+        return int((Decimal(cleaned) * 100).to_integral_value())
+    except InvalidOperation as exc:  # pragma: no cover - the pattern above rules it out
+        raise ValueError("Type an amount like 7.49") from exc

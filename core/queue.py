@@ -15,6 +15,7 @@ def send(task_name: str, *args: Any) -> None:
     from celery import current_app
 
     if current_app.conf.task_always_eager:  # send_task ignores eager mode
+        current_app.loader.import_default_modules()  # every app's tasks.py, as a worker has them
         current_app.tasks[task_name].apply(args=args)
     else:
         current_app.send_task(task_name, args=args)

@@ -10,6 +10,7 @@ class EsimAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     raw_id_fields = ("customer",)
     readonly_fields = [f.name for f in Esim._meta.fields]
+    actions = None  # no "delete selected": a sold eSIM stays on the books
 
     def has_add_permission(self, request) -> bool:
         return False  # eSIMs come from upstream

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 import roamify
 from core.queue import after_commit
+from core.signals import roamify_refund_event
 from core.upstream import roamify_client
 
 from . import cached, links, usage
@@ -175,6 +176,13 @@ def process_event(event_id: int) -> str:
         kind = f"{event.category}/{event.event_type}"
         if event.category == "esim":
             outcome = _esim_event(event.event_type, data)
+        elif event.category == "refund":
+            # A refund request the shop filed was decided: checkout closes or flags it.
+            roamify_refund_event.send("esims", refund_id=str(data.get("refund_id") or ""),
+                                      status=str(data.get("status") or event.event_type),
+                                      reason=str(data.get("rejection_reason") or ""),
+                                      event_id=str(event.payload.get("event_id") or event.pk), data=data)
+            outcome = f"refund {event.event_type}"
         elif event.category == "partner" and "balance" in data:
             outcome = record_balance(_cents(data.get("balance")), str(data.get("currency") or "USD"),
                                      f"webhook {kind}")

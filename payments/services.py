@@ -54,8 +54,12 @@ def start(payment: Payment, request: PaymentRequest) -> Payment:
 
 
 def capture(payment_id: int, *, amount_cents: int | None = None, currency: str | None = None,
-            capture_reference: str = "", source: str = "") -> bool:
-    """Record money received, once. Returns False when it was already recorded."""
+            capture_reference: str = "", source: str = "", payer_name: str = "",
+            payer_phone: str = "") -> bool:
+    """Record money received, once. Returns False when it was already recorded.
+
+    `payer_name`/`payer_phone`: what the buyer gave on the provider's page (kept in `data["payer"]`).
+    """
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status in Payment.CAPTURED_STATES:
@@ -71,6 +75,8 @@ def capture(payment_id: int, *, amount_cents: int | None = None, currency: str |
         if currency:
             payment.currency = currency.upper()
         payment.capture_reference = capture_reference or payment.capture_reference
+        if payer_name or payer_phone:
+            payment.data = {**payment.data, "payer": {"name": payer_name, "phone": payer_phone}}
         payment.save()
         payment_captured.send(Payment, payment=payment, source=source)
     return True
@@ -109,7 +115,8 @@ def sync_with_provider(payment: Payment, *, source: str) -> str:
         return "open"
     if status.paid:
         capture(payment.pk, amount_cents=status.amount_cents, currency=status.currency,
-                capture_reference=status.capture_reference, source=source)
+                capture_reference=status.capture_reference, source=source,
+                payer_name=status.payer_name, payer_phone=status.payer_phone)
         return "captured"
     if status.closed:
         fail(payment.pk, f"Closed at the provider ({source})")
@@ -189,7 +196,8 @@ def handle_stripe_event(event: dict) -> str:
             if not session.is_paid:
                 return "noop"
             done = capture(payment.pk, amount_cents=session.amount_total, currency=session.currency,
-                           capture_reference=session.payment_intent_id or "", source="webhook")
+                           capture_reference=session.payment_intent_id or "", source="webhook",
+                           payer_name=session.customer_name, payer_phone=session.customer_phone)
             return "captured" if done else "noop"
         if kind == "charge.refunded":
             intent = obj.get("payment_intent")

@@ -29,6 +29,8 @@ class CheckoutSession:
     client_reference_id: str | None
     payment_intent_id: str | None
     order_number: str | None
+    customer_name: str = ""  # what the buyer typed on the payment page, when Stripe returns it
+    customer_phone: str = ""
 
     @classmethod
     def from_stripe(cls, obj: Any) -> CheckoutSession:
@@ -42,6 +44,8 @@ class CheckoutSession:
         metadata = data.get("metadata")
         metadata = metadata if isinstance(metadata, dict) else {}
         amount = data.get("amount_total")
+        details = data.get("customer_details")
+        details = details if isinstance(details, dict) else {}
         return cls(
             id=data["id"], url=_str(data.get("url")), status=_str(data.get("status")) or "",
             payment_status=_str(data.get("payment_status")) or "",
@@ -49,6 +53,8 @@ class CheckoutSession:
             currency=(_str(data.get("currency")) or "").upper() or None,
             client_reference_id=_str(data.get("client_reference_id")), payment_intent_id=_str(intent),
             order_number=_str(metadata.get("order_number")) or _str(data.get("client_reference_id")),
+            customer_name=(_str(details.get("name")) or "").strip()[:200],
+            customer_phone=(_str(details.get("phone")) or "").strip()[:40],
         )
 
     @property

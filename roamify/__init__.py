@@ -14,8 +14,9 @@ Example::
 
 __version__ = "0.1.0"
 
-from .client import RoamifyClient, backoff_delay
+from .client import REFUND_REASON_NOT_INSTALLED, RoamifyClient, backoff_delay
 from .errors import (
+    AlreadyRefundedError,
     AuthenticationError,
     ConflictError,
     InsufficientBalanceError,
@@ -23,6 +24,7 @@ from .errors import (
     PagingError,
     ParseError,
     ProfilePendingError,
+    RefundRequestOpenError,
     RoamifyError,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -46,12 +48,15 @@ from .types import (
     OrderItem,
     OrderLine,
     Package,
+    RefundRequest,
     Signal,
     Throttle,
     Usage,
 )
 
 __all__ = [
+    "REFUND_REASON_NOT_INSTALLED",
+    "AlreadyRefundedError",
     "Apn",
     "AuthenticationError",
     "ConflictError",
@@ -76,6 +81,8 @@ __all__ = [
     "PagingError",
     "ParseError",
     "ProfilePendingError",
+    "RefundRequest",
+    "RefundRequestOpenError",
     "RoamifyClient",
     "RoamifyError",
     "Signal",

@@ -24,12 +24,16 @@ import httpx
 
 from . import __version__
 from .errors import (
+    AlreadyRefundedError,
+    ConflictError,
     NotFoundError,
     PagingError,
     ParseError,
+    RefundRequestOpenError,
     RoamifyError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    ValidationError,
     error_from_response,
 )
 from .parsing import (
@@ -43,6 +47,7 @@ from .parsing import (
     parse_link,
     parse_order,
     parse_package,
+    parse_refund_request,
     parse_usage,
 )
 from .types import (
@@ -58,12 +63,24 @@ from .types import (
     Order,
     OrderLine,
     Package,
+    RefundRequest,
     Usage,
 )
 
 logger = logging.getLogger("roamify")
 
-__all__ = ["ItemSpec", "RoamifyClient", "backoff_delay"]
+__all__ = ["REFUND_PATHS", "REFUND_REASON_NOT_INSTALLED", "ItemSpec", "RoamifyClient", "backoff_delay"]
+
+# §2.20 refund requests. The paths, the body's keys and the reasons are [ASSUMPTION]s until
+# they are read on Roamify's "eSIM API - Refunds" page; they live here so one edit flips them.
+REFUND_PATHS = {
+    "create": "/api/refund",
+    "bulk": "/api/refund/bulk",
+    "get": "/api/refund",
+    "list": "/api/refunds",
+    "cancel": "/api/refund/cancel",
+}
+REFUND_REASON_NOT_INSTALLED = "NOT_INSTALLED"
 
 # What create_order / create_instant_order accept per line.
 ItemSpec = OrderLine | tuple[str, int] | str
@@ -515,7 +532,89 @@ class RoamifyClient:
         return parse_link(_object(self._post("/api/esim/link", body), "eSIM link"))
 
 
+    # ------------------------------------------------------------------ 2.20 refund requests
+
+    def create_refund_request(
+        self,
+        *,
+        esim_id: str | None = None,
+        iccid: str | None = None,
+        reason: str = REFUND_REASON_NOT_INSTALLED,
+        notes: str | None = None,
+    ) -> RefundRequest:
+        """Ask Roamify support to refund one eSIM. Never moves money by itself; never retried.
+
+        Raises ``RefundRequestOpenError`` (409, with ``refund_id``) when the eSIM already has an
+        open request, ``AlreadyRefundedError`` (422) when it was refunded already. After a
+        timeout, look for the request with ``list_refund_requests(esim_id=...)`` first.
+        """
+        body: dict[str, Any] = _exactly_one(esimId=esim_id, iccid=iccid)
+        body["reason"] = reason
+        if notes:
+            body["notes"] = notes[:500]
+        return parse_refund_request(_object(self._refund_call(self._post, REFUND_PATHS["create"], body),
+                                            "refund request"))
+
+    def create_refund_requests(
+        self, items: Iterable[Mapping[str, str]]
+    ) -> list[RefundRequest | RoamifyError]:
+        """Bulk create: each item ``{"esimId" or "iccid", "reason", "notes"?}``. One result per item,
+        in order: the request, or the error upstream gave for that item."""
+        data = self._post(REFUND_PATHS["bulk"], {"items": [dict(i) for i in items]})
+        out: list[RefundRequest | RoamifyError] = []
+        for raw in _named_list(data, "results"):
+            if isinstance(raw, Mapping) and isinstance(raw.get("error"), Mapping | str):
+                error = raw["error"]
+                body = error if isinstance(error, Mapping) else {"message": error}
+                code = body.get("code")
+                status = code if isinstance(code, int) and not isinstance(code, bool) else 400
+                out.append(_refund_error(error_from_response(status, dict(body), "refund request")))
+            elif isinstance(raw, Mapping):
+                out.append(parse_refund_request(raw.get("refund", raw)))
+        return out
+
+    def get_refund_request(self, refund_id: str) -> RefundRequest:
+        data = self._get(REFUND_PATHS["get"], {"refundId": refund_id})
+        return parse_refund_request(_object(data, "refund request"))
+
+    def list_refund_requests(
+        self,
+        *,
+        status: str | None = None,
+        esim_id: str | None = None,
+        iccid: str | None = None,
+        limit: int | None = None,
+    ) -> list[RefundRequest]:
+        params = {"status": status, "esimId": esim_id, "iccid": iccid, "limit": limit}
+        data = self._get(REFUND_PATHS["list"], params)
+        return [parse_refund_request(r) for r in _named_list(data, "refunds") if isinstance(r, Mapping)]
+
+    def cancel_refund_request(self, refund_id: str) -> RefundRequest:
+        """Withdraw an open request (PENDING or PROCESSING). No webhook follows a cancel."""
+        data = self._refund_call(self._post, REFUND_PATHS["cancel"], {"refundId": refund_id})
+        return parse_refund_request(_object(data, "refund request"))
+
+    def _refund_call(self, send: Callable[..., Any], path: str, body: Mapping[str, Any]) -> Any:
+        try:
+            return send(path, body)
+        except (ConflictError, ValidationError) as exc:
+            raise _refund_error(exc) from exc
+
+
 # ---------------------------------------------------------------------- helpers
+
+
+def _refund_error(exc: RoamifyError) -> RoamifyError:
+    """409 names the open request (``refundId``, at the top or under ``data``); 422 is refunded already."""
+    if isinstance(exc, ConflictError) and not isinstance(exc, RefundRequestOpenError):
+        body = exc.body if isinstance(exc.body, Mapping) else {}
+        data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
+        refund_id = body.get("refundId") or data.get("refundId") or body.get("refund_id")
+        return RefundRequestOpenError(exc.message, exc.status_code, exc.body,
+                                      refund_id=str(refund_id) if refund_id else None)
+    if isinstance(exc, ValidationError) and exc.status_code == 422:
+        return AlreadyRefundedError(exc.message, exc.status_code, exc.body)
+    return exc
 
 
 def _clean_params(params: Params | None) -> dict[str, str | int | float] | None:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 __all__ = [
+    "AlreadyRefundedError",
     "AuthenticationError",
     "ConflictError",
     "InsufficientBalanceError",
@@ -18,6 +19,7 @@ __all__ = [
     "PagingError",
     "ParseError",
     "ProfilePendingError",
+    "RefundRequestOpenError",
     "RoamifyError",
     "UpstreamTimeout",
     "UpstreamUnavailable",
@@ -59,6 +61,19 @@ class ValidationError(RoamifyError):
 
 class ConflictError(RoamifyError):
     """409 other than insufficient balance (e.g. a duplicate referenceId)."""
+
+
+class RefundRequestOpenError(ConflictError):
+    """409 on a refund request: the eSIM already has an open one (``refund_id`` names it)."""
+
+    def __init__(self, message: str, status_code: int | None = None, body: Any = None,
+                 refund_id: str | None = None) -> None:
+        super().__init__(message, status_code, body)
+        self.refund_id = refund_id
+
+
+class AlreadyRefundedError(ValidationError):
+    """422 on a refund request: upstream already refunded this eSIM."""
 
 
 class InsufficientBalanceError(RoamifyError):

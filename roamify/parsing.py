@@ -35,6 +35,7 @@ from .types import (
     Order,
     OrderItem,
     Package,
+    RefundRequest,
     Signal,
     Throttle,
     Usage,
@@ -604,3 +605,37 @@ def merge_destination_packages(
             seen.add(package.package_id)
             packages[key].append(package)
     return [DestinationPackages(dests[k], tuple(packages[k])) for k in order]
+
+
+# --------------------------------------------------------------------------- refund requests (§2.20)
+
+
+def _first(raw: Mapping[str, Any], *keys: str) -> Any:
+    """The first key present: the object's field names are [ASSUMPTION] until read on the docs
+    page, so the camelCase name and the webhook's snake_case name are both read."""
+    for key in keys:
+        if raw.get(key) not in (None, ""):
+            return raw[key]
+    return None
+
+
+def parse_refund_request(raw: Mapping[str, Any]) -> RefundRequest:
+    refund_id = _str(_first(raw, "refundId", "refund_id", "id"))
+    if refund_id is None:
+        raise ParseError("refund request without 'refundId'", body=dict(raw))
+    currency = _currency(raw)
+    amount = _first(raw, "amount", "refundAmount", "refund_amount")
+    return RefundRequest(
+        id=refund_id,
+        status=(_str(raw.get("status")) or "UNKNOWN").upper(),
+        esim_id=_str(_first(raw, "esimId", "esim_id")),
+        iccid=_str(raw.get("iccid")),
+        order_id=_str(_first(raw, "orderId", "order_id")),
+        reason=_str(raw.get("reason")),
+        notes=_str(raw.get("notes")),
+        amount_cents=to_cents(amount, currency) if _decimal(amount) is not None else None,
+        currency=currency,
+        rejection_reason=_str(_first(raw, "rejectionReason", "rejection_reason")),
+        created_at=parse_datetime(_first(raw, "createdAt", "created_at")),
+        updated_at=parse_datetime(_first(raw, "updatedAt", "updated_at")),
+    )

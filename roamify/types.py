@@ -30,6 +30,7 @@ __all__ = [
     "OrderItem",
     "OrderLine",
     "Package",
+    "RefundRequest",
     "Signal",
     "Throttle",
     "Usage",
@@ -300,3 +301,28 @@ class EsimLink:
     access_code: str | None = None
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """A request to Roamify support to refund one eSIM (§2.20). Statuses stay open strings:
+    PENDING, PROCESSING (open), REFUNDED, REJECTED, CANCELLED (decided)."""
+
+    id: str
+    status: str
+    esim_id: str | None = None
+    iccid: str | None = None
+    order_id: str | None = None
+    reason: str | None = None
+    notes: str | None = None
+    amount_cents: int | None = None  # what comes back, when upstream says
+    currency: str = "USD"
+    rejection_reason: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    OPEN = ("PENDING", "PROCESSING")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

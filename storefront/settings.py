@@ -171,7 +171,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:esims"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the admin shows every time in it, named
 USE_I18N = True
 USE_TZ = True
 
@@ -357,3 +357,13 @@ CELERY_BEAT_SCHEDULE["giftcards-send-due"] = {
 }
 CELERY_BEAT_SCHEDULE["giftcards-expire"] = {"task": "giftcards.expire_cards", "schedule": 24 * 3600}
 CELERY_BEAT_SCHEDULE["giftcards-revoke-refunds"] = {"task": "giftcards.retry_revoke_refunds", "schedule": 600}
+# Admin: the owner's dashboard and the partner balance.
+ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
+ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list
+UPSTREAM_REFUND_SYNC_SECONDS = env_int("UPSTREAM_REFUND_SYNC_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE["sync-upstream-refunds"] = {
+    "task": "checkout.sync_upstream_refunds",
+    "schedule": UPSTREAM_REFUND_SYNC_SECONDS,
+}
+# Times in admin say their zone ("14:05 UTC"): the zone is added to Django's default formats.
+FORMAT_MODULE_PATH = ["storefront.formats"]

@@ -74,7 +74,7 @@ def page(client, url):
     return response.status_code, response.get("X-Page-Cache"), response.content.decode()
 
 
-def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, client, fresh_cache):
+def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, client, admin_client, fresh_cache):
     control = roamify.control
 
     # -- 1. First sync: the whole catalog arrives ------------------------------------------
@@ -87,6 +87,7 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     assert run.added == Package.objects.count() == 28_000
     assert Package.objects.filter(active=True).count() >= 27_000
     assert run.changed == run.deactivated == 0
+    assert run.changes.filter(kind="added").count() == 28_000
     assert run.destinations_added == Destination.objects.count() >= 190
     assert run.pages >= 5 and run.finished_at is not None and run.duration_ms > 0
     assert SyncRun.objects.get() == run and run.trigger == "test"
@@ -180,6 +181,22 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert result.changed_anything
     assert (run.added, run.changed, run.deactivated) == (1, 3, 1)
+    # The run says what changed, package by package, with old and new cost and price.
+    changes = {(c.package.package_id, c.kind): c for c in run.changes.select_related("package")}
+    assert len(changes) == 5
+    prices = {key: (c.old_cost_cents, c.new_cost_cents, c.old_price_cents, c.new_price_cents,
+                    c.override_lifted) for key, c in changes.items()}
+    assert prices[("esim-japan-7days-1gb-all", "changed")] == (462, 555, 699, 799, False)
+    assert prices[("esim-japan-30days-10gb-all", "changed")] == (2100, 2200, 2500, 2500, False)
+    assert prices[("esim-japan-60days-10gb-all", "changed")] == (2192, 2450, 2400, 2550, True)  # lifted
+    assert prices[("esim-japan-10days-512mb-all", "deactivated")][1::2] == (None, None)
+    assert prices[("esim-thailand-9days-7gb-all", "added")] == (None, 910, None, 1299, False)
+    admin_page = admin_client.get(reverse("admin:catalog_syncrun_change", args=[run.pk])).content.decode()
+    assert "esim-japan-60days-10gb-all" in admin_page and "price override lifted by the cost" in admin_page
+    assert "$21.92" in admin_page and "$25.50" in admin_page
+    lifted = admin_client.get(reverse("admin:catalog_package_changelist"), {"override": "lifted"})
+    assert "esim-japan-60days-10gb-all" in lifted.content.decode()
+    assert "esim-japan-30days-10gb-all" not in lifted.content.decode()
     assert changed_since(before) == {
         "esim-japan-7days-1gb-all", "esim-japan-30days-10gb-all", "esim-japan-60days-10gb-all",
         "esim-japan-10days-512mb-all", "esim-thailand-9days-7gb-all",
@@ -309,14 +326,14 @@ def test_admin_rejects_an_override_below_cost_plus_margin(admin_client, fresh_ca
     assert admin_client.get(url).status_code == 200
 
     version = catalog_version()
-    response = admin_client.post(url, {"price_override_cents": "350", "top_up_capable": "on"})
+    response = admin_client.post(url, {"price_override_cents": "3.50", "top_up_capable": "on"})
     assert response.status_code == 200
-    assert "Must be at least $4.00 (cost plus the minimum margin)." in response.content.decode()
+    assert "Must be at least $4.00 (cost $3.00 plus the minimum margin)." in response.content.decode()
     pkg.refresh_from_db()
     assert pkg.price_override_cents is None and pkg.retail_cents == 499
 
     floor = PricingRules.from_settings().min_margin_cents + pkg.wholesale_cents
-    response = admin_client.post(url, {"price_override_cents": str(floor), "top_up_capable": "on"})
+    response = admin_client.post(url, {"price_override_cents": f"{floor / 100:.2f}", "top_up_capable": "on"})
     assert response.status_code == 302
     pkg.refresh_from_db()
     assert pkg.price_override_cents == pkg.retail_cents == 400

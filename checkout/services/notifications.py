@@ -101,8 +101,18 @@ def send_receipt(order_id: int) -> bool:
 
 
 def send_refund_notice(order_id: int) -> bool:
+    """Tell the customer about a refund: once per refund staff asked to notify, and once when the
+    order closes as refunded (unless staff chose not to tell them)."""
     def due(order: Order) -> bool:
-        return order.status == S.REFUNDED and not order.events.filter(kind="email_refund").exists()
+        asked = order.events.filter(kind="refund_requested").order_by("-created_at", "-id").first()
+        sent = order.events.filter(kind="email_refund").order_by("-created_at", "-id").first()
+        if asked is not None and asked.data.get("notify") is False:
+            return False
+        unsent_request = asked is not None and (
+            sent is None or (asked.created_at, asked.pk) > (sent.created_at, sent.pk))
+        if order.status == S.REFUNDED:
+            return sent is None or unsent_request
+        return unsent_request and bool(order.payments.filter(refunded_cents__gt=0).exists())
 
     def build(order: Order) -> EmailMultiAlternatives:
         refunded = sum(p.refunded_cents for p in order.payments.all())

@@ -21,6 +21,7 @@ from payments.providers import PaymentError
 from .. import cart as cart_module
 from ..models import LineKind, Order, OrderLine
 from .common import CheckoutError, log_event
+from .customers import remember_customer
 from .payment import payment_request
 
 GIFT_CARD_PROVIDER = "giftcard"
@@ -184,4 +185,5 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
     order.save(update_fields=["total_cents"])
     log_event(order, "placed", f"Order placed by {email} for {total} {order.currency} minor units",
               to_status=order.status)
+    remember_customer(order)
     return order

@@ -22,6 +22,7 @@ from payments.providers import PaymentError, PaymentRequest
 
 from ..models import Order
 from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
+from .customers import record_payer
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ def _settle(order: Order, *, source: str) -> None:
 
 def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) -> None:
     order = locked(payment.order_id)
+    payer = payment.data.get("payer") or {}
+    record_payer(order, payer.get("name") or "", payer.get("phone") or "")
     captured = order.payments.captured_cents()
     expected = payment.data.get("expected_cents")
     if order.status not in (S.PENDING_PAYMENT, S.CANCELLED):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from core.queue import after_commit
 from giftcards.models import Status as GiftCardStatus
 from payments import services as payments
 
@@ -18,8 +19,11 @@ from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
 
 
 def refund_order(order_id: int, amount_cents: int | None = None, *, actor: str = "system",
-                 reason: str = "") -> int:
-    """Refund the order (all that is left, or `amount_cents`). Returns the cents refunded."""
+                 reason: str = "", notify: bool = True) -> int:
+    """Refund the order (all that is left, or `amount_cents`). Returns the cents refunded.
+
+    `notify`: email the customer the refund notice (a partial refund too); staff may choose not to.
+    """
     with transaction.atomic():
         order = locked(order_id)
         if order.status == S.REFUNDED:
@@ -51,8 +55,10 @@ def refund_order(order_id: int, amount_cents: int | None = None, *, actor: str =
                 plan.append((payment.pk, share))
                 rest -= share
         log_event(order, "refund_requested", f"Refund of {wanted} {order.currency} minor units requested"
-                  + (f": {reason}" if reason else ""), actor=actor, plan=plan)
+                  + (f": {reason}" if reason else ""), actor=actor, plan=plan, notify=notify)
     refunded = 0
     for payment_id, share in plan:
         refunded += payments.refund(payment_id, share, reason=reason or "Refunded", actor=actor)
+    if notify and refunded:
+        after_commit("checkout.send_refund_notice", order_id)  # a full refund queues it too: it goes once
     return refunded

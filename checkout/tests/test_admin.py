@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.tests.factories import PackageFactory
 from checkout import services
-from checkout.models import OrderStatus
+from checkout.models import Order, OrderStatus
 from esims.models import Esim
 
 from .helpers import paid_order
@@ -38,49 +40,116 @@ def order():
 
 def test_order_list_search_and_page(staff_client, order):
     changelist = reverse("admin:checkout_order_changelist")
-    for term in ("find.me@example.com", order.number, "8901000000000000001", "up-123"):
+    page_url = reverse("admin:checkout_order_change", args=[order.pk])
+    # One order found: its page at once (email, number, ICCID or its end, upstream id).
+    for term in ("find.me@example.com", order.number, "8901000000000000001", "0000001", "up-123"):
         response = staff_client.get(changelist, {"q": term})
-        assert response.status_code == 200
-        assert order.number in response.content.decode(), term
+        assert response.status_code == 302 and response["Location"] == page_url, term
+    other = paid_order(PackageFactory(retail_cents=499), email="find.me@example.com")
+    listed = staff_client.get(changelist, {"q": "find.me@example.com"}).content.decode()
+    assert order.number in listed and other.number in listed
     assert order.number not in staff_client.get(changelist, {"q": "nobody@example.com"}).content.decode()
     assert staff_client.get(changelist, {"status__exact": "paid"}).status_code == 200
-    page = staff_client.get(reverse("admin:checkout_order_change", args=[order.pk]))
+    page = staff_client.get(page_url)
     html = page.content.decode()
     assert page.status_code == 200
     assert "Timeline" in html and "Paid (test-instant" in html and "8901000000000000001" in html
+    assert "UTC" in html  # times name their zone
+    # The order page carries its buttons; money shows as money.
+    for label in ("Retry fulfilment…", "Refund…", "Add a note…"):
+        assert label in html
+    assert "$9.99" in html and "Unit price cents" not in html
 
 
-def test_admin_index_shows_orders_needing_action_and_balance(staff_client, order):
+def test_abandoned_orders_have_their_own_filter(staff_client, order):
+    from checkout import cart
+
+    def unpaid(email: str) -> Order:
+        return services.place_order(cart.PricedCart([cart.CartLine(PackageFactory(), 1)], []), email)
+
+    abandoned = unpaid("gone@example.com")
+    Order.objects.filter(pk=abandoned.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    fresh = unpaid("new@example.com")
+    changelist = reverse("admin:checkout_order_changelist")
+    default = staff_client.get(changelist).content.decode()
+    assert order.number in default and fresh.number in default and abandoned.number not in default
+    only = staff_client.get(changelist, {"view": "abandoned"}).content.decode()
+    assert abandoned.number in only and order.number not in only and fresh.number not in only
+    assert abandoned.number in staff_client.get(changelist, {"view": "all"}).content.decode()
+
+
+def test_admin_index_shows_orders_needing_action_and_balance(staff_client, order, clear_cache):
     order.status = OrderStatus.REQUIRES_ACTION
+    order.action_reason = "Upstream refused the order: Insufficient partner balance"
     order.save()
     with mock.patch("core.upstream.RoamifyClient.balance", side_effect=ConnectionError("down")):
         html = staff_client.get(reverse("admin:index")).content.decode()
     assert "Orders needing action" in html and "unavailable" in html
+    assert "Insufficient partner balance" in html and order.number in html
+    assert "Roam Easy eSIM" in html  # the shop's name in the header
 
 
-def test_actions_retry_refund_resend(staff_client, order):
-    changelist = reverse("admin:checkout_order_changelist")
-    staff_client.post(changelist, {"action": "retry_fulfilment", "_selected_action": [order.pk]})
+def test_order_page_actions_confirm_first(staff_client, order, roamify):
+    retry = reverse("admin:checkout_order_retry", args=[order.pk])
+    roamify.control.set_balance(2)
+    page = staff_client.get(retry).content.decode()
+    assert "cannot pay for this order" in page and "$2.00" in page and "Retry anyway" in page
+    assert not order.events.filter(kind="retry").exists()  # a GET only shows
+    staff_client.post(retry)
     assert order.events.filter(kind="retry", actor="boss@example.com").exists()
-    # Resending needs a completed order; a clear message otherwise.
-    response = staff_client.post(changelist, {"action": "resend_esim_email", "_selected_action": [order.pk]},
-                                 follow=True)
-    assert "Only a completed order" in response.content.decode()
+    # Resend says when the eSIM was last sent, then sends on confirmation.
     order.status = OrderStatus.COMPLETED
+    order.esim_email_sent_at = timezone.now() - dt.timedelta(seconds=17)
     order.save()
-    staff_client.post(changelist, {"action": "resend_esim_email", "_selected_action": [order.pk]})
+    resend = reverse("admin:checkout_order_resend", args=[order.pk])
+    page = staff_client.get(resend).content.decode()
+    assert "Last sent" in page and "less than an hour ago" in page
     from django.core import mail
 
+    assert len(mail.outbox) == 0
+    staff_client.post(resend)
     assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject
     assert order.events.filter(kind="email", actor="boss@example.com").exists()
-    # The refund goes through the provider that took the money, in the staff member's name.
-    staff_client.post(changelist, {"action": "refund", "_selected_action": [order.pk]})
+    # A note goes to the timeline with the staff member's name.
+    staff_client.post(reverse("admin:checkout_order_note", args=[order.pk]), {"note": "Called the customer"})
+    assert order.events.get(kind="note").actor == "boss@example.com"
+
+
+def test_list_actions_no_longer_move_money(staff_client, order, roamify):
+    changelist = reverse("admin:checkout_order_changelist")
+    html = staff_client.get(changelist).content.decode()
+    assert 'value="retry_fulfilment"' in html
+    assert 'value="refund"' not in html and 'value="resend_esim_email"' not in html
+    assert 'value="delete_selected"' not in html
+    # Bulk retry asks first, with the balance; only the confirmation retries.
+    confirm = staff_client.post(changelist, {"action": "retry_fulfilment", "_selected_action": [order.pk]})
+    assert confirm.status_code == 200 and "Retry 1 order" in confirm.content.decode()
+    assert not order.events.filter(kind="retry").exists()
+    staff_client.post(changelist, {"action": "retry_fulfilment", "_selected_action": [order.pk],
+                                   "confirmed": "yes"})
+    assert order.events.filter(kind="retry", actor="boss@example.com").exists()
+    response = staff_client.post(changelist, {"action": "refund", "_selected_action": [order.pk]})
     order.refresh_from_db()
-    assert order.status == OrderStatus.REFUNDED
-    payment = order.payments.get()
-    assert payment.refunded_cents == order.total_cents
-    assert payment.refunds.get().actor == "boss@example.com"
-    assert order.events.filter(kind="refund", actor="boss@example.com").exists()
+    assert order.status != OrderStatus.REFUNDED and not order.payments.filter(refunded_cents__gt=0).exists()
+    assert response.status_code in (200, 302)
+
+
+def test_refund_page_validates_money_and_reason(staff_client, order, roamify):
+    url = reverse("admin:checkout_order_refund", args=[order.pk])
+    page = staff_client.get(url).content.decode()
+    assert 'value="9.99"' in page and "Not installed? Full refund." in page
+    bad = staff_client.post(url, {"amount": "12.00", "reason": "x"}).content.decode()
+    assert "Must be at most $9.99." in bad
+    def answer(form: dict) -> str:
+        return staff_client.post(url, form).content.decode()
+
+    assert "Type an amount like 7.49" in answer({"amount": "abc", "reason": "x"})
+    assert "This field is required" in answer({"amount": "1.00", "reason": ""})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.payments.get().refunded_cents == 0
+    done = staff_client.post(url, {"amount": "2.50", "reason": "Goodwill"})
+    assert done.status_code == 302
+    assert order.payments.get().refunded_cents == 250
 
 
 def test_esim_email_has_an_inline_qr_and_every_way_to_install(order, mailoutbox):

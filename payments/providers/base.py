@@ -45,6 +45,8 @@ class ProviderStatus:
     currency: str | None = None
     capture_reference: str = ""
     reference_matches: bool = True  # the provider's record names the order we expect
+    payer_name: str = ""  # as the buyer gave them on the provider's page
+    payer_phone: str = ""
 
 
 class PaymentProvider:

@@ -33,6 +33,7 @@ class StripeCheckoutProvider(PaymentProvider):
             paid=session.is_paid, closed=session.status == "expired", amount_cents=session.amount_total,
             currency=session.currency, capture_reference=session.payment_intent_id or "",
             reference_matches=session.client_reference_id in (None, payment.data.get("order_number")),
+            payer_name=session.customer_name, payer_phone=session.customer_phone,
         )
 
     def cancel(self, payment: Payment) -> None:

@@ -24,6 +24,8 @@ from .state import (
     GIFT_CURRENCIES,
     GIFT_STATUSES,
     ORDER_STATUSES,
+    REFUND_REASONS,
+    REFUND_STATUSES,
     Config,
     Esim,
     Fault,
@@ -46,6 +48,7 @@ LIST_READS = frozenset(
         "/api/esim/topup/packages",
         "/api/esim/history",
         "/api/gifts/gifts",
+        "/api/refunds",
     }
 )
 
@@ -394,6 +397,62 @@ async def gift_list(request: web.Request) -> web.Response:
     return ok([g.to_json() for g in world(request).list_gifts(status)])
 
 
+def _refund_body(body: Any, label: str = "value") -> tuple[str | None, str | None, str, str]:
+    body = v.b_object(body, label)
+    esim_id = v.b_string(body, "esimId", required=False)
+    iccid = v.b_string(body, "iccid", required=False)
+    if esim_id is None and iccid is None:
+        raise joi('"value" must contain at least one of [esimId, iccid]')
+    reason = v.b_string(body, "reason", required=True, allowed=REFUND_REASONS) or ""
+    notes = v.b_string(body, "notes", required=False) or ""
+    if len(notes) > 500:
+        raise joi('"notes" length must be less than or equal to 500 characters long')
+    return iccid, esim_id, reason, notes
+
+
+async def refund_create(request: web.Request) -> web.Response:
+    iccid, esim_id, reason, notes = _refund_body(await read_json(request))
+    return ok(world(request).create_refund(iccid, esim_id, reason, notes).to_json())
+
+
+async def refund_bulk(request: web.Request) -> web.Response:
+    body = v.b_object(await read_json(request))
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        raise joi('"items" must contain at least 1 items')
+    if len(items) > 100:
+        raise joi('"items" must contain less than or equal to 100 items')
+    parsed = [_refund_body(item, f"items[{i}]") for i, item in enumerate(items)]  # all valid, or none
+    w, results = world(request), []
+    for iccid, esim_id, reason, notes in parsed:
+        try:
+            results.append(w.create_refund(iccid, esim_id, reason, notes).to_json())
+        except ApiError as exc:
+            results.append({"error": {**exc.body, "code": exc.status}})
+    return ok(results)
+
+
+async def refund_get(request: web.Request) -> web.Response:
+    refund_id = v.q_string(request.query, "refundId")
+    if refund_id is None:
+        raise joi('"refundId" is required')
+    return ok(world(request).refund(refund_id).to_json())
+
+
+async def refund_list(request: web.Request) -> web.Response:
+    q = request.query
+    found = world(request).list_refunds(
+        v.q_enum(q, "status", REFUND_STATUSES), v.q_string(q, "esimId"), v.q_string(q, "iccid"),
+        v.q_int(q, "limit") or 50)
+    return ok([r.to_json() for r in found])
+
+
+async def refund_cancel(request: web.Request) -> web.Response:
+    body = v.b_object(await read_json(request))
+    refund_id = v.b_string(body, "refundId", required=True) or ""
+    return ok(world(request).cancel_refund(refund_id).to_json())
+
+
 # -- public assets (no auth, like Roamify's CDN URLs) ------------------------------------
 
 
@@ -530,6 +589,17 @@ async def c_esim_action(request: web.Request) -> web.Response:
     return send(w.esim_json(e))
 
 
+async def c_refunds(request: web.Request) -> web.Response:
+    return send({"refunds": [r.to_json() for r in world(request).refunds.values()]})
+
+
+async def c_refund_action(request: web.Request) -> web.Response:
+    w = world(request)
+    r = w.refund_action(request.match_info["refund_id"], request.match_info["action"],
+                        await _control_body(request))
+    return send(r.to_json())
+
+
 async def c_webhook(request: web.Request) -> web.Response:
     w = world(request)
     if request.method == "POST":
@@ -652,6 +722,11 @@ def create_app(
         ("GET", "/api/gifts/gifts", gift_list),
         ("POST", "/api/gifts/revoke", gift_revoke),
         ("PUT", "/api/gifts/gift/revoke", gift_revoke),
+        ("POST", "/api/refund", refund_create),
+        ("POST", "/api/refund/bulk", refund_bulk),
+        ("GET", "/api/refund", refund_get),
+        ("GET", "/api/refunds", refund_list),
+        ("POST", "/api/refund/cancel", refund_cancel),
         ("GET", "/qr/{esim_id}.png", qr),
         ("GET", "/images/flags/{slug}.png", flag),
         ("GET", "/link/{key}", link_page),
@@ -668,6 +743,8 @@ def create_app(
         ("GET", "/_control/knobs", c_knobs),
         ("POST", "/_control/knobs", c_knobs),
         ("POST", "/_control/esims/{key}/{action}", c_esim_action),
+        ("GET", "/_control/refunds", c_refunds),
+        ("POST", "/_control/refunds/{refund_id}/{action}", c_refund_action),
         ("GET", "/_control/webhook", c_webhook),
         ("POST", "/_control/webhook", c_webhook),
         ("GET", "/_control/webhooks", c_webhooks),

@@ -113,6 +113,15 @@ class SandboxControl:
         `esim_id` may also be an ICCID. Returns the eSIM as the API shows it."""
         return dict(self._call("POST", f"/esims/{esim_id}/{action}", body))
 
+    def refunds(self) -> list[dict[str, Any]]:
+        """Every refund request received, oldest first, as the API shows them."""
+        return list(self._call("GET", "/refunds")["refunds"])
+
+    def refund_action(self, refund_id: str, action: str, **body: Any) -> dict[str, Any]:
+        """Roamify support decides: process | approve (money back to the balance, `refunded`
+        webhook) | reject (reason=..., `rejected` webhook). Returns the request."""
+        return dict(self._call("POST", f"/refunds/{refund_id}/{action}", body))
+
     def set_webhook(self, url: str | None, secret: str) -> None:
         self._call("POST", "/webhook", {"url": url, "secret": secret})
 
