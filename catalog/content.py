@@ -11,7 +11,7 @@ DEFAULT_PAGES: dict[str, dict[str, str]] = {
         "body": """
 <h2>Not installed? Full refund.</h2>
 <p>If you have not installed your eSIM, ask for a refund within 30 days of buying it and you get the
-whole price back on the card you paid with. No questions, no fees.</p>
+whole price back, the way you paid (card or gift card). No questions, no fees.</p>
 <h2>Installed but not working?</h2>
 <p>Write to us from the email address you used. If we cannot get the eSIM to connect at your
 destination, we refund it in full, even after installation.</p>
