@@ -136,7 +136,9 @@ def parse_quantity(value: object) -> int:
 
 def add(session: SessionBase, package_id: str, quantity: object = 1) -> Package:
     qty = parse_quantity(quantity)
-    package = Package.objects.active().filter(package_id=str(package_id)[:160]).first()
+    package_id = str(package_id)[:160]
+    # PostgreSQL text cannot hold NUL: no plan has such an id (and the query would fail).
+    package = None if "\x00" in package_id else Package.objects.active().filter(package_id=package_id).first()
     if package is None:
         raise CartError("Sorry, that plan is not available any more.")
     lines = _raw(session)
