@@ -9,6 +9,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.text import has_nul
+
 from . import services, signatures
 
 
@@ -25,7 +27,8 @@ def roamify_webhook(request: HttpRequest) -> JsonResponse:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         return JsonResponse({"error": "body is not JSON"}, status=400)
-    if not isinstance(payload, dict) or not payload.get("event_category") or not payload.get("event_type"):
+    if (not isinstance(payload, dict) or not payload.get("event_category") or not payload.get("event_type")
+            or has_nul(payload)):
         return JsonResponse({"error": "not a Roamify event"}, status=400)
     _, created = services.store_event(body, payload)
     return JsonResponse({"received": True, "duplicate": not created})
