@@ -97,8 +97,13 @@ TOKEN_PARAMS = {"token", "key"}
 def fill(route: Route, values: Callable[[str], str]) -> str:
     """The URL path of `route` with each parameter from values(attribute name)."""
     mapping = FILLERS[route.name]
+    return fill_with(route, lambda param: values(mapping[param]))
+
+
+def fill_with(route: Route, value_of: Callable[[str], str]) -> str:
+    """The URL path of `route` with each parameter's value from value_of(parameter name)."""
     path = route.route
     for param in route.params:
-        value = str(values(mapping[param]))
+        value = str(value_of(param))
         path = re.sub(rf"<(?:\w+:)?{param}>|\(\?P<{param}>[^)]*\)", lambda _m, v=value: v, path)
     return "/" + path.replace("\\", "")
