@@ -19,7 +19,7 @@ from esims.models import Esim
 from giftcards import services as giftcards
 
 SESSION_KEY = "cart"
-TOKEN_KEY = "cart_token"
+TOKEN_KEY = "cart_token"  # noqa: S105 - a session key's name, not a secret
 TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
