@@ -90,3 +90,59 @@ def test_every_page_signed_out_and_in(shop, phone):
     assert Axe().run(phone, options=AXE_OPTIONS).response["violations"]
     assert checked_out >= 20 and checked_in >= 20
     assert not problems, "\n".join(problems)
+
+
+def _axe_here(page, label: str, found: list[str]) -> None:
+    for violation in Axe().run(page, options=AXE_OPTIONS).response["violations"]:
+        targets = [" ".join(n["target"]) for n in violation["nodes"]][:3]
+        found.append(f"{label}: {violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+
+
+def _submit(page, form_selector: str) -> None:
+    """Submit a form as it is (the browser's own checks off, to see the shop's error messages)."""
+    with page.expect_navigation():
+        page.eval_on_selector(form_selector, "f => { f.noValidate = true; f.requestSubmit(); }")
+
+
+def test_pages_in_their_other_states(shop, phone):
+    """What the loop over URLs does not reach: a full cart, error messages, a found balance, an
+    order waiting for payment."""
+    from checkout import cart
+    from checkout import services as checkout
+
+    base, package, world = shop
+    found: list[str] = []
+    page = phone
+    page.goto(f"{base}/esim/{package.destination.slug}/{package.package_id}/")
+    with page.expect_navigation():
+        page.click("form.buy-box button[type=submit]")
+    assert page.url.endswith("/cart/")
+    _axe_here(page, "cart with a plan", found)
+    _submit(page, "form[action='/checkout/']")  # no email
+    _axe_here(page, "checkout form with errors", found)
+    page.goto(f"{base}/gift-cards/")
+    _submit(page, "form[action='/cart/gift-card/']")  # nothing filled in
+    _axe_here(page, "gift card form with errors", found)
+    page.fill("#id_recipient_name", "Kim")
+    page.fill("#id_recipient_email", "kim@example.com")
+    page.check("input[name=amount] >> nth=0")
+    _submit(page, "form[action='/cart/gift-card/']")
+    assert page.url.endswith("/cart/")
+    _axe_here(page, "cart with a plan and a gift card", found)
+    page.fill("form[action='/cart/gift-code/'] input[name=code]", "NOT-A-CODE")
+    _submit(page, "form[action='/cart/gift-code/']")
+    _axe_here(page, "cart after a wrong gift code", found)
+    page.fill("form[action='/cart/gift-code/'] input[name=code]", world.card_code)
+    _submit(page, "form[action='/cart/gift-code/']")
+    _axe_here(page, "cart with a gift card applied", found)
+    page.goto(f"{base}/gift-cards/balance/")
+    page.fill("input[name=code]", "NOT-A-CODE")
+    _submit(page, "main form")
+    _axe_here(page, "balance check, wrong code", found)
+    page.fill("input[name=code]", world.card_code)
+    _submit(page, "main form")
+    _axe_here(page, "balance check, found", found)
+    order = checkout.place_order(cart.PricedCart([cart.CartLine(package, 1)], []), "guest@example.com")
+    page.goto(f"{base}{order.get_absolute_url()}?t={order.access_token}")
+    _axe_here(page, "order waiting for payment", found)
+    assert not found, "\n".join(found)
