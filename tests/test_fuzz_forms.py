@@ -70,109 +70,84 @@ def _unchanged(shop) -> None:
     assert card.balance_cents == 5000 == ledger_sum(card) and card.revoked_at is None
 
 
-def test_cart_add_update_remove(shop):
-    client = Client()
-    pid = shop["package"].package_id
+def fuzz(client: Client, urls: list[str], data: st.SearchStrategy[dict], unchanged) -> None:
+    """POST each example to one of `urls`; every answer must be one a person can act on, and
+    unchanged() must hold after each."""
 
     @FUZZ
-    @given(st.sampled_from(["/cart/add/", "/cart/"]),
-           fields(["package", "quantity", "action"], {"package": [pid], "quantity": ["1", "2"],
-                                                      "action": ["remove", "update"]}))
-    def run(url, data):
-        answered(client.post(url, data))
-        _unchanged(shop)
+    @given(st.sampled_from(urls), data)
+    def run(url, form):
+        answered(client.post(url, form))
+        unchanged()
 
     run()
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _with_a_plan(shop) -> Client:
+    client = Client()
+    client.post("/cart/add/", {"package": shop["package"].package_id, "quantity": "1"})
+    return client
+
+
+def test_cart_add_update_remove(shop):
+    fuzz(Client(), ["/cart/add/", "/cart/"],
+         fields(["package", "quantity", "action"], {"package": [shop["package"].package_id],
+                                                    "quantity": ["1", "2"], "action": ["remove", "update"]}),
+         lambda: _unchanged(shop))
 
 
 def test_checkout(shop):
-    client = Client()
-    client.post("/cart/add/", {"package": shop["package"].package_id, "quantity": "1"})
-
-    @FUZZ
-    @given(fields(["email", "travel_date", "code"]))
-    def run(data):
-        answered(client.post("/checkout/", data))
-        _unchanged(shop)
-
-    run()
+    fuzz(_with_a_plan(shop), ["/checkout/"], fields(["email", "travel_date", "code"]),
+         lambda: _unchanged(shop))
 
 
 def test_sign_up():
     users = get_user_model().objects.count()
 
-    @FUZZ
-    @given(fields(["email", "password1", "password2", "remember"]))
-    def run(data):
-        answered(Client().post("/accounts/signup/", data))
+    def unchanged():
         assert get_user_model().objects.count() == users
 
-    run()
+    fuzz(Client(), ["/accounts/signup/"], fields(["email", "password1", "password2", "remember"]), unchanged)
 
 
 def test_gift_card_purchase(shop):
-    client = Client()
-
-    @FUZZ
-    @given(fields(["amount", "custom_amount", "recipient_name", "recipient_email", "message", "send_on",
-                   "template_suffix"],
-                  {"amount": ["2500", "custom"], "recipient_email": ["friend@example.com"],
-                   "recipient_name": ["Kim"], "template_suffix": ["globe"]}))
-    def run(data):
-        answered(client.post("/cart/gift-card/", data))
-        answered(client.post("/cart/gift-card/remove/", {"line": data.get("message", "")}))
+    def unchanged():
         assert GiftCard.objects.count() == 1
         _unchanged(shop)
 
-    run()
+    fuzz(Client(), ["/cart/gift-card/", "/cart/gift-card/remove/"],
+         fields(["amount", "custom_amount", "recipient_name", "recipient_email", "message", "send_on",
+                 "template_suffix", "line"],
+                {"amount": ["2500", "custom"], "recipient_email": ["friend@example.com"],
+                 "recipient_name": ["Kim"], "template_suffix": ["globe"]}),
+         unchanged)
 
 
 def test_gift_code_apply_and_balance_check(shop):
-    client = Client()
-    client.post("/cart/add/", {"package": shop["package"].package_id, "quantity": "1"})
-
-    @FUZZ
-    @given(st.sampled_from(["/cart/gift-code/", "/gift-cards/balance/"]),
-           fields(["code", "action", "card"], {"action": ["remove", "apply"]}))
-    def run(url, data):
-        answered(client.post(url, data))
-        _unchanged(shop)
-
-    run()
+    fuzz(_with_a_plan(shop), ["/cart/gift-code/", "/gift-cards/balance/"],
+         fields(["code", "action", "card"], {"action": ["remove", "apply"]}), lambda: _unchanged(shop))
 
 
 def test_revoke_code(shop):
-    client = Client()
-    client.force_login(shop["user"])
-    url = f"/account/gift-cards/{shop['card'].pk}/revoke/"
-
-    @FUZZ
-    @given(fields(["action", "otp"], {"action": ["send", "confirm"], "otp": ["123456", "000000"]}))
-    def run(data):
-        answered(client.post(url, data))
-        _unchanged(shop)
-
-    run()
+    fuzz(_signed_in(shop["user"]), [f"/account/gift-cards/{shop['card'].pk}/revoke/"],
+         fields(["action", "otp"], {"action": ["send", "confirm"], "otp": ["123456", "000000"]}),
+         lambda: _unchanged(shop))
 
 
 def test_top_up_add(shop):
-    client = Client()
-    client.force_login(shop["user"])
-    url = f"/account/esims/{shop['esim'].pk}/top-up/"
-
-    @FUZZ
-    @given(fields(["package"]))
-    def run(data):
-        answered(client.post(url, data))
-        _unchanged(shop)
-
-    run()
+    fuzz(_signed_in(shop["user"]), [f"/account/esims/{shop['esim'].pk}/top-up/"], fields(["package"]),
+         lambda: _unchanged(shop))
 
 
 def test_query_strings_on_every_page(shop):
     """Every customer page without parameters, GET with junk in the query string (search, next, page...)."""
-    client = Client()
-    client.force_login(shop["user"])
+    client = _signed_in(shop["user"])
     paths = ["/" + r.route for r in urlsweep.customer_routes() if not r.params]
 
     @FUZZ
