@@ -26,6 +26,7 @@ demo: install
 
 test: install system-deps
 	$(PY) -m ruff check .
+	$(PY) scripts/audit_deps.py
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install

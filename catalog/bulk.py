@@ -38,8 +38,9 @@ def fast_update(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
                 # Types are stated on the first row; Postgres infers the rest from it.
                 rows.append("(" + ", ".join(f"%s::{c}" if i == 0 else "%s" for c in casts) + ")")
                 params.extend(values)
+            # S608: the names come from the model (quoted), the values are parameters.
             cursor.execute(
-                f"UPDATE {qn(meta.db_table)} AS t SET {assignments} "
+                f"UPDATE {qn(meta.db_table)} AS t SET {assignments} "  # noqa: S608
                 f"FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}) "
                 f"WHERE t.{qn(pk.column)} = v.{qn(pk.column)}",
                 params,

@@ -19,7 +19,7 @@ from esims.models import Esim
 from giftcards import services as giftcards
 
 SESSION_KEY = "cart"
-TOKEN_KEY = "cart_token"
+TOKEN_KEY = "cart_token"  # noqa: S105 - a session key's name, not a secret
 TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
@@ -136,7 +136,9 @@ def parse_quantity(value: object) -> int:
 
 def add(session: SessionBase, package_id: str, quantity: object = 1) -> Package:
     qty = parse_quantity(quantity)
-    package = Package.objects.active().filter(package_id=str(package_id)[:160]).first()
+    package_id = str(package_id)[:160]
+    # PostgreSQL text cannot hold NUL: no plan has such an id (and the query would fail).
+    package = None if "\x00" in package_id else Package.objects.active().filter(package_id=package_id).first()
     if package is None:
         raise CartError("Sorry, that plan is not available any more.")
     lines = _raw(session)

@@ -12,7 +12,7 @@ from . import services
 
 def _backoff(retries: int) -> float:
     base = settings.FULFILMENT_RETRY_BASE_SECONDS
-    return min(600.0, base * 2**retries) * (0.5 + random.random() / 2)
+    return min(600.0, base * 2**retries) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
 
 
 @shared_task(bind=True, name="checkout.fulfil_order", acks_late=True, max_retries=None)

@@ -65,7 +65,8 @@ def _remember(request: HttpRequest, order: Order) -> None:
 
 def _order_for(request: HttpRequest, number: str) -> Order:
     """The order, if this visitor may see it (owner, the link's token, or this session)."""
-    order = Order.objects.filter(number=number[:20]).first()
+    # PostgreSQL text cannot hold NUL: such a number is simply not an order (not a 500).
+    order = None if "\x00" in number else Order.objects.filter(number=number[:20]).first()
     if order is None:
         raise Http404
     # compare_digest refuses non-ASCII str: compare bytes, so any token is just "wrong".

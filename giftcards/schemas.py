@@ -11,6 +11,7 @@ from pydantic import ConfigDict, StrictInt
 from .models import GiftCard
 
 StatusName = Literal["active", "disabled", "expired", "revoked"]
+ListedStatusName = Literal["active", "disabled", "expired"]  # revoked cards are not listed
 TemplateName = Literal["globe", "sunset", "mountains", "city"]
 
 
@@ -117,7 +118,7 @@ class FieldErrors(Out):
 class GiftCardCreate(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    initial_value_cents: StrictInt = Field(description="From 1 cent up to the shop's upper limit")
+    initial_value_cents: StrictInt = Field(ge=1, description="From 1 cent up to the shop's upper limit")
     currency: str | None = Field(None, description="The shop's currency; the only one accepted")
     note: str = Field("", max_length=5000)
     expires_on: dt.date | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from .models import Payment, PaymentRefund, StripeEvent
@@ -136,18 +137,31 @@ def refund(payment_id: int, amount_cents: int, *, reason: str = "", actor: str =
     if amount <= 0:
         return 0
     key = f"refund-{payment.pk}-{payment.refunded_cents}-{amount}"
+    at_provider_before = payment.refunded_cents - _our_refunds(payment)
     reference = get_provider(payment.provider).refund(payment, amount, key)
     try:
         with transaction.atomic():
             payment = Payment.objects.select_for_update().get(pk=payment_id)
+            # The provider's webhook for this very refund may have come in while we waited for its
+            # answer, and been counted by record_provider_refund as a refund made at the provider
+            # (no PaymentRefund row of ours). That part is counted already: adding it again broke
+            # the refunded <= amount constraint, lost this row, and a retry refunded twice.
+            at_provider = payment.refunded_cents - _our_refunds(payment)
+            counted_by_webhook = max(0, min(amount, at_provider - at_provider_before))
             PaymentRefund.objects.create(payment=payment, amount_cents=amount, external_reference=reference,
                                          idempotency_key=key, reason=reason[:500], actor=actor)
-            _add_refunded(payment, amount)
-            payment_refunded.send(Payment, payment=payment, amount_cents=amount, actor=actor,
-                                  reason=reason, reference=reference)
+            if amount > counted_by_webhook:
+                _add_refunded(payment, amount - counted_by_webhook)
+                payment_refunded.send(Payment, payment=payment, amount_cents=amount - counted_by_webhook,
+                                      actor=actor, reason=reason, reference=reference)
     except IntegrityError:
         return 0  # a concurrent request recorded this same refund
     return amount
+
+
+def _our_refunds(payment: Payment) -> int:
+    """What the shop refunded through refund() (each has a row); the rest was refunded at the provider."""
+    return PaymentRefund.objects.filter(payment=payment).aggregate(s=Sum("amount_cents"))["s"] or 0
 
 
 def _add_refunded(payment: Payment, amount: int) -> None:

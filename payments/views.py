@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.text import has_nul
+
 from . import services
 from .stripe_gateway import gateway
 
@@ -21,7 +23,7 @@ def _well_formed(event: object) -> bool:
         return False
     data = event.get("data")
     return (isinstance(event.get("id"), str) and bool(event["id"]) and isinstance(event.get("type"), str)
-            and isinstance(data, dict) and isinstance(data.get("object"), dict))
+            and isinstance(data, dict) and isinstance(data.get("object"), dict) and not has_nul(event))
 
 
 @csrf_exempt

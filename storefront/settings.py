@@ -17,7 +17,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-INSECURE_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"
+# The demo's and the tests' key, refused in production (see below): its name says so.
+INSECURE_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and env_str("DJANGO_ALLOW_INSECURE_KEY") != "1":
