@@ -2,7 +2,7 @@ import json
 
 from django.conf import settings
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .admin_tools import ReadOnlyMixin
@@ -47,9 +47,8 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         keys = list(dict.fromkeys([*obj.before, *obj.after]))[:4]
         if not keys:
             return obj.note[:120]
-        return mark_safe("<br>".join(
-            format_html("<code>{}</code>: {} → {}", k, _short(obj.before.get(k)), _short(obj.after.get(k)))
-            for k in keys))
+        return format_html_join(mark_safe("<br>"), "<code>{}</code>: {} → {}",
+                                ((k, _short(obj.before.get(k)), _short(obj.after.get(k))) for k in keys))
 
     @admin.display(description="Before")
     def before_json(self, obj: AuditEntry) -> str:
