@@ -54,6 +54,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above session and CSRF: it sees the cookies they set (and makes such responses private).
+    "core.middleware.CachePolicyMiddleware",
+    # Anonymous catalog pages from memory, before session, CSRF and auth do anything.
+    "catalog.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -285,6 +289,19 @@ CATALOG_SYNC_CONCURRENCY = env_int("CATALOG_SYNC_CONCURRENCY", 4)
 CATALOG_SYNC_MAX_PAGES = env_int("CATALOG_SYNC_MAX_PAGES", 2000)
 CATALOG_SYNC_INTERVAL_SECONDS = env_int("CATALOG_SYNC_INTERVAL_SECONDS", 3600)
 CATALOG_PAGE_CACHE_SECONDS = env_int("CATALOG_PAGE_CACHE_SECONDS", 600)
+# HTTP caching of anonymous catalog pages (see catalog/cache.py): browsers keep a page this long,
+# shared caches (nginx, a CDN) this long, then serve it stale this long while they revalidate.
+CATALOG_BROWSER_MAX_AGE_SECONDS = env_int("CATALOG_BROWSER_MAX_AGE_SECONDS", 60)
+CATALOG_EDGE_MAX_AGE_SECONDS = env_int("CATALOG_EDGE_MAX_AGE_SECONDS", 60)
+CATALOG_STALE_WHILE_REVALIDATE_SECONDS = env_int("CATALOG_STALE_WHILE_REVALIDATE_SECONDS", 30)
+# Each process keeps pages in memory too, up to this size, and reads the catalog version from
+# the cache at most once per CATALOG_VERSION_CHECK_SECONDS (a sync reaches it that much later).
+CATALOG_PAGE_MEMORY_BYTES = env_int("CATALOG_PAGE_MEMORY_MB", 32) * 1024 * 1024
+CATALOG_VERSION_CHECK_SECONDS = float(env_str("CATALOG_VERSION_CHECK_SECONDS", "1"))
+# Pages that show secrets (orders, eSIMs and activation codes, the account, cart, checkout):
+# never stored by any cache (core/middleware.py).
+NO_STORE_PATH_PREFIXES = ["/account/", "/accounts/", "/cart/", "/checkout/", "/orders/",
+                          "/esim/install/", "/esim/top-up/", "/gift-cards/", "/admin/"]
 
 # Cart limits.
 CART_MAX_QUANTITY = env_int("CART_MAX_QUANTITY", 10)

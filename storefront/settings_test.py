@@ -33,6 +33,9 @@ if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
 # environment, so the name is set anew in each test process.
 if not os.environ.get("SHOP_TEST_WORKER"):
     os.environ["CELERY_QUEUE"] = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+# Every request reads the catalog version, so a sync in a worker shows at once (tests that
+# exercise the in-memory interval set it themselves).
+os.environ.setdefault("CATALOG_VERSION_CHECK_SECONDS", "0")
 os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "8")
 os.environ.setdefault("CELERY_UNACKED_RESTORE_INTERVAL", "1")
 os.environ.setdefault("CELERY_UNACKED_RESTORE_THROTTLE", "1")
