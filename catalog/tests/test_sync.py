@@ -155,6 +155,10 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
         assert page(client, url)[:2] == (200, "hit")
     assert "$6.99" in page(client, price_url)[2]
     assert gone_url in page(client, "/esim/japan/")[2]
+    # What a shared cache in front (nginx) holds: the pages' ETags, to revalidate with.
+    still_url = "/esim/france/"  # nothing in France changes
+    etags = {url: client.get(url)["ETag"] for url in (price_url, still_url)}
+    assert client.get(price_url, HTTP_IF_NONE_MATCH=etags[price_url]).status_code == 304
 
     # Admin overrides: one stays above cost + margin after the change, one would not.
     kept = Package.objects.get(package_id="esim-japan-30days-10gb-all")  # wholesale 21.00
@@ -224,9 +228,17 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     thailand.refresh_from_db()
     assert thailand.package_count == count_before + 1
 
-    # The cached anonymous pages show the change at once.
+    # The cached anonymous pages show the change at once; a cache revalidating its old copy
+    # gets the new page with a new ETag, and a 304 for a page the sync did not change.
+    revalidated = client.get(price_url, HTTP_IF_NONE_MATCH=etags[price_url])
+    assert revalidated.status_code == 200 and revalidated["X-Page-Cache"] == "miss"
+    assert revalidated["ETag"] != etags[price_url] and "public" in revalidated["Cache-Control"]
+    assert "$7.99" in revalidated.content.decode() and "$6.99" not in revalidated.content.decode()
+    assert client.get(price_url, HTTP_IF_NONE_MATCH=revalidated["ETag"]).status_code == 304
+    unchanged = client.get(still_url, HTTP_IF_NONE_MATCH=etags[still_url])
+    assert (unchanged.status_code, unchanged["ETag"]) == (304, etags[still_url])
     status, cache_state, html = page(client, price_url)
-    assert (status, cache_state) == (200, "miss") and "$7.99" in html and "$6.99" not in html
+    assert (status, cache_state) == (200, "hit") and "$7.99" in html and "$6.99" not in html
     assert page(client, gone_url)[0] == 404
     status, _, html = page(client, "/esim/japan/")
     # 111 packages, one card per data/days pair (unlimited plans differ only in fair use).
