@@ -7,8 +7,9 @@ decided here, in one place, so no view can forget:
 - a response to a visitor with a session or a flash message, one that sets a
   cookie, or one that holds a CSRF token is `private` (and revalidated), and
   never `public`, whatever the view said.
-It composes with views that set their own headers (patch_cache_control only
-adds directives, and `private` replaces `public`).
+It composes with views that set their own headers: a view's own `no-store` is
+left as it is, and otherwise patch_cache_control only adds directives
+(`private` replacing `public`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ class CachePolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith(self.no_store_prefixes):
+        if "no-store" in response.get("Cache-Control", ""):
+            _without_shared(response)  # the view said all that is needed: nobody keeps it
+        elif request.path.startswith(self.no_store_prefixes):
             _without_shared(response)
             add_never_cache_headers(response)
         elif is_personal(request, response):
