@@ -150,6 +150,8 @@ def send(page: Page, request: HttpRequest, state: str, response: HttpResponse | 
             response = HttpResponse(body, status=page.status, content_type=page.content_type)
             for name, value in headers:
                 response[name] = value
+            # CommonMiddleware, below a memory hit, would have said it; without it the body is chunked.
+            response["Content-Length"] = str(len(body))
         elif gzipped:
             response.content = body
         if gzipped:

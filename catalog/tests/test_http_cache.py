@@ -115,6 +115,7 @@ def test_gzip_is_sent_to_clients_that_accept_it_with_its_own_etag(client, japan)
         assert gzip.decompress(zipped.content) == plain.content
         assert len(zipped.content) < len(plain.content) / 3
         assert zipped["ETag"] == plain["ETag"][:-1] + '-gz"'
+        assert zipped["Content-Length"] == str(len(zipped.content))
     # Each representation revalidates against its own tag.
     assert client.get("/esim/japan/", HTTP_ACCEPT_ENCODING="gzip",
                       HTTP_IF_NONE_MATCH=zipped["ETag"]).status_code == 304
