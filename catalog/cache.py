@@ -183,11 +183,12 @@ class LocalPages:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str, version: int) -> _Held | None:
+    def get(self, key: str, version: Callable[[], int]) -> _Held | None:
+        """The page held for key if it is at the current version (asked only when one is held)."""
         held = self._pages.get(key)
         if held is None:
             return None
-        if held.version != version or held.expires < time.monotonic():
+        if held.expires < time.monotonic() or held.version != version():
             self._drop(key)
             return None
         with self._lock:

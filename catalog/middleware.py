@@ -31,7 +31,8 @@ class PageCacheMiddleware:
         if not cacheable(request):
             return self.get_response(request)
         url = page_url(request)
-        held = local_pages.get(url, current_version())
+        # Only a URL held in memory costs a look at the version: other pages pay nothing here.
+        held = local_pages.get(url, current_version)
         if held is not None:
             return send(held.page, request, "hit", headers=held.headers)
         response = self.get_response(request)

@@ -142,16 +142,23 @@ def test_a_memory_hit_costs_no_cache_round_trip_within_the_version_interval(clie
     assert fresh["X-Page-Cache"] == "miss" and "$5.99" in fresh.content.decode()
 
 
+def test_pages_the_memory_does_not_hold_cost_no_cache_round_trip_there(client, japan):
+    # The version is read only for a URL held in memory: /robots.txt never is.
+    with mock.patch.object(cache, "get", side_effect=AssertionError("cache read")), \
+            mock.patch.object(cache, "get_many", side_effect=AssertionError("cache read")):
+        assert client.get("/robots.txt").status_code == 200
+
+
 def test_memory_is_bounded_and_forgets_the_oldest_pages(japan, settings):
     settings.CATALOG_PAGE_MEMORY_BYTES = 40_000
     pages = page_cache.LocalPages()
     page = page_cache.Page(200, "text/html", b"x" * 9000, b"y" * 1000, '"e"')
     for n in range(6):
         pages.put(f"/p{n}", 1, page, ())
-    assert len(pages) == 4 and pages.get("/p0", 1) is None and pages.get("/p5", 1) is not None
-    assert pages.get("/p5", 2) is None and len(pages) == 3  # another version is a miss, and dropped
+    assert len(pages) == 4 and pages.get("/p0", lambda: 1) is None and pages.get("/p5", lambda: 1)
+    assert pages.get("/p5", lambda: 2) is None and len(pages) == 3  # another version: a miss, dropped
     pages.put("/big", 1, page_cache.Page(200, "text/html", b"x" * 20_000, b"", '"b"'), ())
-    assert pages.get("/big", 1) is None  # a page too big for memory stays in Redis only
+    assert pages.get("/big", lambda: 1) is None  # a page too big for memory stays in Redis only
 
 
 def test_a_page_that_holds_a_csrf_token_is_never_stored():
