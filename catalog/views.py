@@ -118,6 +118,7 @@ def package(request: HttpRequest, slug: str, package_id: str) -> HttpResponse:
 
 
 @require_safe
+@cache_anonymous_page
 def device_check(request: HttpRequest) -> HttpResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
     models = selectors.device_models()

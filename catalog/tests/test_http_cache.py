@@ -31,6 +31,8 @@ CACHED_PAGES = {
     "destination": "/esim/japan/",
     "destination with a trip": "/esim/japan/?days=10&data=5",
     "package": "/esim/japan/esim-japan-7days-1gb-all/",
+    "device check": "/devices/",
+    "device check with a phone": "/devices/?q=phone",
     "device brand": "/devices/acme/",
     "how it works": "/how-it-works/",
     "content page": "/terms/",
