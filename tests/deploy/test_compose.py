@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import need
 from deploy.local import NGINX_TEMPLATE, nginx_variables, render_nginx_conf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,8 +173,7 @@ def test_the_nginx_template_has_only_the_entrypoints_variables():
 
 def test_envsubst_renders_the_template_as_the_tests_do():
     envsubst = shutil.which("envsubst")
-    if not envsubst:
-        pytest.skip("envsubst (gettext-base) is not installed")
+    need(bool(envsubst), "envsubst (Debian's gettext-base)")
     values = {name: f"value-of-{name.lower()}" for name in nginx_variables()}
     shell_format = " ".join(f"${{{name}}}" for name in nginx_variables())
     done = subprocess.run([envsubst, shell_format], input=NGINX_TEMPLATE.read_text(), env=values,
