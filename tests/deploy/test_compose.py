@@ -204,3 +204,16 @@ def test_nginx_bypasses_the_cache_for_the_shops_personal_cookies():
     for directive in ("proxy_cache_bypass", "proxy_no_cache"):
         assert "$shop_personal" in re.search(rf"{directive} ([^;]+);", text).group(1)
     assert "$upstream_http_set_cookie" in re.search(r"proxy_no_cache ([^;]+);", text).group(1)
+
+
+def test_the_containers_entrypoint_renders_a_config_nginx_accepts(tmp_path):
+    need(bool(shutil.which("nginx")) and bool(shutil.which("envsubst")), "nginx and envsubst")
+    env = {"PATH": "/usr/sbin:/usr/bin:/bin", "NGINX_TEMPLATE": str(NGINX_TEMPLATE),
+           "NGINX_RUN_DIR": str(tmp_path / "run"), "NGINX_CACHE_DIR": str(tmp_path / "cache"),
+           "STATIC_ROOT": str(tmp_path), "NGINX_LISTEN": "127.0.0.1:8080", "SHOP_UPSTREAM": "127.0.0.1:8000"}
+    done = subprocess.run([str(ROOT / "deploy" / "nginx" / "entrypoint.sh"), "-t"], env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "test is successful" in done.stderr
+    rendered = (tmp_path / "run" / "nginx.conf").read_text()
+    assert "server 127.0.0.1:8000;" in rendered and "set_real_ip_from 127.0.0.1;" in rendered
