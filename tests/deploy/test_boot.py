@@ -104,6 +104,7 @@ class Visitor:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         response = self.http.request(method, path, headers=headers, **kwargs)
+        self.http.cookies.clear()  # only ours are sent, Secure or not
         for raw in response.headers.get_list("set-cookie"):
             for name, morsel in http.cookies.SimpleCookie(raw).items():
                 if morsel["max-age"] == "0" or not morsel.value or morsel.value == '""':
