@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test install system-deps lint bench-catalog bench-checkout clean
+.PHONY: demo test install system-deps lint bench-catalog bench-checkout bench-edge clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Chromium (browser journeys) and zbar (decoding QR codes in tests), from Debian.
+# Chromium (browser journeys), zbar (decoding QR codes in tests) and nginx (the deploy boot test), from Debian.
 system-deps:
 	@$(PY) scripts/system_deps.py
 
@@ -38,6 +38,9 @@ bench-catalog: install
 
 bench-checkout: install
 	$(PY) bench/checkout_bench.py
+
+bench-edge: install
+	$(PY) bench/edge_bench.py
 
 clean:
 	rm -rf var test-artifacts

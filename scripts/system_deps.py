@@ -1,7 +1,9 @@
 """Install the Debian packages the test suite needs, if they are missing.
 
 Chromium drives the browser journeys; libzbar0 lets tests decode the QR
-codes the shop emails; the emoji font draws the flags in screenshots.
+codes the shop emails; the emoji font draws the flags in screenshots; nginx
+(and envsubst, from gettext-base) runs in front of the shop in the boot test
+of the deploy files (tests/deploy).
 Run by `make test`; a no-op when all are present.
 """
 
@@ -18,6 +20,10 @@ NEEDED = {
     "libzbar0": lambda: ctypes.util.find_library("zbar") is not None,
     # Flags are emoji; without this font, screenshots show empty boxes where phones show flags.
     "fonts-noto-color-emoji": lambda: os.path.exists("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
+    # The edge cache in front of gunicorn, as in the compose file (tests/deploy boots it).
+    "nginx": lambda: bool(shutil.which("nginx")) or os.path.exists("/usr/sbin/nginx"),
+    # envsubst renders the nginx template in its container; tests/deploy compares it with ours.
+    "gettext-base": lambda: bool(shutil.which("envsubst")),
 }
 
 
