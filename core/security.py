@@ -1,4 +1,4 @@
-"""Cross-site request protection for forms on cached pages.
+"""Security helpers: cross-site request protection for forms on cached pages, security headers.
 
 Catalog pages are cached whole for anonymous visitors, so they cannot carry
 a per-visitor CSRF token. Their one form (add to cart) is protected the way
@@ -37,3 +37,18 @@ def same_origin_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+class PermissionsPolicyMiddleware:
+    """Sends `Permissions-Policy` (settings.PERMISSIONS_POLICY): browser features the shop never uses
+    (camera, microphone, geolocation...) are off for its pages and anything they could embed."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy:
+            response.headers.setdefault("Permissions-Policy", policy)
+        return response

@@ -20,10 +20,8 @@ DEBUG = env_bool("DEBUG", False)
 # The demo's and the tests' key, refused in production (see below): its name says so.
 INSECURE_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_str("DJANGO_ALLOW_INSECURE_KEY") != "1":
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = INSECURE_SECRET_KEY
+if not SECRET_KEY and (DEBUG or env_str("DJANGO_ALLOW_INSECURE_KEY") == "1"):
+    SECRET_KEY = INSECURE_SECRET_KEY  # refused below unless DEBUG or a wholly sandboxed shop
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -41,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "storefront",
     "core",
     "catalog",
@@ -60,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.security.PermissionsPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -86,7 +86,7 @@ TEMPLATES = [
 # SQLite only for the one-command demo; PostgreSQL everywhere else.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -222,6 +222,9 @@ PAYMENT_PROVIDERS = [
     "giftcards.provider.GiftCardProvider",
 ]
 
+# --- Production credentials -------------------------------------------------------------
+# With DEBUG off the shop is production: every credential comes from the environment, and
+# start-up stops with ONE ImproperlyConfigured naming every variable that is missing or wrong.
 # The sandbox defaults are public (they are in this repository): with them anyone can
 # sign a Stripe event that marks an order paid. A shop with DEBUG off refuses them.
 SANDBOX_SECRETS = {
@@ -233,37 +236,83 @@ SANDBOX_SECRETS = {
 # Values published in this repository that must never guard a real shop.
 PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string",
                         "change-me-roamify-webhook-secret"}
+# ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
+# sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
+# secret is real: a public webhook secret would then let anyone spend real money.
+SANDBOXED = env_bool("ALLOW_SANDBOX_SECRETS") and all(globals()[k] == v for k, v in SANDBOX_SECRETS.items())
+# What production must set; a wholly sandboxed shop (above) may run on SQLite, without Redis or TLS.
+PRODUCTION_REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL",
+                       *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET"]
 
 
-def _check_production_secrets() -> None:
+def _production_problems() -> dict[str, str]:
+    """Each variable production cannot run with, and why (empty: all is well)."""
+    problems: dict[str, str] = {}
+    if not SANDBOXED:
+        problems |= {name: "missing" for name in PRODUCTION_REQUIRED if not env_str(name).strip()}
+        if "DATABASE_URL" not in problems and "postgresql" not in DATABASES["default"]["ENGINE"]:
+            problems["DATABASE_URL"] = "must be a PostgreSQL URL (postgres://...)"
+        if "SITE_URL" not in problems and not SITE_URL.startswith("https://"):
+            problems["SITE_URL"] = "must start with https://"
+        if not EMAIL_HOST and not env_str("EMAIL_BACKEND"):
+            problems["EMAIL_HOST"] = "missing (or set EMAIL_BACKEND to your mail provider's backend)"
+        elif EMAIL_HOST and EMAIL_HOST_USER and not EMAIL_HOST_PASSWORD:
+            problems["EMAIL_HOST_PASSWORD"] = "missing (EMAIL_HOST_USER is set)"  # noqa: S105 (a reason, no secret)
+    elif not SECRET_KEY:
+        problems["SECRET_KEY"] = "missing"  # noqa: S105 (a reason, no secret)
     secrets = {name: globals()[name] for name in ("SECRET_KEY", *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET")}
     secrets["EMAIL_HOST_PASSWORD"] = env_str("EMAIL_HOST_PASSWORD", "")
-    offending = [name for name, value in secrets.items() if value and value in PUBLIC_SECRET_VALUES]
-    if SECRET_KEY == INSECURE_SECRET_KEY and env_str("DJANGO_ALLOW_INSECURE_KEY") == "1":
-        offending.remove("SECRET_KEY")  # builds and tests, see above
-    # ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
-    # sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
-    # secret is real: a public webhook secret would then let anyone spend real money.
-    if env_bool("ALLOW_SANDBOX_SECRETS") and all(secrets[k] == v for k, v in SANDBOX_SECRETS.items()):
-        offending = [name for name in offending if name not in SANDBOX_SECRETS]
-    if offending:
+    for name, value in secrets.items():
+        if value and value in PUBLIC_SECRET_VALUES and name not in problems:
+            problems[name] = "a public sandbox or example value"
+    if SANDBOXED:
+        for name in SANDBOX_SECRETS:
+            problems.pop(name, None)
+        if SECRET_KEY == INSECURE_SECRET_KEY and env_str("DJANGO_ALLOW_INSECURE_KEY") == "1":
+            problems.pop("SECRET_KEY", None)  # image builds and tests, see above
+    return problems
+
+
+def _check_production_settings() -> None:
+    problems = _production_problems()
+    if problems:
         raise ImproperlyConfigured(
-            "DEBUG is off but these settings still have a public sandbox or example value: "
-            + ", ".join(offending)
-            + ". Set real secrets in the environment (see README, Configuration)."
+            "DEBUG is off, so these settings must come from the environment (see README, Configuration):\n"
+            + "\n".join(f"  {name}: {why}" for name, why in problems.items())
         )
 
 
 if not DEBUG:
-    _check_production_secrets()
+    _check_production_settings()
 
 # Shop money: one currency, integer minor units.
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")
 
+# --- HTTPS and security headers (`manage.py check --deploy` is clean with DEBUG off) --------
+# A wholly sandboxed shop (tests, benchmarks, the compose sandbox profile) serves plain HTTP on
+# loopback, so it does not redirect to HTTPS unless told to.
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "strict-origin-when-cross-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Browser features no page of the shop uses (core.security.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+                      "hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()")
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not SANDBOXED)
+    # The load balancer's health check comes over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds every subdomain to HTTPS for years and is hard to undo: the owner opts
+        # in with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder (W021) is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,
