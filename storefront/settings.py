@@ -29,7 +29,7 @@ SHOP_NAME = env_str("SHOP_NAME", "Roam Easy eSIM")
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@example.com")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.StaffAdminConfig",  # django.contrib.admin, for staff with 2FA only (core/staff_mfa.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -167,7 +167,13 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-# allauth's login rate limits (ACCOUNT_RATE_LIMITS) stay at their defaults: on.
+# allauth's login rate limits stay on; failed logins are spelled out because the admin's sign-in
+# goes through them too (core/staff_mfa.py): 5 wrong passwords per account per 5 min, 10/min per IP.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+
+# --- Staff accounts: two factors for the admin (allauth.mfa; core/staff_mfa.py) -----------------
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
+MFA_TOTP_ISSUER = SHOP_NAME
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:esims"
 
