@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
@@ -52,3 +53,27 @@ class PermissionsPolicyMiddleware:
         if policy:
             response.headers.setdefault("Permissions-Policy", policy)
         return response
+
+
+def stripe_checkout_origin() -> str:
+    """Where Stripe Checkout's hosted page lives: the browser is redirected there to pay."""
+    if settings.STRIPE_CHECKOUT_ORIGIN:
+        return settings.STRIPE_CHECKOUT_ORIGIN.rstrip("/")
+    if settings.STRIPE_API_BASE:  # the sandbox serves its page beside its API
+        parts = urlsplit(settings.STRIPE_API_BASE)
+        return f"{parts.scheme}://{parts.netloc}"
+    return "https://checkout.stripe.com"
+
+
+class ShopCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, with Stripe Checkout's origin in form-action, read per response so
+    that it follows the settings (the sandbox's port in tests)."""
+
+    def get_policy_parts(self, request: HttpRequest, response: HttpResponse,
+                         report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only:
+            update = dict(parts.update or {})
+            update["form-action"] = [*update.get("form-action", []), stripe_checkout_origin()]
+            parts.update = update
+        return parts

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.security.PermissionsPolicyMiddleware",
+    "core.security.ShopCSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -305,6 +307,26 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Browser features no page of the shop uses (core.security.PermissionsPolicyMiddleware).
 PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
                       "hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()")
+# Content-Security-Policy (django-csp). No inline script or style anywhere: pages use static
+# files and classes, so the policy is the same for every response and cached pages keep it.
+# QR codes are data: images. core.security.ShopCSPMiddleware adds Stripe Checkout's origin to
+# form-action (paying is a form whose answer redirects there): STRIPE_CHECKOUT_ORIGIN, else the
+# sandbox's STRIPE_API_BASE, else https://checkout.stripe.com.
+STRIPE_CHECKOUT_ORIGIN = env_str("STRIPE_CHECKOUT_ORIGIN", "")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
