@@ -27,6 +27,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 TOTP = Authenticator.Type.TOTP
 
 
+def has_totp(request: HttpRequest) -> bool:
+    """Does the signed-in user have TOTP set up? Asked once per request (the admin asks thrice)."""
+    if not hasattr(request, "_staff_has_totp"):
+        request._staff_has_totp = is_mfa_enabled(request.user, [TOTP])  # type: ignore[attr-defined]
+    return request._staff_has_totp  # type: ignore[attr-defined]
+
+
 def used_second_factor(request: HttpRequest) -> bool:
     """Did this session's user pass an MFA step (allauth's authentication records)?"""
     records = get_authentication_records(request, request.user)
@@ -39,7 +46,7 @@ def staff_redirect(request: HttpRequest, next_url: str) -> HttpResponse | None:
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return None
-    if not is_mfa_enabled(user, [TOTP]):
+    if not has_totp(request):
         messages.warning(request, "Staff accounts need two-factor authentication: set it up to open the "
                                   "admin.")
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
@@ -51,8 +58,7 @@ def staff_redirect(request: HttpRequest, next_url: str) -> HttpResponse | None:
 
 class StaffAdminSite(AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
-        return super().has_permission(request) and is_mfa_enabled(request.user, [TOTP]) \
-            and used_second_factor(request)
+        return super().has_permission(request) and has_totp(request) and used_second_factor(request)
 
     def admin_view(self, view, cacheable: bool = False):
         checked = super().admin_view(view, cacheable)
