@@ -251,3 +251,13 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: st
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's admin client, signed in with two factors as the admin requires."""
+    from django.test import Client
+
+    from core.tests.staff import sign_in_staff
+
+    return sign_in_staff(Client(), admin_user)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +7,11 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Shop"
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin whose `admin.site` lets in only staff signed in with two factors."""
+
+    default = False  # core's own config stays CoreConfig
+
+    default_site = "core.staff_mfa.StaffAdminSite"

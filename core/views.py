@@ -4,6 +4,7 @@ import base64
 import email
 from email import policy
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,6 +31,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_member_required
+# Emails carry their styles inline (mail clients need that); this staff-only page of the demo shows
+# them as sent, in a frame that inherits the page's policy.
+@csp_update({"style-src-attr": ["'unsafe-inline'"]})
 def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
     _outbox_enabled()
     message = get_object_or_404(OutboxEmail, pk=pk)

@@ -8,6 +8,7 @@ and a filesystem broker stand in. Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -63,7 +64,17 @@ def main() -> int:
     if not password_file.exists():
         password_file.write_text(secrets.token_urlsafe(9))
     password = password_file.read_text().strip()
-    run("ensure_admin", "--email", ADMIN_EMAIL, "--password", password)
+    # The admin needs two factors: a TOTP secret of the demo's own (add it to an authenticator
+    # app), or one of the recovery codes printed below, each good once.
+    totp_file = VAR / "admin-totp-secret.txt"
+    if not totp_file.exists():
+        totp_file.write_text(base64.b32encode(secrets.token_bytes(20)).decode())
+    totp_secret = totp_file.read_text().strip()
+    admin = subprocess.run([*manage, "ensure_admin", "--email", ADMIN_EMAIL, "--password", password,
+                            "--totp-secret", totp_secret], check=True, env=env, cwd=ROOT,
+                           capture_output=True, text=True)
+    recovery = admin.stdout.rsplit("recovery codes:", 1)[-1].split()
+    recovery_note = " ".join(recovery[:3]) or f"none left (delete {totp_file} for new ones)"
 
     logs = VAR / "logs"
     logs.mkdir(exist_ok=True)
@@ -99,7 +110,10 @@ def main() -> int:
         _wait_for(f"{SITE}/healthz")
         print(f"""
   The shop is running: {SITE}
-  Admin:     {SITE}/admin/   login {ADMIN_EMAIL} / {password}
+  Admin:     {SITE}/admin/   login {ADMIN_EMAIL} / {password}, then a two-factor code:
+             add this key to an authenticator app: {totp_secret}
+             ({otpauth_uri(totp_secret)})
+             or use a recovery code, each works once: {recovery_note}
   Outbox:    {SITE}/outbox/  (emails the shop sent; sign in as admin)
   Account:   sign up at {SITE}/accounts/signup/ with the email of a purchase (the
              confirmation link is in the outbox: read it in a private window, signed in
@@ -129,6 +143,14 @@ def main() -> int:
                 child.kill()
         stripe.stop()
         roamify.stop()
+
+
+def otpauth_uri(secret: str) -> str:
+    """What authenticator apps scan or take as a link (the QR of allauth's own setup page)."""
+    from urllib.parse import quote
+
+    shop = os.environ.get("SHOP_NAME", "Roam Easy eSIM")
+    return f"otpauth://totp/{quote(shop)}:{quote(ADMIN_EMAIL)}?secret={secret}&issuer={quote(shop)}"
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -20,10 +20,8 @@ DEBUG = env_bool("DEBUG", False)
 # The demo's and the tests' key, refused in production (see below): its name says so.
 INSECURE_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_str("DJANGO_ALLOW_INSECURE_KEY") != "1":
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = INSECURE_SECRET_KEY
+if not SECRET_KEY and (DEBUG or env_str("DJANGO_ALLOW_INSECURE_KEY") == "1"):
+    SECRET_KEY = INSECURE_SECRET_KEY  # refused below unless DEBUG or a wholly sandboxed shop
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -31,7 +29,7 @@ SHOP_NAME = env_str("SHOP_NAME", "Roam Easy eSIM")
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@example.com")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.StaffAdminConfig",  # django.contrib.admin, for staff with 2FA only (core/staff_mfa.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,8 +37,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "storefront",
     "core",
     "catalog",
@@ -54,6 +54,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Headers every page carries, above the page cache: its memory hits never reach the middleware below it.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.security.PermissionsPolicyMiddleware",
+    "core.security.ShopCSPMiddleware",
     # Above session and CSRF: it sees the cookies they set (and makes such responses private).
     "core.middleware.CachePolicyMiddleware",
     # Anonymous catalog pages from memory, before session, CSRF and auth do anything.
@@ -63,7 +67,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -90,7 +93,7 @@ TEMPLATES = [
 # SQLite only for the one-command demo; PostgreSQL everywhere else.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -171,7 +174,13 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-# allauth's login rate limits (ACCOUNT_RATE_LIMITS) stay at their defaults: on.
+# allauth's login rate limits stay on; failed logins are spelled out because the admin's sign-in
+# goes through them too (core/staff_mfa.py): 5 wrong passwords per account per 5 min, 10/min per IP.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+
+# --- Staff accounts: two factors for the admin (allauth.mfa; core/staff_mfa.py) -----------------
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
+MFA_TOTP_ISSUER = SHOP_NAME
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:esims"
 
@@ -227,6 +236,9 @@ PAYMENT_PROVIDERS = [
     "giftcards.provider.GiftCardProvider",
 ]
 
+# --- Production credentials -------------------------------------------------------------
+# With DEBUG off the shop is production: every credential comes from the environment, and
+# start-up stops with ONE ImproperlyConfigured naming every variable that is missing or wrong.
 # The sandbox defaults are public (they are in this repository): with them anyone can
 # sign a Stripe event that marks an order paid. A shop with DEBUG off refuses them.
 SANDBOX_SECRETS = {
@@ -238,37 +250,103 @@ SANDBOX_SECRETS = {
 # Values published in this repository that must never guard a real shop.
 PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string",
                         "change-me-roamify-webhook-secret"}
+# ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
+# sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
+# secret is real: a public webhook secret would then let anyone spend real money.
+SANDBOXED = env_bool("ALLOW_SANDBOX_SECRETS") and all(globals()[k] == v for k, v in SANDBOX_SECRETS.items())
+# What production must set; a wholly sandboxed shop (above) may run on SQLite, without Redis or TLS.
+PRODUCTION_REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL",
+                       *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET"]
 
 
-def _check_production_secrets() -> None:
+def _production_problems() -> dict[str, str]:
+    """Each variable production cannot run with, and why (empty: all is well)."""
+    problems: dict[str, str] = {}
+    if not SANDBOXED:
+        problems |= {name: "missing" for name in PRODUCTION_REQUIRED if not env_str(name).strip()}
+        if "DATABASE_URL" not in problems and "postgresql" not in DATABASES["default"]["ENGINE"]:
+            problems["DATABASE_URL"] = "must be a PostgreSQL URL (postgres://...)"
+        if "SITE_URL" not in problems and not SITE_URL.startswith("https://"):
+            problems["SITE_URL"] = "must start with https://"
+        if not EMAIL_HOST and not env_str("EMAIL_BACKEND"):
+            problems["EMAIL_HOST"] = "missing (or set EMAIL_BACKEND to your mail provider's backend)"
+        elif EMAIL_HOST and EMAIL_HOST_USER and not EMAIL_HOST_PASSWORD:
+            problems["EMAIL_HOST_PASSWORD"] = "missing (EMAIL_HOST_USER is set)"  # noqa: S105 (a reason, no secret)
+    elif not SECRET_KEY:
+        problems["SECRET_KEY"] = "missing"  # noqa: S105 (a reason, no secret)
     secrets = {name: globals()[name] for name in ("SECRET_KEY", *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET")}
     secrets["EMAIL_HOST_PASSWORD"] = env_str("EMAIL_HOST_PASSWORD", "")
-    offending = [name for name, value in secrets.items() if value and value in PUBLIC_SECRET_VALUES]
-    if SECRET_KEY == INSECURE_SECRET_KEY and env_str("DJANGO_ALLOW_INSECURE_KEY") == "1":
-        offending.remove("SECRET_KEY")  # builds and tests, see above
-    # ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
-    # sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
-    # secret is real: a public webhook secret would then let anyone spend real money.
-    if env_bool("ALLOW_SANDBOX_SECRETS") and all(secrets[k] == v for k, v in SANDBOX_SECRETS.items()):
-        offending = [name for name in offending if name not in SANDBOX_SECRETS]
-    if offending:
+    for name, value in secrets.items():
+        if value and value in PUBLIC_SECRET_VALUES and name not in problems:
+            problems[name] = "a public sandbox or example value"
+    if SANDBOXED:
+        for name in SANDBOX_SECRETS:
+            problems.pop(name, None)
+        if SECRET_KEY == INSECURE_SECRET_KEY and env_str("DJANGO_ALLOW_INSECURE_KEY") == "1":
+            problems.pop("SECRET_KEY", None)  # image builds and tests, see above
+    return problems
+
+
+def _check_production_settings() -> None:
+    problems = _production_problems()
+    if problems:
         raise ImproperlyConfigured(
-            "DEBUG is off but these settings still have a public sandbox or example value: "
-            + ", ".join(offending)
-            + ". Set real secrets in the environment (see README, Configuration)."
+            "DEBUG is off, so these settings must come from the environment (see README, Configuration):\n"
+            + "\n".join(f"  {name}: {why}" for name, why in problems.items())
         )
 
 
 if not DEBUG:
-    _check_production_secrets()
+    _check_production_settings()
 
 # Shop money: one currency, integer minor units.
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")
 
+# --- HTTPS and security headers (`manage.py check --deploy` is clean with DEBUG off) --------
+# A wholly sandboxed shop (tests, benchmarks, the compose sandbox profile) serves plain HTTP on
+# loopback, so it does not redirect to HTTPS unless told to.
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "strict-origin-when-cross-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Browser features no page of the shop uses (core.security.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+                      "hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()")
+# Content-Security-Policy (django-csp). No inline script or style anywhere: pages use static
+# files and classes, so the policy is the same for every response and cached pages keep it.
+# QR codes are data: images. core.security.ShopCSPMiddleware adds Stripe Checkout's origin to
+# form-action (paying is a form whose answer redirects there): STRIPE_CHECKOUT_ORIGIN, else the
+# sandbox's STRIPE_API_BASE, else https://checkout.stripe.com.
+STRIPE_CHECKOUT_ORIGIN = env_str("STRIPE_CHECKOUT_ORIGIN", "")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not SANDBOXED)
+    # The load balancer's health check comes over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds every subdomain to HTTPS for years and is hard to undo: the owner opts
+        # in with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder (W021) is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,

@@ -145,6 +145,8 @@ def test_a_memory_hit_costs_no_cache_round_trip_within_the_version_interval(clie
         hit = client.get("/esim/japan/")
     assert hit["X-Page-Cache"] == "hit" and hit.content == first.content
     assert hit["X-Frame-Options"] == first["X-Frame-Options"]  # what inner middleware added is kept
+    for header in ("Content-Security-Policy", "Permissions-Policy", "Referrer-Policy"):
+        assert hit[header] == first[header]  # every page's security headers, hits included
     # A bump in this process is seen at once; one in another process once the interval is up.
     Package.objects.filter(package_id="esim-japan-7days-1gb-all").update(retail_cents=599)
     cache.incr(page_cache.VERSION_KEY)  # another process's sync

@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.tests.factories import PackageFactory
 from checkout import services
 from checkout.models import Order, OrderStatus
+from core.tests.staff import sign_in_staff
 from esims.models import Esim
 
 from .helpers import paid_order
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(client):
     user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
-    client.force_login(user)
+    sign_in_staff(client, user)
     return client
 
 

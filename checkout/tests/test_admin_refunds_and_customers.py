@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from checkout.models import Customer, OrderStatus
 from core.models import AuditEntry
+from core.tests.staff import sign_in_staff
 from payments.providers import get_provider
 from payments.stripe_gateway import gateway
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 @pytest.fixture
 def boss(client):
     user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
-    client.force_login(user)
+    sign_in_staff(client, user)
     return client
 
 

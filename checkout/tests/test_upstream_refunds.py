@@ -19,6 +19,7 @@ from checkout.models import Order, OrderStatus, UpstreamRefund
 from checkout.services import staff
 from core.models import AuditEntry
 from core.signals import roamify_refund_event
+from core.tests.staff import sign_in_staff
 from sandboxes.roamify.tests.test_webhooks import Receiver
 
 from .helpers import paid_order
@@ -104,7 +105,7 @@ def test_an_installed_esim_asks_for_a_second_confirmation(roamify, package, clie
     first, second = order.esims.order_by("id")
     roamify.control.esim_action(first.upstream_esim_id, "install")
     user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
-    client.force_login(user)
+    sign_in_staff(client, user)
     url = reverse("admin:checkout_order_refund", args=[order.pk])
     page = client.get(url).content.decode()
     assert "installed: its cost will not come back" in page and "cost claimed back from Roamify" in page

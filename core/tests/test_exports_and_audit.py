@@ -15,6 +15,7 @@ from checkout.models import LineKind, Order, OrderLine
 from core.forms import MoneyField
 from core.models import AuditEntry
 from core.money import parse_money
+from core.tests.staff import sign_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(client):
     user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
-    client.force_login(user)
+    sign_in_staff(client, user)
     return client
 
 

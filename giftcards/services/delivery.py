@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import audit
+
 from .. import emails
 from ..ledger import GiftCardError, locked
 from ..models import GiftCard, Status
@@ -50,6 +52,8 @@ def deliver(card_id: int, *, force: bool = False, actor: str = "system") -> bool
             card = locked(card_id)
             card.sent_at = timezone.now()
             card.save(update_fields=["sent_at", "updated_at"])
+            if force:  # staff sent it again (a new code replaced the old one)
+                audit.record(actor, "giftcard.resend", card, {}, {"sent_to": card.recipient_email})
     finally:
         cache.delete(claim)
     buyer = card.customer.email if card.customer_id else (card.order.email if card.order_id else "")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import audit
 from core.queue import after_commit
 
 from .. import codes
@@ -136,6 +137,8 @@ def issue(
             expires_on=expires_on if expires_on is not None or order is None else default_expiry(),
         )
         post(card, Kind.ISSUE, amount_cents, actor=actor, reason=f"Issued by {actor}")
+        if issued_by is not None:  # by hand (admin or API), not bought
+            audit.record(actor, "giftcard.issue", card, {}, {"balance_cents": amount_cents}, note=note)
         code = None if recipient_email else set_new_code(card)
         if recipient_email and is_due(card):
             after_commit("giftcards.deliver", card.pk)
@@ -188,22 +191,24 @@ def update(card_id: int, *, actor: str, **fields) -> GiftCard:
             raise GiftCardError("A revoked gift card can't be changed.")
         if card.expired_at and "expires_on" in fields:
             raise GiftCardError("An expired gift card stays expired; issue a new one instead.")
+        before = audit.snapshot(card, fields)
         for name, value in fields.items():
             setattr(card, name, value if value is not None or name == "expires_on" else "")
         card.save()
+        audit.record(actor, "giftcard.update", card, before, audit.snapshot(card, fields))
     return card
 
 
 def disable(card_id: int, *, actor: str) -> GiftCard:
     """A reversible hold: the card can't pay until it is enabled again. No refund."""
-    return _set_enabled(card_id, False)
+    return _set_enabled(card_id, False, actor)
 
 
 def enable(card_id: int, *, actor: str) -> GiftCard:
-    return _set_enabled(card_id, True)
+    return _set_enabled(card_id, True, actor)
 
 
-def _set_enabled(card_id: int, enabled: bool) -> GiftCard:
+def _set_enabled(card_id: int, enabled: bool, actor: str) -> GiftCard:
     with transaction.atomic():
         card = locked(card_id)
         if card.status == Status.REVOKED:
@@ -211,6 +216,8 @@ def _set_enabled(card_id: int, enabled: bool) -> GiftCard:
         if card.enabled != enabled:
             card.enabled, card.disabled_at = enabled, None if enabled else timezone.now()
             card.save(update_fields=["enabled", "disabled_at", "updated_at"])
+            audit.record(actor, "giftcard.enable" if enabled else "giftcard.disable", card,
+                         {"enabled": not enabled}, {"enabled": enabled})
     return card
 
 
@@ -228,7 +235,10 @@ def adjust(card_id: int, amount_cents: int, *, reason: str, actor: str) -> GiftC
             raise FieldError("amount_cents", "That would make the balance implausibly large.")
         if card.balance_cents + amount_cents < 0:
             raise FieldError("amount_cents", f"The balance is only {card.balance_cents} cents.")
+        before = card.balance_cents
         post(card, Kind.ADJUST, amount_cents, reason=reason.strip(), actor=actor)
+        audit.record(actor, "giftcard.adjust", card, {"balance_cents": before},
+                     {"balance_cents": before + amount_cents}, note=reason.strip())
     return card
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
+from core.tests.staff import sign_in_staff
 from giftcards import codes
 from giftcards.models import ApiToken, GiftCard, Kind, Status
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff(client):
     user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
-    client.force_login(user)
+    sign_in_staff(client, user)
     return user
 
 

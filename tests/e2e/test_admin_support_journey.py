@@ -18,6 +18,7 @@ from checkout.models import Order, OrderStatus
 from checkout.tests.conftest import make_package
 from checkout.tests.helpers import paid_order
 from conftest import screenshot, wait_until
+from core.tests.staff import sign_in_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
 
@@ -35,7 +36,7 @@ def signed_in(browser, base: str, *, width: int, height: int, mobile: bool = Fal
     user = get_user_model().objects.filter(username="support@example.com").first() or \
         get_user_model().objects.create_superuser("support@example.com", "support@example.com", "pw")
     client = Client()
-    client.force_login(user)
+    sign_in_staff(client, user)
     context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=mobile,
                                   has_touch=mobile, device_scale_factor=2 if mobile else 1)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
