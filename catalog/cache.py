@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
+from core.metrics import PAGE_CACHE_HIT, PAGE_CACHE_MISS
+
 VERSION_KEY = "catalog:version"
 PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, "messages")
 
@@ -60,11 +62,13 @@ def cache_anonymous_page(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             version = catalog_version()
         hit = found.get(key)
         if hit is not None and hit[0] == int(version):
+            PAGE_CACHE_HIT.inc()
             _, status, content_type, content = hit
             response = HttpResponse(content, status=status, content_type=content_type)
             response["X-Page-Cache"] = "hit"
             patch_vary_headers(response, ("Cookie",))  # as the rendered page says
             return response
+        PAGE_CACHE_MISS.inc()
         response = view(request, *args, **kwargs)
         if response.status_code in (200, 404) and not response.streaming and not response.cookies:
             if hasattr(response, "render") and callable(response.render):
