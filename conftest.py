@@ -158,7 +158,8 @@ class CeleryWorker:
         import time
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "storefront", "worker", "--loglevel", "INFO",
+            # --quiet: no banner, so that every line of the log is a JSON log line (as in production).
+            [sys.executable, "-m", "celery", "-A", "storefront", "--quiet", "worker", "--loglevel", "INFO",
              "--concurrency", "4", "--pool", "prefork", "-Q", self.env["CELERY_QUEUE"],
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             env=self.env, cwd=ROOT, stdout=open(self.log_path, "ab"),  # noqa: SIM115

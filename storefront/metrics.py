@@ -36,6 +36,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, mult
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from core.metrics import upstream_error_counts
 from core.upstream import upstream_error_kinds
@@ -94,9 +95,10 @@ class ShopCollector(Collector):
         row = (order.objects.filter(paid_at__isnull=False, completed_at__isnull=False)
                .annotate(took=took).aggregate(total=Count("id"), seconds=Sum("took"), **buckets))
         seconds = row["seconds"] or timedelta(0)
+        bounds = [(floatToGoString(b), row[f"le{b}"]) for b in FULFILMENT_BUCKETS]
         return HistogramMetricFamily(
             "shop_fulfilment_seconds", "Time from payment to a completed order (all orders ever completed).",
-            buckets=[*((str(b), row[f"le{b}"]) for b in FULFILMENT_BUCKETS), ("+Inf", row["total"])],
+            buckets=[*bounds, ("+Inf", row["total"])],
             sum_value=seconds.total_seconds(),
         )
 

@@ -6,6 +6,7 @@ filesystem Celery broker and the sandboxes on their default ports.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dj_database_url
@@ -294,6 +295,8 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
+# Python's warnings (a deprecation, Celery's "running as root") become log lines too.
+logging.captureWarnings(True)
 
 # --- Observability: Sentry and metrics ------------------------------------------------------------
 # Sentry is optional: with no DSN sentry_sdk is never imported. No personal data is sent, and URL
