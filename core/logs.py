@@ -40,12 +40,13 @@ REDACTED = "[redacted]"
 _SECRETS = [
     # ?t=<token> / &t=<token> (order links), also when the & or = is escaped in JSON or a URL.
     (re.compile(r"((?:[?&]|\\u0026|%26)t(?:=|%3D))[^&\s\"'\\]+"), rf"\1{REDACTED}"),
-    # The signed eSIM links (accounts/urls.py signed_patterns).
-    (re.compile(r"(/esim/(?:top-up|install)/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
+    # The signed eSIM links (accounts/urls.py signed_patterns), with or without the leading
+    # slash (the URL resolver's own messages drop it).
+    (re.compile(r"(esim/(?:top-up|install)/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
     # allauth: email confirmation and password reset keys (the reset key page redirects to a
     # key-less URL, but its first request carries the key).
-    (re.compile(r"(/accounts/confirm-email/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
-    (re.compile(r"(/accounts/password/reset/key/)(?!\w+-set-password/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(accounts/confirm-email/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(accounts/password/reset/key/)(?!\w+-set-password/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
 ]
 
 
