@@ -33,7 +33,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+# 0.0.4: the text format every Prometheus version reads (our names need no escaping).
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -204,4 +206,4 @@ def may_read(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     if not may_read(request):
         raise Http404  # the same as a path that does not exist
-    return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_PLAIN_0_0_4)
