@@ -38,8 +38,9 @@ REDACTED = "[redacted]"
 # Secrets that travel in URLs. Applied to the whole finished line (message, arguments, extra
 # fields, tracebacks), so a path logged anywhere is covered.
 _SECRETS = [
-    # ?t=<token> / &t=<token> (order links), also when the & or = is escaped in JSON or a URL.
-    (re.compile(r"((?:[?&]|\\u0026|%26)t(?:=|%3D))[^&\s\"'\\]+"), rf"\1{REDACTED}"),
+    # ?t=<token> / &t=<token> (order links), also when the & or = is escaped in JSON or a URL, and
+    # a query string on its own as a JSON value ("t=...", as Sentry sends it).
+    (re.compile(r"((?:[?&\"]|\\u0026|%26)t(?:=|%3D))[^&\s\"'\\]+"), rf"\1{REDACTED}"),
     # The signed eSIM links (accounts/urls.py signed_patterns), with or without the leading
     # slash (the URL resolver's own messages drop it).
     (re.compile(r"(esim/(?:top-up|install)/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),

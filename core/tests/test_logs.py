@@ -79,6 +79,7 @@ def test_each_request_has_an_id_in_its_answer_and_its_log_lines(client, lines):
     ("/accounts/confirm-email/MQ:1x:k/", "/accounts/confirm-email/[redacted]/"),
     ("/accounts/password/reset/key/1-abc-123/", "/accounts/password/reset/key/[redacted]/"),
     ("/accounts/password/reset/key/1-set-password/", "/accounts/password/reset/key/1-set-password/"),
+    ('{"query_string": "t=SeCrEt&x=1"}', '{"query_string": "t=[redacted]&x=1"}'),
     ("/destinations/?to=thailand", "/destinations/?to=thailand"),  # a ?to= is not a ?t=
 ])
 def test_url_secrets_are_redacted(text, expected):
