@@ -7,6 +7,7 @@ filesystem Celery broker and the sandboxes on their default ports.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -321,6 +322,12 @@ try:
         _ipaddress.ip_network(_cidr, strict=False)
 except ValueError as _exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_exc}") from None
+# prometheus_client turns multiprocess mode on when PROMETHEUS_MULTIPROC_DIR merely exists: an
+# empty one (a compose file passing it through) means off, and a named one must exist.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+else:
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 # The load balancer's and Prometheus' plain-HTTP probes are not sent to HTTPS (with
 # SECURE_SSL_REDIRECT on): the two paths say nothing private to an anonymous visitor.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
