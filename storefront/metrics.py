@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
@@ -46,6 +47,7 @@ from core.upstream import upstream_error_kinds
 # Upper bounds (seconds) of the fulfilment latency buckets: most orders take seconds, a pending
 # profile minutes, a retried one up to an hour.
 FULFILMENT_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600)
+_DB_CACHE_KEY = "metrics:database"
 # kombu's Redis transport keeps a queue's priorities 3, 6 and 9 in lists of their own.
 _PRIORITY_SEP = "\x06\x16"
 
@@ -54,14 +56,22 @@ class ShopCollector(Collector):
     """The shop's figures, read when Prometheus asks."""
 
     def collect(self) -> Iterator:
-        yield from self._orders()
-        yield from self._payments()
-        yield self._fulfilment()
-        yield from self._balance()
+        yield from self._from_the_database()
         yield self._upstream_errors()
         queue = self._queue_length()
         if queue is not None:
             yield queue
+
+    def _from_the_database(self) -> list:
+        """Orders, payments, fulfilment and balance: one reading kept METRICS_DB_CACHE_SECONDS in
+        the shared cache, so that several web instances and Prometheus replicas cost one."""
+        seconds = settings.METRICS_DB_CACHE_SECONDS
+        found = cache.get(_DB_CACHE_KEY) if seconds else None
+        if found is None:
+            found = [*self._orders(), *self._payments(), self._fulfilment(), *self._balance()]
+            if seconds:
+                cache.set(_DB_CACHE_KEY, found, seconds)
+        return found
 
     def _orders(self) -> Iterator:
         order = apps.get_model("checkout", "Order")

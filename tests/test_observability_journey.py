@@ -38,7 +38,9 @@ def json_lines(text: str) -> list[dict]:
     return entries
 
 
-def test_the_request_id_reaches_the_task_it_queued_and_the_metrics_move(celery_worker, stripe, client):
+def test_the_request_id_reaches_the_task_it_queued_and_the_metrics_move(celery_worker, stripe, client,
+                                                                        settings):
+    settings.METRICS_DB_CACHE_SECONDS = 0  # each scrape reads the database
     staff = get_user_model().objects.create_user("ops@example.com", "ops@example.com", "pw", is_staff=True)
     metrics = type(client)()
     metrics.force_login(staff)

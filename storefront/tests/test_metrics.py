@@ -13,6 +13,11 @@ from tests.test_observability_journey import sample
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def read_at_every_scrape(settings):
+    settings.METRICS_DB_CACHE_SECONDS = 0
+
 PUBLIC_IP = "203.0.113.5"
 TOKEN = "s3cret-token-of-the-shop"
 
@@ -101,3 +106,14 @@ def test_the_balance_the_queue_and_the_orders_are_read_at_scrape(admin_client, r
     assert sample(text, "shop_celery_queue_length", queue=settings.CELERY_TASK_DEFAULT_QUEUE) == 1
     assert sample(text, "shop_orders", state="pending_payment") == 0  # every state is listed
     assert 'shop_orders{state="cancelled"}' in text
+
+
+def test_the_database_figures_are_read_once_in_their_cache_time(admin_client, settings, clear_cache,
+                                                                django_assert_num_queries):
+    settings.METRICS_DB_CACHE_SECONDS = 30
+    assert "shop_upstream_balance_cents" not in scrape(admin_client)  # no balance read yet
+    PartnerBalance.objects.create(balance_cents=5, currency="USD", source="check", checked_at=timezone.now())
+    with django_assert_num_queries(2):  # the staff session and user; no figure is read again
+        assert "shop_upstream_balance_cents" not in scrape(admin_client)
+    settings.METRICS_DB_CACHE_SECONDS = 0
+    assert sample(scrape(admin_client), "shop_upstream_balance_cents", currency="USD") == 5
