@@ -51,8 +51,15 @@ _SECRETS = [
 ]
 
 
+# Every secret above has one of these in front of it: most lines have none, and skip the regexes.
+_TRIGGERS = ("t=", "t%3D", "esim/top-up/", "esim/install/", "accounts/confirm-email/",
+             "accounts/password/reset/key/")
+
+
 def redact(text: str) -> str:
     """`text` with every URL secret the shop knows of replaced by [redacted]."""
+    if not any(trigger in text for trigger in _TRIGGERS):
+        return text
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text
