@@ -252,3 +252,17 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: st
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_for_http(url: str, timeout: float = 15.0) -> None:
+    """Wait until a server just started answers at `url` (any status)."""
+    import httpx
+
+    def answers() -> bool:
+        try:
+            httpx.get(url, timeout=1)
+            return True
+        except httpx.TransportError:
+            return False
+
+    wait_until(answers, timeout, interval=0.05, what=f"an answer at {url}")

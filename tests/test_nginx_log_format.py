@@ -7,12 +7,11 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
-from conftest import need
+from conftest import need, wait_for_http
 from sandboxes._process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +53,7 @@ http {{
 """)
     proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_for_http(f"http://127.0.0.1:{port}/ready")
         for url in CASES:
             httpx.get(f"http://127.0.0.1:{port}{url}", timeout=5,
                       headers={"Referer": "https://shop.example/esim/install/SeCrEt7/?t=SeCrEt8"})

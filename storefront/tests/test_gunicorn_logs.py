@@ -8,12 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from conftest import wait_for_http
 from sandboxes._process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,12 +49,7 @@ def gunicorn(tmp_path, postgres):
          "-b", f"127.0.0.1:{port}", "storefront.wsgi"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            httpx.get(f"{base}/metrics", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    wait_for_http(f"{base}/metrics")
     yield base, log
     proc.terminate()
     proc.wait(timeout=20)
