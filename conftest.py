@@ -158,7 +158,8 @@ class CeleryWorker:
         import time
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "storefront", "worker", "--loglevel", "INFO",
+            # --quiet: no banner, so that every line of the log is a JSON log line (as in production).
+            [sys.executable, "-m", "celery", "-A", "storefront", "--quiet", "worker", "--loglevel", "INFO",
              "--concurrency", "4", "--pool", "prefork", "-Q", self.env["CELERY_QUEUE"],
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             env=self.env, cwd=ROOT, stdout=open(self.log_path, "ab"),  # noqa: SIM115
@@ -261,3 +262,17 @@ def admin_client(db, admin_user):
     from core.tests.staff import sign_in_staff
 
     return sign_in_staff(Client(), admin_user)
+
+
+def wait_for_http(url: str, timeout: float = 15.0) -> None:
+    """Wait until a server just started answers at `url` (any status)."""
+    import httpx
+
+    def answers() -> bool:
+        try:
+            httpx.get(url, timeout=1)
+            return True
+        except httpx.TransportError:
+            return False
+
+    wait_until(answers, timeout, interval=0.05, what=f"an answer at {url}")

@@ -35,6 +35,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
+from core.metrics import PAGE_CACHE_HIT, PAGE_CACHE_MISS
 from core.middleware import PERSONAL_COOKIES
 
 VERSION_KEY = "catalog:version"
@@ -140,6 +141,7 @@ def send(page: Page, request: HttpRequest, state: str, response: HttpResponse | 
     `response` is the freshly rendered one on a miss (kept, so tests still see its context);
     `headers` are what the middleware below the page cache added when the page was stored.
     """
+    (PAGE_CACHE_HIT if state == "hit" else PAGE_CACHE_MISS).inc()  # every layer's answers pass here
     gzipped = accepts_gzip(request)
     etag = page.etag_for(gzipped) if page.status == 200 else None
     if etag and _not_modified(request, etag):

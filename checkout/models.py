@@ -78,7 +78,15 @@ class Order(models.Model):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("checkout:order", args=[self.number]) + f"?t={self.access_token}"
+        """The order page for whoever may already see it (the owner, or a session that has it)."""
+        return reverse("checkout:order", args=[self.number])
+
+    def access_url(self) -> str:
+        """The link that opens the order for anyone holding it (emails, the payment page's return).
+
+        Its first visit puts the order in the visitor's session and redirects to the clean URL.
+        """
+        return f"{self.get_absolute_url()}?t={self.access_token}"
 
     @property
     def is_paid(self) -> bool:

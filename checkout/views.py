@@ -6,6 +6,7 @@ import logging
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from esims.qr import qr_data_uri
@@ -82,9 +83,17 @@ def _order_for(request: HttpRequest, number: str) -> Order:
 
 
 @require_safe
+@never_cache  # it shows the eSIM's activation code and QR: no browser or proxy may keep it
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_for(request, number)
     _remember(request, order)
+    if "t" in request.GET:
+        # The link's token has done its job: this session may see the order now. The clean URL
+        # keeps the token out of access logs, proxies and the browser's history from here on.
+        rest = request.GET.copy()
+        rest.pop("t")
+        query = rest.urlencode()
+        return redirect(order.get_absolute_url() + (f"?{query}" if query else ""))
     session_id = request.GET.get("session_id", "")
     if order.status == OrderStatus.PENDING_PAYMENT and session_id and not request.GET.get("cancelled"):
         services.confirm_return(order, session_id)  # once; then the webhook and the reconciler

@@ -1,9 +1,55 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
 
 app = Celery("storefront")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The header a queued task carries the id of the request (or task) that queued it in.
+REQUEST_ID_HEADER = "shop_request_id"
+
+
+@signals.setup_logging.connect
+def _use_the_shops_logging(**_kwargs) -> None:
+    """Workers and beat log through settings.LOGGING (JSON lines) instead of Celery's format.
+
+    Connecting this receiver is what stops Celery from configuring the root logger itself.
+    """
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.before_task_publish.connect
+def _carry_the_request_id(headers: dict | None = None, **_kwargs) -> None:
+    from core.logs import request_id
+
+    rid = request_id.get()
+    if rid and headers is not None:
+        headers[REQUEST_ID_HEADER] = rid
+
+
+@signals.task_prerun.connect
+def _enter_the_request(task_id: str = "", task=None, **_kwargs) -> None:
+    from core.logs import request_id, task_info
+
+    rid = getattr(task.request, REQUEST_ID_HEADER, None) if task is not None else None
+    # Tokens are kept on the request so that postrun puts back what was there (eager tasks run
+    # inside the web request that queued them).
+    task.request._shop_log_tokens = (request_id.set(rid or request_id.get()),
+                                     task_info.set({"task": task.name, "task_id": task_id}))
+
+
+@signals.task_postrun.connect
+def _leave_the_request(task=None, **_kwargs) -> None:
+    from core.logs import request_id, task_info
+
+    tokens = getattr(task.request, "_shop_log_tokens", None) if task is not None else None
+    if tokens:
+        request_id.reset(tokens[0])
+        task_info.reset(tokens[1])

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .health import healthz
+from .metrics import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("", include("catalog.seo_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

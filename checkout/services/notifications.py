@@ -33,7 +33,7 @@ def _absolute(path: str) -> str:
 
 
 def _context(order: Order) -> dict:
-    return {"order": order, "order_url": _absolute(order.get_absolute_url()),
+    return {"order": order, "order_url": _absolute(order.access_url()),
             "SHOP_NAME": settings.SHOP_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
             "help_url": _absolute("/how-it-works/")}
 

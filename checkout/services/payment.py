@@ -12,7 +12,6 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.urls import reverse
 from django.utils import timezone
 
 from core.queue import after_commit
@@ -30,13 +29,13 @@ CARD_PROVIDER = "stripe"
 
 
 def payment_request(order: Order, amount_cents: int) -> PaymentRequest:
-    site, url = settings.SITE_URL, reverse("checkout:order", args=[order.number])
+    site, url = settings.SITE_URL, order.access_url()
     lines = list(order.lines.all())
     itemised = amount_cents == order.total_cents
     return PaymentRequest(
         order_number=order.number, email=order.email, amount_cents=amount_cents, currency=order.currency,
-        success_url=f"{site}{url}?t={order.access_token}&session_id={{CHECKOUT_SESSION_ID}}",
-        cancel_url=f"{site}{url}?t={order.access_token}&cancelled=1",
+        success_url=f"{site}{url}&session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{site}{url}&cancelled=1",
         # With part paid another way, the card pays one line: the rest.
         lines=[(ln.description, ln.quantity, ln.unit_price_cents) for ln in lines] if itemised else [],
     )

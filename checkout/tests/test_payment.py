@@ -146,12 +146,12 @@ def test_declined_card_leaves_the_order_payable(stripe, package, client):
     session_id = checkout_session(order)
     result = stripe.control.pay(session_id, card="4000000000000341")
     assert result["outcome"] == "declined"
-    response = client.get(order.get_absolute_url())
+    response = client.get(order.access_url(), follow=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
     assert b"Pay $" in response.content
     assert stripe.control.pay(session_id)["outcome"] == "paid"
-    client.get(order.get_absolute_url() + f"&session_id={session_id}")
+    client.get(order.access_url() + f"&session_id={session_id}", follow=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
 

@@ -90,12 +90,14 @@ def test_polling_never_asks_stripe_and_the_return_is_looked_up_once(client, pkg,
     session_id = order.payments.get().external_reference
     status_url = f"/orders/{order.number}/status/?t={order.access_token}&session_id={session_id}"
     # The customer comes back before paying (back button): looked up once, still unpaid.
-    assert client.get(f"{order.get_absolute_url()}&session_id={session_id}").status_code == 200
+    back = client.get(f"{order.access_url()}&session_id={session_id}", follow=True)
+    clean = f"{order.get_absolute_url()}?session_id={session_id}"  # the token moved into the session
+    assert back.status_code == 200 and back.redirect_chain == [(clean, 302)]
     assert stripe.control.pay(session_id)["outcome"] == "paid"
     # No webhook is registered: neither the poll nor another return looks Stripe up again.
     for _ in range(5):
         assert client.get(status_url).json()["status"] == OrderStatus.PENDING_PAYMENT
-    client.get(f"{order.get_absolute_url()}&session_id={session_id}")
+    client.get(f"{order.access_url()}&session_id={session_id}", follow=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
     # The reconciler catches it.
@@ -109,8 +111,11 @@ def test_polling_never_asks_stripe_and_the_return_is_looked_up_once(client, pkg,
 def test_order_pages_answer_head(client, pkg):
     order = placed_order(pkg)
     status_url = f"/orders/{order.number}/status/?t={order.access_token}"
-    for path in ("/cart/", order.get_absolute_url(), status_url):
+    for path in ("/cart/", order.access_url(), order.get_absolute_url(), status_url):
         get, head = client.get(path), client.head(path)
+        if path == order.access_url():  # the link moves its token into the session
+            assert get.status_code == head.status_code == 302
+            continue
         assert head.status_code == get.status_code == 200, path
         assert head.content == b""
 

@@ -125,7 +125,9 @@ def test_order_pages_are_private(client, pkg, stripe):
     assert stranger.get(f"/orders/{order.number}/?t=wrong").status_code == 404
     assert stranger.get(f"/orders/{order.number}/status/").status_code == 404
     assert stranger.get("/orders/RE-XXXX-XXXX/").status_code == 404
-    assert stranger.get(order.get_absolute_url()).status_code == 200  # the emailed link
+    emailed = stranger.get(order.access_url())  # the emailed link: its session may see the order now
+    assert emailed.status_code == 302 and emailed["Location"] == f"/orders/{order.number}/"
+    assert stranger.get(f"/orders/{order.number}/").status_code == 200
     other = get_user_model().objects.create_user("o@example.com", "o@example.com", "pw")
     other_customer = type(client)()
     other_customer.force_login(other)

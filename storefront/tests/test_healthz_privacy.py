@@ -44,3 +44,12 @@ def test_staff_see_each_check_with_its_error_and_time(admin_client, upstream_dow
     upstream = body["checks"]["upstream"]
     assert upstream["ok"] is False and upstream["error"] and isinstance(upstream["ms"], float)
     assert body["checks"]["database"]["ok"] is True
+
+
+def test_no_cache_keeps_it_and_plain_http_probes_are_not_sent_to_https(client, roamify, settings):
+    settings.SECURE_SSL_REDIRECT = True  # as in production
+    response = client.get("/healthz")  # a load balancer's plain-HTTP probe
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert client.get("/metrics").status_code == 404  # Prometheus' probe: refused, not redirected
+    assert client.get("/help/").status_code == 301  # the control: other pages go to HTTPS

@@ -20,7 +20,7 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
                "resultTypes": ["violations"]}
 # Not pages: machine answers (JSON, XML, text) are skipped by their content type below; the
 # owner's outbox is a staff tool of the demo.
-NOT_PAGES = {"outbox", "outbox_message", "healthz"}
+NOT_PAGES = {"outbox", "outbox_message", "healthz", "metrics"}
 
 
 def _paths(package, world) -> list[str]:
@@ -143,6 +143,6 @@ def test_pages_in_their_other_states(shop, phone):
     _submit(page, "main form")
     _axe_here(page, "balance check, found", found)
     order = checkout.place_order(cart.PricedCart([cart.CartLine(package, 1)], []), "guest@example.com")
-    page.goto(f"{base}{order.get_absolute_url()}?t={order.access_token}")
+    page.goto(f"{base}{order.access_url()}")
     _axe_here(page, "order waiting for payment", found)
     assert not found, "\n".join(found)
