@@ -55,7 +55,7 @@ def test_cart_checkout_order_and_account_pages_are_never_stored(client, pkg):
                  client.get("/gift-cards/balance/")]
     client.post("/cart/add/", {"package": pkg.package_id})
     order = services.place_order(cart.PricedCart([cart.CartLine(pkg, 1)], []), "traveller@example.com")
-    with_cart = [client.get("/cart/"), client.get(order.get_absolute_url()),
+    with_cart = [client.get("/cart/"), client.get(order.access_url(), follow=True),
                  client.get(f"/orders/{order.number}/status/?t={order.access_token}")]
     client.force_login(make_customer("alice@example.com"))
     signed_in = [client.get(url) for url in ("/account/", "/account/orders/", "/account/settings/",
