@@ -176,7 +176,10 @@ class Fault:
     def label(self) -> str:
         if self.name:
             return self.name
-        what = f"status {self.status}" if self.status is not None else "hang" if self.hang_seconds else "latency"
+        if self.status is not None:
+            what = f"status {self.status}"
+        else:
+            what = "hang" if self.hang_seconds else "latency"
         return f"{what} {self.method} {self.path}"
 
     def to_json(self) -> dict[str, Any]:
