@@ -208,6 +208,7 @@ ROAMIFY_BASE_URL = env_str("ROAMIFY_BASE_URL", "http://127.0.0.1:8100")
 ROAMIFY_API_TOKEN = env_str("ROAMIFY_API_TOKEN", "sandbox-roamify-token")
 ROAMIFY_WEBHOOK_SECRET = env_str("ROAMIFY_WEBHOOK_SECRET", "")
 ROAMIFY_INSTANT_ORDER_TIMEOUT = float(env_str("ROAMIFY_INSTANT_ORDER_TIMEOUT", "75"))
+ROAMIFY_TIMEOUT = float(env_str("ROAMIFY_TIMEOUT", "30"))  # every other call
 ROAMIFY_RETRY_BACKOFF = float(env_str("ROAMIFY_RETRY_BACKOFF", "0.5"))
 
 # Stripe. STRIPE_API_BASE is only set for the sandbox.
