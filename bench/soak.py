@@ -474,6 +474,8 @@ def scaled_env(profile: Profile, var_dir: str) -> dict[str, str]:
         "RECONCILE_AFTER_SECONDS": "15",
         "RECONCILE_INTERVAL_SECONDS": str(profile.reconcile_every),
         "GIFTCARD_SEND_INTERVAL_SECONDS": "10",
+        # An email a killed worker was sending waits this long for another worker (outbox sends take ms).
+        "EMAIL_CLAIM_SECONDS": "15",
         "ESIM_TOPUP_CHECK_SECONDS": "30",
         # Every shopper comes from 127.0.0.1: the per-IP guess limit would soon lock them all out.
         "GIFTCARD_GUESS_LIMIT": "1000000",
@@ -716,6 +718,7 @@ def main() -> int:
         help="8 shoppers for 50 s, a worker killed every 20 s (the test in `make test`)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and the process logs go")
+    parser.add_argument("--keep-db", action="store_true", help="keep the run's database to look into")
     args = parser.parse_args()
     profile = Profile.short() if args.short else Profile.long(args.shoppers, args.minutes)
 
@@ -878,6 +881,8 @@ def main() -> int:
             # they would be put back on a queue nobody reads in an hour.
             r.delete("unacked", "unacked_index", "unacked_mutex")
         with contextlib.suppress(Exception):
+            if args.keep_db:
+                raise RuntimeError(f"kept {db_name}")
             import psycopg
 
             from bench._common import PG_ADMIN_URL
