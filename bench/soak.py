@@ -673,6 +673,22 @@ def check_books(roamify, stripe, stats: Stats) -> dict[str, dict]:
     return checks
 
 
+def gift_card_split(numbers: list[str]) -> dict[str, int]:
+    """Orders a gift card paid: in full, or in part with the card paying the rest."""
+    from payments.models import Payment
+
+    providers: dict[int, set[str]] = {}
+    for order_id, provider in Payment.objects.filter(
+        order__number__in=numbers, status__in=Payment.CAPTURED_STATES
+    ).values_list("order_id", "provider"):
+        providers.setdefault(order_id, set()).add(provider)
+    with_card = [p for p in providers.values() if "giftcard" in p]
+    return {
+        "in_full": sum(1 for p in with_card if p == {"giftcard"}),
+        "in_part": sum(1 for p in with_card if p != {"giftcard"}),
+    }
+
+
 # -- report -----------------------------------------------------------------------------
 
 
@@ -687,6 +703,10 @@ def report(result: dict) -> None:
         f"  orders placed {m['orders_placed']} "
         f"({', '.join(f'{k} {v}' for k, v in m['orders_by_kind'].items())}),"
         f" completed {m['orders_completed']}, requires_action {m['orders_requires_action']}"
+    )
+    print(
+        f"  paid with a gift card: {m['paid_by_gift_card']['in_full']} in full, "
+        f"{m['paid_by_gift_card']['in_part']} in part"
     )
     print(f"  orders per minute: {m['orders_per_minute']:.1f}")
     print(
@@ -829,6 +849,7 @@ def main() -> int:
                 "orders_by_kind": dict(Counter(stats.orders.values())),
                 "orders_completed": completed,
                 "orders_requires_action": orders.filter(status="requires_action").count(),
+                "paid_by_gift_card": gift_card_split(numbers),
                 "orders_per_minute": round(completed / (load_seconds / 60), 1),
                 "requests": len(stats.page_ms),
                 "page_ms_p50": round(percentile(stats.page_ms, 50), 1) if stats.page_ms else 0,
