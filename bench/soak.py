@@ -664,11 +664,19 @@ def check_books(roamify, stripe, stats: Stats) -> dict[str, dict]:
         "paid_session_without_exactly_one_payment": stripe_not_one[:20],
     }
 
-    # 5. No page answered 5xx.
+    # 5. No page answered 5xx, and no webhook delivery either (a duplicate must not crash it).
+    webhook_5xx = [
+        f"{e['type']} {e['id']} -> {a['status']}"
+        for e in stripe.control.events()
+        for d in e["deliveries"]
+        for a in d["attempts"]
+        if a["status"] and a["status"] >= 500
+    ]
     checks["no page answered 500"] = {
-        "ok": not stats.server_errors,
+        "ok": not stats.server_errors and not webhook_5xx,
         "count": len(stats.server_errors),
         "examples": stats.server_errors[:20],
+        "webhook_deliveries_5xx": webhook_5xx[:20],
     }
     return checks
 
