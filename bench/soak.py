@@ -22,7 +22,7 @@ Everything runs on 127.0.0.1 and stops by itself:
    doing the work) and 2 % with a hang longer than the shop's timeout (the work done), and 5 % of
    instant orders come back pending; the Stripe sandbox delivers every webhook twice, each copy
    after a random delay (so out of order); a Celery worker is SIGKILLed and restarted every minute
-   (every ~20 s in short mode); the web server is SIGKILLed and restarted once, mid-run. Shoppers
+   (every ~15 s in short mode); the web server is SIGKILLed and restarted once, mid-run. Shoppers
    retry connection errors (counted, not 500s).
 5. The books, once the queue has drained (bounded): every paid order is completed or
    requires_action with a reason, and every session Stripe took money for has its order paid; no
@@ -96,7 +96,7 @@ class Profile:
 
     @classmethod
     def short(cls) -> Profile:
-        return cls(8, 50, 20, 0.5, 60, 75, 3, 5)
+        return cls(8, 50, 15, 0.5, 60, 75, 3, 5)
 
 
 # -- the shoppers' view of the run ------------------------------------------------------
@@ -743,7 +743,7 @@ def main() -> int:
     parser.add_argument(
         "--short",
         action="store_true",
-        help="8 shoppers for 50 s, a worker killed every 20 s (the test in `make test`)",
+        help="8 shoppers for 50 s, a worker killed every 15 s (the test in `make test`)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and the process logs go")
     parser.add_argument("--keep-db", action="store_true", help="keep the run's database to look into")
