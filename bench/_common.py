@@ -14,7 +14,8 @@ from sandboxes._process import free_port
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 __all__ = ["PG_ADMIN_URL", "Child", "answers", "database_url", "drop_queue", "free_port", "fresh_database",
-           "log", "percentile", "shop_env", "start_gunicorn", "start_worker", "stop_process_group"]
+           "log", "percentile", "prepare_run", "shop_env", "start_gunicorn", "start_worker",
+           "stop_process_group"]
 
 
 def log(message: str) -> None:
@@ -53,6 +54,22 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 10) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
+
+
+def prepare_run() -> None:
+    """Refuse to start without PostgreSQL and Redis; make SIGTERM and SIGINT end the run through
+    its cleanup (KeyboardInterrupt), even when started with SIGINT ignored."""
+    import sys
+
+    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
+        if not answers("127.0.0.1", port):
+            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def percentile(values: list[float], p: float) -> float:

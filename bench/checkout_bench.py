@@ -30,7 +30,6 @@ import math
 import os
 import platform
 import re
-import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,12 +41,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
     Child,
-    answers,
     drop_queue,
     free_port,
     fresh_database,
     log,
     percentile,
+    prepare_run,
     shop_env,
     start_gunicorn,
     start_worker,
@@ -242,15 +241,7 @@ def main() -> int:
     from sandboxes.roamify.testing import RoamifySandbox
     from sandboxes.stripe.testing import StripeSandbox
 
-    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
-        if not answers("127.0.0.1", port):
-            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
+    prepare_run()
     RESULTS.mkdir(parents=True, exist_ok=True)
     roamify = RoamifySandbox(seed=1, extra_args=["--latency", args.latency],
                              log_path=RESULTS / "checkout-roamify-sandbox.log")

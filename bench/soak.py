@@ -42,7 +42,6 @@ import json
 import os
 import random
 import re
-import signal
 import sys
 import tempfile
 import threading
@@ -57,12 +56,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
     Child,
-    answers,
     drop_queue,
     free_port,
     fresh_database,
     log,
     percentile,
+    prepare_run,
     shop_env,
     start_gunicorn,
     start_worker,
@@ -753,15 +752,7 @@ def main() -> int:
     from sandboxes.roamify.testing import RoamifySandbox
     from sandboxes.stripe.testing import StripeSandbox
 
-    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
-        if not answers("127.0.0.1", port):
-            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    prepare_run()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("soak-*.log"):
