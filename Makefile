@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test install system-deps lint bench-catalog bench-checkout bench-edge clean
+.PHONY: demo test install system-deps lint bench-catalog bench-checkout bench-edge bench-soak clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench-checkout: install
 
 bench-edge: install
 	$(PY) bench/edge_bench.py
+
+# 50 shoppers for 10 minutes under faults (SOAK_ARGS="--shoppers 20 --minutes 3" for less).
+bench-soak: install
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf var test-artifacts

@@ -1,4 +1,4 @@
-"""What both benchmarks need: a log line, a fresh database, a service check."""
+"""What the benchmarks share: a log line, a fresh database, a service check, the shop's processes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sandboxes._process import free_port
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
-__all__ = ["PG_ADMIN_URL", "answers", "database_url", "free_port", "fresh_database", "log",
+__all__ = ["PG_ADMIN_URL", "Child", "answers", "database_url", "drop_queue", "free_port", "fresh_database",
+           "log", "percentile", "prepare_run", "shop_env", "start_gunicorn", "start_worker",
            "stop_process_group"]
 
 
@@ -53,3 +54,132 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 10) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
+
+
+def prepare_run() -> None:
+    """Refuse to start without PostgreSQL and Redis; make SIGTERM and SIGINT end the run through
+    its cleanup (KeyboardInterrupt), even when started with SIGINT ignored."""
+    import sys
+
+    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
+        if not answers("127.0.0.1", port):
+            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    import math
+
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def shop_env(roamify, stripe, site_url: str, database: str, redis_url: str, queue: str) -> dict[str, str]:
+    """The environment of a shop wired to the two sandboxes, as in production (DEBUG off)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench",
+        "ALLOW_SANDBOX_SECRETS": "1",  # the sandboxes' public keys
+        "DATABASE_URL": database_url(database),
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_QUEUE": queue,
+        "CACHE_KEY_PREFIX": queue,
+        "STATIC_MANIFEST": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": site_url,
+        "SECURE_COOKIES": "0",  # plain http on loopback
+        "EMAIL_BACKEND": "core.mail.OutboxBackend",
+        "ROAMIFY_BASE_URL": roamify.base_url,
+        "ROAMIFY_API_TOKEN": roamify.token,
+        "STRIPE_API_BASE": stripe.base_url,
+        "STRIPE_SECRET_KEY": stripe.secret_key,
+        "STRIPE_WEBHOOK_SECRET": stripe.webhook_secret,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+class Child:
+    """A child process in its own session (so Ctrl-C reaches us, and the cleanup, first)."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path) -> None:
+        import sys
+        from pathlib import Path
+
+        self.name = name
+        self.log_path = Path(log_path)
+        self._log = open(self.log_path, "ab")  # closed in stop() or kill(); a restart appends
+        self.proc = subprocess.Popen([sys.executable, *args], env={**os.environ, **env},
+                                     cwd=Path(__file__).resolve().parent.parent, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def check_alive(self) -> None:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole group, as a crash would: no cleanup, no acknowledgements."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()
+
+    def stop(self) -> None:
+        stop_process_group(self.proc, 15)
+        self._log.close()
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int, log_path, timeout: float = 30) -> Child:
+    import httpx
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shop = Child("gunicorn", ["-m", "gunicorn", "storefront.wsgi:application",
+                              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                              "--log-level", "warning", "--chdir", root], env, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shop.check_alive()
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/cart/", timeout=5).status_code == 200:
+                return shop
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn not ready in {timeout:.0f} s; see {shop.log_path}")
+
+
+def start_worker(env: dict[str, str], queue: str, log_path, pool: str = "prefork", concurrency: int = 4,
+                 name: str = "celery", hostname: str | None = None, timeout: float = 30) -> Child:
+    args = ["-m", "celery", "-A", "storefront", "worker", "--loglevel", "INFO", "--concurrency",
+            str(concurrency), "--pool", pool, "-Q", queue, "--without-gossip", "--without-mingle",
+            "--without-heartbeat"]
+    if hostname:
+        args += ["--hostname", hostname]
+    worker = Child(name, args, env, log_path)
+    start = worker.log_path.stat().st_size if worker.log_path.exists() else 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        worker.check_alive()
+        if "ready." in worker.log_text()[start:]:
+            return worker
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} not ready in {timeout:.0f} s; see {worker.log_path}")
+
+
+def drop_queue(redis_url: str, queue: str) -> None:
+    """The run's Celery queue (and its priority lists) and kombu's bindings for it."""
+    with contextlib.suppress(Exception):
+        import redis
+
+        redis.Redis.from_url(redis_url).delete(
+            queue, *(f"{queue}\x06\x16{p}" for p in (3, 6, 9)),
+            f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")

@@ -30,7 +30,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,11 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
-    answers,
     database_url,
     free_port,
     fresh_database,
     log,
+    prepare_run,
     stop_process_group,
 )
 
@@ -342,14 +341,7 @@ def main() -> int:
     from sandboxes.roamify.testing import RoamifySandbox
 
     wrk = ensure_wrk()
-    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
-        if not answers("127.0.0.1", port):
-            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
+    prepare_run()
     RESULTS.mkdir(parents=True, exist_ok=True)
     sandbox = RoamifySandbox(seed=1, extra_args=["--latency", "zero"],
                              log_path=RESULTS / "catalog-roamify-sandbox.log")

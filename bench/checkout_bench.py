@@ -30,8 +30,6 @@ import math
 import os
 import platform
 import re
-import signal
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,56 +40,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
-    answers,
-    database_url,
+    Child,
+    drop_queue,
     free_port,
     fresh_database,
     log,
-    stop_process_group,
+    percentile,
+    prepare_run,
+    shop_env,
+    start_gunicorn,
+    start_worker,
 )
 
 RESULTS = ROOT / "bench" / "results"
 DB_NAME = "bench_checkout"
-DATABASE_URL = database_url(DB_NAME)
 REDIS_URL = "redis://127.0.0.1:6379/13"
 QUEUE = f"bench-checkout-{os.getpid()}"
 COUNTRIES = ("JP", "US", "FR", "TH", "GB")
 DEFAULT_ORDERS = {"zero": 40, "realistic": 12}
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 # -- setup ------------------------------------------------------------------------------
-
-
-def shop_env(roamify, stripe, site_url: str) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "storefront.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench",
-        "ALLOW_SANDBOX_SECRETS": "1",  # the sandboxes' public keys
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_QUEUE": QUEUE,
-        "CACHE_KEY_PREFIX": QUEUE,
-        "STATIC_MANIFEST": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": site_url,
-        "SECURE_COOKIES": "0",  # plain http on loopback
-        "EMAIL_BACKEND": "core.mail.OutboxBackend",
-        "ROAMIFY_BASE_URL": roamify.base_url,
-        "ROAMIFY_API_TOKEN": roamify.token,
-        "STRIPE_API_BASE": stripe.base_url,
-        "STRIPE_SECRET_KEY": stripe.secret_key,
-        "STRIPE_WEBHOOK_SECRET": stripe.webhook_secret,
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-    }
 
 
 def django_setup() -> None:
@@ -114,56 +83,8 @@ def create_packages() -> list[str]:
 # -- processes --------------------------------------------------------------------------
 
 
-class Child:
-    """A child process in its own session (so Ctrl-C reaches us, and the cleanup, first)."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        self.name = name
-        self.log_path = RESULTS / f"checkout-{name}.log"
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def check_alive(self) -> None:
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
-
-    def stop(self) -> None:
-        stop_process_group(self.proc, 15)
-        self._log.close()
-
-
-def start_gunicorn(env: dict[str, str], port: int, workers: int) -> Child:
-    import httpx
-
-    shop = Child("gunicorn", [sys.executable, "-m", "gunicorn", "storefront.wsgi:application",
-                              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                              "--log-level", "warning", "--chdir", str(ROOT)], env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        shop.check_alive()
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/cart/", timeout=5).status_code == 200:
-                return shop
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn not ready in 30 s; see {shop.log_path}")
-
-
-def start_worker(env: dict[str, str], pool: str = "prefork", concurrency: int = 4) -> Child:
-    worker = Child("celery", [sys.executable, "-m", "celery", "-A", "storefront", "worker",
-                              "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", pool,
-                              "-Q", QUEUE, "--without-gossip", "--without-mingle",
-                              "--without-heartbeat"], env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        worker.check_alive()
-        if "ready." in worker.log_text():
-            return worker
-        time.sleep(0.2)
-    raise RuntimeError(f"celery worker not ready in 30 s; see {worker.log_path}")
+def log_path(name: str) -> Path:
+    return RESULTS / f"checkout-{name}.log"
 
 
 # -- the orders -------------------------------------------------------------------------
@@ -320,15 +241,7 @@ def main() -> int:
     from sandboxes.roamify.testing import RoamifySandbox
     from sandboxes.stripe.testing import StripeSandbox
 
-    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
-        if not answers("127.0.0.1", port):
-            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
+    prepare_run()
     RESULTS.mkdir(parents=True, exist_ok=True)
     roamify = RoamifySandbox(seed=1, extra_args=["--latency", args.latency],
                              log_path=RESULTS / "checkout-roamify-sandbox.log")
@@ -341,14 +254,14 @@ def main() -> int:
         stripe.start()
         port = free_port()
         site = f"http://127.0.0.1:{port}"
-        env = shop_env(roamify, stripe, site)
+        env = shop_env(roamify, stripe, site, DB_NAME, REDIS_URL, QUEUE)
         os.environ.update(env)
         django_setup()
         package_ids = create_packages()
 
         log(f"starting gunicorn on {site} and one Celery worker")
-        children.append(start_gunicorn(env, port, args.gunicorn_workers))
-        children.append(start_worker(env, args.pool, args.concurrency))
+        children.append(start_gunicorn(env, port, args.gunicorn_workers, log_path("gunicorn")))
+        children.append(start_worker(env, QUEUE, log_path("celery"), args.pool, args.concurrency))
         worker = children[-1]
         stripe.control.register_webhook(f"{site}/checkout/stripe/webhook/", stripe.webhook_secret)
 
@@ -397,13 +310,7 @@ def main() -> int:
             child.stop()
         stripe.stop()
         roamify.stop()
-        with contextlib.suppress(Exception):
-            import redis
-
-            # The queue (and its priority lists) and kombu's bindings for it.
-            redis.Redis.from_url(REDIS_URL).delete(
-                QUEUE, *(f"{QUEUE}\x06\x16{p}" for p in (3, 6, 9)),
-                f"_kombu.binding.{QUEUE}", f"_kombu.binding_permanent.{QUEUE}")
+        drop_queue(REDIS_URL, QUEUE)
         with contextlib.suppress(Exception):
             from django.db import connections
 

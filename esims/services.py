@@ -279,7 +279,7 @@ def check_low_data(esim: Esim, snapshot: usage.UsageSnapshot) -> list[LowDataAle
 def send_low_data_email(alert_id: int) -> bool:
     """The low-data email of one alert, once (a claim in the cache keeps two workers apart)."""
     claim = f"esims:low-data-email:{alert_id}"
-    if not cache.add(claim, 1, 120):
+    if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
         raise OSError(f"low-data email {alert_id} is being sent")  # the task retries
     try:
         alert = LowDataAlert.objects.select_related("esim", "esim__customer").get(pk=alert_id)
@@ -348,7 +348,7 @@ def check_balance() -> str:
 def send_low_balance_alert() -> bool:
     """Email admins about the standing low-balance alert, once."""
     claim = "esims:low-balance-email"
-    if not cache.add(claim, 1, 120):
+    if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
         raise OSError("the low-balance email is being sent")  # the task retries
     try:
         row = PartnerBalance.objects.filter(pk=1).first()

@@ -99,6 +99,11 @@ def fail(payment_id: int, reason: str) -> bool:
     return True
 
 
+def can_start(payment: Payment) -> bool:
+    """An open payment not started yet (a crash or a timeout came first) may be started again."""
+    return bool(payment.external_reference) or get_provider(payment.provider).can_start(payment)
+
+
 def cancel_open(payment: Payment, reason: str) -> None:
     """Close a payment the customer will not use (a card session replaced, a hold released)."""
     if payment.status == S.CREATED and get_provider(payment.provider).needs_redirect:

@@ -81,7 +81,7 @@ class StripeGateway:
             "payment_intent_data": {"metadata": {"order_number": request.order_number}},
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
-            "expires_at": int((dt.datetime.now(dt.UTC) + dt.timedelta(
+            "expires_at": request.expires_at or int((dt.datetime.now(dt.UTC) + dt.timedelta(
                 minutes=settings.CHECKOUT_SESSION_MINUTES)).timestamp()),
             "line_items": [
                 {

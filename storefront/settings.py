@@ -220,12 +220,16 @@ else:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.OutboxBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SHOP_NAME} <shop@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A worker sending an email holds a claim in the cache this long, so no other worker sends it too;
+# a worker killed mid-send delays that email by as much. It must outlast one send.
+EMAIL_CLAIM_SECONDS = env_int("EMAIL_CLAIM_SECONDS", 120)
 
 # Upstream eSIM wholesaler.
 ROAMIFY_BASE_URL = env_str("ROAMIFY_BASE_URL", "http://127.0.0.1:8100")
 ROAMIFY_API_TOKEN = env_str("ROAMIFY_API_TOKEN", "sandbox-roamify-token")
 ROAMIFY_WEBHOOK_SECRET = env_str("ROAMIFY_WEBHOOK_SECRET", "")
 ROAMIFY_INSTANT_ORDER_TIMEOUT = float(env_str("ROAMIFY_INSTANT_ORDER_TIMEOUT", "75"))
+ROAMIFY_TIMEOUT = float(env_str("ROAMIFY_TIMEOUT", "30"))  # every other call
 ROAMIFY_RETRY_BACKOFF = float(env_str("ROAMIFY_RETRY_BACKOFF", "0.5"))
 
 # Stripe. STRIPE_API_BASE is only set for the sandbox.

@@ -21,8 +21,6 @@ from esims.emails import install_email
 from ..models import Order
 from .common import CheckoutError, S, locked, log_event
 
-CLAIM_SECONDS = 120
-
 
 class EmailInProgress(OSError):
     """Another worker is sending this email now; the task retries later (as for a mail server down)."""
@@ -50,7 +48,7 @@ def _send_once(order_id: int, what: str, due: Callable[[Order], bool],
                build: Callable[[Order], EmailMultiAlternatives], record: Callable[[Order], str],
                actor: str = "system") -> bool:
     claim = f"order-email:{what}:{order_id}"
-    if not cache.add(claim, 1, CLAIM_SECONDS):
+    if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
         raise EmailInProgress(f"{what} email of order {order_id} is being sent")
     try:
         order = Order.objects.get(pk=order_id)

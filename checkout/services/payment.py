@@ -58,11 +58,15 @@ def start_payment(order: Order) -> str | None:
                 _settle(order, source="no card payment needed")
                 return None
             card = order.payments.filter(provider=CARD_PROVIDER, status=Payment.Status.CREATED).first()
-            stale = card if card is not None and card.amount_cents != remaining else None
+            stale, why = None, ""
+            if card is not None and card.amount_cents != remaining:
+                stale, why = card, "Replaced: the amount left to pay changed"
+            elif card is not None and not payments.can_start(card):
+                stale, why = card, "Replaced: never opened, and too old to open now"
             if card is None or stale is not None:
                 card = payments.open_payment(order, CARD_PROVIDER, remaining, order.currency)
         if stale is not None:
-            payments.cancel_open(stale, "Replaced: the amount left to pay changed")
+            payments.cancel_open(stale, why)
         if not card.external_reference:
             card = payments.start(card, payment_request(order, remaining))
             log_event(order, "payment_started", f"Card payment page opened ({card.external_reference})")

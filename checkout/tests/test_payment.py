@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
+import time
 from unittest import mock
 
 import pytest
 import stripe as stripe_lib
 from django.db import connection
+from django.utils import timezone
 
 from checkout import cart, services
 from checkout.models import Order, OrderStatus
+from checkout.services.payment import payment_request
 from payments import services as payments
 from payments.models import Payment, StripeEvent
+from payments.providers import get_provider
 from payments.stripe_gateway import gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
@@ -64,6 +69,46 @@ def test_checkout_session_carries_our_prices_and_reference(stripe, package):
     # Asking again reuses the open session instead of making another.
     assert services.start_payment(order) == order.payments.get().redirect_url
     assert order.payments.count() == 1
+
+
+def crash_after_stripe_made_the_session(order: Order) -> None:
+    """What start_payment does up to the provider's answer, and no further (the process died)."""
+    card = payments.open_payment(order, "stripe", order.total_cents, order.currency)
+    get_provider("stripe").start(card, payment_request(order, order.total_cents))
+
+
+def test_payment_page_asked_again_after_a_crash_gets_the_same_session(stripe, package):
+    """Found by the soak: the web process died after Stripe made the session and before the shop
+    recorded it. The customer's retry sent the same idempotency key with a later expiry, which
+    Stripe refuses for good, so the order could never be paid. It must get that session back."""
+    order = new_order(package)
+    crash_after_stripe_made_the_session(order)
+    (made,) = stripe.control.sessions()
+    assert order.payments.get().external_reference == ""
+    time.sleep(1.1)  # the retry comes (at least) a second later
+
+    url = services.start_payment(order)
+    payment = order.payments.get()
+    assert payment.external_reference == made["id"] and url == payment.redirect_url
+    assert len(stripe.control.sessions()) == 1
+    assert stripe.control.pay(made["id"])["outcome"] == "paid"
+    pay_through_return(order, made["id"])
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_a_card_payment_never_opened_and_too_old_to_open_is_replaced(stripe, package, settings):
+    """A page that would close sooner than Stripe allows (30 min) is not asked for: a new attempt is."""
+    settings.CHECKOUT_SESSION_MINUTES = 60
+    order = new_order(package)
+    crash_after_stripe_made_the_session(order)
+    Payment.objects.filter(order=order).update(created_at=timezone.now() - dt.timedelta(minutes=45))
+
+    url = services.start_payment(order)
+    old, new = order.payments.order_by("attempt")
+    assert (old.status, new.status, new.attempt) == (Payment.Status.FAILED, Payment.Status.CREATED, 2)
+    assert url == new.redirect_url and new.external_reference
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
+    assert stripe.control.pay(new.external_reference)["outcome"] == "paid"
 
 
 def test_paid_by_card_then_marked_paid_once_by_webhook(stripe, package, client, _no_queue):

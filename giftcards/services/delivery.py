@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
@@ -25,9 +26,6 @@ from .issuing import is_due, set_new_code
 
 logger = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 120
-
-
 class DeliveryInProgress(OSError):
     """Another worker is delivering this card now (the task retries, as for a mail server down)."""
 
@@ -35,7 +33,7 @@ class DeliveryInProgress(OSError):
 def deliver(card_id: int, *, force: bool = False, actor: str = "system") -> bool:
     """Email the card to its recipient with a new code. `force`: again (staff resend), or before the date."""
     claim = f"giftcard-deliver:{card_id}"
-    if not cache.add(claim, 1, CLAIM_SECONDS):
+    if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
         raise DeliveryInProgress(f"gift card {card_id} is being delivered")
     try:
         with transaction.atomic():

@@ -25,6 +25,8 @@ class PaymentRequest:
     cancel_url: str
     # (description, quantity, unit price in cents); they add up to amount_cents, or are empty.
     lines: list[tuple[str, int, int]] = field(default_factory=list)
+    # When the payment page closes (Unix time); None: the provider's default.
+    expires_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class PaymentProvider:
 
     def start(self, payment: Payment, request: PaymentRequest) -> StartResult:
         raise NotImplementedError
+
+    def can_start(self, payment: Payment) -> bool:
+        """Whether start() may still be tried for this attempt (False: the caller opens a new one)."""
+        return True
 
     def capture(self, payment: Payment) -> str:
         """Take a reserved amount; returns the capture reference. No network call under a lock."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.utils import timezone
 
 from payments.stripe_gateway import gateway
 
@@ -12,18 +17,36 @@ if TYPE_CHECKING:
     from payments.models import Payment
 
 
+# Stripe wants a Checkout Session to stay open at least this long after it is created.
+STRIPE_MIN_OPEN = dt.timedelta(minutes=30)
+
+
+def expiry_of(payment: Payment) -> int:
+    """When the card page of this payment attempt closes: a fixed time after it was opened."""
+    return int((payment.created_at + dt.timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)).timestamp())
+
+
 class StripeCheckoutProvider(PaymentProvider):
     identifier = "stripe"
     verbose_name = "Card (Stripe)"
     needs_redirect = True
 
     def start(self, payment: Payment, request: PaymentRequest) -> StartResult:
-        # One key per attempt: a retried request gets the same session back.
+        # One key per attempt: a retried request gets the same session back. Stripe replays a key
+        # only for the same parameters, so they must not change between tries: the page closes a
+        # fixed time after the payment was opened, not after this try (a try after a crash or a
+        # timeout, with a later expiry, was refused for good and the order could never be paid).
+        if request.expires_at is None:
+            request = replace(request, expires_at=expiry_of(payment))
         session = gateway().create_checkout_session(
             request, idempotency_key=f"checkout-{request.order_number}-{payment.attempt}")
         if session.amount_total is not None and session.amount_total != request.amount_cents:
             raise PaymentError("Stripe's total does not match the amount asked")
         return StartResult(status="created", external_reference=session.id, redirect_url=session.url or "")
+
+    def can_start(self, payment: Payment) -> bool:
+        # Past this, a try would ask for a page closing sooner than Stripe allows.
+        return dt.datetime.fromtimestamp(expiry_of(payment), dt.UTC) >= timezone.now() + STRIPE_MIN_OPEN
 
     def lookup(self, payment: Payment) -> ProviderStatus | None:
         if not payment.external_reference:

@@ -564,6 +564,13 @@ def _parse_fault(body: dict[str, Any]) -> Fault:
         raise ControlError(400, 'then must be "create" or "drop"')
     if status is None and not hang and not latency:
         raise ControlError(400, "a fault needs status, hang_seconds or latency_ms")
+    probability = body.get("probability")
+    if probability is not None and (not isinstance(probability, int | float) or isinstance(probability, bool)
+                                    or not 0 < probability <= 1):
+        raise ControlError(400, "probability must be a number in (0, 1], or null for every call")
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ControlError(400, "name must be a string")
     return Fault(
         method=method.upper(),
         path=path,
@@ -573,7 +580,13 @@ def _parse_fault(body: dict[str, Any]) -> Fault:
         hang_seconds=hang,
         then=then,
         latency_ms=latency,
+        probability=float(probability) if probability is not None else None,
+        name=name,
     )
+
+
+async def c_injected(request: web.Request) -> web.Response:
+    return send({"injected": dict(world(request).injected)})
 
 
 async def c_knobs(request: web.Request) -> web.Response:
@@ -740,6 +753,7 @@ def create_app(
         ("GET", "/_control/faults", c_faults),
         ("POST", "/_control/faults", c_faults),
         ("DELETE", "/_control/faults", c_faults),
+        ("GET", "/_control/injected", c_injected),
         ("GET", "/_control/knobs", c_knobs),
         ("POST", "/_control/knobs", c_knobs),
         ("POST", "/_control/esims/{key}/{action}", c_esim_action),

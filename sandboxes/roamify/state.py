@@ -110,6 +110,9 @@ class Knobs:
     unknown_package_status: int = 500
     allow_bare_token: bool = False
     low_balance_threshold: float = 100.0
+    # Share of instant orders that come back pending when instant_pending_seconds > 0
+    # (1: all of them, the default; less draws from the seeded fault RNG).
+    instant_pending_rate: float = 1.0
 
     CHOICES = {
         "latency": ("zero", "realistic"),
@@ -144,6 +147,8 @@ class Knobs:
                 value = float(value) if ok else value
             else:
                 ok = value in self.CHOICES.get(key, ())
+            if ok and key.endswith("_rate"):
+                ok = value <= 1
             if not ok:
                 raise ControlError(400, f"bad value for {key}: {value!r}")
             staged[key] = value
@@ -164,9 +169,23 @@ class Fault:
     hang_seconds: float = 0.0
     then: str = "create"  # with hang_seconds: run the real handler first ("create") or not
     latency_ms: float | None = None
+    probability: float | None = None  # None: every matching call; else that share of them (seeded)
+    name: str | None = None  # what the injected-faults counter calls it
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.status is not None:
+            what = f"status {self.status}"
+        else:
+            what = "hang" if self.hang_seconds else "latency"
+        return f"{what} {self.method} {self.path}"
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "name": self.name,
+            "probability": self.probability,
             "method": self.method,
             "path": self.path,
             "count": self.remaining,
@@ -351,6 +370,10 @@ class World:
         self.links: dict[str, str] = {}  # link key -> esimId
         self.refunds: dict[str, RefundRequest] = {}  # refundId -> request, oldest first
         self.faults: list[Fault] = []
+        # Probabilistic faults and pending profiles draw from their own seeded RNG, so they
+        # neither shift the ids above nor change from run to run.
+        self.fault_rng = random.Random(f"roamify-faults-{config.seed}")
+        self.injected: dict[str, int] = {}  # fault label (or "pending") -> times injected
         self.sent: list[dict[str, Any]] = []  # webhook envelopes, for unit tests
 
     # -- clock and ids -------------------------------------------------------
@@ -653,7 +676,7 @@ class World:
                     OrderItem(e.id, p["packageId"], p["package"], to_cents(p["price"]), now, now)
                 )
         if kind == "instant":
-            if self.knobs.instant_pending_seconds > 0:
+            if self.knobs.instant_pending_seconds > 0 and self._pending_drawn():
                 order.status = "PENDING"  # slow path: finished lazily by tick()
                 for e in esims:
                     e.pending_until = self.now_f() + self.knobs.instant_pending_seconds
@@ -1117,9 +1140,20 @@ class World:
         return r
 
     # -- faults --------------------------------------------------------------------
+    def _pending_drawn(self) -> bool:
+        rate = self.knobs.instant_pending_rate
+        if rate < 1 and self.fault_rng.random() >= rate:
+            return False
+        if rate < 1:
+            self.injected["pending"] = self.injected.get("pending", 0) + 1
+        return True
+
     def take_fault(self, method: str, path: str) -> Fault | None:
         for f in self.faults:
             if f.method in (method, "*") and f.path in (path, "*"):
+                if f.probability is not None and self.fault_rng.random() >= f.probability:
+                    continue  # not this time; a later fault in the list may still match
+                self.injected[f.label] = self.injected.get(f.label, 0) + 1
                 if f.remaining is not None:
                     f.remaining -= 1
                     if f.remaining <= 0:

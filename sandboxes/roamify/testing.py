@@ -70,6 +70,8 @@ class SandboxControl:
         hang_seconds: float = 0,
         then: str = "create",
         latency_ms: float | None = None,
+        probability: float | None = None,
+        name: str | None = None,
     ) -> list[dict[str, Any]]:
         """Next `count` calls (None: until cleared) to METHOD PATH misbehave.
 
@@ -78,6 +80,8 @@ class SandboxControl:
         (the order exists), with then="drop" it never runs; the answer is `status`/`body`
         if given, else the real response (create) or a 504 (drop).
         latency_ms: extra delay before normal handling.
+        probability: only that share of matching calls (seeded RNG); the others fall through
+        to the next fault or normal handling. `name` labels it in `injected()`.
         """
         return list(
             self._call(
@@ -92,9 +96,16 @@ class SandboxControl:
                     "hang_seconds": hang_seconds,
                     "then": then,
                     "latency_ms": latency_ms,
+                    "probability": probability,
+                    "name": name,
                 },
             )["faults"]
         )
+
+    def injected(self) -> dict[str, int]:
+        """How often each fault fired (by name or label) and, as "pending", how many instant
+        orders `instant_pending_rate` made pending."""
+        return dict(self._call("GET", "/injected")["injected"])
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
@@ -102,7 +113,7 @@ class SandboxControl:
     def set_knobs(self, **knobs: Any) -> dict[str, Any]:
         """apply_pending_seconds, instant_pending_seconds, latency, page_mode, usage_unit,
         unique_reference_ids, unknown_package_status, allow_bare_token,
-        low_balance_threshold. Returns all knobs."""
+        low_balance_threshold, instant_pending_rate. Returns all knobs."""
         return dict(self._call("POST", "/knobs", knobs)["knobs"])
 
     def knobs(self) -> dict[str, Any]:

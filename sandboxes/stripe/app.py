@@ -16,7 +16,7 @@ from aiohttp import web
 from .checkout import format_amount, parse_create
 from .child import LocalStripeProcess
 from .errors import StripeError, json_response, new_id, no_such, unknown
-from .events import EventBus
+from .events import Chaos, EventBus
 from .forms import FormError, canonical, parse_body, parse_query
 from .listing import paginate
 from .pages import challenge_page, payment_page, status_page
@@ -662,6 +662,21 @@ async def control_webhooks(request: web.Request) -> web.Response:
     return json_response({"webhooks": [ep.to_dict() for ep in bus.endpoints.values()]})
 
 
+async def control_webhook_chaos(request: web.Request) -> web.Response:
+    bus = _sb(request).bus
+    if request.method == "POST":
+        data = await _json_body(request)
+        copies, max_delay, seed = data.get("copies", 1), data.get("max_delay", 0), data.get("seed", 0)
+        if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= 5:
+            raise StripeError("`copies` must be an integer from 1 to 5", param="copies")
+        if not isinstance(max_delay, int | float) or isinstance(max_delay, bool) or not 0 <= max_delay <= 60:
+            raise StripeError("`max_delay` must be a number of seconds from 0 to 60", param="max_delay")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise StripeError("`seed` must be an integer", param="seed")
+        bus.set_chaos(Chaos(copies, float(max_delay), seed))
+    return json_response({**bus.chaos.to_dict(), "counts": bus.chaos_counts})
+
+
 async def control_events(request: web.Request) -> web.Response:
     records = list(_sb(request).bus.records.values())
     wanted = request.query.get("type")
@@ -776,6 +791,8 @@ def create_app(
     r.add_post("/_control/reset", control_reset)
     r.add_route("*", "/_control/webhooks", control_webhooks)
     r.add_get("/_control/events", control_events)
+    r.add_get("/_control/webhook_chaos", control_webhook_chaos)
+    r.add_post("/_control/webhook_chaos", control_webhook_chaos)
     r.add_post("/_control/events/{id}/redeliver", control_redeliver)
     r.add_get("/_control/sessions", control_sessions)
     r.add_post("/_control/sessions/{id}/pay", control_pay)

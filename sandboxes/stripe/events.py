@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,8 +60,22 @@ class Attempt:
 
 
 @dataclass
+class Chaos:
+    """Webhook delivery as the soak wants it: each event sent `copies` times, each copy after its
+    own random delay of up to `max_delay` seconds (so events cross), drawn from a seeded RNG."""
+
+    copies: int = 1
+    max_delay: float = 0.0
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"copies": self.copies, "max_delay": self.max_delay, "seed": self.seed}
+
+
+@dataclass
 class EventRecord:
     event: dict[str, Any]
+    seq: int = 0  # creation order
     # One list of attempts per endpoint URL.
     deliveries: dict[str, list[Attempt]] = field(default_factory=dict)
     delivered: set[str] = field(default_factory=set)
@@ -87,6 +102,15 @@ class EventBus:
         self.backoff = backoff
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
+        self.set_chaos(Chaos())
+
+    def set_chaos(self, chaos: Chaos) -> None:
+        self.chaos = chaos
+        self._rng = random.Random(f"stripe-webhooks-{chaos.seed}")
+        self._highest_sent: dict[str, int] = {}  # endpoint URL -> newest event (seq) sent to it
+        # duplicated: extra copies sent; delayed: deliveries held back; out_of_order: first
+        # deliveries that reached an endpoint after a newer event had.
+        self.chaos_counts = {"duplicated": 0, "delayed": 0, "out_of_order": 0}
 
     async def open(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
@@ -111,6 +135,7 @@ class EventBus:
         # A wiped sandbox must not keep delivering old events to the next test.
         self.cancel_deliveries()
         self.records.clear()
+        self.set_chaos(Chaos())  # back to one prompt delivery each, counts at zero
 
     def cancel_deliveries(self) -> None:
         for task in list(self._tasks):
@@ -141,11 +166,15 @@ class EventBus:
             "request": {"id": request_id, "idempotency_key": idempotency_key},
             "type": event_type,
         }
-        record = EventRecord(event)
+        record = EventRecord(event, seq=len(self.records))
         self.records[event["id"]] = record
         log.info("event %s %s -> %d endpoint(s)", event["id"], event_type, len(targets))
         for ep in targets:
-            self._spawn(record, ep)
+            for copy in range(self.chaos.copies):
+                delay = self._rng.uniform(0, self.chaos.max_delay) if self.chaos.max_delay else 0.0
+                self.chaos_counts["duplicated"] += copy > 0
+                self.chaos_counts["delayed"] += delay > 0
+                self._spawn(record, ep, delay, first=copy == 0)
         return event
 
     def redeliver(self, event_id: str) -> EventRecord | None:
@@ -158,14 +187,22 @@ class EventBus:
                 self._spawn(record, ep)
         return record
 
-    def _spawn(self, record: EventRecord, ep: Endpoint) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(record, ep))
+    def _spawn(self, record: EventRecord, ep: Endpoint, delay: float = 0.0, first: bool = False) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(record, ep, delay, first))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, record: EventRecord, ep: Endpoint) -> None:
+    async def _deliver(
+        self, record: EventRecord, ep: Endpoint, delay: float = 0.0, first: bool = False
+    ) -> None:
         assert self._http is not None
         attempts = record.deliveries.setdefault(ep.url, [])
+        if delay:
+            await asyncio.sleep(delay)
+        if first:
+            if record.seq < self._highest_sent.get(ep.url, -1):
+                self.chaos_counts["out_of_order"] += 1
+            self._highest_sent[ep.url] = max(record.seq, self._highest_sent.get(ep.url, -1))
         for n in range(self.max_attempts):
             if n:
                 # Exponential backoff, like Stripe's (much shorter: tests wait on it).

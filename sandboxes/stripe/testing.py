@@ -116,6 +116,16 @@ class Control:
         params = {"type": type} if type else None
         return self._call("GET", "/_control/events", params=params)["data"]
 
+    def webhook_chaos(self, *, copies: int | None = None, max_delay: float | None = None,
+                      seed: int | None = None) -> dict[str, Any]:
+        """With arguments: send each event `copies` times, each copy after a random delay of up to
+        `max_delay` s (seeded), so events arrive twice and out of order. Returns the settings and
+        `counts` (duplicated, delayed, out_of_order)."""
+        if copies is None and max_delay is None and seed is None:
+            return self._call("GET", "/_control/webhook_chaos")
+        body = {"copies": copies or 1, "max_delay": max_delay or 0, "seed": seed or 0}
+        return self._call("POST", "/_control/webhook_chaos", body)
+
     def redeliver(self, event_id: str) -> EventRecord:
         return self._call("POST", f"/_control/events/{event_id}/redeliver")
 

@@ -225,6 +225,42 @@ def test_fault_counts_and_latency(api: httpx.Client, control: SandboxControl) ->
     assert api.get("/api/balance").status_code == 200
 
 
+def test_probabilistic_faults_are_seeded_and_counted(api: httpx.Client, control: SandboxControl) -> None:
+    def run() -> list[int]:
+        control.reset()
+        control.inject_fault("GET", "/api/balance", count=None, status=500, probability=0.3, name="500")
+        control.inject_fault("*", "*", count=None, status=503, probability=0.2)
+        return [api.get("/api/balance").status_code for _ in range(200)]
+
+    codes = run()
+    fired = {"500": codes.count(500), "status 503 * *": codes.count(503)}
+    # About 30 % and 0.7 x 20 % = 14 % (wide margins: 200 draws), the rest handled normally.
+    assert 40 <= fired["500"] <= 80 and 12 <= fired["status 503 * *"] <= 45
+    assert codes.count(200) == 200 - sum(fired.values())
+    assert control.injected() == fired
+    assert run() == codes  # the same seed, the same faults
+    # Without a probability a fault keeps firing every time, and counting down.
+    control.reset()
+    control.inject_fault("GET", "/api/balance", count=2, status=503)
+    assert [api.get("/api/balance").status_code for _ in range(3)] == [503, 503, 200]
+    assert control.injected() == {"status 503 GET /api/balance": 2}
+    bad = control._http.post("/faults", json={"method": "GET", "path": "*", "status": 500,
+                                              "probability": 1.5})
+    assert bad.status_code == 400 and "probability" in bad.json()["error"]
+
+
+def test_instant_pending_rate(api: httpx.Client, control: SandboxControl) -> None:
+    control.set_knobs(instant_pending_seconds=30, instant_pending_rate=0.25)
+    statuses = [order(api, "/api/esim/order/instant", ref=f"p{i}").json()["data"]["status"]
+                for i in range(80)]
+    pending = statuses.count("PENDING")
+    assert 8 <= pending <= 35 and statuses.count("COMPLETED") == 80 - pending
+    assert control.injected() == {"pending": pending}
+    assert control._http.post("/knobs", json={"instant_pending_rate": 2}).status_code == 400
+    control.set_knobs(instant_pending_rate=1.0)  # the default: every instant order pends
+    assert order(api, "/api/esim/order/instant", ref="all").json()["data"]["status"] == "PENDING"
+
+
 def test_unique_reference_ids(api: httpx.Client, control: SandboxControl) -> None:
     first = order(api, ref="dup").json()["data"]
     second = order(api, ref="dup").json()["data"]

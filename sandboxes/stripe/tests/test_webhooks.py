@@ -63,6 +63,32 @@ def test_redeliver_and_several_endpoints(
     assert again[0].id == again[1].id == record["id"]
 
 
+def test_chaos_duplicates_and_reorders_deliveries(
+    sb: StripeSandbox, make_session: Callable[..., Any], receiver: WebhookReceiver
+) -> None:
+    settings = sb.control.webhook_chaos(copies=2, max_delay=1.5, seed=7)
+    assert settings == {"copies": 2, "max_delay": 1.5, "seed": 7,
+                        "counts": {"duplicated": 0, "delayed": 0, "out_of_order": 0}}
+    sessions = [make_session() for _ in range(6)]
+    for session in sessions:
+        sb.control.pay(session.id)
+    records = sb.control.wait_for_event("checkout.session.completed", count=6, delivered=True, timeout=10)
+    for session in sessions:
+        got = receiver.wait_for("checkout.session.completed", about(session.id), count=2)
+        assert len({e.id for e in got}) == 1  # the same event, twice
+    # The first arrival of each event, in the order they arrived, against the order they were made.
+    made = [r["id"] for r in records]
+    arrived = list(dict.fromkeys(d.event.id for d in receiver.deliveries if d.event.id in made))
+    counts = sb.control.webhook_chaos()["counts"]
+    assert counts["duplicated"] == 6 and counts["delayed"] == 12
+    assert arrived != made and counts["out_of_order"] >= 1
+    with pytest.raises(ControlError, match="copies"):
+        sb.control.webhook_chaos(copies=9)
+    sb.control.reset()  # back to one prompt delivery
+    assert sb.control.webhook_chaos() == {"copies": 1, "max_delay": 0.0, "seed": 0,
+                                          "counts": {"duplicated": 0, "delayed": 0, "out_of_order": 0}}
+
+
 def test_events_api(client: stripe.StripeClient, sb: StripeSandbox, make_session: Callable[..., Any]) -> None:
     paid, expired = make_session(), make_session()
     sb.control.pay(paid.id)

@@ -1,0 +1,43 @@
+"""The short soak (`bench/soak.py --short`): shoppers buy eSIMs, gift cards and top-ups for about a
+minute while the Roamify sandbox fails calls, Stripe webhooks come twice and out of order, a Celery
+worker is SIGKILLed twice and the web server once; then the books must balance.
+
+The soak starts its own world (database, Redis queue, sandboxes, gunicorn, workers, beat), so this
+test only needs PostgreSQL and Redis on 127.0.0.1 and runs it as a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench._common import answers
+from conftest import need
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("soak")]
+
+
+def test_short_soak_loses_nothing(tmp_path: Path) -> None:
+    need(answers("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
+    need(answers("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+    # A clean environment: nothing of the test run's settings (database, cache prefix) leaks in.
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    command = [sys.executable, str(ROOT / "bench" / "soak.py"), "--short", "--out", str(tmp_path)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    (path,) = tmp_path.glob("soak-*.json")
+    result = json.loads(path.read_text())
+    # The faults really happened, and the shoppers really shopped every kind of order.
+    faults = result["faults"]
+    assert faults["worker_sigkills"] >= 2 and faults["web_restarts"] == 1
+    assert sum(faults["roamify"].values()) > 0 and faults["stripe_webhooks"]["duplicated"] > 0
+    kinds = result["metrics"]["orders_by_kind"]
+    assert {"esim", "giftcard"} <= set(kinds), kinds
+    assert all(check["ok"] for check in result["checks"].values())
+    assert (result["lost"], result["duplicates"], result["server_errors"]) == (0, 0, 0)
