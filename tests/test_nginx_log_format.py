@@ -36,7 +36,7 @@ class Upstream(BaseHTTPRequestHandler):
 
     seen: dict[str, str] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:  # http.server's name
         self.seen[self.path.split("?")[0]] = self.headers.get("X-Request-ID", "")
         self.send_response(200)
         self.send_header("Cache-Control", "no-store")
