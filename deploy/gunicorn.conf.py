@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from pathlib import Path
+
+from core.logs import gunicorn_logconfig
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # gunicorn's own advice: a worker waiting on PostgreSQL or Redis leaves its CPU to another.
@@ -36,9 +39,37 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # a user, which two on one machine (the bench's) fight over. Not used here.
 control_socket_disable = True
 
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# Logs: gunicorn's own lines (start, worker deaths, timeouts) as JSON too, by the shop's
+# formatter, to stderr. Its access log stays off: Django logs one `shop.access` line per request
+# (core/logs.py, LOG_REQUESTS), with the request id and the URL secrets redacted.
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# The path without its query string (%(U)s, not %(r)s) and no Referer: order links carry
-# their access token as ?t=..., and a Referer can be such a link.
+logconfig_dict = gunicorn_logconfig(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "json"))
+# GUNICORN_ACCESS_LOG=1 adds gunicorn's own access lines (through the same formatter, so
+# redacted too): the path without its query string (%(U)s, never %(r)s or %(q)s) and no Referer,
+# as order links carry their access token as ?t=..., and a Referer can be such a link.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}i)s'
+if os.environ.get("GUNICORN_ACCESS_LOG", "").lower() in ("1", "true", "yes", "on"):
+    logconfig_dict["loggers"]["gunicorn.access"] = {"handlers": ["console"], "level": "INFO",
+                                                    "propagate": False}
+
+# Page cache counters and the like, summed over the workers (prometheus_client's multiprocess
+# mode) when PROMETHEUS_MULTIPROC_DIR is set (web only; a tmpfs in compose). Each worker writes
+# its own files there; a dead worker's are marked so its gauges drop out.
+METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
+def on_starting(server) -> None:
+    """Empty the metrics directory: counters left by a previous run would be added to this one's."""
+    if METRICS_DIR:
+        folder = Path(METRICS_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        for leftover in folder.glob("*.db"):
+            leftover.unlink()
+
+
+def child_exit(server, worker) -> None:
+    if METRICS_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -20,6 +20,8 @@ DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
 NGINX_TEMPLATE = DEPLOY / "nginx" / "nginx.conf.template"
 NGINX_ENTRYPOINT = DEPLOY / "nginx" / "entrypoint.sh"
+# Included by the template from beside the rendered nginx.conf (copied there, as the entrypoint does).
+NGINX_LOG_FORMAT = DEPLOY / "nginx" / "log-format.conf"
 
 
 def nginx_variables() -> list[str]:
@@ -38,6 +40,12 @@ def render_nginx_conf(values: dict[str, str]) -> str:
         raise KeyError(f"no value for {', '.join(sorted(missing))}")
     pattern = re.compile(r"\$\{(" + "|".join(names) + r")\}|\$(" + "|".join(names) + r")\b")
     return pattern.sub(lambda m: values[m.group(1) or m.group(2)], NGINX_TEMPLATE.read_text())
+
+
+def write_nginx_conf(path: Path, values: dict[str, str]) -> None:
+    """The rendered config at `path`, with the files it includes beside it (as the entrypoint)."""
+    path.write_text(render_nginx_conf(values))
+    shutil.copyfile(NGINX_LOG_FORMAT, path.parent / NGINX_LOG_FORMAT.name)
 
 
 def free_port() -> int:
@@ -75,7 +83,7 @@ class LocalNginx:
         for path in (self.run_dir, self.cache_dir):
             path.mkdir(parents=True, exist_ok=True)
         conf = self.run_dir / "nginx.conf"
-        conf.write_text(render_nginx_conf(self.values))
+        write_nginx_conf(conf, self.values)
         self.log_path.touch()
         user = {}
         if os.geteuid() == 0:

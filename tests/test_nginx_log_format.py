@@ -1,21 +1,23 @@
-"""nginx's access log format (deploy/nginx-log-format.conf): JSON lines, the request id, and no
-secret from a URL (order link token, signed eSIM links, allauth keys), in the URI or the Referer."""
+"""nginx's access log (deploy/nginx/log-format.conf, included by deploy/nginx/nginx.conf.template):
+JSON lines, the request id nginx passes on, and no secret from a URL (order link token, signed
+eSIM links, allauth keys), in the URI or the Referer. The shipped config, rendered and run as the
+boot test and the container run it, in front of a stub upstream that records what it is sent."""
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
-import subprocess
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import pytest
 
-from conftest import need, wait_for_http
-from sandboxes._process import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from conftest import need, wait_until
+from deploy.local import LocalNginx
 
 CASES = {
     "/orders/RE-1/?t=SeCrEt1&session_id=cs_1": "/orders/RE-1/?t=[redacted]&session_id=cs_1",
@@ -29,44 +31,67 @@ CASES = {
 }
 
 
-def test_nginx_logs_json_with_the_request_id_and_no_url_secret(tmp_path):
-    need(os.path.exists(NGINX), "nginx")
-    port = free_port()
-    (tmp_path / "tmp").mkdir()
-    conf = tmp_path / "nginx.conf"
-    temp = " ".join(f"{kind}_temp_path {tmp_path / 'tmp'};" for kind in
-                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    conf.write_text(f"""
-daemon off;
-pid {tmp_path / 'nginx.pid'};
-error_log {tmp_path / 'error.log'};
-events {{}}
-http {{
-    {temp}
-    include {ROOT / 'deploy' / 'nginx-log-format.conf'};
-    server {{
-        listen 127.0.0.1:{port};
-        access_log {tmp_path / 'access.log'} shop_json;
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.PIPE)
+class Upstream(BaseHTTPRequestHandler):
+    """The shop's stand-in: answers every GET, remembers the X-Request-ID of each path."""
+
+    seen: dict[str, str] = {}
+
+    def do_GET(self) -> None:  # http.server's name
+        self.seen[self.path.split("?")[0]] = self.headers.get("X-Request-ID", "")
+        self.send_response(200)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def nginx():
+    need(bool(shutil.which("nginx")), "nginx (Debian package)")
+    # Not under pytest's tmp_path: nginx may run as `nobody`, who must reach its files.
+    workdir = Path(tempfile.mkdtemp(prefix="shop-nginx-log-"))
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    Upstream.seen = {}
+    server = LocalNginx(f"127.0.0.1:{upstream.server_port}", workdir / "static", workdir)
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/ready")
-        for url in CASES:
-            httpx.get(f"http://127.0.0.1:{port}{url}", timeout=5,
-                      headers={"Referer": "https://shop.example/esim/install/SeCrEt7/?t=SeCrEt8"})
-        httpx.get(f"http://127.0.0.1:{port}/given", headers={"X-Request-ID": "lb-123456"}, timeout=5)
+        server.start()
+        yield server
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    text = (tmp_path / "access.log").read_text()
-    entries = [json.loads(line) for line in text.splitlines()]  # every line is JSON
-    logged = {e["uri"]: e for e in entries}
-    assert [logged[expected]["uri"] for expected in CASES.values()] == list(CASES.values())
+        server.stop()
+        upstream.shutdown()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_nginx_logs_json_with_the_request_id_and_no_url_secret(nginx):
+    with httpx.Client(base_url=nginx.url, timeout=5) as client:
+        for url in CASES:
+            assert client.get(url, headers={
+                "Referer": "https://shop.example/esim/install/SeCrEt7/?t=SeCrEt8"}).status_code == 200
+        client.get("/given", headers={"X-Request-ID": "lb-123456"})
+        client.get("/mine")
+        client.get("/malformed", headers={"X-Request-ID": "bad id\" with {json}"})
+        # /metrics is Prometheus's, on web:8000: closed at the edge, never proxied.
+        assert client.get("/metrics").status_code == 404
+
+    def logged() -> dict[str, dict]:  # buffered: nginx writes its log once a second
+        lines = [line for line in nginx.log().splitlines() if line.startswith("{")]
+        return {entry["uri"]: entry for entry in map(json.loads, lines)}
+
+    wait_until(lambda: len(logged()) == len(CASES) + 4, 10, what="nginx's access log")
+    text = nginx.log()
+    assert all(json.loads(line) for line in text.splitlines() if line.strip())  # every line JSON
+    entries = logged()
+    assert [entries[expected]["uri"] for expected in CASES.values()] == list(CASES.values())
     assert "SeCrEt" not in text
-    assert logged["/destinations/?to=thailand"]["referer"] == \
+    assert entries["/destinations/?to=thailand"]["referer"] == \
         "https://shop.example/esim/install/[redacted]/?t=[redacted]"
-    assert logged["/given"]["request_id"] == "lb-123456"
-    assert len(logged["/ready"]["request_id"]) == 32  # nginx's own when none was given
+    # The id logged is the one the shop got: the caller's when well formed, else nginx's own.
+    assert entries["/given"]["request_id"] == Upstream.seen["/given"] == "lb-123456"
+    for path in ("/mine", "/malformed"):
+        assert re.fullmatch(r"[0-9a-f]{32}", entries[path]["request_id"]), entries[path]
+        assert Upstream.seen[path] == entries[path]["request_id"]
+    assert entries["/metrics"]["status"] == 404 and "/metrics" not in Upstream.seen

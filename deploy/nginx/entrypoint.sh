@@ -17,4 +17,7 @@ mkdir -p "$NGINX_RUN_DIR" "$NGINX_CACHE_DIR"
 # deploy/local.py renders the same list in Python (tests/deploy checks they agree).
 envsubst '${NGINX_LISTEN} ${SHOP_UPSTREAM} ${STATIC_ROOT} ${NGINX_CACHE_DIR} ${NGINX_RUN_DIR} ${NGINX_REAL_IP_FROM}' \
     < "$template" > "$NGINX_RUN_DIR/nginx.conf"
+# The log format is included from beside the rendered config (nginx resolves a relative include
+# against the directory of the -c file); it has no names to render.
+cp "$(dirname "$template")/log-format.conf" "$NGINX_RUN_DIR/log-format.conf"
 exec nginx -e stderr -c "$NGINX_RUN_DIR/nginx.conf" "$@"

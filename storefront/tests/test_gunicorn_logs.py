@@ -1,6 +1,6 @@
-"""gunicorn with the shop's log configuration (what deploy/gunicorn.conf.py takes): every line it
-writes is JSON, a signed link's token is not among them, and page cache counters are summed over
-its worker processes (prometheus_client's multiprocess mode)."""
+"""gunicorn with the shipped config (deploy/gunicorn.conf.py, as compose's web runs it): every
+line it writes is JSON, a signed link's token is not among them, and page cache counters are
+summed over its worker processes (prometheus_client's multiprocess mode), from zero at start."""
 
 from __future__ import annotations
 
@@ -18,35 +18,24 @@ from sandboxes._process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CONFIG = """
-from core.logs import gunicorn_logconfig
-
-logconfig_dict = gunicorn_logconfig()
-
-
-def child_exit(server, worker):
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
-"""
-
-
 @pytest.fixture
 def gunicorn(tmp_path, postgres):
     from django.db import connection
 
     db = connection.settings_dict  # the test database: migrated, its catalog empty
-    (tmp_path / "gunicorn_conf.py").write_text(CONFIG)
-    (tmp_path / "prom").mkdir()
     port = free_port()
+    (tmp_path / "prom").mkdir()
+    # A previous run's counters: the config's on_starting must clear them (else they are summed
+    # in, or, as here, unreadable: /metrics would fail).
+    (tmp_path / "prom" / "counter_4242.db").write_bytes(b"\x10\x00\x00\x00left over" * 8)
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "storefront.settings_test", "METRICS_TOKEN": "tok",
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "CACHE_REDIS_URL": "", "REDIS_URL": "",
-           "VAR_DIR": str(tmp_path / "var"),
+           "VAR_DIR": str(tmp_path / "var"), "LOG_FORMAT": "json", "LOG_LEVEL": "INFO",
+           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(tmp_path / "gunicorn_conf.py"), "-w", "2",
-         "-b", f"127.0.0.1:{port}", "storefront.wsgi"],
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "storefront.wsgi:application"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_for_http(f"{base}/metrics")

@@ -5,7 +5,7 @@ docker-compose.yml, run as written, with only addresses, ports and paths changed
 the environment) on PostgreSQL (a database of this test's own) and Redis (a DB, key prefix
 and queue of its own), and nginx from deploy/nginx/nginx.conf.template on a free port.
 Then: /healthz through nginx, each service's own health check, the edge cache (a catalog page
-is served by nginx the second time: Django's access log does not see it), a signed-in
+is served by nginx the second time: Django's `shop.access` log does not see it), a signed-in
 customer with a cart and an anonymous visitor never getting each other's page, and static
 files from nginx.
 
@@ -74,6 +74,12 @@ def healthcheck(service: str) -> list[str]:
     return [part.replace("/etc/shop-nginx/", str(ROOT / "deploy" / "nginx") + "/") for part in test[1:]]
 
 
+def service_env(web_env: dict[str, str], service: str) -> dict[str, str]:
+    """web's environment without what compose gives web alone (the metrics directory)."""
+    web_only = set(SERVICES["web"]["environment"]) - set(SERVICES[service].get("environment") or {})
+    return {k: v for k, v in web_env.items() if k not in web_only}
+
+
 class Process:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], workdir: Path) -> None:
         self.name = name
@@ -126,16 +132,23 @@ class Stack:
     def __init__(self, nginx: LocalNginx, web: Process, env: dict[str, str], processes: list[Process]):
         self.nginx, self.web, self.env, self.processes = nginx, web, env, processes
 
-    def django_requests(self, path: str) -> int:
-        """GETs of `path` that reached Django: gunicorn's access log lines for it.
+    def access_lines(self) -> list[dict]:
+        """Django's `shop.access` log lines (one per request it answered), from web's JSON log."""
+        lines = [json.loads(line) for line in self.web.log().splitlines() if line.startswith("{")]
+        return [line for line in lines if line.get("logger") == "shop.access"]
 
-        gunicorn logs a request just after answering it, so a line can trail the answer: a
-        sentinel request straight to gunicorn, once logged, says the earlier lines are in.
+    def django_requests(self, path: str) -> int:
+        """GETs of `path` that reached Django: its `shop.access` lines for it.
+
+        Django logs a request as it answers it, and another worker's line may trail its answer:
+        a sentinel request straight to gunicorn, once logged, says the earlier lines are in.
         """
         sentinel = f"/log-sentinel-{secrets.token_hex(6)}/"
         httpx.get(f"http://{self.env['GUNICORN_BIND']}{sentinel}", headers={"Host": HOST}, timeout=20)
-        wait_until(lambda: sentinel in self.web.log(), 10, 0.05, what="gunicorn's access log")
-        return len(re.findall(rf'"(?:GET|HEAD) {re.escape(path)} HTTP', self.web.log()))
+        wait_until(lambda: any(line["path"] == sentinel for line in self.access_lines()), 10, 0.05,
+                   what="Django's access log")
+        return sum(1 for line in self.access_lines()
+                   if line["path"] == path and line["method"] in ("GET", "HEAD"))
 
     def visitor(self) -> Visitor:
         return Visitor(self.nginx.url)
@@ -180,6 +193,10 @@ def stack(roamify_sandbox) -> Iterator[Stack]:
         "CACHE_KEY_PREFIX": run,
         "CELERY_QUEUE": run,
         "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        "METRICS_TOKEN": secrets.token_urlsafe(20),
+        # compose's tmpfs, here a directory of this run's own
+        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
         # Short, so that the edge test sees a page go stale and be revalidated.
         "CATALOG_EDGE_MAX_AGE_SECONDS": str(EDGE_MAX_AGE),
     }
@@ -193,8 +210,8 @@ def stack(roamify_sandbox) -> Iterator[Stack]:
             done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
         web = Process("web", command("web"), env, workdir)
-        processes += [web, Process("worker", command("worker"), env, workdir),
-                      Process("beat", command("beat"), env, workdir)]
+        processes += [web, Process("worker", command("worker"), service_env(env, "worker"), workdir),
+                      Process("beat", command("beat"), service_env(env, "beat"), workdir)]
         nginx.start()
         wait_until(lambda: web.alive() and answers("127.0.0.1", web_port), 30, what="gunicorn")
         wait_until(lambda: processes[1].alive() and "ready." in processes[1].log(), 40, what="celery worker")
@@ -327,8 +344,8 @@ def test_the_edge_follows_djangos_cache_headers(stack):
     stale = stack.visitor().get(page)
     assert stale.headers["x-cache-status"] in ("STALE", "UPDATING", "REVALIDATED"), stale.headers
     assert stale.text == first.text
-    wait_until(lambda: re.search(rf'"GET {page} HTTP/1.1" 304', stack.web.log()), 10,
-               what="Django's 304 to nginx's revalidation")
+    wait_until(lambda: any(line["path"] == page and line["status"] == 304 for line in stack.access_lines()),
+               10, what="Django's 304 to nginx's revalidation")
     assert stack.visitor().get(page).headers["x-cache-status"] in ("HIT", "REVALIDATED")
 
 
@@ -340,11 +357,37 @@ def test_nginx_logs_no_query_string_and_passes_a_request_id(stack):
 
     def logged() -> list[dict]:  # nginx writes its log once a second
         lines = [json.loads(line) for line in stack.nginx.log().splitlines() if line.startswith("{")]
-        return [line for line in lines if line["path"] == path] if path in stack.nginx.log() else []
+        return [line for line in lines if line["uri"].startswith(path)]
 
     lines = wait_until(lambda: len(logged()) == 2 and logged(), 10, what="nginx's access log")
+    assert lines[0]["uri"] == f"{path}?t=[redacted]"
     assert lines[0]["request_id"] == "boot-test-request-0001"
     assert re.fullmatch(r"[0-9a-f]{32}", lines[1]["request_id"])
-    assert "rid=boot-test-request-0001" in stack.web.log()  # Django got the same id
+    # Django got the same ids, and logged them.
+    django = {line["request_id"]: line for line in stack.access_lines() if line["path"].startswith(path)}
+    assert set(django) == {"boot-test-request-0001", lines[1]["request_id"]}
+    assert django["boot-test-request-0001"]["path"] == f"{path}?t=[redacted]"
     assert "secret-token-123" not in stack.nginx.log() + stack.web.log()
+
+
+def test_every_line_web_worker_and_beat_write_is_json(stack):
+    """Compose's commands as run (celery with -q: no banner), with LOG_FORMAT=json."""
+    stack.visitor().get("/")
+    for process in stack.processes:
+        lines = [line for line in process.log().splitlines() if line.strip()]
+        assert lines, process.name
+        for line in lines:
+            assert line.startswith("{") and json.loads(line), f"{process.name}: {line}"
+        assert any(json.loads(line)["logger"].startswith(("gunicorn", "celery")) for line in lines)
+
+
+def test_metrics_are_closed_at_nginx_and_open_to_prometheus_on_web(stack):
+    assert stack.visitor().get("/metrics").status_code == 404
+    web = f"http://{stack.env['GUNICORN_BIND']}/metrics"
+    home = httpx.get(f"http://{stack.env['GUNICORN_BIND']}/", headers={"Host": HOST}, timeout=20)
+    assert home.status_code == 200
+    assert httpx.get(web, headers={"Host": HOST}, timeout=20).status_code == 404  # no token
+    scraped = httpx.get(web, headers={"Host": HOST, "Authorization": f"Bearer {stack.env['METRICS_TOKEN']}"},
+                        timeout=20)
+    assert scraped.status_code == 200 and "shop_page_cache_requests_total" in scraped.text
 

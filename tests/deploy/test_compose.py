@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import need
-from deploy.local import NGINX_TEMPLATE, nginx_variables, render_nginx_conf
+from deploy.local import NGINX_LOG_FORMAT, NGINX_TEMPLATE, nginx_variables, render_nginx_conf
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -168,7 +168,7 @@ def test_the_nginx_template_has_only_the_entrypoints_variables():
     values = {name: f"<{name}>" for name in nginx_variables()}
     rendered = render_nginx_conf(values)
     assert not re.search(r"\$\{?[A-Z]", rendered)
-    assert "$upstream_cache_status" in rendered and "$request_id" in rendered  # nginx's own kept
+    assert "$upstream_cache_status" in rendered and "$shop_request_id" in rendered  # nginx's own kept
 
 
 def test_envsubst_renders_the_template_as_the_tests_do():
@@ -181,15 +181,30 @@ def test_envsubst_renders_the_template_as_the_tests_do():
     assert done.stdout == render_nginx_conf(values)
 
 
-def test_nginx_logs_no_query_string_and_no_referer():
+def test_nginx_logs_with_the_one_redacting_format_and_closes_metrics():
+    """The template logs with deploy/nginx/log-format.conf's shop_json (its redaction is run
+    through nginx by tests/test_nginx_log_format.py), which logs no raw URL nor Referer."""
     text = NGINX_TEMPLATE.read_text()
-    log_format = text.split("log_format", 1)[1].split(";", 1)[0]
-    assert "$uri" in log_format
-    for leaky in ("$request_uri", "$request\"", "$request ", "$args", "$query_string", "$http_referer"):
+    assert re.search(r"^\s*include log-format\.conf;", text, re.M)
+    assert "log_format" not in text and "map $http_x_request_id" not in text  # one source
+    assert re.findall(r"^\s*access_log (\S+) (\S+)", text, re.M) == [("/dev/stdout", "shop_json")]
+    assert re.search(r"location = /metrics \{\s*return 404;", text)
+    log_format = re.search(r"^log_format shop_json [^;]+;", NGINX_LOG_FORMAT.read_text(), re.M).group(0)
+    assert "$shop_loggable_uri" in log_format and "$shop_loggable_referer" in log_format
+    for leaky in ("$uri", "$request_uri", "$request\"", "$request ", "$args", "$query_string",
+                  "$http_referer", "$arg_"):
         assert leaky not in log_format, leaky
     gunicorn = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
     access = re.search(r"access_log_format = (.+)", gunicorn).group(1)
     assert "%(U)s" in access and not re.search(r"%\((r|q|f)\)s", access)
+    assert "gunicorn_logconfig(" in gunicorn
+
+
+def test_the_nginx_image_has_the_included_log_format_beside_the_template():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY deploy/nginx/ /etc/shop-nginx/" in dockerfile
+    entrypoint = (ROOT / "deploy" / "nginx" / "entrypoint.sh").read_text()
+    assert 'cp "$(dirname "$template")/log-format.conf" "$NGINX_RUN_DIR/log-format.conf"' in entrypoint
 
 
 def test_nginx_bypasses_the_cache_for_the_shops_personal_cookies():
@@ -216,4 +231,5 @@ def test_the_containers_entrypoint_renders_a_config_nginx_accepts(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
     rendered = (tmp_path / "run" / "nginx.conf").read_text()
+    assert (tmp_path / "run" / "log-format.conf").read_text() == NGINX_LOG_FORMAT.read_text()
     assert "server 127.0.0.1:8000;" in rendered and "set_real_ip_from 127.0.0.1;" in rendered
