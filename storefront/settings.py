@@ -216,6 +216,8 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # Well under EMAIL_CLAIM_SECONDS: a send still hanging when the claim runs out could go twice.
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 else:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.OutboxBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SHOP_NAME} <shop@example.com>")
