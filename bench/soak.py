@@ -190,6 +190,9 @@ class Shopper:
             if paid:  # the hosted card page
                 location = await self.pay_by_card(location)
             back = await self.req("GET", location)  # the shop's order page (confirms the session)
+            if back.status_code == 302 and ORDER_PATH.search(back.headers.get("location", "")):
+                # The link's ?t= token goes into the session and the browser is sent to the clean URL.
+                back = await self.req("GET", back.headers["location"])
             found = ORDER_PATH.search(location)
             if back.status_code != 200 or not found:
                 raise Flow(f"order page answered {back.status_code} at {location}")

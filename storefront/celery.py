@@ -13,16 +13,21 @@ REQUEST_ID_HEADER = "shop_request_id"
 
 
 @signals.setup_logging.connect
-def _use_the_shops_logging(**_kwargs) -> None:
+def _use_the_shops_logging(loglevel: int | str | None = None, **_kwargs) -> None:
     """Workers and beat log through settings.LOGGING (JSON lines) instead of Celery's format.
 
     Connecting this receiver is what stops Celery from configuring the root logger itself.
+    Celery's own loggers keep the command's --loglevel: its "ready." line is what tells a
+    supervisor (the benches, the boot test) that the worker listens, whatever LOG_LEVEL says.
     """
+    import logging
     import logging.config
 
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger("celery").setLevel(loglevel)
 
 
 @signals.before_task_publish.connect
