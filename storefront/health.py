@@ -1,7 +1,13 @@
 """/healthz: whether the shop and what it depends on are up, as JSON.
 
-Anyone (load balancers, uptime monitors) gets only up or down; the detail of
-each check, whose error text can name hosts and ports, is for staff and the log.
+Anyone (load balancers, uptime monitors) gets only ok, degraded or down; the detail
+of each check, whose error text can name hosts and ports, is for staff and the log.
+
+Only what this instance cannot serve without (database, cache, broker) makes it
+"down" (503), so that a load balancer takes it out. Upstream being unreachable is the
+same for every instance: taking them all out would close the whole shop, while
+browsing, accounts and gift cards still work and paid orders wait for upstream to come
+back (the reconciler retries them). So that is "degraded", still 200.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ CHECKS: dict[str, Callable[[], None]] = {
     "broker": _broker,
     "upstream": _upstream,
 }
+# Checks whose failure takes this instance out of the load balancer.
+CRITICAL = frozenset({"database", "cache", "broker"})
 
 
 @require_safe  # monitors and link checkers use HEAD
@@ -70,8 +78,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
             logger.warning("health check %s failed: %s", name, results[name]["error"])
         results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
-    healthy = all(r["ok"] for r in results.values())
-    body: dict = {"status": "ok" if healthy else "down"}
+    failed = {name for name, result in results.items() if not result["ok"]}
+    healthy = not failed & CRITICAL
+    body: dict = {"status": "down" if not healthy else "degraded" if failed else "ok"}
     if request.user.is_staff:
         body["checks"] = results
         if settings.DEBUG:
