@@ -8,7 +8,8 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
@@ -63,3 +64,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): the shop's SVG.
+
+    Resolved per request, not at import: the hashed name needs collectstatic's manifest.
+    """
+    return redirect(static("img/favicon.svg"))

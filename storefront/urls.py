@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from core.views import favicon
 
 from .health import healthz
 from .metrics import metrics
@@ -9,7 +9,7 @@ from .metrics import metrics
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's): the shop's SVG.
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("metrics", metrics, name="metrics"),
     path("", include("catalog.seo_urls")),
     path("admin/", admin.site.urls),
