@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import answers, database_url, fresh_database, log  # noqa: E402
+from bench._common import database_url, fresh_database, log, prepare_run  # noqa: E402
 from bench.catalog_bench import (  # noqa: E402
     RESULTS,
     Gunicorn,
@@ -124,14 +123,7 @@ def main() -> int:
     nginx_bin = shutil.which("nginx")
     if not nginx_bin:
         sys.exit("nginx is required: sudo apt-get install nginx")
-    for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
-        if not answers("127.0.0.1", port):
-            sys.exit(f"{what} must answer on 127.0.0.1:{port}")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
+    prepare_run()
     RESULTS.mkdir(parents=True, exist_ok=True)
     sandbox = RoamifySandbox(seed=1, extra_args=["--latency", "zero"],
                              log_path=RESULTS / "edge-roamify-sandbox.log")
