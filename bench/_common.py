@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
+from datetime import datetime
+from pathlib import Path
 
 from sandboxes._process import free_port
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"  # git-ignored
 
-__all__ = ["PG_ADMIN_URL", "Child", "answers", "database_url", "drop_queue", "free_port", "fresh_database",
-           "log", "percentile", "prepare_run", "shop_env", "start_gunicorn", "start_worker",
-           "stop_process_group"]
+__all__ = ["PG_ADMIN_URL", "RESULTS", "Child", "answers", "database_url", "drop_queue", "free_port",
+           "fresh_database", "log", "percentile", "prepare_run", "shop_env", "start_gunicorn", "start_worker",
+           "stop_process_group", "write_result"]
 
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def write_result(name: str, result: dict, directory: Path = RESULTS) -> Path:
+    """A run's figures as `<directory>/<name>-<timestamp>.json`; says where."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-{datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"Written {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return path
 
 
 def answers(host: str, port: int) -> bool:

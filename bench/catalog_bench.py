@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import re
@@ -41,15 +40,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    RESULTS,
     database_url,
     free_port,
     fresh_database,
     log,
     prepare_run,
     stop_process_group,
+    write_result,
 )
 
-RESULTS = ROOT / "bench" / "results"
 DB_NAME = "bench_catalog"
 DATABASE_URL = database_url(DB_NAME)
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -392,9 +392,7 @@ def main() -> int:
         }
         ok = report(result)
         result["all_targets_met"] = ok
-        path = RESULTS / f"catalog-{datetime.now():%Y%m%d-%H%M%S}.json"
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"Written {path.relative_to(ROOT)}")
+        write_result("catalog", result)
         return 0 if ok else 1
     except KeyboardInterrupt:
         log("interrupted; cleaning up")

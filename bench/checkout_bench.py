@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import platform
@@ -40,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    RESULTS,
     Child,
     drop_queue,
     free_port,
@@ -50,9 +50,9 @@ from bench._common import (  # noqa: E402
     shop_env,
     start_gunicorn,
     start_worker,
+    write_result,
 )
 
-RESULTS = ROOT / "bench" / "results"
 DB_NAME = "bench_checkout"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 QUEUE = f"bench-checkout-{os.getpid()}"
@@ -298,9 +298,7 @@ def main() -> int:
         report(result)
         if result["upstream_orders"] != orders:
             log(f"warning: {result['upstream_orders']} upstream orders for {orders} shop orders")
-        path = RESULTS / f"checkout-{datetime.now():%Y%m%d-%H%M%S}.json"
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"Written {path.relative_to(ROOT)}")
+        write_result("checkout", result)
         return 0
     except KeyboardInterrupt:
         log("interrupted; cleaning up")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import shutil
@@ -36,9 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import database_url, fresh_database, log, prepare_run  # noqa: E402
+from bench._common import RESULTS, database_url, fresh_database, log, prepare_run, write_result  # noqa: E402
 from bench.catalog_bench import (  # noqa: E402
-    RESULTS,
     Gunicorn,
     drop_cache_keys,
     ensure_wrk,
@@ -170,9 +168,7 @@ def main() -> int:
         }
         ok = report(result)
         result["all_targets_met"] = ok
-        path = RESULTS / f"edge-{datetime.now():%Y%m%d-%H%M%S}.json"
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"Written {path.relative_to(ROOT)}")
+        write_result("edge", result)
         return 0 if ok else 1
     except KeyboardInterrupt:
         log("interrupted; cleaning up")

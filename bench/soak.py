@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import re
@@ -55,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    RESULTS,
     Child,
     drop_queue,
     free_port,
@@ -65,9 +65,9 @@ from bench._common import (  # noqa: E402
     shop_env,
     start_gunicorn,
     start_worker,
+    write_result,
 )
 
-RESULTS = ROOT / "bench" / "results"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 COUNTRIES = ("JP", "US", "FR", "TH", "GB", "DE", "IT", "ES", "AU", "MX")
 CARD = {"cardnumber": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123", "name": "Soak Shopper"}
@@ -918,9 +918,7 @@ def main() -> int:
             "server_errors": len(stats.server_errors),
         }
         report(result)
-        path = out / f"soak-{datetime.now():%Y%m%d-%H%M%S}.json"
-        path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-        print(f"Written {path}")
+        write_result("soak", result, out)
         ok = all(c["ok"] for c in checks.values()) and world.kills >= 1 and world.web_restarts == 1
         return 0 if ok else 1
     except KeyboardInterrupt:
