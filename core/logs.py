@@ -159,11 +159,11 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[HEADER] = rid
-            if self.log_requests:
+            if self.log_requests and access_logger.isEnabledFor(logging.INFO):
+                path = request.get_full_path()
                 access_logger.info(
-                    "%s %s %s", request.method, request.get_full_path(), response.status_code,
-                    extra={"method": request.method, "path": request.get_full_path(),
-                           "status": response.status_code,
+                    "%s %s %s", request.method, path, response.status_code,
+                    extra={"method": request.method, "path": path, "status": response.status_code,
                            "duration_ms": round((time.monotonic() - started) * 1000, 1)},
                 )
             return response
