@@ -6,8 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.security import same_origin_post
-from giftcards import ratelimit as giftcard_ratelimit
+from core.security import client_ip, same_origin_post
 from giftcards import selectors as giftcard_selectors
 from giftcards import services as giftcards
 from giftcards.forms import CodeForm, PurchaseForm
@@ -113,7 +112,7 @@ def cart_gift_code(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Gift card removed from this order.")
         return redirect("checkout:cart")
     try:
-        card = giftcards.find_by_code(request.POST.get("code", ""), ip=giftcard_ratelimit.client_ip(request),
+        card = giftcards.find_by_code(request.POST.get("code", ""), ip=client_ip(request),
                                       user=request.user)
         cart.apply_gift_card(request.session, card.pk)
     except (giftcards.GiftCardError, cart.CartError) as exc:

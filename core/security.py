@@ -22,6 +22,20 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The visitor's address: REMOTE_ADDR, or behind a proxy the header it sets (CLIENT_IP_HEADER).
+
+    The header's last entry, not its first: a proxy that appends (X-Forwarded-For) keeps
+    whatever the client sent in front of what it adds itself.
+    """
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        value = request.headers.get(header, "").split(",")[-1].strip()
+        if value:
+            return value[:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
 def _origin_allowed(request: HttpRequest, origin: str) -> bool:
     if origin == "null":
         return False

@@ -4,17 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The visitor's address. Behind a proxy, CLIENT_IP_HEADER names the header it sets (X-Real-IP)."""
-    header = settings.CLIENT_IP_HEADER
-    if header:
-        value = request.headers.get(header, "").split(",")[0].strip()
-        if value:
-            return value[:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
 
 
 def _keys(ip: str, user) -> list[str]:

@@ -15,8 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from core.money import format_money
+from core.security import client_ip
 
-from . import ratelimit, selectors, services
+from . import selectors, services
 from .forms import CodeForm, OneTimeCodeForm, PurchaseForm
 from .models import GiftCard, Template
 
@@ -42,7 +43,7 @@ def balance(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             card = services.find_by_code(
-                form.cleaned_data["code"], ip=ratelimit.client_ip(request), user=request.user
+                form.cleaned_data["code"], ip=client_ip(request), user=request.user
             )
         except services.GiftCardError as exc:
             form.add_error("code", str(exc))

@@ -42,6 +42,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from core.metrics import upstream_error_counts
+from core.security import client_ip
 from core.upstream import upstream_error_kinds
 
 # Upper bounds (seconds) of the fulfilment latency buckets: most orders take seconds, a pending
@@ -176,24 +177,12 @@ def _networks(cidrs: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
-def _client_address(request: HttpRequest) -> str:
-    """The peer's address; behind a proxy, the one the proxy put in CLIENT_IP_HEADER.
-
-    The last entry, not the first: a proxy that appends (X-Forwarded-For) keeps whatever the
-    client sent in front of it.
-    """
-    header = settings.CLIENT_IP_HEADER
-    if header and request.headers.get(header):
-        return request.headers[header].split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _from_allowed_network(request: HttpRequest) -> bool:
     networks = _networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
     if not networks:
         return False
     try:
-        address = ipaddress.ip_address(_client_address(request))
+        address = ipaddress.ip_address(client_ip(request))
     except ValueError:
         return False
     return any(address in network for network in networks)
