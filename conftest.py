@@ -264,6 +264,18 @@ def admin_client(db, admin_user):
     return sign_in_staff(Client(), admin_user)
 
 
+@pytest.fixture
+def staff_client(db, client):
+    """The test client signed in (with two factors) as a superuser, boss@example.com: staff
+    actions are recorded under that email."""
+    from django.contrib.auth import get_user_model
+
+    from core.tests.staff import sign_in_staff
+
+    user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
+    return sign_in_staff(client, user)
+
+
 def wait_for_http(url: str, timeout: float = 15.0) -> None:
     """Wait until a server just started answers at `url` (any status)."""
     import httpx

@@ -6,26 +6,17 @@ import datetime as dt
 from unittest import mock
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.tests.factories import PackageFactory
 from checkout import services
 from checkout.models import Order, OrderStatus
-from core.tests.staff import sign_in_staff
 from esims.models import Esim
 
 from .helpers import paid_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
-    sign_in_staff(client, user)
-    return client
 
 
 @pytest.fixture

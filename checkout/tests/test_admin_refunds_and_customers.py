@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from checkout.models import Customer, OrderStatus
 from core.models import AuditEntry
-from core.tests.staff import sign_in_staff
 from payments.providers import get_provider
 from payments.stripe_gateway import gateway
 
@@ -19,24 +18,17 @@ from .test_mixed_payments import new_order, pay_part, pay_rest_by_card
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 
 
-@pytest.fixture
-def boss(client):
-    user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
-    sign_in_staff(client, user)
-    return client
-
-
-def test_partial_refund_of_a_mixed_order_from_the_order_page(stripe, package, boss):
+def test_partial_refund_of_a_mixed_order_from_the_order_page(stripe, package, staff_client):
     order = new_order(package)
     instant = pay_part(order, "test-instant", 300)
     card = pay_rest_by_card(order, stripe)
     url = reverse("admin:checkout_order_refund", args=[order.pk])
-    page = boss.get(url).content.decode()
+    page = staff_client.get(url).content.decode()
     # The page shows where the money goes back: the newest payment (the card) first.
     assert "Card (Stripe)" in page and "test-instant" in page
     partial = card.amount_cents + 150  # all of the card, and 1.50 of the other payment
-    response = boss.post(url, {"amount": f"{partial // 100}.{partial % 100:02d}", "reason": "Two days unused",
-                               "notify": "on"})
+    response = staff_client.post(url, {"amount": f"{partial // 100}.{partial % 100:02d}",
+                                       "reason": "Two days unused", "notify": "on"})
     assert response.status_code == 302, response.content.decode()[-2000:]
     card.refresh_from_db()
     instant.refresh_from_db()
@@ -53,7 +45,7 @@ def test_partial_refund_of_a_mixed_order_from_the_order_page(stripe, package, bo
     assert order.events.filter(kind="refund", actor="boss@example.com").count() == 2
 
 
-def test_customers_join_accounts_and_guests_with_the_name_from_stripe(stripe, package, boss):
+def test_customers_join_accounts_and_guests_with_the_name_from_stripe(stripe, package, staff_client):
     user = get_user_model().objects.create_user("alex", "Alex@Example.com", "pw")
     guest_order = new_order(package)  # mixed@example.com, a guest
     pay_rest_by_card(guest_order, stripe)
@@ -66,13 +58,14 @@ def test_customers_join_accounts_and_guests_with_the_name_from_stripe(stripe, pa
     services.place_order(cart.PricedCart([cart.CartLine(package, 1)], []), "alex@example.com", user)
     alex = Customer.objects.get(email="alex@example.com")
     assert alex.user == user
-    listing = boss.get(reverse("admin:checkout_customer_changelist"), {"q": customer.name.split()[0]})
+    listing = staff_client.get(reverse("admin:checkout_customer_changelist"), {"q": customer.name.split()[0]})
     html = listing.content.decode()
     assert "mixed@example.com" in html and "alex@example.com" not in html
-    page = boss.get(reverse("admin:checkout_customer_change", args=[customer.pk])).content.decode()
+    page = staff_client.get(reverse("admin:checkout_customer_change", args=[customer.pk])).content.decode()
     assert guest_order.number in page and "guest" in page
     assert f"${guest_order.total_cents // 100}.{guest_order.total_cents % 100:02d}" in page  # total spent
-    boss.post(reverse("admin:checkout_customer_change", args=[customer.pk]), {"note": "VIP, travels monthly"})
+    staff_client.post(reverse("admin:checkout_customer_change", args=[customer.pk]),
+                      {"note": "VIP, travels monthly"})
     customer.refresh_from_db()
     assert customer.note == "VIP, travels monthly"
     assert AuditEntry.objects.get(action="customer.note").after == {"note": "VIP, travels monthly"}

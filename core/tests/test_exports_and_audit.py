@@ -15,16 +15,8 @@ from checkout.models import LineKind, Order, OrderLine
 from core.forms import MoneyField
 from core.models import AuditEntry
 from core.money import parse_money
-from core.tests.staff import sign_in_staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("boss@example.com", "boss@example.com", "pw")
-    sign_in_staff(client, user)
-    return client
 
 
 def test_order_export_of_100000_rows_streams_in_bounded_memory(staff_client, postgres):
