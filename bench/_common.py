@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -73,8 +74,6 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 10) -> None:
 def prepare_run() -> None:
     """Refuse to start without PostgreSQL and Redis; make SIGTERM and SIGINT end the run through
     its cleanup (KeyboardInterrupt), even when started with SIGINT ignored."""
-    import sys
-
     for what, port in (("PostgreSQL", 5432), ("Redis", 6379)):
         if not answers("127.0.0.1", port):
             sys.exit(f"{what} must answer on 127.0.0.1:{port}")
@@ -125,14 +124,11 @@ class Child:
     """A child process in its own session (so Ctrl-C reaches us, and the cleanup, first)."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_path) -> None:
-        import sys
-        from pathlib import Path
-
         self.name = name
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "ab")  # closed in stop() or kill(); a restart appends
         self.proc = subprocess.Popen([sys.executable, *args], env={**os.environ, **env},
-                                     cwd=Path(__file__).resolve().parent.parent, stdout=self._log,
+                                     cwd=ROOT, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     def log_text(self) -> str:
