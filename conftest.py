@@ -90,8 +90,16 @@ def chromium_browser() -> Iterator:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser
         browser.close()
@@ -102,9 +110,12 @@ def chromium_browser() -> Iterator:
 def phone(chromium_browser) -> Iterator:
     """A page in a phone-sized viewport (iPhone 13-like)."""
     context = chromium_browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
         user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-                   "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -124,8 +135,9 @@ def stripe_sandbox(tmp_path_factory) -> Iterator:
     try:
         from sandboxes.stripe.testing import StripeSandbox
 
-        sandbox = StripeSandbox(log_path=tmp_path_factory.mktemp("stripe") / "sandbox.log",
-                                webhook_backoff=0.2)
+        sandbox = StripeSandbox(
+            log_path=tmp_path_factory.mktemp("stripe") / "sandbox.log", webhook_backoff=0.2
+        )
         sandbox.start()
     except Exception as exc:
         need(False, f"Stripe sandbox ({exc})")
@@ -159,11 +171,31 @@ class CeleryWorker:
 
         self.proc = subprocess.Popen(
             # --quiet: no banner, so that every line of the log is a JSON log line (as in production).
-            [sys.executable, "-m", "celery", "-A", "storefront", "--quiet", "worker", "--loglevel", "INFO",
-             "--concurrency", "4", "--pool", "prefork", "-Q", self.env["CELERY_QUEUE"],
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            env=self.env, cwd=ROOT, stdout=open(self.log_path, "ab"),  # noqa: SIM115
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "storefront",
+                "--quiet",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "4",
+                "--pool",
+                "prefork",
+                "-Q",
+                self.env["CELERY_QUEUE"],
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=open(self.log_path, "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         readies = self.log().count("ready.") if self.log_path.exists() else 0

@@ -4,8 +4,9 @@ from django import forms
 
 
 class DeleteAccountForm(forms.Form):
-    password = forms.CharField(label="Your password", widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
     confirm = forms.BooleanField(label="I understand that my account is deleted for good", required=True)
 
     def __init__(self, *args, user, **kwargs) -> None:

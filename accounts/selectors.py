@@ -58,7 +58,8 @@ def validity(esim: Esim, snapshot: UsageSnapshot | None, now: dt.datetime | None
         return Validity("Cancelled", expired=True)
     started = snapshot.started_at if snapshot else None
     ends = (snapshot.expires_at if snapshot and snapshot.expires_at else None) or (
-        esim.expires_at if started else None)
+        esim.expires_at if started else None
+    )
     if status == "EXPIRED" or (ends and ends <= now):
         return Validity("Expired", 0, expired=True)
     if ends:
@@ -67,8 +68,13 @@ def validity(esim: Esim, snapshot: UsageSnapshot | None, now: dt.datetime | None
     return Validity("Not started: the days count from first use")
 
 
-STATUS_LABELS = {"NEW": "Being prepared", "READY": "Ready to install", "INSTALLED": "Installed",
-                 "EXPIRED": "Expired", "REVOKED": "Cancelled"}
+STATUS_LABELS = {
+    "NEW": "Being prepared",
+    "READY": "Ready to install",
+    "INSTALLED": "Installed",
+    "EXPIRED": "Expired",
+    "REVOKED": "Cancelled",
+}
 
 
 def status_label(esim: Esim, snapshot: UsageSnapshot | None) -> str:
@@ -83,10 +89,17 @@ def esim_cards(user) -> list[dict]:
     cards = []
     for esim in items:
         snapshot = usage.get(esim.pk)
-        cards.append({"esim": esim, "destination": destination(esim), "usage": snapshot,
-                      "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
-                      "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
-                      "status": status_label(esim, snapshot), "validity": validity(esim, snapshot)})
+        cards.append(
+            {
+                "esim": esim,
+                "destination": destination(esim),
+                "usage": snapshot,
+                "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
+                "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
+                "status": status_label(esim, snapshot),
+                "validity": validity(esim, snapshot),
+            }
+        )
     return cards
 
 

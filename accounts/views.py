@@ -38,8 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Referrer same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with a
 # form and CSRF refuses it. A link's token still never leaves the site in a Referer.
-PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin",
-           "X-Robots-Tag": "noindex"}
+PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -98,9 +97,13 @@ def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     esim = selectors.customer_esim(request.user, pk)
     offers, offers_note = _offers(esim)
     context = {
-        "esim": esim, "section": "esims", "destination": selectors.destination(esim),
+        "esim": esim,
+        "section": "esims",
+        "destination": selectors.destination(esim),
         "qr": _qr(esim),
-        "history": esims.history_of(esim), "offers": offers, "offers_note": offers_note,
+        "history": esims.history_of(esim),
+        "offers": offers,
+        "offers_note": offers_note,
         **_usage_context(esim),
     }
     return _private(render(request, "accounts/esim_detail.html", context))
@@ -119,8 +122,9 @@ def esim_refresh(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.info(request, "Usage was updated less than a minute ago. Please try again shortly.")
         except UpstreamError:
-            messages.error(request, "We couldn't reach the network just now. The figures below may be a few "
-                                    "minutes old.")
+            messages.error(
+                request, "We couldn't reach the network just now. The figures below may be a few minutes old."
+            )
     return redirect(reverse("accounts:esim", args=[esim.pk]) + "#usage")
 
 
@@ -137,21 +141,26 @@ def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         offers = checkout.topup_offers(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
     except UpstreamError:
-        messages.error(request, "We couldn't check the top-ups of this eSIM just now. "
-                                "Please try again in a minute.")
+        messages.error(
+            request, "We couldn't check the top-ups of this eSIM just now. Please try again in a minute."
+        )
         return redirect(back)
     package = next((p for p in offers if p.package_id == wanted), None)
     if package is None:
-        messages.error(request, "That top-up doesn't fit this eSIM. "
-                                "Please pick one of the top-ups listed here.")
+        messages.error(
+            request, "That top-up doesn't fit this eSIM. Please pick one of the top-ups listed here."
+        )
         return redirect(back)
     try:
         cart.add_topup(request.session, esim, package)
     except cart.CartError as exc:
         messages.error(request, str(exc))
         return redirect(back)
-    messages.success(request, f"Added a {package.data_label}, {package.days}-day top-up for your eSIM "
-                              f"{esim.iccid_masked} to your cart.")
+    messages.success(
+        request,
+        f"Added a {package.data_label}, {package.days}-day top-up for your eSIM "
+        f"{esim.iccid_masked} to your cart.",
+    )
     return redirect("checkout:cart")
 
 
@@ -162,11 +171,17 @@ def esim_share(request: HttpRequest, pk: int) -> HttpResponse:
     if not esim.lpa_code:
         messages.error(request, "This eSIM has no install details yet.")
         return redirect("accounts:esim", pk=esim.pk)
-    url = request.build_absolute_uri(reverse("accounts:shared_install",
-                                             args=[links.make_token(esim, links.INSTALL)]))
+    url = request.build_absolute_uri(
+        reverse("accounts:shared_install", args=[links.make_token(esim, links.INSTALL)])
+    )
     expires = timezone.now() + timezone.timedelta(seconds=links.max_age_seconds(links.INSTALL))
-    return _private(render(request, "accounts/esim_share.html",
-                           {"esim": esim, "url": url, "expires": expires, "section": "esims"}))
+    return _private(
+        render(
+            request,
+            "accounts/esim_share.html",
+            {"esim": esim, "url": url, "expires": expires, "section": "esims"},
+        )
+    )
 
 
 @require_safe
@@ -182,10 +197,14 @@ def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
     order = selectors.customer_order(request.user, number)
     payments = [p for p in order.payments.all() if p.status in p.CAPTURED_STATES]
     context = {
-        "order": order, "lines": list(order.lines.all()), "payments": payments,
+        "order": order,
+        "lines": list(order.lines.all()),
+        "payments": payments,
         "refunded_cents": sum(p.refunded_cents for p in payments),
-        "tax": selectors.tax_included(order.total_cents), "section": "orders",
-        "SHOP_ADDRESS": settings.SHOP_ADDRESS, "SHOP_TAX_ID": settings.SHOP_TAX_ID,
+        "tax": selectors.tax_included(order.total_cents),
+        "section": "orders",
+        "SHOP_ADDRESS": settings.SHOP_ADDRESS,
+        "SHOP_TAX_ID": settings.SHOP_TAX_ID,
     }
     return _private(render(request, "accounts/receipt.html", context))
 
@@ -205,14 +224,21 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         user = request.user
         logout(request)
         services.delete_account(user)
-        messages.success(request, "Your account is deleted. Your past orders stay on our books, "
-                                  "no longer linked to an account.")
+        messages.success(
+            request,
+            "Your account is deleted. Your past orders stay on our books, no longer linked to an account.",
+        )
         return redirect("/")
-    return render(request, "accounts/delete.html", {"form": form, "section": "settings"},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "accounts/delete.html",
+        {"form": form, "section": "settings"},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # --- Signed links: no sign-in -------------------------------------------------------------------
+
 
 def _refused(request: HttpRequest, reason: str) -> HttpResponse:
     return _private(render(request, "accounts/link_refused.html", {"reason": reason}, status=404))
@@ -228,10 +254,16 @@ def signed_topups(request: HttpRequest, token: str) -> HttpResponse:
     offers, offers_note = _offers(esim)
     owner = request.user.is_authenticated and esim.customer_id == request.user.id
     next_url = reverse("accounts:esim", args=[esim.pk]) + "#top-ups"
-    context = {"esim": esim, "offers": offers, "offers_note": offers_note, "owner": owner,
-               "login_url": f"{reverse('account_login')}?next={next_url}",
-               "signup_url": f"{reverse('account_signup')}?next={next_url}",
-               "has_account": esim.customer_id is not None, **_usage_context(esim)}
+    context = {
+        "esim": esim,
+        "offers": offers,
+        "offers_note": offers_note,
+        "owner": owner,
+        "login_url": f"{reverse('account_login')}?next={next_url}",
+        "signup_url": f"{reverse('account_signup')}?next={next_url}",
+        "has_account": esim.customer_id is not None,
+        **_usage_context(esim),
+    }
     return _private(render(request, "accounts/signed_topups.html", context))
 
 
@@ -244,5 +276,4 @@ def shared_install(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, str(exc))
     if not esim.lpa_code or esim.status in ("REVOKED", "EXPIRED"):
         return _refused(request, "This eSIM can no longer be installed.")
-    return _private(render(request, "accounts/shared_install.html",
-                           {"esim": esim, "qr": _qr(esim)}))
+    return _private(render(request, "accounts/shared_install.html", {"esim": esim, "qr": _qr(esim)}))

@@ -19,9 +19,24 @@ PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"  # git-ignored
 
-__all__ = ["PG_ADMIN_URL", "RESULTS", "Child", "answers", "database_url", "drop_queue", "free_port",
-           "fresh_database", "log", "percentile", "prepare_run", "shop_env", "start_gunicorn", "start_worker",
-           "stop_process_group", "write_result"]
+__all__ = [
+    "PG_ADMIN_URL",
+    "RESULTS",
+    "Child",
+    "answers",
+    "database_url",
+    "drop_queue",
+    "free_port",
+    "fresh_database",
+    "log",
+    "percentile",
+    "prepare_run",
+    "shop_env",
+    "start_gunicorn",
+    "start_worker",
+    "stop_process_group",
+    "write_result",
+]
 
 
 def log(message: str) -> None:
@@ -127,9 +142,14 @@ class Child:
         self.name = name
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "ab")  # closed in stop() or kill(); a restart appends
-        self.proc = subprocess.Popen([sys.executable, *args], env={**os.environ, **env},
-                                     cwd=ROOT, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, *args],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -154,9 +174,24 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, log_path, timeo
     import httpx
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    shop = Child("gunicorn", ["-m", "gunicorn", "storefront.wsgi:application",
-                              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                              "--log-level", "warning", "--chdir", root], env, log_path)
+    shop = Child(
+        "gunicorn",
+        [
+            "-m",
+            "gunicorn",
+            "storefront.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--chdir",
+            root,
+        ],
+        env,
+        log_path,
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         shop.check_alive()
@@ -167,11 +202,34 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, log_path, timeo
     raise RuntimeError(f"gunicorn not ready in {timeout:.0f} s; see {shop.log_path}")
 
 
-def start_worker(env: dict[str, str], queue: str, log_path, pool: str = "prefork", concurrency: int = 4,
-                 name: str = "celery", hostname: str | None = None, timeout: float = 30) -> Child:
-    args = ["-m", "celery", "-A", "storefront", "worker", "--loglevel", "INFO", "--concurrency",
-            str(concurrency), "--pool", pool, "-Q", queue, "--without-gossip", "--without-mingle",
-            "--without-heartbeat"]
+def start_worker(
+    env: dict[str, str],
+    queue: str,
+    log_path,
+    pool: str = "prefork",
+    concurrency: int = 4,
+    name: str = "celery",
+    hostname: str | None = None,
+    timeout: float = 30,
+) -> Child:
+    args = [
+        "-m",
+        "celery",
+        "-A",
+        "storefront",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        pool,
+        "-Q",
+        queue,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     if hostname:
         args += ["--hostname", hostname]
     worker = Child(name, args, env, log_path)
@@ -191,5 +249,8 @@ def drop_queue(redis_url: str, queue: str) -> None:
         import redis
 
         redis.Redis.from_url(redis_url).delete(
-            queue, *(f"{queue}\x06\x16{p}" for p in (3, 6, 9)),
-            f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+            queue,
+            *(f"{queue}\x06\x16{p}" for p in (3, 6, 9)),
+            f"_kombu.binding.{queue}",
+            f"_kombu.binding_permanent.{queue}",
+        )

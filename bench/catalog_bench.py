@@ -66,8 +66,11 @@ def ensure_wrk() -> str:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         log("wrk is missing; installing the Debian package")
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "wrk"],
+            check=False,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         found = shutil.which("wrk")
     if not found:
         sys.exit("wrk is required: sudo apt-get install wrk")
@@ -125,13 +128,25 @@ def time_syncs() -> dict:
         seconds = time.monotonic() - started
         if run.status != run.Status.SUCCEEDED:
             raise RuntimeError(f"{label} sync failed: {run.error}")
-        out[label] = {"seconds": round(seconds, 2), "upstream_packages": run.upstream_packages,
-                      "added": run.added, "changed": run.changed, "deactivated": run.deactivated,
-                      "pages": run.pages}
-        log(f"{label} sync: {seconds:.1f} s ({run.added} added, {run.changed} changed, "
-            f"{run.deactivated} deactivated)")
-    package = (Package.objects.active().select_related("destination")
-               .filter(destination__slug="japan").order_by("retail_cents", "id").first())
+        out[label] = {
+            "seconds": round(seconds, 2),
+            "upstream_packages": run.upstream_packages,
+            "added": run.added,
+            "changed": run.changed,
+            "deactivated": run.deactivated,
+            "pages": run.pages,
+        }
+        log(
+            f"{label} sync: {seconds:.1f} s ({run.added} added, {run.changed} changed, "
+            f"{run.deactivated} deactivated)"
+        )
+    package = (
+        Package.objects.active()
+        .select_related("destination")
+        .filter(destination__slug="japan")
+        .order_by("retail_cents", "id")
+        .first()
+    )
     out["package_url"] = package.get_absolute_url()
     connections.close_all()
     return out
@@ -146,16 +161,35 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = RESULTS / f"catalog-gunicorn-{name}.log"
-        args = [sys.executable, "-m", "gunicorn", "storefront.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                "--backlog", "2048", "--log-level", "warning", "--chdir", str(ROOT)]
+        args = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "storefront.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
+        ]
         if threads > 1:
             args += ["--worker-class", "gthread", "--threads", str(threads)]
         RESULTS.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")
         # Its own session, so Ctrl-C reaches us (and the cleanup) rather than killing it half-way.
-        self.proc = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, path: str = "/", timeout: float = 30) -> None:
         import httpx
@@ -200,8 +234,11 @@ def parse_wrk(output: str) -> dict:
         "p99_ms": _ms(p99.group(1)),
         "requests": int(total.group(1)),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": dict(zip(("connect", "read", "write", "timeout"),
-                                  map(int, errors.groups()), strict=True)) if errors else {},
+        "socket_errors": dict(
+            zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)
+        )
+        if errors
+        else {},
     }
 
 
@@ -214,8 +251,9 @@ def wrk_command(wrk: str, connections: int, headers: dict[str, str]) -> list[str
 
 
 def run_wrk(command: list[str], url: str, seconds: int) -> dict:
-    done = subprocess.run([*command, "-d", f"{seconds}s", "--latency", url], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*command, "-d", f"{seconds}s", "--latency", url], check=True, capture_output=True, text=True
+    )
     return parse_wrk(done.stdout)
 
 
@@ -271,8 +309,12 @@ def check_page(url: str, headers: dict[str, str]) -> dict:
     if cache_state != "-" and "s-maxage" not in response.headers.get("cache-control", ""):
         log(f"warning: {url} is cached but not for shared caches: {response.headers.get('cache-control')}")
     size = int(response.headers.get("content-length", len(response.content)))  # on the wire
-    return {"cache": cache_state, "bytes": size, "etag": response.headers.get("etag"),
-            "encoding": response.headers.get("content-encoding", "-")}
+    return {
+        "cache": cache_state,
+        "bytes": size,
+        "etag": response.headers.get("etag"),
+        "encoding": response.headers.get("content-encoding", "-"),
+    }
 
 
 # -- report -----------------------------------------------------------------------------
@@ -287,15 +329,21 @@ def report(result: dict) -> bool:
         seconds = sync["full" if key == "full_sync_s" else "unchanged"]["seconds"]
         passed = seconds <= TARGETS[key]
         ok &= passed
-        print(f"  {label:<20} {seconds:>7.1f} s   target <= {TARGETS[key]:.0f} s   "
-              f"{'ok' if passed else 'MISSED'}")
+        print(
+            f"  {label:<20} {seconds:>7.1f} s   target <= {TARGETS[key]:.0f} s   "
+            f"{'ok' if passed else 'MISSED'}"
+        )
     cfg = result["config"]
     print()
-    print(f"Pages: wrk {cfg['connections']} connections, {cfg['seconds']} s each after "
-          f"{cfg['warmup']} s warm-up; gunicorn {cfg['workers']} workers"
-          f"{' x ' + str(cfg['threads']) + ' threads' if cfg['threads'] > 1 else ''}, {cfg['cpus']} CPUs")
-    header = (f"  {'page':<44} {'cache':>5} {'bytes':>7} {'bare/s':>7} {'req/s':>7} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'vs bare':>7}  verdict")
+    print(
+        f"Pages: wrk {cfg['connections']} connections, {cfg['seconds']} s each after "
+        f"{cfg['warmup']} s warm-up; gunicorn {cfg['workers']} workers"
+        f"{' x ' + str(cfg['threads']) + ' threads' if cfg['threads'] > 1 else ''}, {cfg['cpus']} CPUs"
+    )
+    header = (
+        f"  {'page':<44} {'cache':>5} {'bytes':>7} {'bare/s':>7} {'req/s':>7} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'vs bare':>7}  verdict"
+    )
     print(header)
     print("  " + "-" * (len(header) - 2))
     pages = result["pages"]
@@ -310,14 +358,20 @@ def report(result: dict) -> bool:
         page["ok"] = passed
         ok &= passed
         label = f"{name} {page['path']}"
-        print(f"  {label[:44]:<44} {page['cache']:>5} {page['bytes']:>7} {bare:>7.0f} {page['rps']:>7.0f} "
-              f"{page['p50_ms']:>7.1f} {page['p99_ms']:>7.1f} {ratio:>7.2f}  {'ok' if passed else 'MISSED'}"
-              f"{'  (' + str(page['non_2xx']) + ' non-2xx)' if page['non_2xx'] else ''}")
-    print(f"\n'bare/s' is the bare view measured in slices alternating with each page's "
-          f"({cfg['rounds']} x {cfg['slice_seconds']} s each); over the run it averaged "
-          f"{result['bare_rps']:.0f} req/s, p99 at worst {result['bare_p99_ms']:.1f} ms.")
-    print(f"Targets: page/bare >= {TARGETS['ratio']}, p99 < {TARGETS['p99_ms']:.0f} ms.  "
-          f"Overall: {'all met' if ok else 'MISSED'}")
+        print(
+            f"  {label[:44]:<44} {page['cache']:>5} {page['bytes']:>7} {bare:>7.0f} {page['rps']:>7.0f} "
+            f"{page['p50_ms']:>7.1f} {page['p99_ms']:>7.1f} {ratio:>7.2f}  {'ok' if passed else 'MISSED'}"
+            f"{'  (' + str(page['non_2xx']) + ' non-2xx)' if page['non_2xx'] else ''}"
+        )
+    print(
+        f"\n'bare/s' is the bare view measured in slices alternating with each page's "
+        f"({cfg['rounds']} x {cfg['slice_seconds']} s each); over the run it averaged "
+        f"{result['bare_rps']:.0f} req/s, p99 at worst {result['bare_p99_ms']:.1f} ms."
+    )
+    print(
+        f"Targets: page/bare >= {TARGETS['ratio']}, p99 < {TARGETS['p99_ms']:.0f} ms.  "
+        f"Overall: {'all met' if ok else 'MISSED'}"
+    )
     return ok
 
 
@@ -326,16 +380,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10, help="measured seconds per URL")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="slices each URL's seconds are cut into, alternating with the bare view")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="slices each URL's seconds are cut into, alternating with the bare view",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per URL")
-    parser.add_argument("--workers", type=int, default=2 * cpus + 1,
-                        help="gunicorn sync workers (default: 2 x CPUs + 1, gunicorn's advice; more "
-                             "workers than CPUs keep the CPUs busy while others wait on Redis)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per worker; more than 1 uses gthread workers")
-    parser.add_argument("--identity", action="store_true",
-                        help="ask for plain bodies (default: Accept-Encoding: gzip, as browsers do)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * cpus + 1,
+        help="gunicorn sync workers (default: 2 x CPUs + 1, gunicorn's advice; more "
+        "workers than CPUs keep the CPUs busy while others wait on Redis)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker; more than 1 uses gthread workers"
+    )
+    parser.add_argument(
+        "--identity",
+        action="store_true",
+        help="ask for plain bodies (default: Accept-Encoding: gzip, as browsers do)",
+    )
     args = parser.parse_args()
 
     from sandboxes.roamify.testing import RoamifySandbox
@@ -343,8 +409,9 @@ def main() -> int:
     wrk = ensure_wrk()
     prepare_run()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    sandbox = RoamifySandbox(seed=1, extra_args=["--latency", "zero"],
-                             log_path=RESULTS / "catalog-roamify-sandbox.log")
+    sandbox = RoamifySandbox(
+        seed=1, extra_args=["--latency", "zero"], log_path=RESULTS / "catalog-roamify-sandbox.log"
+    )
     servers: list[Gunicorn] = []
     try:
         log(f"fresh database {DB_NAME}; cache in Redis DB 14 under {CACHE_PREFIX}")
@@ -355,16 +422,21 @@ def main() -> int:
         sync = time_syncs()
 
         shop = Gunicorn("shop", env, args.workers, args.threads)
-        bare = Gunicorn("bare", {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"},
-                        args.workers, args.threads)
+        bare = Gunicorn(
+            "bare", {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}, args.workers, args.threads
+        )
         servers += [shop, bare]
         shop.wait_ready()
         bare.wait_ready()
 
         # Each page is measured in slices alternating with the bare view (see load()).
         # The 304 row is what revalidating a page costs a shared cache in front (nginx).
-        targets = [("home", "/"), ("destination", "/esim/japan/"), ("package", sync["package_url"]),
-                   ("destination-304", "/esim/japan/")]
+        targets = [
+            ("home", "/"),
+            ("destination", "/esim/japan/"),
+            ("package", sync["package_url"]),
+            ("destination-304", "/esim/japan/"),
+        ]
         browser = {} if args.identity else {"Accept-Encoding": "gzip, deflate, br"}
         check_page(bare.url + "/", browser)
         pages = {}
@@ -381,11 +453,19 @@ def main() -> int:
             pages[name] = {"path": path, **seen, **load(wrk, url, bare.url + "/", args, headers)}
         result = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "config": {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup,
-                       "workers": args.workers, "threads": args.threads, "cpus": cpus,
-                       "rounds": args.rounds, "slice_seconds": max(1, round(args.seconds / args.rounds)),
-                       "accept_encoding": "identity" if args.identity else "gzip",
-                       "python": platform.python_version(), "machine": platform.machine()},
+            "config": {
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "warmup": args.warmup,
+                "workers": args.workers,
+                "threads": args.threads,
+                "cpus": cpus,
+                "rounds": args.rounds,
+                "slice_seconds": max(1, round(args.seconds / args.rounds)),
+                "accept_encoding": "identity" if args.identity else "gzip",
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+            },
             "targets": TARGETS,
             "sync": sync,
             "pages": pages,

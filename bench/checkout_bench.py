@@ -103,14 +103,18 @@ def place_order(site: str, package_id: str, n: int) -> dict:
         cart = client.get("/cart/")
         token = CSRF_INPUT.search(cart.text)
         assert cart.status_code == 200 and token, f"no checkout form on the cart page: {cart.status_code}"
-        r = client.post("/checkout/", data={"email": f"bench{n}@example.com",
-                                            "csrfmiddlewaretoken": token.group(1)})
+        r = client.post(
+            "/checkout/", data={"email": f"bench{n}@example.com", "csrfmiddlewaretoken": token.group(1)}
+        )
         assert r.status_code == 302, f"POST /checkout/ answered {r.status_code}: {r.text[:300]}"
         hosted = r.headers["location"]
         page = client.get(hosted)
         assert page.status_code == 200 and "Pay with card" in page.text, hosted
-    return {"email": f"bench{n}@example.com", "session_id": hosted.rstrip("/").rsplit("/", 1)[1],
-            "checkout_ms": round((time.monotonic() - started) * 1000, 1)}
+    return {
+        "email": f"bench{n}@example.com",
+        "session_id": hosted.rstrip("/").rsplit("/", 1)[1],
+        "checkout_ms": round((time.monotonic() - started) * 1000, 1),
+    }
 
 
 def wait_for_emails(numbers: list[str], worker: Child, timeout: float) -> None:
@@ -146,19 +150,28 @@ def measure(stripe, numbers: list[str], first_pay: float) -> dict:
             ok = [a["at"] for a in delivery["attempts"] if a["status"] and 200 <= a["status"] < 300]
             if ok:
                 delivered[number] = min(delivered.get(number, math.inf), ok[0])
-    emails = {e.subject.rsplit(" ", 1)[1]: e.created_at.timestamp()
-              for e in OutboxEmail.objects.filter(subject__startswith="Your eSIM is ready: order ")}
+    emails = {
+        e.subject.rsplit(" ", 1)[1]: e.created_at.timestamp()
+        for e in OutboxEmail.objects.filter(subject__startswith="Your eSIM is ready: order ")
+    }
     per_order = []
-    orders = Order.objects.filter(number__in=numbers).order_by("paid_at").annotate(
-        fulfilling_at=Min("events__created_at", filter=Q(events__to_status="fulfilling")))
+    orders = (
+        Order.objects.filter(number__in=numbers)
+        .order_by("paid_at")
+        .annotate(fulfilling_at=Min("events__created_at", filter=Q(events__to_status="fulfilling")))
+    )
     for order in orders:
         email_at = emails.get(order.number)
-        row = {"order": order.number, "status": order.status,
-               "webhook_delivered_at": delivered.get(order.number),
-               "paid_at": order.paid_at.timestamp() if order.paid_at else None,
-               "fulfilling_at": order.fulfilling_at.timestamp() if order.fulfilling_at else None,
-               "completed_at": order.completed_at.timestamp() if order.completed_at else None,
-               "esim_email_at": email_at, "fulfilment_attempts": order.fulfilment_attempts}
+        row = {
+            "order": order.number,
+            "status": order.status,
+            "webhook_delivered_at": delivered.get(order.number),
+            "paid_at": order.paid_at.timestamp() if order.paid_at else None,
+            "fulfilling_at": order.fulfilling_at.timestamp() if order.fulfilling_at else None,
+            "completed_at": order.completed_at.timestamp() if order.completed_at else None,
+            "esim_email_at": email_at,
+            "fulfilment_attempts": order.fulfilment_attempts,
+        }
         if email_at and row["webhook_delivered_at"]:
             row["webhook_to_email_s"] = round(email_at - row["webhook_delivered_at"], 3)
         if email_at and row["paid_at"]:
@@ -175,8 +188,12 @@ def measure(stripe, numbers: list[str], first_pay: float) -> dict:
         values = [r[key] for r in per_order if key in r]
         if not values:
             return {}
-        return {"n": len(values), "p50": round(percentile(values, 50), 3),
-                "p95": round(percentile(values, 95), 3), "max": round(max(values), 3)}
+        return {
+            "n": len(values),
+            "p50": round(percentile(values, 50), 3),
+            "p95": round(percentile(values, 95), 3),
+            "max": round(max(values), 3),
+        }
 
     done = [r["esim_email_at"] for r in per_order if r["esim_email_at"]]
     span = max(done) - first_pay if done else 0.0
@@ -200,40 +217,60 @@ def measure(stripe, numbers: list[str], first_pay: float) -> dict:
 def report(result: dict) -> None:
     cfg, m = result["config"], result["metrics"]
     print()
-    print(f"Checkout: {cfg['orders']} orders paid in one burst, Roamify latency {cfg['latency']}, "
-          f"1 Celery worker ({cfg.get('worker_pool', 'prefork')}) x {cfg['worker_concurrency']}, "
-          f"gunicorn {cfg['gunicorn_workers']} workers, "
-          f"{cfg['cpus']} CPUs")
+    print(
+        f"Checkout: {cfg['orders']} orders paid in one burst, Roamify latency {cfg['latency']}, "
+        f"1 Celery worker ({cfg.get('worker_pool', 'prefork')}) x {cfg['worker_concurrency']}, "
+        f"gunicorn {cfg['gunicorn_workers']} workers, "
+        f"{cfg['cpus']} CPUs"
+    )
     header = f"  {'measure':<50} {'p50':>8} {'p95':>8} {'max':>8}"
     print(header)
     print("  " + "-" * (len(header) - 2))
-    rows = (("webhook delivered -> eSIM email stored (s)", "webhook_to_email_s"),
-            ("  same, from paid_at (s)", "paid_to_email_s"),
-            ("  paid -> fulfilment starts (queue wait, s)", "paid_to_fulfilling_s"),
-            ("  fulfilment starts -> completed (upstream, s)", "fulfilling_to_completed_s"),
-            ("  completed -> eSIM email stored (queue wait, s)", "completed_to_email_s"))
+    rows = (
+        ("webhook delivered -> eSIM email stored (s)", "webhook_to_email_s"),
+        ("  same, from paid_at (s)", "paid_to_email_s"),
+        ("  paid -> fulfilment starts (queue wait, s)", "paid_to_fulfilling_s"),
+        ("  fulfilment starts -> completed (upstream, s)", "fulfilling_to_completed_s"),
+        ("  completed -> eSIM email stored (queue wait, s)", "completed_to_email_s"),
+    )
     for label, key in rows:
         s = m[key]
         if s:
             print(f"  {label:<50} {s['p50']:>8.2f} {s['p95']:>8.2f} {s['max']:>8.2f}")
     ck = result["checkout_ms"]
-    print(f"  {'cart add + POST /checkout/ + hosted page (ms)':<50} {ck['p50']:>8.0f} {ck['p95']:>8.0f} "
-          f"{ck['max']:>8.0f}")
-    print(f"\n  throughput: {m['completed']} eSIMs emailed in {m['burst_seconds']:.1f} s from the first "
-          f"payment = {m['orders_per_minute']:.1f} orders/minute"
-          + (f"; {m['needs_action']} orders need action" if m["needs_action"] else ""))
+    print(
+        f"  {'cart add + POST /checkout/ + hosted page (ms)':<50} {ck['p50']:>8.0f} {ck['p95']:>8.0f} "
+        f"{ck['max']:>8.0f}"
+    )
+    print(
+        f"\n  throughput: {m['completed']} eSIMs emailed in {m['burst_seconds']:.1f} s from the first "
+        f"payment = {m['orders_per_minute']:.1f} orders/minute"
+        + (f"; {m['needs_action']} orders need action" if m["needs_action"] else "")
+    )
 
 
 def main() -> int:
     cpus = os.cpu_count() or 1
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--orders", type=int, default=None,
-                        help="orders to place and pay (default: 40 with zero latency, 12 realistic)")
-    parser.add_argument("--latency", choices=("zero", "realistic"), default="zero",
-                        help="the Roamify sandbox's latency profile")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=None,
+        help="orders to place and pay (default: 40 with zero latency, 12 realistic)",
+    )
+    parser.add_argument(
+        "--latency",
+        choices=("zero", "realistic"),
+        default="zero",
+        help="the Roamify sandbox's latency profile",
+    )
     parser.add_argument("--gunicorn-workers", type=int, default=min(cpus, 4))
-    parser.add_argument("--pool", choices=("prefork", "threads"), default="prefork",
-                        help="Celery pool of the one worker (threads suit I/O-bound fulfilment)")
+    parser.add_argument(
+        "--pool",
+        choices=("prefork", "threads"),
+        default="prefork",
+        help="Celery pool of the one worker (threads suit I/O-bound fulfilment)",
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="the worker's concurrency")
     args = parser.parse_args()
     orders = args.orders or DEFAULT_ORDERS[args.latency]
@@ -243,8 +280,9 @@ def main() -> int:
 
     prepare_run()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    roamify = RoamifySandbox(seed=1, extra_args=["--latency", args.latency],
-                             log_path=RESULTS / "checkout-roamify-sandbox.log")
+    roamify = RoamifySandbox(
+        seed=1, extra_args=["--latency", args.latency], log_path=RESULTS / "checkout-roamify-sandbox.log"
+    )
     stripe = StripeSandbox(log_path=RESULTS / "checkout-stripe-sandbox.log")
     children: list[Child] = []
     try:
@@ -267,8 +305,9 @@ def main() -> int:
 
         log(f"placing {orders} orders over HTTP")
         with ThreadPoolExecutor(8) as pool:
-            placed = list(pool.map(lambda n: place_order(site, package_ids[n % len(package_ids)], n),
-                                   range(orders)))
+            placed = list(
+                pool.map(lambda n: place_order(site, package_ids[n % len(package_ids)], n), range(orders))
+            )
         from checkout.models import Order
 
         numbers = [Order.objects.get(email=p["email"]).number for p in placed]
@@ -285,13 +324,22 @@ def main() -> int:
         checkout_ms = [p["checkout_ms"] for p in placed]
         result = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "config": {"orders": orders, "latency": args.latency, "worker_concurrency": args.concurrency,
-                       "worker_pool": args.pool,
-                       "gunicorn_workers": args.gunicorn_workers, "cpus": cpus,
-                       "packages": package_ids, "python": platform.python_version(),
-                       "machine": platform.machine()},
-            "checkout_ms": {"p50": percentile(checkout_ms, 50), "p95": percentile(checkout_ms, 95),
-                            "max": max(checkout_ms)},
+            "config": {
+                "orders": orders,
+                "latency": args.latency,
+                "worker_concurrency": args.concurrency,
+                "worker_pool": args.pool,
+                "gunicorn_workers": args.gunicorn_workers,
+                "cpus": cpus,
+                "packages": package_ids,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+            },
+            "checkout_ms": {
+                "p50": percentile(checkout_ms, 50),
+                "p95": percentile(checkout_ms, 95),
+                "max": max(checkout_ms),
+            },
             "metrics": measure(stripe, numbers, first_pay),
             "upstream_orders": len([o for o in roamify.control.ledger() if o["referenceId"] in numbers]),
         }

@@ -57,8 +57,9 @@ def wrk_load(wrk: str, url: str, connections: int, seconds: int, warmup: int) ->
     for name, value in BROWSER.items():
         common += ["-H", f"{name}: {value}"]
     subprocess.run([*common, "-d", f"{warmup}s", url], check=True, capture_output=True)
-    done = subprocess.run([*common, "-d", f"{seconds}s", "--latency", url], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*common, "-d", f"{seconds}s", "--latency", url], check=True, capture_output=True, text=True
+    )
     return parse_wrk(done.stdout)
 
 
@@ -77,9 +78,11 @@ def cache_state(url: str, header: str) -> str:
 def report(result: dict) -> bool:
     cfg = result["config"]
     print()
-    print(f"wrk {cfg['connections']} connections, {cfg['seconds']} s each after {cfg['warmup']} s "
-          f"warm-up, Accept-Encoding: gzip; gunicorn {cfg['workers']} sync workers; nginx "
-          f"{cfg['nginx']}; {cfg['cpus']} CPUs shared by all")
+    print(
+        f"wrk {cfg['connections']} connections, {cfg['seconds']} s each after {cfg['warmup']} s "
+        f"warm-up, Accept-Encoding: gzip; gunicorn {cfg['workers']} sync workers; nginx "
+        f"{cfg['nginx']}; {cfg['cpus']} CPUs shared by all"
+    )
     header = f"  {'what':<46} {'cache':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs bare':>8}  verdict"
     print(header)
     print("  " + "-" * (len(header) - 2))
@@ -91,18 +94,26 @@ def report(result: dict) -> bool:
         row["ratio"] = round(row["rps"] / bare, 2) if bare else 0.0
         verdict = ""
         if name.startswith("nginx"):
-            passed = (row["ratio"] >= TARGETS["edge_ratio"] and row["p99_ms"] < TARGETS["edge_p99_ms"]
-                      and row["non_2xx"] == 0 and row["cache"] == "hit")
+            passed = (
+                row["ratio"] >= TARGETS["edge_ratio"]
+                and row["p99_ms"] < TARGETS["edge_p99_ms"]
+                and row["non_2xx"] == 0
+                and row["cache"] == "hit"
+            )
             row["ok"] = passed
             ok &= passed
             verdict = "ok" if passed else "MISSED"
         label = f"{name} {row['path']}"
-        print(f"  {label[:46]:<46} {row['cache']:>6} {row['rps']:>8.0f} {row['p50_ms']:>7.1f} "
-              f"{row['p99_ms']:>7.1f} {row['ratio']:>8.2f}  {verdict}"
-              f"{'  (' + str(row['non_2xx']) + ' non-2xx)' if row['non_2xx'] else ''}")
+        print(
+            f"  {label[:46]:<46} {row['cache']:>6} {row['rps']:>8.0f} {row['p50_ms']:>7.1f} "
+            f"{row['p99_ms']:>7.1f} {row['ratio']:>8.2f}  {verdict}"
+            f"{'  (' + str(row['non_2xx']) + ' non-2xx)' if row['non_2xx'] else ''}"
+        )
     print(f"\n'vs bare' is against the mean of the two bare runs ({bare:.0f} req/s).")
-    print(f"Targets (nginx rows): >= {TARGETS['edge_ratio']:.0f} x bare, "
-          f"p99 < {TARGETS['edge_p99_ms']:.0f} ms.  Overall: {'all met' if ok else 'MISSED'}")
+    print(
+        f"Targets (nginx rows): >= {TARGETS['edge_ratio']:.0f} x bare, "
+        f"p99 < {TARGETS['edge_p99_ms']:.0f} ms.  Overall: {'all met' if ok else 'MISSED'}"
+    )
     return ok
 
 
@@ -123,8 +134,9 @@ def main() -> int:
         sys.exit("nginx is required: sudo apt-get install nginx")
     prepare_run()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    sandbox = RoamifySandbox(seed=1, extra_args=["--latency", "zero"],
-                             log_path=RESULTS / "edge-roamify-sandbox.log")
+    sandbox = RoamifySandbox(
+        seed=1, extra_args=["--latency", "zero"], log_path=RESULTS / "edge-roamify-sandbox.log"
+    )
     workdir = Path(tempfile.mkdtemp(prefix="edge-bench-"))
     servers: list[Gunicorn] = []
     nginx: LocalNginx | None = None
@@ -137,8 +149,9 @@ def main() -> int:
         sync = time_syncs()
 
         shop = Gunicorn("edge-shop", env, args.workers, 1)
-        bare = Gunicorn("edge-bare", {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"},
-                        args.workers, 1)
+        bare = Gunicorn(
+            "edge-bare", {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}, args.workers, 1
+        )
         servers += [shop, bare]
         shop.wait_ready()
         bare.wait_ready()
@@ -156,13 +169,23 @@ def main() -> int:
         for name, base, path, header in targets:
             state = cache_state(base + path, header) if header else "-"
             log(f"loading {name} {path} ({state}) ...")
-            rows[name] = {"path": path, "cache": state,
-                          **wrk_load(wrk, base + path, args.connections, args.seconds, args.warmup)}
+            rows[name] = {
+                "path": path,
+                "cache": state,
+                **wrk_load(wrk, base + path, args.connections, args.seconds, args.warmup),
+            }
         result = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "config": {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup,
-                       "workers": args.workers, "cpus": cpus, "nginx": version.split("/")[-1],
-                       "python": platform.python_version(), "machine": platform.machine()},
+            "config": {
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "warmup": args.warmup,
+                "workers": args.workers,
+                "cpus": cpus,
+                "nginx": version.split("/")[-1],
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+            },
             "targets": TARGETS,
             "rows": rows,
         }

@@ -23,17 +23,53 @@ from .tasks import sync_catalog_task
 
 @admin.register(Destination)
 class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
-    list_display = ("name", "code", "geography", "region", "package_count", "from_price",
-                    "markup_percent", "popularity", "active")
+    list_display = (
+        "name",
+        "code",
+        "geography",
+        "region",
+        "package_count",
+        "from_price",
+        "markup_percent",
+        "popularity",
+        "active",
+    )
     list_filter = ("geography", "active", "region")
     list_editable = ("popularity",)
     search_fields = ("name", "code", "upstream_id", "slug")
-    readonly_fields = ("upstream_id", "code", "name", "geography", "region", "image_url", "signals",
-                       "package_count", "from_price", "upstream_hash", "created_at", "updated_at",
-                       "audit_trail")
-    fields = ("name", "code", "slug", "geography", "region", "markup_percent", "popularity", "active",
-              "package_count", "from_price", "upstream_id", "image_url", "signals",
-              "created_at", "updated_at", "audit_trail")
+    readonly_fields = (
+        "upstream_id",
+        "code",
+        "name",
+        "geography",
+        "region",
+        "image_url",
+        "signals",
+        "package_count",
+        "from_price",
+        "upstream_hash",
+        "created_at",
+        "updated_at",
+        "audit_trail",
+    )
+    fields = (
+        "name",
+        "code",
+        "slug",
+        "geography",
+        "region",
+        "markup_percent",
+        "popularity",
+        "active",
+        "package_count",
+        "from_price",
+        "upstream_id",
+        "image_url",
+        "signals",
+        "created_at",
+        "updated_at",
+        "audit_trail",
+    )
     filter_horizontal = ()
 
     @admin.display(description="From", ordering="from_price_cents")
@@ -60,9 +96,13 @@ class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
 
 
 class PackageAdminForm(forms.ModelForm):
-    price_override_cents = MoneyField(required=False, min_cents=None, label="Price override",
-                                      help_text="A fixed retail price, typed as money (7.49). Leave empty to "
-                                                "price by markup. Never below cost plus the minimum margin.")
+    price_override_cents = MoneyField(
+        required=False,
+        min_cents=None,
+        label="Price override",
+        help_text="A fixed retail price, typed as money (7.49). Leave empty to "
+        "price by markup. Never below cost plus the minimum margin.",
+    )
 
     class Meta:
         model = Package
@@ -93,47 +133,125 @@ class OverrideLiftedFilter(admin.SimpleListFilter):
         if self.value() == "set":
             return queryset.filter(price_override_cents__isnull=False)
         if self.value() == "lifted":
-            return queryset.filter(price_override_cents__isnull=False,
-                                   retail_cents__gt=F("price_override_cents"))
+            return queryset.filter(
+                price_override_cents__isnull=False, retail_cents__gt=F("price_override_cents")
+            )
         return queryset
 
 
-PACKAGE_HEADER = ["package_id", "name", "destination", "days", "data_mb", "unlimited", "cost", "price",
-                  "price_override", "margin", "active"]
+PACKAGE_HEADER = [
+    "package_id",
+    "name",
+    "destination",
+    "days",
+    "data_mb",
+    "unlimited",
+    "cost",
+    "price",
+    "price_override",
+    "margin",
+    "active",
+]
 
 
 def package_rows(queryset):
-    for chunk in in_chunks(queryset.values("pk", "package_id", "name", "destination__name", "days", "data_mb",
-                                           "is_unlimited", "wholesale_cents", "retail_cents",
-                                           "price_override_cents", "active")):
+    for chunk in in_chunks(
+        queryset.values(
+            "pk",
+            "package_id",
+            "name",
+            "destination__name",
+            "days",
+            "data_mb",
+            "is_unlimited",
+            "wholesale_cents",
+            "retail_cents",
+            "price_override_cents",
+            "active",
+        )
+    ):
         for p in chunk:
-            yield [p["package_id"], p["name"], p["destination__name"], p["days"], p["data_mb"] or "",
-                   p["is_unlimited"], money_cell(p["wholesale_cents"]), money_cell(p["retail_cents"]),
-                   money_cell(p["price_override_cents"]),
-                   money_cell(p["retail_cents"] - p["wholesale_cents"]), p["active"]]
+            yield [
+                p["package_id"],
+                p["name"],
+                p["destination__name"],
+                p["days"],
+                p["data_mb"] or "",
+                p["is_unlimited"],
+                money_cell(p["wholesale_cents"]),
+                money_cell(p["retail_cents"]),
+                money_cell(p["price_override_cents"]),
+                money_cell(p["retail_cents"] - p["wholesale_cents"]),
+                p["active"],
+            ]
 
 
 @admin.register(Package)
 class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
     form = PackageAdminForm
-    list_display = ("package_id", "name", "destination", "days", "data", "wholesale", "retail", "margin",
-                    "override", "active")
-    list_filter = ("destination__geography", "active", OverrideLiftedFilter, "is_unlimited", "with_hotspot",
-                   "travel_date_required")
+    list_display = (
+        "package_id",
+        "name",
+        "destination",
+        "days",
+        "data",
+        "wholesale",
+        "retail",
+        "margin",
+        "override",
+        "active",
+    )
+    list_filter = (
+        "destination__geography",
+        "active",
+        OverrideLiftedFilter,
+        "is_unlimited",
+        "with_hotspot",
+        "travel_date_required",
+    )
     search_fields = ("package_id", "name", "destination__name")
     list_select_related = ("destination",)
-    readonly_fields = ("package_id", "destination", "name", "plan", "activation", "days", "data_mb",
-                       "is_unlimited", "throttle_threshold_mb", "throttle_speed_kbps", "with_hotspot",
-                       "with_usage_check", "travel_date_required", "apn", "notes", "wholesale", "retail",
-                       "margin", "override_state", "price_per_gb", "active", "created_at", "updated_at",
-                       "deactivated_at", "audit_trail")
+    readonly_fields = (
+        "package_id",
+        "destination",
+        "name",
+        "plan",
+        "activation",
+        "days",
+        "data_mb",
+        "is_unlimited",
+        "throttle_threshold_mb",
+        "throttle_speed_kbps",
+        "with_hotspot",
+        "with_usage_check",
+        "travel_date_required",
+        "apn",
+        "notes",
+        "wholesale",
+        "retail",
+        "margin",
+        "override_state",
+        "price_per_gb",
+        "active",
+        "created_at",
+        "updated_at",
+        "deactivated_at",
+        "audit_trail",
+    )
     exclude = ("wholesale_cents", "retail_cents", "price_per_gb_cents")
     show_full_result_count = False
     csv_exports = [CsvExport("packages", "Export packages (CSV)", PACKAGE_HEADER, package_rows)]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(margin_cents=ExpressionWrapper(
-            F("retail_cents") - F("wholesale_cents"), output_field=IntegerField()))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                margin_cents=ExpressionWrapper(
+                    F("retail_cents") - F("wholesale_cents"), output_field=IntegerField()
+                )
+            )
+        )
 
     @admin.display(description="Margin", ordering="margin_cents")
     def margin(self, obj: Package) -> str:
@@ -146,8 +264,11 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         if obj.price_override_cents is None:
             return "—"
         if obj.retail_cents > obj.price_override_cents:
-            return format_html('<span class="shop-badge bad" title="A cost rise lifted the price above the '
-                               'override">{} · lifted</span>', format_money(obj.price_override_cents))
+            return format_html(
+                '<span class="shop-badge bad" title="A cost rise lifted the price above the '
+                'override">{} · lifted</span>',
+                format_money(obj.price_override_cents),
+            )
         return format_money(obj.price_override_cents)
 
     @admin.display(description="Price override state")
@@ -155,9 +276,11 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         if obj.price_override_cents is None:
             return "No override: priced by markup."
         if obj.retail_cents > obj.price_override_cents:
-            return (f"Lifted: the override {format_money(obj.price_override_cents)} is below cost plus the "
-                    f"minimum margin since the cost rose to {format_money(obj.wholesale_cents)}; it sells at "
-                    f"{format_money(obj.retail_cents)}.")
+            return (
+                f"Lifted: the override {format_money(obj.price_override_cents)} is below cost plus the "
+                f"minimum margin since the cost rose to {format_money(obj.wholesale_cents)}; it sells at "
+                f"{format_money(obj.retail_cents)}."
+            )
         return f"Sells at the override, {format_money(obj.price_override_cents)}."
 
     @admin.display(description="Price per GB")
@@ -189,9 +312,17 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         reprice(package_ids=[obj.id])
         obj.refresh_from_db()
         if form.changed_data:
-            audit.record(request.user, "package.price_override", obj, before,
-                         {"price_override_cents": obj.price_override_cents, "retail_cents": obj.retail_cents,
-                          "top_up_capable": obj.top_up_capable})
+            audit.record(
+                request.user,
+                "package.price_override",
+                obj,
+                before,
+                {
+                    "price_override_cents": obj.price_override_cents,
+                    "retail_cents": obj.retail_cents,
+                    "top_up_capable": obj.top_up_capable,
+                },
+            )
 
 
 def money_column(field: str, label: str):
@@ -242,37 +373,81 @@ SHOWN_CHANGES = 200
 
 @admin.register(SyncRun)
 class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ("started_at", "status", "trigger", "upstream_packages", "added", "changed",
-                    "deactivated", "lifted", "destinations_added", "devices", "seconds")
+    list_display = (
+        "started_at",
+        "status",
+        "trigger",
+        "upstream_packages",
+        "added",
+        "changed",
+        "deactivated",
+        "lifted",
+        "destinations_added",
+        "devices",
+        "seconds",
+    )
     list_filter = ("status", "trigger")
     change_list_template = "admin/catalog/syncrun/change_list.html"
-    readonly_fields = ("started_at", "finished_at", "status", "trigger", "pages", "upstream_packages",
-                       "destinations_added", "destinations_changed", "added", "changed", "deactivated",
-                       "devices", "duration_ms", "error", "what_changed")
+    readonly_fields = (
+        "started_at",
+        "finished_at",
+        "status",
+        "trigger",
+        "pages",
+        "upstream_packages",
+        "destinations_added",
+        "destinations_changed",
+        "added",
+        "changed",
+        "deactivated",
+        "devices",
+        "duration_ms",
+        "error",
+        "what_changed",
+    )
 
     @admin.display(description="What changed")
     def what_changed(self, obj: SyncRun) -> str:
-        changes = list(obj.changes.select_related("package").order_by("kind", "id")[:SHOWN_CHANGES + 1])
+        changes = list(obj.changes.select_related("package").order_by("kind", "id")[: SHOWN_CHANGES + 1])
         if not changes:
             return "Nothing."
         shown = SyncChangeAdmin(SyncChange, self.admin_site)
-        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                                "<td>{}</td></tr>", [
-            (c.kind, shown.package_link(c), shown.old_cost(c), shown.new_cost(c), shown.old_price(c),
-             shown.new_price(c), shown.flag(c)) for c in changes[:SHOWN_CHANGES]])
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            [
+                (
+                    c.kind,
+                    shown.package_link(c),
+                    shown.old_cost(c),
+                    shown.new_cost(c),
+                    shown.old_price(c),
+                    shown.new_price(c),
+                    shown.flag(c),
+                )
+                for c in changes[:SHOWN_CHANGES]
+            ],
+        )
         more = ""
         if len(changes) > SHOWN_CHANGES:
             url = reverse("admin:catalog_syncchange_changelist") + f"?run__id__exact={obj.pk}"
             more = format_html('<p><a href="{}">All changes of this run</a></p>', url)
-        return format_html('<table class="sync-changes"><thead><tr><th scope="col">Change</th>'
-                           '<th scope="col">Package</th><th scope="col">Old cost</th>'
-                           '<th scope="col">New cost</th>'
-                           '<th scope="col">Old price</th><th scope="col">New price</th><th scope="col"></th>'
-                           '</tr></thead><tbody>{}</tbody></table>{}', rows, more)
+        return format_html(
+            '<table class="sync-changes"><thead><tr><th scope="col">Change</th>'
+            '<th scope="col">Package</th><th scope="col">Old cost</th>'
+            '<th scope="col">New cost</th>'
+            '<th scope="col">Old price</th><th scope="col">New price</th><th scope="col"></th>'
+            "</tr></thead><tbody>{}</tbody></table>{}",
+            rows,
+            more,
+        )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            lifted_count=Count("changes", filter=Q(changes__override_lifted=True)))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(lifted_count=Count("changes", filter=Q(changes__override_lifted=True)))
+        )
 
     @admin.display(description="Overrides lifted", ordering="lifted_count")
     def lifted(self, obj: SyncRun) -> int:
@@ -289,16 +464,25 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        return [path("sync-now/", self.admin_site.admin_view(self.sync_now), name="catalog_sync_now"),
-                *super().get_urls()]
+        return [
+            path("sync-now/", self.admin_site.admin_view(self.sync_now), name="catalog_sync_now"),
+            *super().get_urls(),
+        ]
 
     def sync_now(self, request: HttpRequest) -> HttpResponseRedirect:
         if request.method == "POST":
-            audit.record(request.user, "catalog.sync_started", None, {}, {"trigger": "admin"},
-                         note="Sync now pressed in admin")
+            audit.record(
+                request.user,
+                "catalog.sync_started",
+                None,
+                {},
+                {"trigger": "admin"},
+                note="Sync now pressed in admin",
+            )
             transaction.on_commit(lambda: sync_catalog_task.delay(trigger="admin"))
-            self.message_user(request, "Catalog sync queued; it appears in this list when it starts.",
-                              messages.SUCCESS)
+            self.message_user(
+                request, "Catalog sync queued; it appears in this list when it starts.", messages.SUCCESS
+            )
         return HttpResponseRedirect(reverse("admin:catalog_syncrun_changelist"))
 
 

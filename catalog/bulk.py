@@ -14,8 +14,9 @@ from django.db import connection
 from django.db.models import Model
 
 
-def fast_update(model: type[Model], objs: Sequence[Model], fields: Sequence[str],
-                batch_size: int = 1000) -> int:
+def fast_update(
+    model: type[Model], objs: Sequence[Model], fields: Sequence[str], batch_size: int = 1000
+) -> int:
     if not objs:
         return 0
     if connection.vendor != "postgresql":
@@ -29,7 +30,7 @@ def fast_update(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
     assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in columns)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
-            batch = objs[start:start + batch_size]
+            batch = objs[start : start + batch_size]
             rows, params = [], []
             for i, obj in enumerate(batch):
                 values = [pk.get_db_prep_save(obj.pk, connection)] + [

@@ -103,8 +103,13 @@ class Page:
     def of(cls, response: HttpResponse) -> Page:
         body = response.content
         digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-        return cls(response.status_code, response["Content-Type"], body,
-                   gzip.compress(body, compresslevel=6, mtime=0), f'"{digest}"')
+        return cls(
+            response.status_code,
+            response["Content-Type"],
+            body,
+            gzip.compress(body, compresslevel=6, mtime=0),
+            f'"{digest}"',
+        )
 
     def etag_for(self, gzipped: bool) -> str:
         # Each content coding is its own representation, with its own strong ETag.
@@ -129,13 +134,20 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
 
 
 def cache_control() -> str:
-    return (f"public, max-age={settings.CATALOG_BROWSER_MAX_AGE_SECONDS}, "
-            f"s-maxage={settings.CATALOG_EDGE_MAX_AGE_SECONDS}, "
-            f"stale-while-revalidate={settings.CATALOG_STALE_WHILE_REVALIDATE_SECONDS}")
+    return (
+        f"public, max-age={settings.CATALOG_BROWSER_MAX_AGE_SECONDS}, "
+        f"s-maxage={settings.CATALOG_EDGE_MAX_AGE_SECONDS}, "
+        f"stale-while-revalidate={settings.CATALOG_STALE_WHILE_REVALIDATE_SECONDS}"
+    )
 
 
-def send(page: Page, request: HttpRequest, state: str, response: HttpResponse | None = None,
-         headers: Iterable[tuple[str, str]] = ()) -> HttpResponse:
+def send(
+    page: Page,
+    request: HttpRequest,
+    state: str,
+    response: HttpResponse | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+) -> HttpResponse:
     """The page as this request should get it: 304, gzip or plain, with the cache headers.
 
     `response` is the freshly rendered one on a miss (kept, so tests still see its context);
@@ -245,8 +257,12 @@ def page_url(request: HttpRequest) -> str:
 
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     # A page that asked for a CSRF token holds one: it is this visitor's, never shared.
-    return (response.status_code in (200, 404) and not response.streaming and not response.cookies
-            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
+    return (
+        response.status_code in (200, 404)
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    )
 
 
 def cache_anonymous_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -18,47 +18,80 @@ from django.utils.text import slugify
 from .models import CompatibleDevice
 
 # Words that say nothing about the model: brands (the family word says it), network, storage.
-BRAND_WORDS = {"apple": "Apple", "samsung": "Samsung", "google": "Google", "motorola": "Motorola",
-               "xiaomi": "Xiaomi", "oppo": "OPPO", "huawei": "Huawei", "sony": "Sony",
-               "oneplus": "OnePlus", "nokia": "Nokia", "fairphone": "Fairphone"}
+BRAND_WORDS = {
+    "apple": "Apple",
+    "samsung": "Samsung",
+    "google": "Google",
+    "motorola": "Motorola",
+    "xiaomi": "Xiaomi",
+    "oppo": "OPPO",
+    "huawei": "Huawei",
+    "sony": "Sony",
+    "oneplus": "OnePlus",
+    "nokia": "Nokia",
+    "fairphone": "Fairphone",
+}
 SPELLINGS = {"moto": "motorola", "one plus": "oneplus", "i phone": "iphone", "i pad": "ipad"}
 FILLER = re.compile(r"^(\d+ ?(gb|tb)|5g|4g|lte|dual|sim|esim|phone|smartphone|galaxy|the|my)$")
 
 # Models with no eSIM at all: (brand, model name).
 NO_ESIM: tuple[tuple[str, str], ...] = (
-    ("Apple", "iPhone X"), ("Apple", "iPhone 8"), ("Apple", "iPhone 8 Plus"), ("Apple", "iPhone 7"),
-    ("Apple", "iPhone 7 Plus"), ("Apple", "iPhone 6s"), ("Apple", "iPhone 6s Plus"), ("Apple", "iPhone 6"),
+    ("Apple", "iPhone X"),
+    ("Apple", "iPhone 8"),
+    ("Apple", "iPhone 8 Plus"),
+    ("Apple", "iPhone 7"),
+    ("Apple", "iPhone 7 Plus"),
+    ("Apple", "iPhone 6s"),
+    ("Apple", "iPhone 6s Plus"),
+    ("Apple", "iPhone 6"),
     ("Apple", "iPhone SE (2016)"),
-    ("Samsung", "Galaxy A05"), ("Samsung", "Galaxy A05s"), ("Samsung", "Galaxy A12"),
-    ("Samsung", "Galaxy A13"), ("Samsung", "Galaxy A14"), ("Samsung", "Galaxy A15"),
+    ("Samsung", "Galaxy A05"),
+    ("Samsung", "Galaxy A05s"),
+    ("Samsung", "Galaxy A12"),
+    ("Samsung", "Galaxy A13"),
+    ("Samsung", "Galaxy A14"),
+    ("Samsung", "Galaxy A15"),
     ("Samsung", "Galaxy A23"),
-    ("Samsung", "Galaxy A24"), ("Samsung", "Galaxy A25"), ("Samsung", "Galaxy A52"),
-    ("Samsung", "Galaxy A53"), ("Samsung", "Galaxy S10"), ("Samsung", "Galaxy S10+"),
-    ("Samsung", "Galaxy S9"), ("Samsung", "Galaxy Note 10"),
-    ("Google", "Pixel 2"), ("Google", "Pixel 2 XL"), ("Google", "Pixel"),
-    ("Huawei", "P30"), ("Huawei", "P30 Pro"), ("Huawei", "Mate 20"),
-    ("Xiaomi", "Redmi Note 12"), ("Xiaomi", "Redmi Note 11"), ("Xiaomi", "Redmi 13C"),
-    ("Motorola", "Moto G54"), ("Motorola", "Moto G84"), ("Motorola", "Moto E13"),
+    ("Samsung", "Galaxy A24"),
+    ("Samsung", "Galaxy A25"),
+    ("Samsung", "Galaxy A52"),
+    ("Samsung", "Galaxy A53"),
+    ("Samsung", "Galaxy S10"),
+    ("Samsung", "Galaxy S10+"),
+    ("Samsung", "Galaxy S9"),
+    ("Samsung", "Galaxy Note 10"),
+    ("Google", "Pixel 2"),
+    ("Google", "Pixel 2 XL"),
+    ("Google", "Pixel"),
+    ("Huawei", "P30"),
+    ("Huawei", "P30 Pro"),
+    ("Huawei", "Mate 20"),
+    ("Xiaomi", "Redmi Note 12"),
+    ("Xiaomi", "Redmi Note 11"),
+    ("Xiaomi", "Redmi 13C"),
+    ("Motorola", "Moto G54"),
+    ("Motorola", "Moto G84"),
+    ("Motorola", "Moto E13"),
 )
 
 # Families where most models have no eSIM: (brand, query start) -> the plain truth.
 FAMILY_NOTES: dict[tuple[str, str], str] = {
     ("Samsung", "a"): "Most Galaxy A phones do not support eSIM. Of the A series, only the Galaxy A54 and "
-                      "A55 are on our list of eSIM phones.",
+    "A55 are on our list of eSIM phones.",
     ("Motorola", "g"): "Most Moto G phones do not support eSIM. Motorola's eSIM phones on our list are the "
-                       "Razr and Edge 40 models.",
+    "Razr and Edge 40 models.",
     ("Motorola", "moto"): "Most Moto G and Moto E phones do not support eSIM. Motorola's eSIM phones on our "
-                          "list are the Razr and Edge 40 models.",
+    "list are the Razr and Edge 40 models.",
     ("Xiaomi", "redmi"): "Most Redmi and POCO phones do not support eSIM. Xiaomi's eSIM phones on our list "
-                         "are the 12T Pro, 13, 13 Pro and 14.",
+    "are the 12T Pro, 13, 13 Pro and 14.",
     ("Huawei", ""): "Most Huawei phones do not support eSIM; the P40 and P40 Pro do.",
     ("Apple", "iphone"): "Every iPhone from the XR and XS (2018) on supports eSIM. The iPhone X, 8 and "
-                         "older, and the first iPhone SE (2016), do not.",
+    "older, and the first iPhone SE (2016), do not.",
 }
 
 
 def words(text: str) -> list[str]:
-    """"iPhone12 mini" -> ["iphone", "12", "mini"]; "Galaxy S23+" -> ["galaxy", "s23", "plus"]."""
+    """ "iPhone12 mini" -> ["iphone", "12", "mini"]; "Galaxy S23+" -> ["galaxy", "s23", "plus"]."""
     text = text.lower().replace("+", " plus ")
     for wrong, right in SPELLINGS.items():
         text = re.sub(rf"\b{wrong}\b", right, text)
@@ -91,9 +124,9 @@ class Model:
 
 
 def split_family(brand: str, model: str) -> list[str]:
-    """"iPhone 12 / 12 mini / 12 Pro" -> ["iPhone 12", "iPhone 12 mini", "iPhone 12 Pro"]."""
+    """ "iPhone 12 / 12 mini / 12 Pro" -> ["iPhone 12", "iPhone 12 mini", "iPhone 12 Pro"]."""
     if model.lower().startswith(brand.lower() + " "):
-        model = model[len(brand) + 1:]
+        model = model[len(brand) + 1 :]
     parts = [p.strip() for p in model.split(" / ") if p.strip()]
     if len(parts) < 2:
         return parts
@@ -134,8 +167,16 @@ def _brand_of(query_words: list[str], models: list[Model]) -> str:
     for w in query_words:
         if w in BRAND_WORDS:
             return BRAND_WORDS[w]
-    families = {"iphone": "Apple", "ipad": "Apple", "galaxy": "Samsung", "pixel": "Google",
-                "xperia": "Sony", "razr": "Motorola", "redmi": "Xiaomi", "poco": "Xiaomi"}
+    families = {
+        "iphone": "Apple",
+        "ipad": "Apple",
+        "galaxy": "Samsung",
+        "pixel": "Google",
+        "xperia": "Sony",
+        "razr": "Motorola",
+        "redmi": "Xiaomi",
+        "poco": "Xiaomi",
+    }
     return next((families[w] for w in query_words if w in families), "")
 
 
@@ -150,11 +191,20 @@ def check(query: str, models: list[Model]) -> Answer:
     if exact and not brand and len(key) == 1:
         return Answer("ask", choices=exact)  # "12" alone: which brand's 12?
     if exact:
-        return Answer("yes" if exact[0].esim else "no", exact[0], note=family_note(brand, key) if
-                      not exact[0].esim else "", brand=exact[0].brand)
+        return Answer(
+            "yes" if exact[0].esim else "no",
+            exact[0],
+            note=family_note(brand, key) if not exact[0].esim else "",
+            brand=exact[0].brand,
+        )
     # Only the start of a model name ("iPhone SE", "Pixel 7 P"): ask which one, never say yes.
-    starts = [m for m in pool if m.key[: len(key) - 1] == key[:-1] and len(m.key) >= len(key)
-              and m.key[len(key) - 1].startswith(key[-1])]
+    starts = [
+        m
+        for m in pool
+        if m.key[: len(key) - 1] == key[:-1]
+        and len(m.key) >= len(key)
+        and m.key[len(key) - 1].startswith(key[-1])
+    ]
     note = family_note(brand, key)
     if starts and len(starts) <= 24:
         return Answer("ask", choices=starts, note=note, brand=brand)

@@ -19,8 +19,20 @@ from django.http import HttpRequest, HttpResponse
 from .cache import cacheable, current_version, local_pages, page_url, send
 
 # Headers `send` sets itself, or that belong to one response only.
-_NOT_KEPT = frozenset({"content-type", "content-length", "content-encoding", "etag", "cache-control",
-                       "vary", "set-cookie", "date", "x-page-cache", "x-request-id"})
+_NOT_KEPT = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "etag",
+        "cache-control",
+        "vary",
+        "set-cookie",
+        "date",
+        "x-page-cache",
+        "x-request-id",
+    }
+)
 
 
 class PageCacheMiddleware:

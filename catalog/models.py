@@ -27,11 +27,17 @@ class Destination(models.Model):
     image_url = models.URLField(max_length=500, blank=True)
     signals = models.JSONField(default=list, blank=True, help_text="Networks and carriers per country")
     covers = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="covered_by",
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="covered_by",
         help_text="Countries a regional or global destination covers",
     )
     markup_percent = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True,
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Overrides the shop's markup for every package here",
     )
     popularity = models.PositiveIntegerField(default=0, db_index=True, help_text="Higher shows first")
@@ -204,8 +210,13 @@ class SyncRun(models.Model):
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.added or self.changed or self.deactivated or self.destinations_added
-                    or self.destinations_changed)
+        return bool(
+            self.added
+            or self.changed
+            or self.deactivated
+            or self.destinations_added
+            or self.destinations_changed
+        )
 
 
 class SyncChange(models.Model):
@@ -247,8 +258,9 @@ class DestinationAlias(models.Model):
     class Meta:
         ordering = ["code", "alias"]
         verbose_name_plural = "destination aliases"
-        constraints = [models.UniqueConstraint(fields=["alias", "code", "geography"],
-                                               name="destination_alias_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["alias", "code", "geography"], name="destination_alias_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.alias} → {self.code}"

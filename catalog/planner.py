@@ -18,8 +18,15 @@ USAGE = {
     "heavy": (1.5, "Heavy", "Also video, video calls or a hotspot for a laptop: about 1.5 GB a day."),
 }
 DAY_CHOICES = (1, 3, 5, 7, 10, 14, 21, 30, 60, 90)
-DATA_CHOICES = (("1", "1 GB"), ("3", "3 GB"), ("5", "5 GB"), ("10", "10 GB"), ("20", "20 GB"),
-                ("unlimited", "Unlimited"), ("unsure", "I'm not sure"))
+DATA_CHOICES = (
+    ("1", "1 GB"),
+    ("3", "3 GB"),
+    ("5", "5 GB"),
+    ("10", "10 GB"),
+    ("20", "20 GB"),
+    ("unlimited", "Unlimited"),
+    ("unsure", "I'm not sure"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,11 @@ class Trip:
             return f"{days}, unlimited data"
         if not need:
             return days
-        approx = f"about {format_data(need)} ({USAGE[self.use][1].lower()} use)" if self.data == "unsure" \
+        approx = (
+            f"about {format_data(need)} ({USAGE[self.use][1].lower()} use)"
+            if self.data == "unsure"
             else format_data(need)
+        )
         return f"{days}, {approx}"
 
     def query(self) -> str:

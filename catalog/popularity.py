@@ -5,8 +5,30 @@ for destinations it creates.
 """
 
 POPULAR_CODES = [
-    "US", "JP", "GB", "FR", "IT", "ES", "TH", "TR", "DE", "MX", "AE", "GR",
-    "PT", "CA", "KR", "AU", "ID", "VN", "SG", "NL", "CH", "EG", "MA", "BR",
+    "US",
+    "JP",
+    "GB",
+    "FR",
+    "IT",
+    "ES",
+    "TH",
+    "TR",
+    "DE",
+    "MX",
+    "AE",
+    "GR",
+    "PT",
+    "CA",
+    "KR",
+    "AU",
+    "ID",
+    "VN",
+    "SG",
+    "NL",
+    "CH",
+    "EG",
+    "MA",
+    "BR",
 ]
 
 

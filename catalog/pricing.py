@@ -56,4 +56,3 @@ def price_per_gb(retail_cents: int, data_mb: int | None) -> int | None:
     if not data_mb:
         return None
     return int((Decimal(retail_cents) * 1024 / data_mb).to_integral_value(ROUND_CEILING))
-

@@ -25,8 +25,28 @@ from .models import Destination, DestinationAlias, Geography
 
 INDEX_KEY = "catalog:search-index"
 # Words a traveller adds around destination names: "Thailand and Vietnam", "esim for Japan".
-STOP_WORDS = frozenset({"and", "or", "plus", "then", "to", "in", "for", "esim", "esims", "sim", "trip",
-                        "the", "via", "with", "data", "plan", "plans", "travel"})
+STOP_WORDS = frozenset(
+    {
+        "and",
+        "or",
+        "plus",
+        "then",
+        "to",
+        "in",
+        "for",
+        "esim",
+        "esims",
+        "sim",
+        "trip",
+        "the",
+        "via",
+        "with",
+        "data",
+        "plan",
+        "plans",
+        "travel",
+    }
+)
 TRIGRAM_THRESHOLD = 0.2  # pg_trgm candidates; the final cut-off is FUZZY_MIN below
 FUZZY_MIN = 0.7
 MAX_PHRASE_WORDS = 5
@@ -94,18 +114,39 @@ class Match:
 
 def build_index(version: int) -> Index:
     """Three queries: destinations (with country counts), regions' coverage, aliases."""
-    rows = (Destination.objects.active()
-            .annotate(n_covers=Count("covers"))
-            .values_list("id", "name", "slug", "code", "geography", "popularity", "from_price_cents",
-                         "package_count", "n_covers"))
+    rows = (
+        Destination.objects.active()
+        .annotate(n_covers=Count("covers"))
+        .values_list(
+            "id",
+            "name",
+            "slug",
+            "code",
+            "geography",
+            "popularity",
+            "from_price_cents",
+            "package_count",
+            "n_covers",
+        )
+    )
     base = {r[0]: r for r in rows}
     covers: dict[int, set[int]] = {}
     through = Destination.covers.through.objects.filter(from_destination_id__in=list(base))
     for region_id, country_id in through.values_list("from_destination_id", "to_destination_id"):
         covers.setdefault(region_id, set()).add(country_id)
     entries = {
-        i: Entry(i, name, slug, code, geo, pop, price, n, n_covers if geo != Geography.LOCAL else 1,
-                 frozenset(covers.get(i, ())))
+        i: Entry(
+            i,
+            name,
+            slug,
+            code,
+            geo,
+            pop,
+            price,
+            n,
+            n_covers if geo != Geography.LOCAL else 1,
+            frozenset(covers.get(i, ())),
+        )
         for i, (_, name, slug, code, geo, pop, price, n, n_covers) in base.items()
     }
     index = Index(version, entries)
@@ -196,12 +237,19 @@ def _fuzzy_trigram(index: Index, q: str) -> dict[int, float]:
     the fallback so both engines agree on what is close enough."""
     from django.contrib.postgres.search import TrigramSimilarity
 
-    names = (Destination.objects.active()
-             .annotate(sim=TrigramSimilarity(Lower("name"), q)).filter(sim__gte=TRIGRAM_THRESHOLD)
-             .order_by("-sim").values_list("name", flat=True)[:20])
-    aliases = (DestinationAlias.objects
-               .annotate(sim=TrigramSimilarity(Lower("alias"), q)).filter(sim__gte=TRIGRAM_THRESHOLD)
-               .order_by("-sim").values_list("alias", flat=True)[:20])
+    names = (
+        Destination.objects.active()
+        .annotate(sim=TrigramSimilarity(Lower("name"), q))
+        .filter(sim__gte=TRIGRAM_THRESHOLD)
+        .order_by("-sim")
+        .values_list("name", flat=True)[:20]
+    )
+    aliases = (
+        DestinationAlias.objects.annotate(sim=TrigramSimilarity(Lower("alias"), q))
+        .filter(sim__gte=TRIGRAM_THRESHOLD)
+        .order_by("-sim")
+        .values_list("alias", flat=True)[:20]
+    )
     candidates = {normalise(t) for t in [*names, *aliases]} & index.terms.keys()
     return _score_terms(index, q, candidates, whole=False)
 
@@ -249,8 +297,10 @@ def search(query: str, limit: int = 8, engine: str | None = None, index: Index |
             if i not in ranked or ranked[i][0] > level:
                 ranked[i] = (level, shown)
     if ranked:
-        entries = sorted((index.entries[i] for i in ranked), key=lambda e: (
-            ranked[e.id][0], not e.is_country, -e.popularity, e.name))[:limit]
+        entries = sorted(
+            (index.entries[i] for i in ranked),
+            key=lambda e: (ranked[e.id][0], not e.is_country, -e.popularity, e.name),
+        )[:limit]
         return Match("prefix", entries, terms={e.id: ranked[e.id][1] for e in entries if ranked[e.id][1]})
     # 4. A typo: the closest names, best first.
     scores = fuzzy(index, q, engine)

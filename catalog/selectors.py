@@ -44,8 +44,10 @@ def destinations_by_letter() -> list[tuple[str, list[Destination]]]:
 def multi_country_destinations() -> list[Destination]:
     """Regions, then global plans, each with how many countries it covers (one query)."""
     return list(
-        Destination.objects.active().exclude(geography=Geography.LOCAL)
-        .annotate(country_count=Count("covers")).only(*LIST_FIELDS)
+        Destination.objects.active()
+        .exclude(geography=Geography.LOCAL)
+        .annotate(country_count=Count("covers"))
+        .only(*LIST_FIELDS)
         .order_by("-geography", "-popularity", "name")  # regions, then global plans
     )
 
@@ -59,8 +61,12 @@ def regions_covering(destination: Destination) -> list[Destination]:
     if destination.geography != Geography.LOCAL:
         return []
     # Filter by a subquery: counting "covers" through the covered_by join would count only this country.
-    regions = (Destination.objects.active().filter(id__in=destination.covered_by.values("id"))
-               .annotate(country_count=Count("covers")).only(*LIST_FIELDS))
+    regions = (
+        Destination.objects.active()
+        .filter(id__in=destination.covered_by.values("id"))
+        .annotate(country_count=Count("covers"))
+        .only(*LIST_FIELDS)
+    )
     return sorted(regions, key=lambda d: (d.country_count, d.name))
 
 
@@ -70,17 +76,26 @@ def region_prices_for(regions: list[Destination], trip: Trip | None) -> dict[int
         return {}
     packages = Package.objects.active().filter(destination__in=regions, days__gte=trip.days)
     need = trip.need_mb
-    packages = (packages.filter(is_unlimited=True) if need is None
-                else packages.filter(Q(is_unlimited=True) | Q(data_mb__gte=need)))
-    return dict(packages.values("destination_id").annotate(low=Min("retail_cents"))
-                .values_list("destination_id", "low"))
+    packages = (
+        packages.filter(is_unlimited=True)
+        if need is None
+        else packages.filter(Q(is_unlimited=True) | Q(data_mb__gte=need))
+    )
+    return dict(
+        packages.values("destination_id")
+        .annotate(low=Min("retail_cents"))
+        .values_list("destination_id", "low")
+    )
 
 
 def covered_countries(destination: Destination) -> list[Destination]:
     if destination.geography == Geography.LOCAL:
         return []
-    return list(destination.covers.only("id", "name", "slug", "code", "geography", "active",
-                                        "package_count").order_by("name"))
+    return list(
+        destination.covers.only(
+            "id", "name", "slug", "code", "geography", "active", "package_count"
+        ).order_by("name")
+    )
 
 
 def device_models() -> list[Model]:

@@ -37,14 +37,45 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
 PACKAGE_FIELDS = [
-    "destination_id", "name", "plan", "activation", "days", "data_mb", "is_unlimited",
-    "throttle_threshold_mb", "throttle_speed_kbps", "with_hotspot", "with_data_roaming",
-    "with_usage_check", "travel_date_required", "with_calls", "call_minutes", "with_sms",
-    "sms_count", "apn", "apn_automatic", "notes", "wholesale_cents", "retail_cents",
-    "price_per_gb_cents", "active", "deactivated_at", "upstream_hash", "updated_at",
+    "destination_id",
+    "name",
+    "plan",
+    "activation",
+    "days",
+    "data_mb",
+    "is_unlimited",
+    "throttle_threshold_mb",
+    "throttle_speed_kbps",
+    "with_hotspot",
+    "with_data_roaming",
+    "with_usage_check",
+    "travel_date_required",
+    "with_calls",
+    "call_minutes",
+    "with_sms",
+    "sms_count",
+    "apn",
+    "apn_automatic",
+    "notes",
+    "wholesale_cents",
+    "retail_cents",
+    "price_per_gb_cents",
+    "active",
+    "deactivated_at",
+    "upstream_hash",
+    "updated_at",
 ]
-DESTINATION_FIELDS = ["code", "name", "geography", "region", "image_url", "signals",
-                      "upstream_hash", "active", "updated_at"]
+DESTINATION_FIELDS = [
+    "code",
+    "name",
+    "geography",
+    "region",
+    "image_url",
+    "signals",
+    "upstream_hash",
+    "active",
+    "updated_at",
+]
 
 
 def _digest(value: object) -> str:
@@ -123,7 +154,10 @@ class SyncResult:
 
 
 def _package_values(
-    pkg: roamify.Package, digest: str, destination: Destination, rules: PricingRules,
+    pkg: roamify.Package,
+    digest: str,
+    destination: Destination,
+    rules: PricingRules,
     override_cents: int | None,
 ) -> dict:
     threshold_mb, speed_kbps = _throttle_mb(pkg.throttle)
@@ -180,18 +214,25 @@ def _sync_destinations(
     for dest in upstream:
         digest = _digest(dest)
         values = {
-            "code": dest.code[:20], "name": dest.name[:200],
-            "geography": dest.geography or "local", "region": (dest.region or "")[:80],
+            "code": dest.code[:20],
+            "name": dest.name[:200],
+            "geography": dest.geography or "local",
+            "region": (dest.region or "")[:80],
             "image_url": (dest.image_url or "")[:500],
-            "signals": [{"code": s.code, "name": s.name, "networks": list(s.networks),
-                         "carriers": list(s.carriers)} for s in dest.signals],
-            "upstream_hash": digest, "active": True, "updated_at": now,
+            "signals": [
+                {"code": s.code, "name": s.name, "networks": list(s.networks), "carriers": list(s.carriers)}
+                for s in dest.signals
+            ],
+            "upstream_hash": digest,
+            "active": True,
+            "updated_at": now,
         }
         current = existing.get(dest.id)
         if current is None:
             slug = _unique_slug(dest.slug or dest.name, dest.code, taken)
-            obj = Destination(upstream_id=dest.id, slug=slug,
-                              popularity=starting_popularity(dest.code), **values)
+            obj = Destination(
+                upstream_id=dest.id, slug=slug, popularity=starting_popularity(dest.code), **values
+            )
             new.append(obj)
         elif current.upstream_hash != digest or not current.active:
             for key, value in values.items():
@@ -216,27 +257,42 @@ def _link_coverage(destinations: list[Destination]) -> None:
     by_code = dict(Destination.objects.filter(geography="local").values_list("code", "id"))
     through = Destination.covers.through
     through.objects.filter(from_destination_id__in=[d.id for d in multi]).delete()
-    through.objects.bulk_create([
-        through(from_destination_id=d.id, to_destination_id=by_code[s["code"]])
-        for d in multi for s in d.signals if s.get("code") in by_code and by_code[s["code"]] != d.id
-    ], ignore_conflicts=True)
+    through.objects.bulk_create(
+        [
+            through(from_destination_id=d.id, to_destination_id=by_code[s["code"]])
+            for d in multi
+            for s in d.signals
+            if s.get("code") in by_code and by_code[s["code"]] != d.id
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _sync_devices(client: roamify.RoamifyClient) -> int:
     devices = client.compatible_devices()
     wanted = {d.model[:300]: d for d in devices}
-    have = {(m, n, b, o, t) for m, n, b, o, t in CompatibleDevice.objects.values_list(
-        "model", "name", "brand", "os", "device_type")}
-    rows = {(m, d.name[:300], (d.brand or "")[:80], (d.os or "")[:40], (d.device_type or "")[:40])
-            for m, d in wanted.items()}
+    have = {
+        (m, n, b, o, t)
+        for m, n, b, o, t in CompatibleDevice.objects.values_list(
+            "model", "name", "brand", "os", "device_type"
+        )
+    }
+    rows = {
+        (m, d.name[:300], (d.brand or "")[:80], (d.os or "")[:40], (d.device_type or "")[:40])
+        for m, d in wanted.items()
+    }
     if rows == have:
         return 0
     CompatibleDevice.objects.all().delete()
-    CompatibleDevice.objects.bulk_create([
-        CompatibleDevice(model=m, name=n, brand=b, os=o, device_type=t,
-                         search_text=f"{m} {n} {b}".lower()[:700])
-        for m, n, b, o, t in rows
-    ], batch_size=1000)
+    CompatibleDevice.objects.bulk_create(
+        [
+            CompatibleDevice(
+                model=m, name=n, brand=b, os=o, device_type=t, search_text=f"{m} {n} {b}".lower()[:700]
+            )
+            for m, n, b, o, t in rows
+        ],
+        batch_size=1000,
+    )
     return len(rows)
 
 
@@ -266,8 +322,11 @@ def _sync_top_up_capable(client: roamify.RoamifyClient) -> int:
     changed = 0
     for value in (True, False):
         ids = [pid for pid, v in capable.items() if v is value]
-        changed += Package.objects.filter(package_id__in=ids).exclude(top_up_capable=value).update(
-            top_up_capable=value, updated_at=timezone.now())
+        changed += (
+            Package.objects.filter(package_id__in=ids)
+            .exclude(top_up_capable=value)
+            .update(top_up_capable=value, updated_at=timezone.now())
+        )
     return changed
 
 
@@ -289,7 +348,9 @@ def refresh_destination_summaries(destination_ids: Iterable[int] | None = None) 
 
 
 def sync_catalog(
-    *, trigger: str = "command", client: roamify.RoamifyClient | None = None,
+    *,
+    trigger: str = "command",
+    client: roamify.RoamifyClient | None = None,
     progress: Progress | None = None,
 ) -> SyncResult:
     """Bring the shop's catalog in line with upstream. Records a SyncRun whatever happens."""
@@ -298,8 +359,11 @@ def sync_catalog(
     started = time.monotonic()
     try:
         upstream = fetch_upstream_catalog(
-            client, settings.CATALOG_SYNC_PAGE_SIZE, settings.CATALOG_SYNC_CONCURRENCY,
-            settings.CATALOG_SYNC_MAX_PAGES, progress,
+            client,
+            settings.CATALOG_SYNC_PAGE_SIZE,
+            settings.CATALOG_SYNC_CONCURRENCY,
+            settings.CATALOG_SYNC_MAX_PAGES,
+            progress,
         )
         run.pages, run.upstream_packages = upstream.pages, len(upstream.packages)
         if not upstream.packages:
@@ -331,7 +395,8 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
     existing = {
         pid: (pk, digest, active, override, dest_id)
         for pid, pk, digest, active, override, dest_id in Package.objects.values_list(
-            "package_id", "id", "upstream_hash", "active", "price_override_cents", "destination_id")
+            "package_id", "id", "upstream_hash", "active", "price_override_cents", "destination_id"
+        )
     }
     # Old cost and price of the rows that change, for the run's list of changes.
     prices: dict[int, tuple[int, int]] = {}
@@ -355,14 +420,19 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
             values = _package_values(pkg, digest, dest, rules, override)
             changed.append(Package(id=pk, package_id=pid, updated_at=now, **values))
     if changed:
-        prices = {pk: (cost, price) for pk, cost, price in Package.objects.filter(
-            id__in=[p.id for p in changed]).values_list("id", "wholesale_cents", "retail_cents")}
+        prices = {
+            pk: (cost, price)
+            for pk, cost, price in Package.objects.filter(id__in=[p.id for p in changed]).values_list(
+                "id", "wholesale_cents", "retail_cents"
+            )
+        }
     if new:
         Package.objects.bulk_create(new, batch_size=2000)
     if changed:
         fast_update(Package, changed, PACKAGE_FIELDS)
-    vanished = [pk for pid, (pk, _, active, _, _) in existing.items()
-                if active and pid not in upstream.packages]
+    vanished = [
+        pk for pid, (pk, _, active, _, _) in existing.items() if active and pid not in upstream.packages
+    ]
     if vanished:
         Package.objects.filter(id__in=vanished).update(active=False, deactivated_at=now, updated_at=now)
     run.added, run.changed, run.deactivated = len(new), len(changed), len(vanished)
@@ -376,35 +446,73 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
         refresh_destination_summaries(touched)
 
 
-def _record_changes(run: SyncRun, new: list[Package], changed: list[Package],
-                    old: dict[int, tuple[int, int]], vanished: list[int]) -> None:
+def _record_changes(
+    run: SyncRun,
+    new: list[Package],
+    changed: list[Package],
+    old: dict[int, tuple[int, int]],
+    vanished: list[int],
+) -> None:
     """Each package the run added, changed (old and new cost and price) or deactivated."""
     if run.pk is None:
         return
-    added_ids = dict(Package.objects.filter(package_id__in=[p.package_id for p in new])
-                     .values_list("package_id", "id")) if new else {}
-    rows = [SyncChange(run=run, package_id=added_ids[p.package_id], kind=SyncChange.Kind.ADDED,
-                       new_cost_cents=p.wholesale_cents, new_price_cents=p.retail_cents)
-            for p in new if p.package_id in added_ids]
+    added_ids = (
+        dict(
+            Package.objects.filter(package_id__in=[p.package_id for p in new]).values_list("package_id", "id")
+        )
+        if new
+        else {}
+    )
+    rows = [
+        SyncChange(
+            run=run,
+            package_id=added_ids[p.package_id],
+            kind=SyncChange.Kind.ADDED,
+            new_cost_cents=p.wholesale_cents,
+            new_price_cents=p.retail_cents,
+        )
+        for p in new
+        if p.package_id in added_ids
+    ]
     lifted = _lifted_overrides(changed) if changed else set()
     for p in changed:
         old_cost, old_price = old.get(p.id, (None, None))
-        rows.append(SyncChange(
-            run=run, package_id=p.id, kind=SyncChange.Kind.CHANGED, old_cost_cents=old_cost,
-            new_cost_cents=p.wholesale_cents, old_price_cents=old_price, new_price_cents=p.retail_cents,
-            override_lifted=p.id in lifted))
+        rows.append(
+            SyncChange(
+                run=run,
+                package_id=p.id,
+                kind=SyncChange.Kind.CHANGED,
+                old_cost_cents=old_cost,
+                new_cost_cents=p.wholesale_cents,
+                old_price_cents=old_price,
+                new_price_cents=p.retail_cents,
+                override_lifted=p.id in lifted,
+            )
+        )
     for pk, cost, price in Package.objects.filter(id__in=vanished).values_list(
-            "id", "wholesale_cents", "retail_cents"):
-        rows.append(SyncChange(run=run, package_id=pk, kind=SyncChange.Kind.DEACTIVATED,
-                               old_cost_cents=cost, old_price_cents=price))
+        "id", "wholesale_cents", "retail_cents"
+    ):
+        rows.append(
+            SyncChange(
+                run=run,
+                package_id=pk,
+                kind=SyncChange.Kind.DEACTIVATED,
+                old_cost_cents=cost,
+                old_price_cents=price,
+            )
+        )
     SyncChange.objects.bulk_create(rows, batch_size=2000)
 
 
 def _lifted_overrides(changed: list[Package]) -> set[int]:
     """Changed packages whose price override is now below cost plus margin: the price was lifted."""
-    return {pk for pk, override, retail in Package.objects.filter(
-        id__in=[p.id for p in changed], price_override_cents__isnull=False).values_list(
-        "id", "price_override_cents", "retail_cents") if retail > override}
+    return {
+        pk
+        for pk, override, retail in Package.objects.filter(
+            id__in=[p.id for p in changed], price_override_cents__isnull=False
+        ).values_list("id", "price_override_cents", "retail_cents")
+        if retail > override
+    }
 
 
 def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[int] | None = None) -> int:
@@ -416,10 +524,19 @@ def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[
     if package_ids is not None:
         qs = qs.filter(id__in=list(package_ids))
     updates = []
-    for pkg in qs.only("id", "wholesale_cents", "price_override_cents", "data_mb", "is_unlimited",
-                       "retail_cents", "price_per_gb_cents", "destination__markup_percent"):
-        retail = retail_price(pkg.wholesale_cents, rules, pkg.destination.markup_percent,
-                              pkg.price_override_cents)
+    for pkg in qs.only(
+        "id",
+        "wholesale_cents",
+        "price_override_cents",
+        "data_mb",
+        "is_unlimited",
+        "retail_cents",
+        "price_per_gb_cents",
+        "destination__markup_percent",
+    ):
+        retail = retail_price(
+            pkg.wholesale_cents, rules, pkg.destination.markup_percent, pkg.price_override_cents
+        )
         per_gb = None if pkg.is_unlimited else price_per_gb(retail, pkg.data_mb)
         if (retail, per_gb) != (pkg.retail_cents, pkg.price_per_gb_cents):
             pkg.retail_cents, pkg.price_per_gb_cents = retail, per_gb

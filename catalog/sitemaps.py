@@ -20,9 +20,13 @@ class PackageSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return (Package.objects.active().filter(destination__active=True)
-                .select_related("destination").only("package_id", "updated_at", "destination__slug")
-                .order_by("id"))
+        return (
+            Package.objects.active()
+            .filter(destination__active=True)
+            .select_related("destination")
+            .only("package_id", "updated_at", "destination__slug")
+            .order_by("id")
+        )
 
     def lastmod(self, obj: Package):
         return obj.updated_at

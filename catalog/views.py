@@ -17,18 +17,26 @@ from .models import ContentPage, Destination, Package
 @require_safe
 @cache_anonymous_page
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/home.html", {
-        "popular": selectors.popular_destinations(8),
-        "regions": selectors.multi_country_destinations(),
-    })
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "popular": selectors.popular_destinations(8),
+            "regions": selectors.multi_country_destinations(),
+        },
+    )
 
 
 @require_safe
 @cache_anonymous_page
 def all_destinations(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/all_destinations.html", {
-        "letters": selectors.destinations_by_letter(),
-    })
+    return render(
+        request,
+        "catalog/all_destinations.html",
+        {
+            "letters": selectors.destinations_by_letter(),
+        },
+    )
 
 
 @require_safe
@@ -56,8 +64,13 @@ def suggestion(d: catalog_search.Entry, found: catalog_search.Match) -> dict:
         kind = f"{d.get_geography_display()} · {d.country_count} countries"
         if found.how == "multi":
             kind = f"Covers all {len(found.countries)} · {d.country_count} countries"
-    return {"name": d.name, "url": d.get_absolute_url(), "kind": kind, "flag": d.flag,
-            "from": format_money(d.from_price_cents)}
+    return {
+        "name": d.name,
+        "url": d.get_absolute_url(),
+        "kind": kind,
+        "flag": d.flag,
+        "from": format_money(d.from_price_cents),
+    }
 
 
 @require_safe
@@ -72,17 +85,21 @@ def destination(request: HttpRequest, slug: str) -> HttpResponse:
     if trip and advice and advice.best:
         shown.sort(key=lambda p: (p.retail_cents, p.days))
     regions = selectors.regions_covering(dest)
-    return render(request, "catalog/destination.html", {
-        "destination": dest,
-        "form": form,
-        "trip": trip,
-        "advice": advice,
-        "packages": shown,
-        "plan_count": len(cards),
-        "usage": planner.USAGE,
-        "region_offers": region_offers(dest, regions, trip, advice),
-        "countries": selectors.covered_countries(dest),
-    })
+    return render(
+        request,
+        "catalog/destination.html",
+        {
+            "destination": dest,
+            "form": form,
+            "trip": trip,
+            "advice": advice,
+            "packages": shown,
+            "plan_count": len(cards),
+            "usage": planner.USAGE,
+            "region_offers": region_offers(dest, regions, trip, advice),
+            "countries": selectors.covered_countries(dest),
+        },
+    )
 
 
 def region_offers(dest: Destination, regions: list, trip, advice) -> list[dict]:
@@ -94,27 +111,34 @@ def region_offers(dest: Destination, regions: list, trip, advice) -> list[dict]:
         price = trip_prices.get(region.id) if trip_prices else region.from_price_cents
         if price is None:
             continue
-        offers.append({"region": region, "price": price,
-                       "difference": price - here if here is not None else None,
-                       "url": region.get_absolute_url() + (f"?{trip.query()}" if trip else "")})
+        offers.append(
+            {
+                "region": region,
+                "price": price,
+                "difference": price - here if here is not None else None,
+                "url": region.get_absolute_url() + (f"?{trip.query()}" if trip else ""),
+            }
+        )
     return offers
 
 
 @require_safe
 @cache_anonymous_page
 def package(request: HttpRequest, slug: str, package_id: str) -> HttpResponse:
-    pkg = get_object_or_404(
-        Package.objects.active().select_related("destination"), package_id=package_id
-    )
+    pkg = get_object_or_404(Package.objects.active().select_related("destination"), package_id=package_id)
     if pkg.destination.slug != slug:
         if not pkg.destination.active:
             raise Http404
         return redirect(pkg, permanent=True)
-    return render(request, "catalog/package.html", {
-        "package": pkg,
-        "destination": pkg.destination,
-        "countries": selectors.covered_countries(pkg.destination),
-    })
+    return render(
+        request,
+        "catalog/package.html",
+        {
+            "package": pkg,
+            "destination": pkg.destination,
+            "countries": selectors.covered_countries(pkg.destination),
+        },
+    )
 
 
 @require_safe
@@ -123,12 +147,18 @@ def device_check(request: HttpRequest) -> HttpResponse:
     query = selectors.clean_query(request.GET.get("q", ""), 100)
     models = selectors.device_models()
     answer = devices.check(query, models) if query else None
-    return render(request, "catalog/device_check.html", {
-        "query": query, "answer": answer, "brands": devices.brands(models),
-        "plan": selectors.plan_path(request.GET.get("plan", "")),
-        "looks_apple": bool(answer and answer.brand == "Apple"),
-        "looks_android": bool(answer and answer.brand and answer.brand != "Apple"),
-    })
+    return render(
+        request,
+        "catalog/device_check.html",
+        {
+            "query": query,
+            "answer": answer,
+            "brands": devices.brands(models),
+            "plan": selectors.plan_path(request.GET.get("plan", "")),
+            "looks_apple": bool(answer and answer.brand == "Apple"),
+            "looks_android": bool(answer and answer.brand and answer.brand != "Apple"),
+        },
+    )
 
 
 @require_safe
@@ -138,10 +168,16 @@ def device_brand(request: HttpRequest, brand: str) -> HttpResponse:
     listed = [m for m in models if slugify(m.brand) == brand]
     if not listed:
         raise Http404
-    return render(request, "catalog/device_brand.html", {
-        "brand": listed[0].brand, "models": listed, "brands": devices.brands(models),
-        "notes": devices.brand_notes(listed[0].brand),
-    })
+    return render(
+        request,
+        "catalog/device_brand.html",
+        {
+            "brand": listed[0].brand,
+            "models": listed,
+            "brands": devices.brands(models),
+            "notes": devices.brand_notes(listed[0].brand),
+        },
+    )
 
 
 @require_safe
@@ -152,9 +188,15 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /cart/", "Disallow: /checkout/",
-             "Disallow: /account/", "Disallow: /accounts/",
-             f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}"]
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /cart/",
+        "Disallow: /checkout/",
+        "Disallow: /account/",
+        "Disallow: /accounts/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 

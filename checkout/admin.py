@@ -32,8 +32,15 @@ from . import reports, services
 from .models import Customer, Order, OrderEvent, OrderLine, OrderStatus, UpstreamRefund
 from .services import staff
 
-BADGE = {"completed": "ok", "requires_action": "bad", "refunded": "quiet", "cancelled": "quiet",
-         "pending_payment": "warn", "paid": "warn", "fulfilling": "warn"}
+BADGE = {
+    "completed": "ok",
+    "requires_action": "bad",
+    "refunded": "quiet",
+    "cancelled": "quiet",
+    "pending_payment": "warn",
+    "paid": "warn",
+    "fulfilling": "warn",
+}
 CLAIM_BADGE = {"refunded": "ok", "rejected": "bad", "cancelled": "quiet"}
 
 
@@ -43,6 +50,7 @@ def when(value: dt.datetime | None) -> str:
 
 
 # --- Inlines ---------------------------------------------------------------------------------------
+
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
@@ -63,8 +71,17 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ("kind", "description", "quantity", "unit_price", "line_total", "cost", "margin",
-              "package_id_upstream", "fulfilled")
+    fields = (
+        "kind",
+        "description",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "cost",
+        "margin",
+        "package_id_upstream",
+        "fulfilled",
+    )
 
     @admin.display(description="Unit price")
     def unit_price(self, obj: OrderLine) -> str:
@@ -91,8 +108,15 @@ class OrderLineInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ("provider", "status", "amount", "refunded", "external_reference", "capture_reference",
-              "created")
+    fields = (
+        "provider",
+        "status",
+        "amount",
+        "refunded",
+        "external_reference",
+        "capture_reference",
+        "created",
+    )
 
     @admin.display(description="Amount")
     def amount(self, obj: Payment) -> str:
@@ -122,8 +146,11 @@ class UpstreamRefundInline(ReadOnlyInline):
 
     @admin.display(description="Status")
     def state(self, obj: UpstreamRefund) -> str:
-        return format_html('<span class="shop-badge {}">{}</span>', CLAIM_BADGE.get(obj.status, "warn"),
-                           obj.get_status_display())
+        return format_html(
+            '<span class="shop-badge {}">{}</span>',
+            CLAIM_BADGE.get(obj.status, "warn"),
+            obj.get_status_display(),
+        )
 
     @admin.display(description="Filed")
     def created(self, obj: UpstreamRefund) -> str:
@@ -148,6 +175,7 @@ class OrderEventInline(ReadOnlyInline):
 
 
 # --- Filters ---------------------------------------------------------------------------------------
+
 
 def abandoned_before() -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=settings.ABANDONED_AFTER_MINUTES)
@@ -179,47 +207,116 @@ class OrderViewFilter(admin.SimpleListFilter):
 
 # --- Exports ---------------------------------------------------------------------------------------
 
-ORDER_HEADER = ["order", "created", "paid", "status", "email", "name", "currency", "order_total",
-                "line_kind", "description", "destination", "quantity", "unit_price", "line_total",
-                "line_cost", "line_margin", "payments", "refunded"]
+ORDER_HEADER = [
+    "order",
+    "created",
+    "paid",
+    "status",
+    "email",
+    "name",
+    "currency",
+    "order_total",
+    "line_kind",
+    "description",
+    "destination",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "line_cost",
+    "line_margin",
+    "payments",
+    "refunded",
+]
 
 
 def order_rows(queryset: QuerySet[Order]) -> Iterable[list]:
     """One row per order line; the order's payments beside each line. Three queries per 2,000 orders."""
-    for chunk in in_chunks(queryset.only("id", "number", "created_at", "paid_at", "status", "email",
-                                         "customer_name", "currency", "total_cents")):
+    for chunk in in_chunks(
+        queryset.only(
+            "id",
+            "number",
+            "created_at",
+            "paid_at",
+            "status",
+            "email",
+            "customer_name",
+            "currency",
+            "total_cents",
+        )
+    ):
         ids = [o.pk for o in chunk]
         lines: dict[int, list] = {}
-        for line in (OrderLine.objects.filter(order_id__in=ids).order_by("order_id", "id")
-                     .values_list("order_id", "kind", "description", "package__destination__name", "quantity",
-                                  "unit_price_cents", "total_cents", "wholesale_cents")):
+        for line in (
+            OrderLine.objects.filter(order_id__in=ids)
+            .order_by("order_id", "id")
+            .values_list(
+                "order_id",
+                "kind",
+                "description",
+                "package__destination__name",
+                "quantity",
+                "unit_price_cents",
+                "total_cents",
+                "wholesale_cents",
+            )
+        ):
             lines.setdefault(line[0], []).append(line)
         paid: dict[int, list[str]] = {}
         refunded: dict[int, int] = {}
-        for order_id, provider, amount, back in (Payment.objects.filter(order_id__in=ids).captured()
-                                                 .values_list("order_id", "provider", "amount_cents",
-                                                              "refunded_cents")):
+        for order_id, provider, amount, back in (
+            Payment.objects.filter(order_id__in=ids)
+            .captured()
+            .values_list("order_id", "provider", "amount_cents", "refunded_cents")
+        ):
             paid.setdefault(order_id, []).append(f"{provider}:{money_cell(amount)}")
             refunded[order_id] = refunded.get(order_id, 0) + back
         for o in chunk:
-            head = [o.number, o.created_at, o.paid_at, o.status, o.email, o.customer_name, o.currency,
-                    money_cell(o.total_cents)]
+            head = [
+                o.number,
+                o.created_at,
+                o.paid_at,
+                o.status,
+                o.email,
+                o.customer_name,
+                o.currency,
+                money_cell(o.total_cents),
+            ]
             tail = [" ".join(paid.get(o.pk, [])), money_cell(refunded.get(o.pk, 0))]
             for _, kind, description, destination, qty, unit, total, cost in lines.get(o.pk, []):
                 line_cost = cost * qty if kind != "giftcard" else 0
-                yield [*head, kind, description, destination or "", qty, money_cell(unit), money_cell(total),
-                       money_cell(line_cost), money_cell(total - line_cost), *tail]
+                yield [
+                    *head,
+                    kind,
+                    description,
+                    destination or "",
+                    qty,
+                    money_cell(unit),
+                    money_cell(total),
+                    money_cell(line_cost),
+                    money_cell(total - line_cost),
+                    *tail,
+                ]
 
 
 # --- Forms -----------------------------------------------------------------------------------------
 
+
 class RefundForm(forms.Form):
-    amount = MoneyField(required=False, min_cents=1, label="Amount to refund",
-                        help_text="Leave it as it is to refund everything that is left.")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=500,
-                             label="Reason", help_text="Kept in the timeline and the audit log.")
-    notify = forms.BooleanField(required=False, initial=True,
-                                label="Email the customer that the refund is on its way")
+    amount = MoneyField(
+        required=False,
+        min_cents=1,
+        label="Amount to refund",
+        help_text="Leave it as it is to refund everything that is left.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
+        label="Reason",
+        help_text="Kept in the timeline and the audit log.",
+    )
+    notify = forms.BooleanField(
+        required=False, initial=True, label="Email the customer that the refund is on its way"
+    )
     confirm_installed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, refundable_cents: int, currency: str, **kwargs) -> None:
@@ -231,33 +328,66 @@ class RefundForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), max_length=5000,
-                           label="Note", help_text="Shown in the order's timeline with your name.")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=5000,
+        label="Note",
+        help_text="Shown in the order's timeline with your name.",
+    )
 
 
 # --- Orders ----------------------------------------------------------------------------------------
+
 
 @admin.register(Order)
 class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmin):
     list_display = ("number", "status_badge", "total", "margin", "destination", "customer_email", "paid")
     list_display_links = ("number",)
     list_filter = (OrderViewFilter, "status", "lines__kind", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("number", "email", "customer_name", "customer_phone", "lines__esims__iccid",
-                     "lines__esim__iccid", "upstream_order_id", "lines__upstream_order_id",
-                     "lines__esims__upstream_esim_id", "payments__external_reference",
-                     "payments__capture_reference", "upstream_refunds__refund_id")
+    search_fields = (
+        "number",
+        "email",
+        "customer_name",
+        "customer_phone",
+        "lines__esims__iccid",
+        "lines__esim__iccid",
+        "upstream_order_id",
+        "lines__upstream_order_id",
+        "lines__esims__upstream_esim_id",
+        "payments__external_reference",
+        "payments__capture_reference",
+        "upstream_refunds__refund_id",
+    )
     search_help_text = "Email, name, phone, order number, ICCID, upstream order or eSIM id, Stripe id"
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, PaymentInline, UpstreamRefundInline, OrderEventInline]
     actions = ["retry_fulfilment"]
-    readonly_fields = ("number", "status_badge", "email", "customer_link", "customer_name", "customer_phone",
-                       "total", "margin_detail", "travel_date", "action_reason", "upstream_order_id",
-                       "delivered_esims", "esim_email", "fulfilment_attempts", "created", "paid",
-                       "completed", "audit_trail")
+    readonly_fields = (
+        "number",
+        "status_badge",
+        "email",
+        "customer_link",
+        "customer_name",
+        "customer_phone",
+        "total",
+        "margin_detail",
+        "travel_date",
+        "action_reason",
+        "upstream_order_id",
+        "delivered_esims",
+        "esim_email",
+        "fulfilment_attempts",
+        "created",
+        "paid",
+        "completed",
+        "audit_trail",
+    )
     fieldsets = (
         (None, {"fields": ("number", "status_badge", "action_reason", "total", "margin_detail")}),
-        ("Customer", {"fields": ("email", "customer_link", "customer_name", "customer_phone",
-                                 "travel_date")}),
+        (
+            "Customer",
+            {"fields": ("email", "customer_link", "customer_name", "customer_phone", "travel_date")},
+        ),
         ("eSIMs", {"fields": ("delivered_esims", "esim_email", "upstream_order_id", "fulfilment_attempts")}),
         ("Times", {"fields": ("created", "paid", "completed")}),
         ("Audit trail", {"classes": ("collapse",), "fields": ("audit_trail",)}),
@@ -270,16 +400,33 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     def get_queryset(self, request):
         if getattr(request, "shop_export", False):
             return super().get_queryset(request)  # the export reads lines itself, a chunk at a time
-        cost = (OrderLine.objects.filter(order=OuterRef("pk")).exclude(kind="giftcard").values("order")
-                .annotate(s=Sum(F("wholesale_cents") * F("quantity"))).values("s"))
-        first = (OrderLine.objects.filter(order=OuterRef("pk"), package__isnull=False).order_by("id")
-                 .values("package__destination__name")[:1])
-        places = (OrderLine.objects.filter(order=OuterRef("pk"), package__isnull=False).values("order")
-                  .annotate(n=Count("package__destination", distinct=True)).values("n"))
-        return super().get_queryset(request).annotate(
-            cost_cents=Coalesce(Subquery(cost, output_field=IntegerField()), Value(0)),
-            first_destination=Subquery(first),
-            destination_count=Coalesce(Subquery(places, output_field=IntegerField()), Value(0)))
+        cost = (
+            OrderLine.objects.filter(order=OuterRef("pk"))
+            .exclude(kind="giftcard")
+            .values("order")
+            .annotate(s=Sum(F("wholesale_cents") * F("quantity")))
+            .values("s")
+        )
+        first = (
+            OrderLine.objects.filter(order=OuterRef("pk"), package__isnull=False)
+            .order_by("id")
+            .values("package__destination__name")[:1]
+        )
+        places = (
+            OrderLine.objects.filter(order=OuterRef("pk"), package__isnull=False)
+            .values("order")
+            .annotate(n=Count("package__destination", distinct=True))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                cost_cents=Coalesce(Subquery(cost, output_field=IntegerField()), Value(0)),
+                first_destination=Subquery(first),
+                destination_count=Coalesce(Subquery(places, output_field=IntegerField()), Value(0)),
+            )
+        )
 
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)
@@ -313,8 +460,10 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         cost = getattr(obj, "cost_cents", None)
         if cost is None:
             cost = sum(line.wholesale_cents * line.quantity for line in obj.lines.exclude(kind="giftcard"))
-        return (f"{format_money(obj.total_cents - cost, obj.currency)} "
-                f"(price {format_money(obj.total_cents, obj.currency)} − cost {format_money(cost)})")
+        return (
+            f"{format_money(obj.total_cents - cost, obj.currency)} "
+            f"(price {format_money(obj.total_cents, obj.currency)} − cost {format_money(cost)})"
+        )
 
     @admin.display(description="Destination")
     def destination(self, obj: Order) -> str:
@@ -340,8 +489,9 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Order) -> str:
-        return format_html('<span class="shop-badge {}">{}</span>', BADGE.get(obj.status, "warn"),
-                           obj.get_status_display())
+        return format_html(
+            '<span class="shop-badge {}">{}</span>', BADGE.get(obj.status, "warn"), obj.get_status_display()
+        )
 
     @admin.display(description="Customer record")
     def customer_link(self, obj: Order) -> str:
@@ -393,9 +543,18 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     # -- the order page's buttons
 
     def _page(self, request: HttpRequest, order: Order, template: str, title: str, **context) -> HttpResponse:
-        return TemplateResponse(request, f"admin/checkout/order/{template}", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "order": order, "title": title,
-            "order_url": reverse("admin:checkout_order_change", args=[order.pk]), **context})
+        return TemplateResponse(
+            request,
+            f"admin/checkout/order/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "order": order,
+                "title": title,
+                "order_url": reverse("admin:checkout_order_change", args=[order.pk]),
+                **context,
+            },
+        )
 
     def _done(self, request: HttpRequest, order: Order, message: str, level=messages.SUCCESS) -> HttpResponse:
         self.message_user(request, message, level)
@@ -414,10 +573,16 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
                 staff.staff_retry(order.pk, actor=request.user)
             except services.CheckoutError as exc:
                 return self._done(request, order, str(exc), messages.ERROR)
-            return self._done(request, order, f"Fulfilment of {order.number} queued: the eSIM email goes "
-                              "when it completes.")
-        return self._page(request, order, "retry.html", f"Retry fulfilment of {order.number}",
-                          preview=staff.retry_preview(order))
+            return self._done(
+                request, order, f"Fulfilment of {order.number} queued: the eSIM email goes when it completes."
+            )
+        return self._page(
+            request,
+            order,
+            "retry.html",
+            f"Retry fulfilment of {order.number}",
+            preview=staff.retry_preview(order),
+        )
 
     def resend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         order = self._order(request, pk)
@@ -427,22 +592,34 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             except (services.CheckoutError, OSError) as exc:
                 return self._done(request, order, f"Not sent: {exc}", messages.ERROR)
             return self._done(request, order, f"eSIM email sent again to {order.email}.")
-        return self._page(request, order, "resend.html", f"Resend the eSIM email of {order.number}",
-                          esims=list(order.esims), sent_at=order.esim_email_sent_at,
-                          sent_ago=(timezone.now() - order.esim_email_sent_at)
-                          if order.esim_email_sent_at else None)
+        return self._page(
+            request,
+            order,
+            "resend.html",
+            f"Resend the eSIM email of {order.number}",
+            esims=list(order.esims),
+            sent_at=order.esim_email_sent_at,
+            sent_ago=(timezone.now() - order.esim_email_sent_at) if order.esim_email_sent_at else None,
+        )
 
     def refund_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         order = self._order(request, pk)
         preview = staff.refund_preview(order, refresh=request.method == "GET")
-        form = RefundForm(request.POST or None, refundable_cents=preview.refundable_cents,
-                          currency=order.currency)
+        form = RefundForm(
+            request.POST or None, refundable_cents=preview.refundable_cents, currency=order.currency
+        )
         second = None
         if request.method == "POST" and form.is_valid() and not preview.refusal:
             data = form.cleaned_data
             try:
-                staff.staff_refund(order.pk, data["amount"], actor=request.user, reason=data["reason"],
-                                   notify=data["notify"], confirm_installed=data["confirm_installed"])
+                staff.staff_refund(
+                    order.pk,
+                    data["amount"],
+                    actor=request.user,
+                    reason=data["reason"],
+                    notify=data["notify"],
+                    confirm_installed=data["confirm_installed"],
+                )
             except staff.NeedsSecondConfirmation as exc:
                 second = str(exc)
                 preview = staff.refund_preview(order, data["amount"], refresh=False)
@@ -452,10 +629,21 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
                 order.refresh_from_db()
                 claims = order.upstream_refunds.count()
                 amount = format_money(data["amount"] or preview.amount_cents, order.currency)
-                return self._done(request, order, f"Refunded {amount}"
-                                  + (f"; {claims} eSIM cost claim(s) filed with Roamify." if claims else "."))
-        return self._page(request, order, "refund.html", f"Refund {order.number}", form=form, preview=preview,
-                          second_confirmation=second)
+                return self._done(
+                    request,
+                    order,
+                    f"Refunded {amount}"
+                    + (f"; {claims} eSIM cost claim(s) filed with Roamify." if claims else "."),
+                )
+        return self._page(
+            request,
+            order,
+            "refund.html",
+            f"Refund {order.number}",
+            form=form,
+            preview=preview,
+            second_confirmation=second,
+        )
 
     def note_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         order = self._order(request, pk)
@@ -472,13 +660,26 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         if request.POST.get("confirmed") != "yes":
             balance = reports.upstream_balance()
             orders = list(queryset.prefetch_related("lines"))
-            cost = sum(line.wholesale_cents * line.quantity for o in orders for line in o.lines.all()
-                       if line.fulfilled_at is None and line.kind != "giftcard")
-            return TemplateResponse(request, "admin/checkout/order/bulk_retry.html", {
-                **self.admin_site.each_context(request), "opts": self.model._meta, "orders": orders,
-                "title": "Retry fulfilment", "cost_cents": cost, "balance": balance,
-                "short": balance.cents is not None and balance.cents < cost,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME})
+            cost = sum(
+                line.wholesale_cents * line.quantity
+                for o in orders
+                for line in o.lines.all()
+                if line.fulfilled_at is None and line.kind != "giftcard"
+            )
+            return TemplateResponse(
+                request,
+                "admin/checkout/order/bulk_retry.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "orders": orders,
+                    "title": "Retry fulfilment",
+                    "cost_cents": cost,
+                    "balance": balance,
+                    "short": balance.cents is not None and balance.cents < cost,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         ok = 0
         for order in queryset:
             try:
@@ -505,6 +706,7 @@ def order_actions(order: Order) -> list[tuple[str, str, str]]:
 
 
 # --- Upstream refund requests --------------------------------------------------------------------
+
 
 @admin.register(UpstreamRefund)
 class UpstreamRefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
@@ -542,21 +744,55 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
     list_display = ("email", "name", "phone", "orders", "spent", "account", "created_at")
     search_fields = ("email", "name", "phone", "user__first_name", "user__last_name")
     search_help_text = "Name, email or phone"
-    readonly_fields = ("email", "name", "phone", "account", "orders", "spent", "order_list", "esim_list",
-                       "panels", "audit_trail")
-    fields = ("email", "name", "phone", "account", "orders", "spent", "note", "order_list", "esim_list",
-              "panels", "audit_trail")
+    readonly_fields = (
+        "email",
+        "name",
+        "phone",
+        "account",
+        "orders",
+        "spent",
+        "order_list",
+        "esim_list",
+        "panels",
+        "audit_trail",
+    )
+    fields = (
+        "email",
+        "name",
+        "phone",
+        "account",
+        "orders",
+        "spent",
+        "note",
+        "order_list",
+        "esim_list",
+        "panels",
+        "audit_trail",
+    )
     show_full_result_count = False
 
     def get_queryset(self, request):
-        orders = (Order.objects.filter(email__iexact=OuterRef("email")).values("email")
-                  .annotate(n=Count("id")).values("n"))
-        spent = (Payment.objects.filter(order__email__iexact=OuterRef("email"),
-                                        status__in=Payment.CAPTURED_STATES).values("currency")
-                 .annotate(s=Sum(F("amount_cents") - F("refunded_cents"))).values("s")[:1])
-        return super().get_queryset(request).select_related("user").annotate(
-            order_count=Coalesce(Subquery(orders[:1], output_field=IntegerField()), Value(0)),
-            spent_cents=Coalesce(Subquery(spent, output_field=IntegerField()), Value(0)))
+        orders = (
+            Order.objects.filter(email__iexact=OuterRef("email"))
+            .values("email")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        spent = (
+            Payment.objects.filter(order__email__iexact=OuterRef("email"), status__in=Payment.CAPTURED_STATES)
+            .values("currency")
+            .annotate(s=Sum(F("amount_cents") - F("refunded_cents")))
+            .values("s")[:1]
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(
+                order_count=Coalesce(Subquery(orders[:1], output_field=IntegerField()), Value(0)),
+                spent_cents=Coalesce(Subquery(spent, output_field=IntegerField()), Value(0)),
+            )
+        )
 
     def has_add_permission(self, request) -> bool:
         return False  # customers come from orders
@@ -575,18 +811,29 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
 
     @admin.display(description="Their orders")
     def order_list(self, obj: Customer) -> str:
-        rows = [(reverse("admin:checkout_order_change", args=[o.pk]), o.number, o.get_status_display(),
-                 format_money(o.total_cents, o.currency), when(o.created_at))
-                for o in Order.objects.filter(email__iexact=obj.email).order_by("-created_at")[:50]]
+        rows = [
+            (
+                reverse("admin:checkout_order_change", args=[o.pk]),
+                o.number,
+                o.get_status_display(),
+                format_money(o.total_cents, o.currency),
+                when(o.created_at),
+            )
+            for o in Order.objects.filter(email__iexact=obj.email).order_by("-created_at")[:50]
+        ]
         if not rows:
             return "—"
-        return format_html("<ul>{}</ul>", format_html_join(
-            "", '<li><a href="{}">{}</a> · {} · {} · {}</li>', rows))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> · {} · {} · {}</li>', rows)
+        )
 
     @admin.display(description="Their eSIMs")
     def esim_list(self, obj: Customer) -> str:
-        esims = Esim.objects.filter(Q(email__iexact=obj.email) | Q(customer_id=obj.user_id) if obj.user_id
-                                    else Q(email__iexact=obj.email)).order_by("-created_at")[:50]
+        esims = Esim.objects.filter(
+            Q(email__iexact=obj.email) | Q(customer_id=obj.user_id)
+            if obj.user_id
+            else Q(email__iexact=obj.email)
+        ).order_by("-created_at")[:50]
         rows = [(e.iccid or e.upstream_esim_id, e.status or "?", e.title) for e in esims]
         if not rows:
             return "—"
@@ -596,8 +843,9 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
     def panels(self, obj: Customer) -> str:
         if not CUSTOMER_PANELS:
             return "—"
-        return format_html_join("", "<h3>{}</h3>{}",
-                                [(title, panel(obj)) for title, panel in CUSTOMER_PANELS])
+        return format_html_join(
+            "", "<h3>{}</h3>{}", [(title, panel(obj)) for title, panel in CUSTOMER_PANELS]
+        )
 
     def save_model(self, request, obj, form, change) -> None:
         before = Customer.objects.filter(pk=obj.pk).values("note").first() or {}
@@ -608,10 +856,14 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
 
 # --- The admin index -----------------------------------------------------------------------------
 
+
 def admin_dashboard() -> dict:
     """What the admin index shows on top (see templates/admin/index.html)."""
     board = reports.dashboard()
     balance = reports.upstream_balance()
-    return {"board": board, "balance": balance,
-            "days_covered": reports.days_covered(balance, board.periods["week"]),
-            "low_threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS}
+    return {
+        "board": board,
+        "balance": balance,
+        "days_covered": reports.days_covered(balance, board.periods["week"]),
+        "low_threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
+    }

@@ -19,5 +19,6 @@ class CheckoutConfig(AppConfig):
         signals.payment_refunded.connect(payment.on_payment_refunded, dispatch_uid="checkout-refunded")
         # Gift cards are issued by their own app (which never imports checkout).
         register_line_fulfiller(LineKind.GIFTCARD, issue_for_line)
-        roamify_refund_event.connect(upstream_refunds.on_roamify_refund_event,
-                                     dispatch_uid="checkout-roamify-refund")
+        roamify_refund_event.connect(
+            upstream_refunds.on_roamify_refund_event, dispatch_uid="checkout-roamify-refund"
+        )

@@ -52,7 +52,7 @@ def _topup_key(esim_id: int, package_id: str) -> str:
 def _parse_topup_key(key: str) -> tuple[int, str] | None:
     if not key.startswith(TOPUP_PREFIX):
         return None
-    esim_id, _, package_id = key[len(TOPUP_PREFIX):].partition(":")
+    esim_id, _, package_id = key[len(TOPUP_PREFIX) :].partition(":")
     return (int(esim_id), package_id) if esim_id.isdigit() and package_id else None
 
 
@@ -74,9 +74,14 @@ class GiftLine:
         return self.amount_cents
 
     def data(self) -> dict:
-        return {"amount_cents": self.amount_cents, "recipient_name": self.recipient_name,
-                "recipient_email": self.recipient_email, "message": self.message, "send_on": self.send_on,
-                "template_suffix": self.template_suffix}
+        return {
+            "amount_cents": self.amount_cents,
+            "recipient_name": self.recipient_name,
+            "recipient_email": self.recipient_email,
+            "message": self.message,
+            "send_on": self.send_on,
+            "template_suffix": self.template_suffix,
+        }
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,7 @@ def parse_quantity(value: object) -> int:
     try:
         quantity = int(str(value).strip())
     except (TypeError, ValueError):
-        raise CartError("Please choose a quantity between 1 and "
-                        f"{settings.CART_MAX_QUANTITY}.") from None
+        raise CartError(f"Please choose a quantity between 1 and {settings.CART_MAX_QUANTITY}.") from None
     if not 1 <= quantity <= settings.CART_MAX_QUANTITY:
         raise CartError(f"Please choose a quantity between 1 and {settings.CART_MAX_QUANTITY}.")
     return quantity
@@ -192,6 +196,7 @@ def count(session: SessionBase) -> int:
 
 # --- Gift cards bought -------------------------------------------------------------------------------
 
+
 def _gift_raw(session: SessionBase) -> dict[str, dict]:
     raw = session.get(GIFT_LINES_KEY)
     return dict(raw) if isinstance(raw, dict) else {}
@@ -217,10 +222,15 @@ def remove_gift_card(session: SessionBase, key: str) -> None:
 
 
 def _gift_line(key: str, data: dict) -> GiftLine:
-    return GiftLine(key=key, amount_cents=int(data["amount_cents"]),
-                    recipient_name=str(data["recipient_name"]), recipient_email=str(data["recipient_email"]),
-                    message=str(data.get("message", "")), send_on=data.get("send_on"),
-                    template_suffix=str(data.get("template_suffix", "globe")))
+    return GiftLine(
+        key=key,
+        amount_cents=int(data["amount_cents"]),
+        recipient_name=str(data["recipient_name"]),
+        recipient_email=str(data["recipient_email"]),
+        message=str(data.get("message", "")),
+        send_on=data.get("send_on"),
+        template_suffix=str(data.get("template_suffix", "globe")),
+    )
 
 
 def _priced_gift_lines(session: SessionBase) -> tuple[list[GiftLine], list[str]]:
@@ -239,6 +249,7 @@ def _priced_gift_lines(session: SessionBase) -> tuple[list[GiftLine], list[str]]
 
 
 # --- Gift cards applied to pay -------------------------------------------------------------------------
+
 
 def applied_gift_cards(session: SessionBase) -> list[int]:
     raw = session.get(APPLIED_KEY)

@@ -32,10 +32,14 @@ class PayableEmailField(forms.EmailField):
 
 
 class CheckoutForm(forms.Form):
-    email = PayableEmailField(label="Email for your eSIM and receipt", max_length=254,
-                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    travel_date = forms.DateField(required=False, label="Trip start date",
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    email = PayableEmailField(
+        label="Email for your eSIM and receipt",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    travel_date = forms.DateField(
+        required=False, label="Trip start date", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, needs_travel_date: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -46,17 +46,18 @@ class Order(models.Model):
     access_token = models.CharField(max_length=64, default=new_access_token, editable=False)
     # The cart's token: a double submit of one cart finds this order instead of placing another.
     checkout_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    status = models.CharField(max_length=20, choices=OrderStatus.choices,
-                              default=OrderStatus.PENDING_PAYMENT, db_index=True)
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="orders")
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT, db_index=True
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
     email = models.EmailField(db_index=True)
     customer_name = models.CharField(max_length=200, blank=True, help_text="As the buyer gave it when paying")
     customer_phone = models.CharField(max_length=40, blank=True, help_text="As the buyer gave it when paying")
     currency = models.CharField(max_length=3)
     total_cents = models.PositiveIntegerField()
-    travel_date = models.DateField(null=True, blank=True,
-                                   help_text="Start date for plans that need one")
+    travel_date = models.DateField(null=True, blank=True, help_text="Start date for plans that need one")
     action_reason = models.TextField(blank=True, help_text="Why the order needs attention")
     upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
     fulfilment_attempts = models.PositiveIntegerField(default=0)
@@ -117,18 +118,26 @@ class OrderLine(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=10, choices=LineKind.choices, default=LineKind.ESIM)
-    package = models.ForeignKey("catalog.Package", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+")
+    package = models.ForeignKey(
+        "catalog.Package", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     package_id_upstream = models.CharField(max_length=160, blank=True)
-    esim = models.ForeignKey(Esim, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="topup_lines", help_text="The eSIM a top-up is for")
+    esim = models.ForeignKey(
+        Esim,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="topup_lines",
+        help_text="The eSIM a top-up is for",
+    )
     description = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField()
     unit_price_cents = models.PositiveIntegerField()
     total_cents = models.PositiveIntegerField()
     wholesale_cents = models.PositiveIntegerField(default=0)
-    esims = models.ManyToManyField(Esim, blank=True, related_name="order_lines",
-                                   help_text="The eSIMs delivered for an eSIM line")
+    esims = models.ManyToManyField(
+        Esim, blank=True, related_name="order_lines", help_text="The eSIMs delivered for an eSIM line"
+    )
     upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True, help_text="What the line's kind needs")
@@ -138,13 +147,15 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="orderline_package_by_kind",
-                condition=(Q(kind__in=[LineKind.ESIM, LineKind.TOPUP], package__isnull=False)
-                           | Q(kind=LineKind.GIFTCARD, package__isnull=True)),
+                condition=(
+                    Q(kind__in=[LineKind.ESIM, LineKind.TOPUP], package__isnull=False)
+                    | Q(kind=LineKind.GIFTCARD, package__isnull=True)
+                ),
             ),
             models.CheckConstraint(
                 name="orderline_esim_only_for_topup",
-                condition=Q(kind=LineKind.TOPUP, esim__isnull=False) | (~Q(kind=LineKind.TOPUP)
-                                                                        & Q(esim__isnull=True)),
+                condition=Q(kind=LineKind.TOPUP, esim__isnull=False)
+                | (~Q(kind=LineKind.TOPUP) & Q(esim__isnull=True)),
             ),
         ]
 
@@ -214,8 +225,10 @@ class UpstreamRefund(models.Model):
         verbose_name = "upstream refund request"
         constraints = [
             models.UniqueConstraint(
-                fields=["esim"], name="upstream_refund_one_live_per_esim",
-                condition=Q(status__in=["requested", "pending", "processing", "refunded"])),
+                fields=["esim"],
+                name="upstream_refund_one_live_per_esim",
+                condition=Q(status__in=["requested", "pending", "processing", "refunded"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,8 +246,9 @@ class Customer(models.Model):
     """
 
     email = models.EmailField(unique=True, help_text="Lower case")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     name = models.CharField(max_length=200, blank=True, db_index=True)
     phone = models.CharField(max_length=40, blank=True, db_index=True)
     note = models.TextField(blank=True, help_text="For staff only")

@@ -24,8 +24,13 @@ from .models import Order, OrderLine, OrderStatus
 
 CACHE_KEY = "admin:dashboard:v1"
 BALANCE_KEY = "admin:upstream_balance:v2"
-SOLD = (OrderStatus.PAID, OrderStatus.FULFILLING, OrderStatus.COMPLETED, OrderStatus.REQUIRES_ACTION,
-        OrderStatus.REFUNDED)
+SOLD = (
+    OrderStatus.PAID,
+    OrderStatus.FULFILLING,
+    OrderStatus.COMPLETED,
+    OrderStatus.REQUIRES_ACTION,
+    OrderStatus.REFUNDED,
+)
 PERIODS = (("today", "Today"), ("week", "Last 7 days"), ("month", "Last 30 days"))
 
 
@@ -80,49 +85,84 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
     sold = Order.objects.filter(status__in=SOLD, paid_at__gte=month, paid_at__lte=now)
     minute = dt.timedelta(minutes=1)
     within_minute = Q(completed_at__isnull=False) & Q(completed_at__lte=F("paid_at") + minute)
-    order_sums = sold.aggregate(**{
-        f"{key}_{name}": agg for key, start in starts.items() for name, agg in (
-            ("revenue", Sum("total_cents", filter=Q(paid_at__gte=start))),
-            ("orders", Count("id", filter=Q(paid_at__gte=start))),
-            ("completed", Count("id", filter=Q(paid_at__gte=start, completed_at__isnull=False))),
-            ("fast", Count("id", filter=Q(paid_at__gte=start) & within_minute)),
-        )})
+    order_sums = sold.aggregate(
+        **{
+            f"{key}_{name}": agg
+            for key, start in starts.items()
+            for name, agg in (
+                ("revenue", Sum("total_cents", filter=Q(paid_at__gte=start))),
+                ("orders", Count("id", filter=Q(paid_at__gte=start))),
+                ("completed", Count("id", filter=Q(paid_at__gte=start, completed_at__isnull=False))),
+                ("fast", Count("id", filter=Q(paid_at__gte=start) & within_minute)),
+            )
+        }
+    )
     lines = OrderLine.objects.filter(order__in=sold)
     cost = F("wholesale_cents") * F("quantity")
-    cost_sums = lines.aggregate(**{key: Sum(cost, filter=Q(order__paid_at__gte=start))
-                                   for key, start in starts.items()})
-    refund_sums = PaymentRefund.objects.filter(created_at__gte=month, created_at__lte=now).aggregate(**{
-        key: Sum("amount_cents", filter=Q(created_at__gte=start)) for key, start in starts.items()})
+    cost_sums = lines.aggregate(
+        **{key: Sum(cost, filter=Q(order__paid_at__gte=start)) for key, start in starts.items()}
+    )
+    refund_sums = PaymentRefund.objects.filter(created_at__gte=month, created_at__lte=now).aggregate(
+        **{key: Sum("amount_cents", filter=Q(created_at__gte=start)) for key, start in starts.items()}
+    )
     periods = {}
     for key, label in PERIODS:
         periods[key] = Figures(
-            label, revenue_cents=order_sums[f"{key}_revenue"] or 0, orders=order_sums[f"{key}_orders"] or 0,
-            cost_cents=cost_sums[key] or 0, refunds_cents=refund_sums[key] or 0,
-            fast=order_sums[f"{key}_fast"] or 0, completed=order_sums[f"{key}_completed"] or 0)
+            label,
+            revenue_cents=order_sums[f"{key}_revenue"] or 0,
+            orders=order_sums[f"{key}_orders"] or 0,
+            cost_cents=cost_sums[key] or 0,
+            refunds_cents=refund_sums[key] or 0,
+            fast=order_sums[f"{key}_fast"] or 0,
+            completed=order_sums[f"{key}_completed"] or 0,
+        )
     # Destinations: one grouped query for 30 days, with the 7 days and today beside it.
-    by_destination = (lines.filter(package__isnull=False)
-                      .values("package__destination__name")
-                      .annotate(**{f"{key}_rev": Sum("total_cents", filter=Q(order__paid_at__gte=start))
-                                   for key, start in starts.items()},
-                                **{f"{key}_n": Count("order", distinct=True,
-                                                     filter=Q(order__paid_at__gte=start))
-                                   for key, start in starts.items()}))
+    by_destination = (
+        lines.filter(package__isnull=False)
+        .values("package__destination__name")
+        .annotate(
+            **{
+                f"{key}_rev": Sum("total_cents", filter=Q(order__paid_at__gte=start))
+                for key, start in starts.items()
+            },
+            **{
+                f"{key}_n": Count("order", distinct=True, filter=Q(order__paid_at__gte=start))
+                for key, start in starts.items()
+            },
+        )
+    )
     rows = list(by_destination)
-    top = {key: sorted([(r["package__destination__name"], r[f"{key}_rev"] or 0, r[f"{key}_n"])
-                        for r in rows if r[f"{key}_rev"]], key=lambda t: (-t[1], t[0]))[:10]
-           for key, _ in PERIODS}
-    per_day = dict(sold.annotate(day=TruncDate("paid_at")).values("day").annotate(total=Sum("total_cents"))
-                   .values_list("day", "total"))
+    top = {
+        key: sorted(
+            [
+                (r["package__destination__name"], r[f"{key}_rev"] or 0, r[f"{key}_n"])
+                for r in rows
+                if r[f"{key}_rev"]
+            ],
+            key=lambda t: (-t[1], t[0]),
+        )[:10]
+        for key, _ in PERIODS
+    }
+    per_day = dict(
+        sold.annotate(day=TruncDate("paid_at"))
+        .values("day")
+        .annotate(total=Sum("total_cents"))
+        .values_list("day", "total")
+    )
     first_day = timezone.localtime(month).date()
-    days = [(first_day + dt.timedelta(days=i), per_day.get(first_day + dt.timedelta(days=i), 0) or 0)
-            for i in range(30)]
+    days = [
+        (first_day + dt.timedelta(days=i), per_day.get(first_day + dt.timedelta(days=i), 0) or 0)
+        for i in range(30)
+    ]
     action = Order.objects.needing_action().order_by("updated_at")
     needing = list(action.values("id", "number", "action_reason", "updated_at", "total_cents")[:10])
     counts = Order.objects.aggregate(
         needing=Count("id", filter=Q(status=OrderStatus.REQUIRES_ACTION)),
-        fulfilling=Count("id", filter=Q(status__in=[OrderStatus.PAID, OrderStatus.FULFILLING])))
-    return Dashboard(periods, top, days, needing, counts["needing"], counts["fulfilling"],
-                     settings.SHOP_CURRENCY, now)
+        fulfilling=Count("id", filter=Q(status__in=[OrderStatus.PAID, OrderStatus.FULFILLING])),
+    )
+    return Dashboard(
+        periods, top, days, needing, counts["needing"], counts["fulfilling"], settings.SHOP_CURRENCY, now
+    )
 
 
 def dashboard() -> Dashboard:

@@ -30,5 +30,6 @@ def recent_unpaid_order(session: SessionBase) -> Order | None:
     if not numbers:
         return None
     since = timezone.now() - dt.timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)
-    return Order.objects.filter(number__in=numbers, status=OrderStatus.PENDING_PAYMENT,
-                                created_at__gte=since).first()
+    return Order.objects.filter(
+        number__in=numbers, status=OrderStatus.PENDING_PAYMENT, created_at__gte=since
+    ).first()

@@ -35,10 +35,14 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
     try:
-        order = services.place_order(priced, form.cleaned_data["email"], request.user,
-                                     form.cleaned_data.get("travel_date"),
-                                     checkout_key=cart.token(request.session),
-                                     gift_cards=cart.applied_gift_cards(request.session))
+        order = services.place_order(
+            priced,
+            form.cleaned_data["email"],
+            request.user,
+            form.cleaned_data.get("travel_date"),
+            checkout_key=cart.token(request.session),
+            gift_cards=cart.applied_gift_cards(request.session),
+        )
     except services.CheckoutError as exc:
         form.add_error(None, str(exc))
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
@@ -52,8 +56,10 @@ def _to_payment(request: HttpRequest, order: Order) -> HttpResponse:
         url = services.start_payment(order)
     except (PaymentError, services.CheckoutError) as exc:
         logger.warning("could not start payment for %s: %s", order.number, exc)
-        messages.error(request, "We couldn't open the payment page just now. Your order is saved: "
-                                "please try again in a moment.")
+        messages.error(
+            request,
+            "We couldn't open the payment page just now. Your order is saved: please try again in a moment.",
+        )
         return redirect(order.get_absolute_url())
     return redirect(url or order.get_absolute_url(), permanent=False)
 

@@ -20,8 +20,9 @@ from .forms import CheckoutForm
 @same_origin_post
 def cart_add(request: HttpRequest) -> HttpResponse:
     try:
-        package = cart.add(request.session, request.POST.get("package", ""),
-                           request.POST.get("quantity", "1"))
+        package = cart.add(
+            request.session, request.POST.get("package", ""), request.POST.get("quantity", "1")
+        )
     except cart.CartError as exc:
         messages.error(request, str(exc))
         return redirect(_back_within_the_shop(request))
@@ -33,8 +34,9 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 def _back_within_the_shop(request: HttpRequest) -> str:
     """The page the visitor came from, if it is ours (Referer is whatever the client says)."""
     referer = request.headers.get("Referer", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return referer
     return "checkout:cart"
 
@@ -77,11 +79,18 @@ def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutFo
             cart.unapply_gift_card(request.session, card_id)
         messages.warning(request, "A gift card you applied can no longer be used and was removed.")
     by_gift_cards = sum(r.amount_cents for r in plan)
-    return {"cart": priced, "form": form, "gift_plan": plan, "gift_cards_cents": by_gift_cards,
-            "to_pay_cents": priced.total_cents - by_gift_cards, "code_form": CodeForm()}
+    return {
+        "cart": priced,
+        "form": form,
+        "gift_plan": plan,
+        "gift_cards_cents": by_gift_cards,
+        "to_pay_cents": priced.total_cents - by_gift_cards,
+        "code_form": CodeForm(),
+    }
 
 
 # --- Gift cards: bought as lines, applied to pay --------------------------------------------------------
+
 
 @require_POST
 def cart_add_gift_card(request: HttpRequest) -> HttpResponse:
@@ -112,8 +121,7 @@ def cart_gift_code(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Gift card removed from this order.")
         return redirect("checkout:cart")
     try:
-        card = giftcards.find_by_code(request.POST.get("code", ""), ip=client_ip(request),
-                                      user=request.user)
+        card = giftcards.find_by_code(request.POST.get("code", ""), ip=client_ip(request), user=request.user)
         cart.apply_gift_card(request.session, card.pk)
     except (giftcards.GiftCardError, cart.CartError) as exc:
         messages.error(request, str(exc))

@@ -33,8 +33,17 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("action", "target_type")
     search_fields = ("actor", "action", "target_repr", "target_id", "note")
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "actor", "action", "target_type", "target_id", "target_repr",
-                       "before_json", "after_json", "note")
+    readonly_fields = (
+        "created_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "before_json",
+        "after_json",
+        "note",
+    )
     exclude = ("before", "after")
     show_full_result_count = False
 
@@ -47,8 +56,11 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         keys = list(dict.fromkeys([*obj.before, *obj.after]))[:4]
         if not keys:
             return obj.note[:120]
-        return format_html_join(mark_safe("<br>"), "<code>{}</code>: {} → {}",
-                                ((k, _short(obj.before.get(k)), _short(obj.after.get(k))) for k in keys))
+        return format_html_join(
+            mark_safe("<br>"),
+            "<code>{}</code>: {} → {}",
+            ((k, _short(obj.before.get(k)), _short(obj.after.get(k))) for k in keys),
+        )
 
     @admin.display(description="Before")
     def before_json(self, obj: AuditEntry) -> str:

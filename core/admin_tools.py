@@ -20,8 +20,14 @@ class CsvExportMixin(admin.ModelAdmin):
 
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
-        return [path("export/<slug:slug>/", self.admin_site.admin_view(self.export_csv),
-                     name="{}_{}_export".format(*info)), *super().get_urls()]
+        return [
+            path(
+                "export/<slug:slug>/",
+                self.admin_site.admin_view(self.export_csv),
+                name="{}_{}_export".format(*info),
+            ),
+            *super().get_urls(),
+        ]
 
     def export_csv(self, request: HttpRequest, slug: str):
         if not self.has_view_permission(request):
@@ -31,14 +37,23 @@ class CsvExportMixin(admin.ModelAdmin):
             raise Http404
         request.shop_export = True  # admins may skip list-only annotations for exports
         queryset = self.get_changelist_instance(request).get_queryset(request)
-        audit.record(request.user, "export", None, after={"export": slug, "filters": dict(request.GET)},
-                     note=f"Exported {export.label}")
+        audit.record(
+            request.user,
+            "export",
+            None,
+            after={"export": slug, "filters": dict(request.GET)},
+            note=f"Exported {export.label}",
+        )
         return stream_csv(f"{self.model._meta.model_name}-{slug}", export.header, export.rows(queryset))
 
     def changelist_view(self, request, extra_context=None):
         query = request.GET.urlencode()
-        extra_context = {**(extra_context or {}), "csv_exports": [
-            (e.label, f"export/{e.slug}/" + (f"?{query}" if query else "")) for e in self.csv_exports]}
+        extra_context = {
+            **(extra_context or {}),
+            "csv_exports": [
+                (e.label, f"export/{e.slug}/" + (f"?{query}" if query else "")) for e in self.csv_exports
+            ],
+        }
         return super().changelist_view(request, extra_context)
 
 

@@ -47,14 +47,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def record(actor: Any, action: str, obj: models.Model | None = None, before: Mapping | None = None,
-           after: Mapping | None = None, note: str = "") -> AuditEntry:
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    before: Mapping | None = None,
+    after: Mapping | None = None,
+    note: str = "",
+) -> AuditEntry:
     """Write one entry. Call it in the transaction that made the change, so both stand or fall."""
     target_type, target_id, target_repr = target_of(obj)
     return AuditEntry.objects.create(
-        actor=actor_name(actor), action=action[:60], target_type=target_type, target_id=target_id,
-        target_repr=target_repr, before=_plain(dict(before or {})), after=_plain(dict(after or {})),
-        note=note[:5000])
+        actor=actor_name(actor),
+        action=action[:60],
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=target_repr,
+        before=_plain(dict(before or {})),
+        after=_plain(dict(after or {})),
+        note=note[:5000],
+    )
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:

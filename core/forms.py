@@ -14,8 +14,15 @@ class MoneyInput(forms.TextInput):
     """A text box showing cents as "7.49", with the currency symbol before it."""
 
     def __init__(self, attrs=None, currency: str | None = None) -> None:
-        super().__init__({"inputmode": "decimal", "autocomplete": "off", "size": 10,
-                          "placeholder": "0.00", **(attrs or {})})
+        super().__init__(
+            {
+                "inputmode": "decimal",
+                "autocomplete": "off",
+                "size": 10,
+                "placeholder": "0.00",
+                **(attrs or {}),
+            }
+        )
         self.currency = currency
 
     def format_value(self, value):
@@ -26,8 +33,11 @@ class MoneyInput(forms.TextInput):
     def render(self, name, value, attrs=None, renderer=None):
         currency = self.currency or settings.SHOP_CURRENCY
         box = super().render(name, value, attrs, renderer)
-        return format_html('<span class="money-input"><span class="money-symbol" aria-hidden="true">{}</span>'
-                           '{}</span>', SYMBOLS.get(currency, currency), box)
+        return format_html(
+            '<span class="money-input"><span class="money-symbol" aria-hidden="true">{}</span>{}</span>',
+            SYMBOLS.get(currency, currency),
+            box,
+        )
 
 
 class MoneyField(forms.Field):
@@ -35,8 +45,14 @@ class MoneyField(forms.Field):
 
     widget = MoneyInput
 
-    def __init__(self, *, min_cents: int | None = 0, max_cents: int | None = None,
-                 currency: str | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        min_cents: int | None = 0,
+        max_cents: int | None = None,
+        currency: str | None = None,
+        **kwargs,
+    ) -> None:
         self.min_cents, self.max_cents, self.currency = min_cents, max_cents, currency
         kwargs.setdefault("widget", MoneyInput(currency=currency))
         super().__init__(**kwargs)
@@ -56,8 +72,10 @@ class MoneyField(forms.Field):
         if value is None:
             return
         if self.min_cents is not None and value < self.min_cents:
-            raise ValidationError(f"Must be at least {format_money(self.min_cents, self.currency)}.",
-                                  code="min_value")
+            raise ValidationError(
+                f"Must be at least {format_money(self.min_cents, self.currency)}.", code="min_value"
+            )
         if self.max_cents is not None and value > self.max_cents:
-            raise ValidationError(f"Must be at most {format_money(self.max_cents, self.currency)}.",
-                                  code="max_value")
+            raise ValidationError(
+                f"Must be at most {format_money(self.max_cents, self.currency)}.", code="max_value"
+            )

@@ -52,8 +52,14 @@ _SECRETS = [
 
 
 # Every secret above has one of these in front of it: most lines have none, and skip the regexes.
-_TRIGGERS = ("t=", "t%3D", "esim/top-up/", "esim/install/", "accounts/confirm-email/",
-             "accounts/password/reset/key/")
+_TRIGGERS = (
+    "t=",
+    "t%3D",
+    "esim/top-up/",
+    "esim/install/",
+    "accounts/confirm-email/",
+    "accounts/password/reset/key/",
+)
 
 
 def redact(text: str) -> str:
@@ -162,9 +168,16 @@ class RequestIdMiddleware:
             if self.log_requests and access_logger.isEnabledFor(logging.INFO):
                 path = request.get_full_path()
                 access_logger.info(
-                    "%s %s %s", request.method, path, response.status_code,
-                    extra={"method": request.method, "path": path, "status": response.status_code,
-                           "duration_ms": round((time.monotonic() - started) * 1000, 1)},
+                    "%s %s %s",
+                    request.method,
+                    path,
+                    response.status_code,
+                    extra={
+                        "method": request.method,
+                        "path": path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    },
                 )
             return response
         finally:
@@ -182,8 +195,9 @@ def gunicorn_logconfig(level: str = "INFO", fmt: str = "json") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"shop": {"()": formatter}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "shop",
-                                 "stream": "ext://sys.stderr"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "shop", "stream": "ext://sys.stderr"}
+        },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},

@@ -18,8 +18,9 @@ from prometheus_client import Counter
 
 logger = logging.getLogger(__name__)
 
-PAGE_CACHE = Counter("shop_page_cache_requests",
-                     "Anonymous catalog page cache lookups by result (hit, miss).", ["result"])
+PAGE_CACHE = Counter(
+    "shop_page_cache_requests", "Anonymous catalog page cache lookups by result (hit, miss).", ["result"]
+)
 PAGE_CACHE_HIT = PAGE_CACHE.labels("hit")
 PAGE_CACHE_MISS = PAGE_CACHE.labels("miss")
 

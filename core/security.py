@@ -94,8 +94,9 @@ class ShopCSPMiddleware(CSPMiddleware):
 
     _built: ClassVar[dict[tuple[int, str], str]] = {}
 
-    def get_policy_parts(self, request: HttpRequest, response: HttpResponse,
-                         report_only: bool = False) -> PolicyParts:
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponse, report_only: bool = False
+    ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
         if not report_only:
             update = dict(parts.update or {})
@@ -104,11 +105,13 @@ class ShopCSPMiddleware(CSPMiddleware):
         return parts
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        plain = not any(hasattr(response, name) for name in _PER_VIEW) \
-            and getattr(request, "_csp_nonce", None) is None \
-            and not getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) \
-            and not (settings.DEBUG and response.status_code in (404, 500)) \
+        plain = (
+            not any(hasattr(response, name) for name in _PER_VIEW)
+            and getattr(request, "_csp_nonce", None) is None
+            and not getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+            and not (settings.DEBUG and response.status_code in (404, 500))
             and not settings.CONTENT_SECURITY_POLICY.get("EXCLUDE_URL_PREFIXES")
+        )
         if not plain:
             return super().process_response(request, response)
         if HEADER not in response:
@@ -121,5 +124,13 @@ class ShopCSPMiddleware(CSPMiddleware):
 
 
 # What a view's csp_* decorators leave on its response (then the header is built for it alone).
-_PER_VIEW = ("_csp_exempt", "_csp_config", "_csp_update", "_csp_replace", "_csp_exempt_ro",
-             "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+_PER_VIEW = (
+    "_csp_exempt",
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_exempt_ro",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)

@@ -47,8 +47,9 @@ def staff_redirect(request: HttpRequest, next_url: str) -> HttpResponse | None:
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return None
     if not has_totp(request):
-        messages.warning(request, "Staff accounts need two-factor authentication: set it up to open the "
-                                  "admin.")
+        messages.warning(
+            request, "Staff accounts need two-factor authentication: set it up to open the admin."
+        )
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
     if not used_second_factor(request):
         query = urlencode({REDIRECT_FIELD_NAME: next_url})

@@ -37,13 +37,24 @@ def upstream_error_kinds() -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _client(base_url: str, token: str, timeout: float, instant_timeout: float,
-            backoff: float) -> RoamifyClient:
-    return _CountingClient(base_url=base_url, token=token, timeout=timeout,
-                           instant_order_timeout=instant_timeout, backoff_base=backoff)
+def _client(
+    base_url: str, token: str, timeout: float, instant_timeout: float, backoff: float
+) -> RoamifyClient:
+    return _CountingClient(
+        base_url=base_url,
+        token=token,
+        timeout=timeout,
+        instant_order_timeout=instant_timeout,
+        backoff_base=backoff,
+    )
 
 
 def roamify_client() -> RoamifyClient:
     # Keyed by settings so tests that override them get a matching client.
-    return _client(settings.ROAMIFY_BASE_URL, settings.ROAMIFY_API_TOKEN, settings.ROAMIFY_TIMEOUT,
-                   settings.ROAMIFY_INSTANT_ORDER_TIMEOUT, settings.ROAMIFY_RETRY_BACKOFF)
+    return _client(
+        settings.ROAMIFY_BASE_URL,
+        settings.ROAMIFY_API_TOKEN,
+        settings.ROAMIFY_TIMEOUT,
+        settings.ROAMIFY_INSTANT_ORDER_TIMEOUT,
+        settings.ROAMIFY_RETRY_BACKOFF,
+    )

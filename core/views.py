@@ -38,12 +38,16 @@ def outbox(request: HttpRequest) -> HttpResponse:
 def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
     _outbox_enabled()
     message = get_object_or_404(OutboxEmail, pk=pk)
-    return render(request, "core/outbox_message.html", {
-        "message": message,
-        # The shop's own outgoing email (rendered from its templates, escaped there), shown to
-        # staff in the demo's mailbox only when DEBUG is on.
-        "html": mark_safe(inline_cid_images(bytes(message.raw), message.body_html)),  # noqa: S308
-    })
+    return render(
+        request,
+        "core/outbox_message.html",
+        {
+            "message": message,
+            # The shop's own outgoing email (rendered from its templates, escaped there), shown to
+            # staff in the demo's mailbox only when DEBUG is on.
+            "html": mark_safe(inline_cid_images(bytes(message.raw), message.body_html)),  # noqa: S308
+        },
+    )
 
 
 def inline_cid_images(raw: bytes, html: str) -> str:
@@ -53,8 +57,9 @@ def inline_cid_images(raw: bytes, html: str) -> str:
         content_id = part.get("Content-ID")
         if content_id and part.get_content_maintype() == "image":
             data = base64.b64encode(part.get_payload(decode=True)).decode()
-            html = html.replace(f"cid:{content_id.strip('<>')}",
-                                f"data:{part.get_content_type()};base64,{data}")
+            html = html.replace(
+                f"cid:{content_id.strip('<>')}", f"data:{part.get_content_type()};base64,{data}"
+            )
     return html
 
 

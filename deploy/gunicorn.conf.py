@@ -50,8 +50,11 @@ logconfig_dict = gunicorn_logconfig(os.environ.get("LOG_LEVEL", "INFO"), os.envi
 # as order links carry their access token as ?t=..., and a Referer can be such a link.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}i)s'
 if os.environ.get("GUNICORN_ACCESS_LOG", "").lower() in ("1", "true", "yes", "on"):
-    logconfig_dict["loggers"]["gunicorn.access"] = {"handlers": ["console"], "level": "INFO",
-                                                    "propagate": False}
+    logconfig_dict["loggers"]["gunicorn.access"] = {
+        "handlers": ["console"],
+        "level": "INFO",
+        "propagate": False,
+    }
 
 # Page cache counters and the like, summed over the workers (prometheus_client's multiprocess
 # mode) when PROMETHEUS_MULTIPROC_DIR is set (web only; a tmpfs in compose). Each worker writes

@@ -94,8 +94,12 @@ class LocalNginx:
             user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603 (our own nginx and config)
-                [nginx, "-e", "stderr", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, **user)
+                [nginx, "-e", "stderr", "-c", str(conf)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **user,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -37,8 +37,15 @@ class RoamifyEventAdmin(_ReadOnly):
 
 @admin.register(LowDataAlert)
 class LowDataAlertAdmin(_ReadOnly):
-    list_display = ("created_at", "esim", "threshold", "percent_used", "allowance_key", "skipped",
-                    "email_sent_at")
+    list_display = (
+        "created_at",
+        "esim",
+        "threshold",
+        "percent_used",
+        "allowance_key",
+        "skipped",
+        "email_sent_at",
+    )
     list_filter = ("threshold", "skipped")
     search_fields = ("esim__iccid", "esim__email")
     raw_id_fields = ("esim",)

@@ -18,8 +18,12 @@ def install_email(esims: Sequence[Esim], to: str, subject: str, context: dict) -
     domain = settings.SHOP_NAME.replace(" ", "").lower()
     for i, esim in enumerate(esims, 1):
         esim.qr_cid = f"esim-qr-{i}@{domain}"
-    context = {"SHOP_NAME": settings.SHOP_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-               **context, "esims": esims}
+    context = {
+        "SHOP_NAME": settings.SHOP_NAME,
+        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
+        **context,
+        "esims": esims,
+    }
     text = render_to_string("emails/esim_ready.txt", context)
     html = render_to_string("emails/esim_ready.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])

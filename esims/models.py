@@ -12,8 +12,9 @@ class EsimQuerySet(models.QuerySet):
 class Esim(models.Model):
     """An eSIM delivered to a customer, as upstream made it."""
 
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="esims")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="esims"
+    )
     email = models.EmailField(blank=True, db_index=True, help_text="Where its install details went")
     title = models.CharField(max_length=300, blank=True, help_text="What was bought, e.g. Japan eSIM, 5 GB")
     package_id_upstream = models.CharField(max_length=160, blank=True)
@@ -90,8 +91,9 @@ class LowDataAlert(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["esim", "allowance_key", "threshold"],
-                                               name="low_data_alert_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["esim", "allowance_key", "threshold"], name="low_data_alert_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.esim} {self.threshold}%"

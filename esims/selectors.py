@@ -75,8 +75,11 @@ def topup_package_ids(esim: Esim, *, max_age: float | None = None) -> tuple[str,
     if not esim.iccid or not esim.with_top_up:
         return ()
     entry = cached.get(esim.pk, cached.TOPUPS)
-    if entry is not None and max_age is not None and (
-            timezone.now() - entry.fetched_at).total_seconds() > max_age:
+    if (
+        entry is not None
+        and max_age is not None
+        and (timezone.now() - entry.fetched_at).total_seconds() > max_age
+    ):
         entry = None
     if entry is None:
         return services.fetch(esim, cached.TOPUPS)

@@ -44,19 +44,31 @@ def record_delivered(delivered: list[Delivered], *, customer, email: str) -> lis
         esim = item.esim
         profile = esim.profile or roamify.EsimProfile()
         apn = esim.apn or roamify.Apn()
-        record, _ = Esim.objects.update_or_create(upstream_esim_id=esim.id, defaults={
-            "customer": customer, "email": email, "title": item.title[:300],
-            "package_id_upstream": item.package_id, "upstream_order_id": item.upstream_order_id,
-            "iccid": esim.iccid or "", "status": esim.status,
-            "lpa_code": profile.lpa_code or "", "smdp_address": profile.smdp_address or "",
-            "activation_code": profile.activation_code or "",
-            "ios_install_url": profile.ios_install_url or "",
-            "android_install_url": profile.android_install_url or "",
-            "apn_automatic": apn.automatic, "apn_name": apn.name or "",
-            "apn_username": apn.username or "", "apn_password": apn.password or "",
-            "with_top_up": esim.with_top_up, "with_usage_check": esim.with_usage_check,
-            "notes": list(esim.notes), "expires_at": esim.expired_at,
-        })
+        record, _ = Esim.objects.update_or_create(
+            upstream_esim_id=esim.id,
+            defaults={
+                "customer": customer,
+                "email": email,
+                "title": item.title[:300],
+                "package_id_upstream": item.package_id,
+                "upstream_order_id": item.upstream_order_id,
+                "iccid": esim.iccid or "",
+                "status": esim.status,
+                "lpa_code": profile.lpa_code or "",
+                "smdp_address": profile.smdp_address or "",
+                "activation_code": profile.activation_code or "",
+                "ios_install_url": profile.ios_install_url or "",
+                "android_install_url": profile.android_install_url or "",
+                "apn_automatic": apn.automatic,
+                "apn_name": apn.name or "",
+                "apn_username": apn.username or "",
+                "apn_password": apn.password or "",
+                "with_top_up": esim.with_top_up,
+                "with_usage_check": esim.with_usage_check,
+                "notes": list(esim.notes),
+                "expires_at": esim.expired_at,
+            },
+        )
         saved.append(record)
     return saved
 
@@ -74,6 +86,7 @@ def record_topped_up(esim: Esim, upstream: roamify.Esim | None) -> None:
 
 # --- Upstream views of an eSIM (usage, packages history, top-ups), kept in the cache -------------
 
+
 def fetch(esim: Esim, kind: str) -> Any:
     """Ask upstream now and keep the answer. Never called with a row lock held."""
     now = timezone.now()
@@ -81,8 +94,10 @@ def fetch(esim: Esim, kind: str) -> Any:
     if kind == cached.USAGE:
         value = _fetch_usage(client, esim, now)
     elif kind == cached.HISTORY:
-        value = tuple(cached.HistoryRow(h.package_name or h.package_id, h.type or "", h.created_at)
-                      for h in client.history(esim.iccid))
+        value = tuple(
+            cached.HistoryRow(h.package_name or h.package_id, h.type or "", h.created_at)
+            for h in client.history(esim.iccid)
+        )
     elif kind == cached.TOPUPS:
         value = tuple(p.package_id for p in client.topup_packages(esim.iccid))
     else:
@@ -143,9 +158,15 @@ def forget_upstream_views(esim_id: int) -> None:
 
 ESIM_STATUS_FROM_EVENT = {
     # Events use a wider set than the eSIM resource (spec §5.2): map to what the resource says.
-    "DOWNLOADED": "INSTALLED", "INSTALLED": "INSTALLED", "ACTIVATED": "INSTALLED",
-    "INACTIVE": "INSTALLED", "DELETED": "INSTALLED", "NEW": "NEW", "READY": "READY",
-    "EXPIRED": "EXPIRED", "REVOKED": "REVOKED",
+    "DOWNLOADED": "INSTALLED",
+    "INSTALLED": "INSTALLED",
+    "ACTIVATED": "INSTALLED",
+    "INACTIVE": "INSTALLED",
+    "DELETED": "INSTALLED",
+    "NEW": "NEW",
+    "READY": "READY",
+    "EXPIRED": "EXPIRED",
+    "REVOKED": "REVOKED",
 }
 
 
@@ -155,10 +176,15 @@ def store_event(body: bytes, payload: dict[str, Any]) -> tuple[RoamifyEvent, boo
     digest = hashlib.sha256(body).hexdigest()
     try:
         with transaction.atomic():
-            event, created = RoamifyEvent.objects.get_or_create(digest=digest, defaults={
-                "category": str(payload.get("event_category") or "")[:30],
-                "event_type": str(payload.get("event_type") or "")[:40],
-                "iccid": str(data.get("iccid") or "")[:32], "payload": payload})
+            event, created = RoamifyEvent.objects.get_or_create(
+                digest=digest,
+                defaults={
+                    "category": str(payload.get("event_category") or "")[:30],
+                    "event_type": str(payload.get("event_type") or "")[:40],
+                    "iccid": str(data.get("iccid") or "")[:32],
+                    "payload": payload,
+                },
+            )
             if created:
                 after_commit("esims.process_roamify_event", event.pk)
     except IntegrityError:  # the same delivery, concurrently
@@ -178,14 +204,19 @@ def process_event(event_id: int) -> str:
             outcome = _esim_event(event.event_type, data)
         elif event.category == "refund":
             # A refund request the shop filed was decided: checkout closes or flags it.
-            roamify_refund_event.send("esims", refund_id=str(data.get("refund_id") or ""),
-                                      status=str(data.get("status") or event.event_type),
-                                      reason=str(data.get("rejection_reason") or ""),
-                                      event_id=str(event.payload.get("event_id") or event.pk), data=data)
+            roamify_refund_event.send(
+                "esims",
+                refund_id=str(data.get("refund_id") or ""),
+                status=str(data.get("status") or event.event_type),
+                reason=str(data.get("rejection_reason") or ""),
+                event_id=str(event.payload.get("event_id") or event.pk),
+                data=data,
+            )
             outcome = f"refund {event.event_type}"
         elif event.category == "partner" and "balance" in data:
-            outcome = record_balance(_cents(data.get("balance")), str(data.get("currency") or "USD"),
-                                     f"webhook {kind}")
+            outcome = record_balance(
+                _cents(data.get("balance")), str(data.get("currency") or "USD"), f"webhook {kind}"
+            )
         else:
             outcome = f"ignored {kind}"
         event.processed_at = timezone.now()
@@ -206,7 +237,8 @@ def _cents(value: Any) -> int:
 def _esim_event(event_type: str, data: dict[str, Any]) -> str:
     iccid, esim_id = str(data.get("iccid") or ""), str(data.get("esim_id") or "")
     esim = (Esim.objects.select_for_update().filter(iccid=iccid).first() if iccid else None) or (
-        Esim.objects.select_for_update().filter(upstream_esim_id=esim_id).first() if esim_id else None)
+        Esim.objects.select_for_update().filter(upstream_esim_id=esim_id).first() if esim_id else None
+    )
     if esim is None:
         return "not one of our eSIMs"
     now = timezone.now()
@@ -242,6 +274,7 @@ def _with_status(snapshot: usage.UsageSnapshot, status: str, esim: Esim) -> usag
 
 # --- Low data ------------------------------------------------------------------------------------
 
+
 def check_low_data(esim: Esim, snapshot: usage.UsageSnapshot) -> list[LowDataAlert]:
     """Record each threshold the allowance has passed, once; email the highest one new.
 
@@ -258,16 +291,23 @@ def check_low_data(esim: Esim, snapshot: usage.UsageSnapshot) -> list[LowDataAle
     key = f"{round(snapshot.allowed_mb)}MB"
     new = []
     with transaction.atomic():
-        known = set(LowDataAlert.objects.filter(esim=esim, allowance_key=key)
-                    .values_list("threshold", flat=True))
+        known = set(
+            LowDataAlert.objects.filter(esim=esim, allowance_key=key).values_list("threshold", flat=True)
+        )
         for threshold in passed:
             if threshold in known:
                 continue
             try:
                 with transaction.atomic():
-                    new.append(LowDataAlert.objects.create(
-                        esim=esim, allowance_key=key, threshold=threshold, percent_used=used,
-                        skipped=threshold != max(passed)))
+                    new.append(
+                        LowDataAlert.objects.create(
+                            esim=esim,
+                            allowance_key=key,
+                            threshold=threshold,
+                            percent_used=used,
+                            skipped=threshold != max(passed),
+                        )
+                    )
             except IntegrityError:  # recorded by a concurrent run
                 continue
         for alert in new:
@@ -291,16 +331,24 @@ def send_low_data_email(alert_id: int) -> bool:
             return False
         snapshot = cached.peek(esim.pk, cached.USAGE)
         context = {
-            "SHOP_NAME": settings.SHOP_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL, "esim": esim,
-            "alert": alert, "snapshot": snapshot, "run_out": alert.threshold >= 100,
+            "SHOP_NAME": settings.SHOP_NAME,
+            "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
+            "esim": esim,
+            "alert": alert,
+            "snapshot": snapshot,
+            "run_out": alert.threshold >= 100,
             "remaining": usage.format_mb(snapshot.remaining_mb) if snapshot else "",
             "topup_url": settings.SITE_URL + topup_link_path(esim),
             "link_days": settings.ESIM_TOPUP_LINK_DAYS,
         }
-        subject = (f"Your {esim.title or 'eSIM'} is out of data" if alert.threshold >= 100
-                   else f"You've used {alert.threshold}% of your {esim.title or 'eSIM'} data")
-        message = EmailMultiAlternatives(subject, render_to_string("emails/low_data.txt", context),
-                                         settings.DEFAULT_FROM_EMAIL, [to])
+        subject = (
+            f"Your {esim.title or 'eSIM'} is out of data"
+            if alert.threshold >= 100
+            else f"You've used {alert.threshold}% of your {esim.title or 'eSIM'} data"
+        )
+        message = EmailMultiAlternatives(
+            subject, render_to_string("emails/low_data.txt", context), settings.DEFAULT_FROM_EMAIL, [to]
+        )
         message.attach_alternative(render_to_string("emails/low_data.html", context), "text/html")
         message.send()
         LowDataAlert.objects.filter(pk=alert_id).update(email_sent_at=timezone.now())
@@ -317,14 +365,21 @@ def topup_link_path(esim: Esim) -> str:
 
 # --- Partner balance -----------------------------------------------------------------------------
 
+
 def record_balance(balance_cents: int, currency: str, source: str) -> str:
     """Keep the partner balance upstream reported; alert admins once each time it drops below
     ROAMIFY_LOW_BALANCE_CENTS (the alert stands until the balance is back above it)."""
     now = timezone.now()
     with transaction.atomic():
         row, _ = PartnerBalance.objects.select_for_update().get_or_create(
-            pk=1, defaults={"balance_cents": balance_cents, "currency": currency, "source": source,
-                            "checked_at": now})
+            pk=1,
+            defaults={
+                "balance_cents": balance_cents,
+                "currency": currency,
+                "source": source,
+                "checked_at": now,
+            },
+        )
         row.balance_cents, row.currency = balance_cents, currency[:3]
         row.source, row.checked_at = source[:40], now
         low = balance_cents < settings.ROAMIFY_LOW_BALANCE_CENTS
@@ -357,17 +412,26 @@ def send_low_balance_alert() -> bool:
         from django.contrib.auth import get_user_model
 
         to = list(settings.ALERT_EMAILS) or list(
-            get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
-            .values_list("email", flat=True))
+            get_user_model()
+            .objects.filter(is_staff=True, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
         if not to:
             logger.warning("low partner balance (%s) but no ALERT_EMAILS and no staff email", row)
             return False
-        context = {"SHOP_NAME": settings.SHOP_NAME, "row": row,
-                   "threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
-                   "admin_url": settings.SITE_URL + "/admin/"}
+        context = {
+            "SHOP_NAME": settings.SHOP_NAME,
+            "row": row,
+            "threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
+            "admin_url": settings.SITE_URL + "/admin/",
+        }
         EmailMultiAlternatives(
             f"[{settings.SHOP_NAME}] Roamify balance is low: {row.balance_cents / 100:.2f} {row.currency}",
-            render_to_string("emails/low_balance.txt", context), settings.DEFAULT_FROM_EMAIL, to).send()
+            render_to_string("emails/low_balance.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            to,
+        ).send()
         PartnerBalance.objects.filter(pk=1, alerted_at=row.alerted_at).update(alert_sent_at=timezone.now())
         return True
     finally:

@@ -7,8 +7,13 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="esims.process_roamify_event", acks_late=True, autoretry_for=(Exception,),
-             max_retries=5, retry_backoff=True)
+@shared_task(
+    name="esims.process_roamify_event",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    max_retries=5,
+    retry_backoff=True,
+)
 def process_roamify_event(event_id: int) -> str:
     return services.process_event(event_id)
 
@@ -18,14 +23,24 @@ def refresh_upstream(esim_id: int, kind: str) -> None:
     services.refresh_in_background(esim_id, kind)
 
 
-@shared_task(name="esims.send_low_data_email", acks_late=True, autoretry_for=(OSError,),
-             max_retries=5, retry_backoff=True)
+@shared_task(
+    name="esims.send_low_data_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    max_retries=5,
+    retry_backoff=True,
+)
 def send_low_data_email(alert_id: int) -> bool:
     return services.send_low_data_email(alert_id)
 
 
-@shared_task(name="esims.send_low_balance_alert", acks_late=True, autoretry_for=(OSError,),
-             max_retries=5, retry_backoff=True)
+@shared_task(
+    name="esims.send_low_balance_alert",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    max_retries=5,
+    retry_backoff=True,
+)
 def send_low_balance_alert() -> bool:
     return services.send_low_balance_alert()
 

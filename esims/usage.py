@@ -90,16 +90,23 @@ class UsageSnapshot:
 
 def from_api(usage: roamify.Usage, now: dt.datetime) -> UsageSnapshot:
     return UsageSnapshot(
-        fetched_at=now, status=usage.status or "", unlimited=usage.is_unlimited,
-        allowed_mb=usage.allowed_data_mb, remaining_mb=usage.remaining_data_mb,
-        started_at=usage.started_at, expires_at=usage.expired_at,
+        fetched_at=now,
+        status=usage.status or "",
+        unlimited=usage.is_unlimited,
+        allowed_mb=usage.allowed_data_mb,
+        remaining_mb=usage.remaining_data_mb,
+        started_at=usage.started_at,
+        expires_at=usage.expired_at,
         daily=tuple(DayUse(d.date, float(d.used_mb)) for d in usage.daily),
     )
 
 
 def unsupported(now: dt.datetime, notes: list[str] | tuple[str, ...], message: str = "") -> UsageSnapshot:
-    note = " ".join(n for n in notes if n) or message or (
-        "This eSIM's network doesn't report data use to us. Check it in your phone's settings.")
+    note = (
+        " ".join(n for n in notes if n)
+        or message
+        or ("This eSIM's network doesn't report data use to us. Check it in your phone's settings.")
+    )
     return UsageSnapshot(fetched_at=now, supported=False, note=note)
 
 
@@ -136,18 +143,25 @@ def from_webhook(data: Mapping[str, Any], now: dt.datetime, previous: UsageSnaps
         if isinstance(entry, Mapping) and (day := _day(entry.get("date"))) is not None:
             daily.append(DayUse(day, _mb(entry.get("data_used"), unit) or 0.0))
     snapshot = UsageSnapshot(
-        fetched_at=now, source="webhook", status=str(data.get("status") or ""), unlimited=unlimited,
+        fetched_at=now,
+        source="webhook",
+        status=str(data.get("status") or ""),
+        unlimited=unlimited,
         allowed_mb=None if unlimited else _mb(usage.get("allowed_data"), unit),
         remaining_mb=None if unlimited else _mb(usage.get("remaining_data"), unit),
-        started_at=_time(data.get("start")), expires_at=_time(data.get("end")),
+        started_at=_time(data.get("start")),
+        expires_at=_time(data.get("end")),
         daily=tuple(sorted(daily, key=lambda d: d.date)),
     )
     if previous is not None and previous.supported:
         # Keep what the webhook leaves out (a status webhook's status is fresher, though).
-        snapshot = replace(snapshot, status=snapshot.status or previous.status,
-                           started_at=snapshot.started_at or previous.started_at,
-                           expires_at=snapshot.expires_at or previous.expires_at,
-                           daily=snapshot.daily or previous.daily)
+        snapshot = replace(
+            snapshot,
+            status=snapshot.status or previous.status,
+            started_at=snapshot.started_at or previous.started_at,
+            expires_at=snapshot.expires_at or previous.expires_at,
+            daily=snapshot.daily or previous.daily,
+        )
     return snapshot
 
 
@@ -167,11 +181,19 @@ def chart(snapshot: UsageSnapshot, today: dt.date, days: int = 14) -> dict | Non
     for i, day in enumerate(span):
         mb = by_day.get(day, 0.0)
         h = round(mb / peak * (height - 18), 1)
-        bars.append({"x": round(i * (bar + gap), 1), "y": round(height - 14 - h, 1), "w": round(bar, 1),
-                     "h": h, "date": day, "mb": mb, "label": format_mb(mb),
-                     "tick": i == 0 or i == len(span) - 1 or len(span) <= 7})
-    return {"width": width, "height": height, "bars": bars, "peak": format_mb(peak),
-            "baseline": height - 14}
+        bars.append(
+            {
+                "x": round(i * (bar + gap), 1),
+                "y": round(height - 14 - h, 1),
+                "w": round(bar, 1),
+                "h": h,
+                "date": day,
+                "mb": mb,
+                "label": format_mb(mb),
+                "tick": i == 0 or i == len(span) - 1 or len(span) <= 7,
+            }
+        )
+    return {"width": width, "height": height, "bars": bars, "peak": format_mb(peak), "baseline": height - 14}
 
 
 def format_mb(mb: float | None) -> str:

@@ -25,15 +25,20 @@ def roamify_webhook(request: HttpRequest) -> JsonResponse:
     body = request.body
     if not settings.ROAMIFY_WEBHOOK_SECRET:
         return JsonResponse({"error": "webhooks are not configured"}, status=503)
-    if not signatures.is_valid(settings.ROAMIFY_WEBHOOK_SECRET, body,
-                               request.headers.get("X-Roamify-Signature")):
+    if not signatures.is_valid(
+        settings.ROAMIFY_WEBHOOK_SECRET, body, request.headers.get("X-Roamify-Signature")
+    ):
         return JsonResponse({"error": "invalid signature"}, status=400)
     try:
         payload = json.loads(body, parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError):
         return JsonResponse({"error": "body is not JSON"}, status=400)
-    if (not isinstance(payload, dict) or not payload.get("event_category") or not payload.get("event_type")
-            or has_nul(payload)):
+    if (
+        not isinstance(payload, dict)
+        or not payload.get("event_category")
+        or not payload.get("event_type")
+        or has_nul(payload)
+    ):
         return JsonResponse({"error": "not a Roamify event"}, status=400)
     _, created = services.store_event(body, payload)
     return JsonResponse({"received": True, "duplicate": not created})

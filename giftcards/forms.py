@@ -43,7 +43,9 @@ class PurchaseForm(forms.Form):
         self.fields["amount"].initial = (
             str(denominations[min(1, len(denominations) - 1)]) if denominations else self.CUSTOM
         )
-        self.fields["custom_amount"].help_text = (
+        self.fields[
+            "custom_amount"
+        ].help_text = (
             f"From {format_money(lower)} to {format_money(upper)}, in steps of {format_money(step)}."
         )
         self.limits = (lower, upper, step)

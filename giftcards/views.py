@@ -42,9 +42,7 @@ def balance(request: HttpRequest) -> HttpResponse:
     card = None
     if request.method == "POST" and form.is_valid():
         try:
-            card = services.find_by_code(
-                form.cleaned_data["code"], ip=client_ip(request), user=request.user
-            )
+            card = services.find_by_code(form.cleaned_data["code"], ip=client_ip(request), user=request.user)
         except services.GiftCardError as exc:
             form.add_error("code", str(exc))
         else:

@@ -57,18 +57,46 @@ class PaymentAdmin(ReadOnlyAdmin):
         return format_money(obj.refunded_cents, obj.currency)
 
 
-REFUND_HEADER = ["refunded_at", "order", "provider", "payment", "amount", "currency", "reference", "reason",
-                 "by"]
+REFUND_HEADER = [
+    "refunded_at",
+    "order",
+    "provider",
+    "payment",
+    "amount",
+    "currency",
+    "reference",
+    "reason",
+    "by",
+]
 
 
 def refund_rows(queryset):
-    for chunk in in_chunks(queryset.values("pk", "created_at", "payment__order__number", "payment__provider",
-                                           "payment_id", "amount_cents", "payment__currency",
-                                           "external_reference", "reason", "actor")):
+    for chunk in in_chunks(
+        queryset.values(
+            "pk",
+            "created_at",
+            "payment__order__number",
+            "payment__provider",
+            "payment_id",
+            "amount_cents",
+            "payment__currency",
+            "external_reference",
+            "reason",
+            "actor",
+        )
+    ):
         for r in chunk:
-            yield [r["created_at"], r["payment__order__number"], r["payment__provider"], r["payment_id"],
-                   money_cell(r["amount_cents"]), r["payment__currency"], r["external_reference"],
-                   r["reason"], r["actor"]]
+            yield [
+                r["created_at"],
+                r["payment__order__number"],
+                r["payment__provider"],
+                r["payment_id"],
+                money_cell(r["amount_cents"]),
+                r["payment__currency"],
+                r["external_reference"],
+                r["reason"],
+                r["actor"],
+            ]
 
 
 @admin.register(PaymentRefund)

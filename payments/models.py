@@ -38,10 +38,18 @@ class Payment(models.Model):
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     refunded_cents = models.PositiveIntegerField(default=0)
-    external_reference = models.CharField(max_length=255, blank=True, db_index=True,
-                                          help_text="The provider's id (Stripe: the Checkout Session)")
-    capture_reference = models.CharField(max_length=255, blank=True, db_index=True,
-                                         help_text="What refunds go against (Stripe: the PaymentIntent)")
+    external_reference = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="The provider's id (Stripe: the Checkout Session)",
+    )
+    capture_reference = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="What refunds go against (Stripe: the PaymentIntent)",
+    )
     redirect_url = models.URLField(max_length=1000, blank=True)
     attempt = models.PositiveIntegerField(default=1)
     data = models.JSONField(default=dict, blank=True)
@@ -54,10 +62,14 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "external_reference"],
-                                    condition=~Q(external_reference=""), name="payment_unique_reference"),
-            models.CheckConstraint(condition=Q(refunded_cents__lte=models.F("amount_cents")),
-                                   name="payment_refund_within_amount"),
+            models.UniqueConstraint(
+                fields=["provider", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="payment_unique_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__lte=models.F("amount_cents")), name="payment_refund_within_amount"
+            ),
         ]
 
     def __str__(self) -> str:

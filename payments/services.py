@@ -30,9 +30,14 @@ def open_payment(order, provider: str, amount_cents: int, currency: str, **data)
     if amount_cents <= 0:
         raise PaymentError("A payment must be for a positive amount")
     attempt = Payment.objects.filter(order=order, provider=provider).count() + 1
-    return Payment.objects.create(order=order, provider=provider, amount_cents=amount_cents,
-                                  currency=currency, attempt=attempt,
-                                  data={"order_number": order.number, **data})
+    return Payment.objects.create(
+        order=order,
+        provider=provider,
+        amount_cents=amount_cents,
+        currency=currency,
+        attempt=attempt,
+        data={"order_number": order.number, **data},
+    )
 
 
 def start(payment: Payment, request: PaymentRequest) -> Payment:
@@ -54,9 +59,16 @@ def start(payment: Payment, request: PaymentRequest) -> Payment:
     return locked
 
 
-def capture(payment_id: int, *, amount_cents: int | None = None, currency: str | None = None,
-            capture_reference: str = "", source: str = "", payer_name: str = "",
-            payer_phone: str = "") -> bool:
+def capture(
+    payment_id: int,
+    *,
+    amount_cents: int | None = None,
+    currency: str | None = None,
+    capture_reference: str = "",
+    source: str = "",
+    payer_name: str = "",
+    payer_phone: str = "",
+) -> bool:
     """Record money received, once. Returns False when it was already recorded.
 
     `payer_name`/`payer_phone`: what the buyer gave on the provider's page (kept in `data["payer"]`).
@@ -120,9 +132,15 @@ def sync_with_provider(payment: Payment, *, source: str) -> str:
     if status is None or not status.reference_matches:
         return "open"
     if status.paid:
-        capture(payment.pk, amount_cents=status.amount_cents, currency=status.currency,
-                capture_reference=status.capture_reference, source=source,
-                payer_name=status.payer_name, payer_phone=status.payer_phone)
+        capture(
+            payment.pk,
+            amount_cents=status.amount_cents,
+            currency=status.currency,
+            capture_reference=status.capture_reference,
+            source=source,
+            payer_name=status.payer_name,
+            payer_phone=status.payer_phone,
+        )
         return "captured"
     if status.closed:
         fail(payment.pk, f"Closed at the provider ({source})")
@@ -153,12 +171,24 @@ def refund(payment_id: int, amount_cents: int, *, reason: str = "", actor: str =
             # the refunded <= amount constraint, lost this row, and a retry refunded twice.
             at_provider = payment.refunded_cents - _our_refunds(payment)
             counted_by_webhook = max(0, min(amount, at_provider - at_provider_before))
-            PaymentRefund.objects.create(payment=payment, amount_cents=amount, external_reference=reference,
-                                         idempotency_key=key, reason=reason[:500], actor=actor)
+            PaymentRefund.objects.create(
+                payment=payment,
+                amount_cents=amount,
+                external_reference=reference,
+                idempotency_key=key,
+                reason=reason[:500],
+                actor=actor,
+            )
             if amount > counted_by_webhook:
                 _add_refunded(payment, amount - counted_by_webhook)
-                payment_refunded.send(Payment, payment=payment, amount_cents=amount - counted_by_webhook,
-                                      actor=actor, reason=reason, reference=reference)
+                payment_refunded.send(
+                    Payment,
+                    payment=payment,
+                    amount_cents=amount - counted_by_webhook,
+                    actor=actor,
+                    reason=reason,
+                    reference=reference,
+                )
     except IntegrityError:
         return 0  # a concurrent request recorded this same refund
     return amount
@@ -178,20 +208,30 @@ def _add_refunded(payment: Payment, amount: int) -> None:
 def record_provider_refund(provider: str, capture_reference: str, total_refunded_cents: int) -> str:
     """A refund made at the provider itself (Stripe's dashboard): keep our records in step."""
     with transaction.atomic():
-        payment = (Payment.objects.select_for_update()
-                   .filter(provider=provider, capture_reference=capture_reference).first())
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(provider=provider, capture_reference=capture_reference)
+            .first()
+        )
         if payment is None:
             return "ignored"
         extra = min(total_refunded_cents, payment.amount_cents) - payment.refunded_cents
         if extra <= 0:
             return "noop"  # our own refund, already recorded
         _add_refunded(payment, extra)
-        payment_refunded.send(Payment, payment=payment, amount_cents=extra, actor=provider,
-                              reason=f"Refunded in {provider}", reference="")
+        payment_refunded.send(
+            Payment,
+            payment=payment,
+            amount_cents=extra,
+            actor=provider,
+            reason=f"Refunded in {provider}",
+            reference="",
+        )
     return "refunded"
 
 
 # --- Stripe webhook -------------------------------------------------------------------------------
+
 
 def handle_stripe_event(event: dict) -> str:
     """Handle one verified webhook event, once. Returns what was done (for logs and tests)."""
@@ -199,8 +239,9 @@ def handle_stripe_event(event: dict) -> str:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                StripeEvent.objects.create(event_id=event["id"], type=event["type"][:100],
-                                           reference=str(obj.get("id", ""))[:255])
+                StripeEvent.objects.create(
+                    event_id=event["id"], type=event["type"][:100], reference=str(obj.get("id", ""))[:255]
+                )
         except IntegrityError:
             return "duplicate"
         kind = event["type"]
@@ -214,9 +255,15 @@ def handle_stripe_event(event: dict) -> str:
                 return "failed" if fail(payment.pk, "Checkout session expired") else "noop"
             if not session.is_paid:
                 return "noop"
-            done = capture(payment.pk, amount_cents=session.amount_total, currency=session.currency,
-                           capture_reference=session.payment_intent_id or "", source="webhook",
-                           payer_name=session.customer_name, payer_phone=session.customer_phone)
+            done = capture(
+                payment.pk,
+                amount_cents=session.amount_total,
+                currency=session.currency,
+                capture_reference=session.payment_intent_id or "",
+                source="webhook",
+                payer_name=session.customer_name,
+                payer_phone=session.customer_phone,
+            )
             return "captured" if done else "noop"
         if kind == "charge.refunded":
             intent = obj.get("payment_intent")

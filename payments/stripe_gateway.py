@@ -47,11 +47,14 @@ class CheckoutSession:
         details = data.get("customer_details")
         details = details if isinstance(details, dict) else {}
         return cls(
-            id=data["id"], url=_str(data.get("url")), status=_str(data.get("status")) or "",
+            id=data["id"],
+            url=_str(data.get("url")),
+            status=_str(data.get("status")) or "",
             payment_status=_str(data.get("payment_status")) or "",
             amount_total=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
             currency=(_str(data.get("currency")) or "").upper() or None,
-            client_reference_id=_str(data.get("client_reference_id")), payment_intent_id=_str(intent),
+            client_reference_id=_str(data.get("client_reference_id")),
+            payment_intent_id=_str(intent),
             order_number=_str(metadata.get("order_number")) or _str(data.get("client_reference_id")),
             customer_name=(_str(details.get("name")) or "").strip()[:200],
             customer_phone=(_str(details.get("phone")) or "").strip()[:40],
@@ -81,8 +84,12 @@ class StripeGateway:
             "payment_intent_data": {"metadata": {"order_number": request.order_number}},
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
-            "expires_at": request.expires_at or int((dt.datetime.now(dt.UTC) + dt.timedelta(
-                minutes=settings.CHECKOUT_SESSION_MINUTES)).timestamp()),
+            "expires_at": request.expires_at
+            or int(
+                (
+                    dt.datetime.now(dt.UTC) + dt.timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)
+                ).timestamp()
+            ),
             "line_items": [
                 {
                     "quantity": quantity,
@@ -97,7 +104,8 @@ class StripeGateway:
         }
         try:
             session = self.client.v1.checkout.sessions.create(
-                params=params, options={"idempotency_key": idempotency_key})
+                params=params, options={"idempotency_key": idempotency_key}
+            )
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
         return CheckoutSession.from_stripe(session)
@@ -133,8 +141,9 @@ class StripeGateway:
         construct_event fails with errors of its own on JSON that is not an object.
         """
         text = payload.decode("utf-8")  # UnicodeDecodeError is a ValueError
-        stripe.WebhookSignature.verify_header(text, signature, settings.STRIPE_WEBHOOK_SECRET,
-                                              stripe.Webhook.DEFAULT_TOLERANCE)
+        stripe.WebhookSignature.verify_header(
+            text, signature, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE
+        )
         return json.loads(text)
 
 

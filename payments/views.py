@@ -22,8 +22,14 @@ def _well_formed(event: object) -> bool:
     if not isinstance(event, dict):
         return False
     data = event.get("data")
-    return (isinstance(event.get("id"), str) and bool(event["id"]) and isinstance(event.get("type"), str)
-            and isinstance(data, dict) and isinstance(data.get("object"), dict) and not has_nul(event))
+    return (
+        isinstance(event.get("id"), str)
+        and bool(event["id"])
+        and isinstance(event.get("type"), str)
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+        and not has_nul(event)
+    )
 
 
 @csrf_exempt

@@ -532,7 +532,6 @@ class RoamifyClient:
         body = _exactly_one(iccid=iccid, esimId=esim_id)
         return parse_link(_object(self._post("/api/esim/link", body), "eSIM link"))
 
-
     # ------------------------------------------------------------------ 2.20 refund requests
 
     def create_refund_request(
@@ -553,8 +552,9 @@ class RoamifyClient:
         body["reason"] = reason
         if notes:
             body["notes"] = notes[:500]
-        return parse_refund_request(_object(self._refund_call(self._post, REFUND_PATHS["create"], body),
-                                            "refund request"))
+        return parse_refund_request(
+            _object(self._refund_call(self._post, REFUND_PATHS["create"], body), "refund request")
+        )
 
     def create_refund_requests(
         self, items: Iterable[Mapping[str, str]]
@@ -611,8 +611,9 @@ def _refund_error(exc: RoamifyError) -> RoamifyError:
         body = exc.body if isinstance(exc.body, Mapping) else {}
         data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
         refund_id = body.get("refundId") or data.get("refundId") or body.get("refund_id")
-        return RefundRequestOpenError(exc.message, exc.status_code, exc.body,
-                                      refund_id=str(refund_id) if refund_id else None)
+        return RefundRequestOpenError(
+            exc.message, exc.status_code, exc.body, refund_id=str(refund_id) if refund_id else None
+        )
     if isinstance(exc, ValidationError) and exc.status_code == 422:
         return AlreadyRefundedError(exc.message, exc.status_code, exc.body)
     return exc

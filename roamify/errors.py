@@ -66,8 +66,9 @@ class ConflictError(RoamifyError):
 class RefundRequestOpenError(ConflictError):
     """409 on a refund request: the eSIM already has an open one (``refund_id`` names it)."""
 
-    def __init__(self, message: str, status_code: int | None = None, body: Any = None,
-                 refund_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, status_code: int | None = None, body: Any = None, refund_id: str | None = None
+    ) -> None:
         super().__init__(message, status_code, body)
         self.refund_id = refund_id
 

@@ -546,7 +546,6 @@ def parse_usage(raw: Mapping[str, Any]) -> Usage:
 # --------------------------------------------------------------------------- legacy / extras
 
 
-
 def parse_event(raw: Mapping[str, Any]) -> EsimEvent:
     timestamp = parse_datetime(raw.get("timeStamp") or raw.get("timestamp"))
     if timestamp is None:

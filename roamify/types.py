@@ -273,7 +273,6 @@ class HistoryEntry:
     updated_at: dt.datetime | None = None
 
 
-
 @dataclass(frozen=True, slots=True)
 class EsimEvent:
     status: str

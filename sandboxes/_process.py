@@ -49,9 +49,7 @@ class SandboxProcess:
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
-        )
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.module, *self.args],
             stdout=log,
@@ -62,9 +60,7 @@ class SandboxProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.module} exited with {self.proc.returncode}; see {self.log_path}"
-                )
+                raise RuntimeError(f"{self.module} exited with {self.proc.returncode}; see {self.log_path}")
             try:
                 if httpx.get(self.base_url + self.health_path, timeout=1.0).status_code < 500:
                     return

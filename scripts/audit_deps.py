@@ -45,9 +45,20 @@ def main() -> int:
         return 1 if os.environ.get("PIP_AUDIT_REQUIRED") == "1" else 0
     # Both files by name (a nested "-r" is not followed with --disable-pip); --strict fails when
     # any pin could not be looked up, rather than passing it unaudited.
-    command = [sys.executable, "-m", "pip_audit", "--strict", "--no-deps", "--disable-pip",
-               "--progress-spinner", "off", "--requirement", str(ROOT / "requirements.txt"),
-               "--requirement", str(ROOT / "requirements-dev.txt")]
+    command = [
+        sys.executable,
+        "-m",
+        "pip_audit",
+        "--strict",
+        "--no-deps",
+        "--disable-pip",
+        "--progress-spinner",
+        "off",
+        "--requirement",
+        str(ROOT / "requirements.txt"),
+        "--requirement",
+        str(ROOT / "requirements-dev.txt"),
+    ]
     return subprocess.call(command, cwd=ROOT)
 
 

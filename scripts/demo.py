@@ -70,25 +70,61 @@ def main() -> int:
     if not totp_file.exists():
         totp_file.write_text(base64.b32encode(secrets.token_bytes(20)).decode())
     totp_secret = totp_file.read_text().strip()
-    admin = subprocess.run([*manage, "ensure_admin", "--email", ADMIN_EMAIL, "--password", password,
-                            "--totp-secret", totp_secret], check=True, env=env, cwd=ROOT,
-                           capture_output=True, text=True)
+    admin = subprocess.run(
+        [
+            *manage,
+            "ensure_admin",
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            password,
+            "--totp-secret",
+            totp_secret,
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     recovery = admin.stdout.rsplit("recovery codes:", 1)[-1].split()
     recovery_note = " ".join(recovery[:3]) or f"none left (delete {totp_file} for new ones)"
 
     logs = VAR / "logs"
     logs.mkdir(exist_ok=True)
     # Roamify's webhooks (eSIM status and usage, partner balance) come back to the shop, as Stripe's do.
-    roamify = SandboxProcess("sandboxes.roamify",
-                             ["--port", "8100", "--seed", "1", "--webhook-url", f"{SITE}/roamify/webhook/",
-                              "--webhook-secret", roamify_secret], 8100,
-                             "/api/health", log_path=logs / "roamify.log")
+    roamify = SandboxProcess(
+        "sandboxes.roamify",
+        [
+            "--port",
+            "8100",
+            "--seed",
+            "1",
+            "--webhook-url",
+            f"{SITE}/roamify/webhook/",
+            "--webhook-secret",
+            roamify_secret,
+        ],
+        8100,
+        "/api/health",
+        log_path=logs / "roamify.log",
+    )
     stripe = SandboxProcess(
         "sandboxes.stripe",
-        ["--port", "8420", "--webhook-url", f"{SITE}/checkout/stripe/webhook/",
-         "--webhook-secret", "whsec_sandbox",
-         "--business-name", os.environ.get("SHOP_NAME", "Roam Easy eSIM")],
-        8420, "/_control/health", log_path=logs / "stripe.log", cwd=VAR,
+        [
+            "--port",
+            "8420",
+            "--webhook-url",
+            f"{SITE}/checkout/stripe/webhook/",
+            "--webhook-secret",
+            "whsec_sandbox",
+            "--business-name",
+            os.environ.get("SHOP_NAME", "Roam Easy eSIM"),
+        ],
+        8420,
+        "/_control/health",
+        log_path=logs / "stripe.log",
+        cwd=VAR,
     )
     children: list[subprocess.Popen] = []
     try:
@@ -98,17 +134,41 @@ def main() -> int:
         print("→ Loading the sandbox catalog", flush=True)
         run("sync_catalog")
         print("→ Starting a Celery worker (with beat) and the site", flush=True)
-        children.append(subprocess.Popen(
-            [py, "-m", "celery", "-A", "storefront", "worker", "-B", "--loglevel", "INFO",
-             "--concurrency", "2", "-s", str(VAR / "celerybeat-schedule")],
-            env=env, cwd=ROOT, stdout=open(logs / "worker.log", "ab"), stderr=subprocess.STDOUT,
-        ))
-        children.append(subprocess.Popen(
-            [*manage, "runserver", "127.0.0.1:8000", "--noreload"],
-            env=env, cwd=ROOT, stdout=open(logs / "site.log", "ab"), stderr=subprocess.STDOUT,
-        ))
+        children.append(
+            subprocess.Popen(
+                [
+                    py,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "storefront",
+                    "worker",
+                    "-B",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                    "-s",
+                    str(VAR / "celerybeat-schedule"),
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=open(logs / "worker.log", "ab"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [*manage, "runserver", "127.0.0.1:8000", "--noreload"],
+                env=env,
+                cwd=ROOT,
+                stdout=open(logs / "site.log", "ab"),
+                stderr=subprocess.STDOUT,
+            )
+        )
         _wait_for(f"{SITE}/healthz")
-        print(f"""
+        print(
+            f"""
   The shop is running: {SITE}
   Admin:     {SITE}/admin/   login {ADMIN_EMAIL} / {password}, then a two-factor code:
              add this key to an authenticator app: {totp_secret}
@@ -123,7 +183,9 @@ def main() -> int:
              (4000 0000 0000 0341 is declined, 4000 0025 0000 3155 asks for 3D Secure)
   Logs:      {logs}
   Press Ctrl-C to stop.
-""", flush=True)
+""",
+            flush=True,
+        )
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started in the background
         signal.signal(signal.SIGTERM, _stop)
         while all(c.poll() is None for c in children):

@@ -46,8 +46,10 @@ def _enter_the_request(task_id: str = "", task=None, **_kwargs) -> None:
     rid = getattr(task.request, REQUEST_ID_HEADER, None) if task is not None else None
     # Tokens are kept on the request so that postrun puts back what was there (eager tasks run
     # inside the web request that queued them).
-    task.request._shop_log_tokens = (request_id.set(rid or request_id.get()),
-                                     task_info.set({"task": task.name, "task_id": task_id}))
+    task.request._shop_log_tokens = (
+        request_id.set(rid or request_id.get()),
+        task_info.set({"task": task.name, "task_id": task_id}),
+    )
 
 
 @signals.task_postrun.connect

@@ -84,14 +84,22 @@ class ShopCollector(Collector):
 
     def _payments(self) -> Iterator:
         payment = apps.get_model("payments", "Payment")
-        rows = (payment.objects.order_by().values("provider", "status")
-                .annotate(n=Count("id"), cents=Sum("amount_cents"), refunded=Sum("refunded_cents")))
-        count = GaugeMetricFamily("shop_payments", "Payments by provider and status.",
-                                  labels=["provider", "status"])
-        amount = GaugeMetricFamily("shop_payments_amount_cents", "Amount of those payments, in cents.",
-                                   labels=["provider", "status"])
-        refunded = GaugeMetricFamily("shop_payments_refunded_cents", "Amount refunded on them, in cents.",
-                                     labels=["provider", "status"])
+        rows = (
+            payment.objects.order_by()
+            .values("provider", "status")
+            .annotate(n=Count("id"), cents=Sum("amount_cents"), refunded=Sum("refunded_cents"))
+        )
+        count = GaugeMetricFamily(
+            "shop_payments", "Payments by provider and status.", labels=["provider", "status"]
+        )
+        amount = GaugeMetricFamily(
+            "shop_payments_amount_cents", "Amount of those payments, in cents.", labels=["provider", "status"]
+        )
+        refunded = GaugeMetricFamily(
+            "shop_payments_refunded_cents",
+            "Amount refunded on them, in cents.",
+            labels=["provider", "status"],
+        )
         for row in rows:
             labels = [row["provider"], row["status"]]
             count.add_metric(labels, row["n"])
@@ -102,15 +110,20 @@ class ShopCollector(Collector):
     def _fulfilment(self) -> HistogramMetricFamily:
         order = apps.get_model("checkout", "Order")
         took = ExpressionWrapper(F("completed_at") - F("paid_at"), output_field=DurationField())
-        buckets = {f"le{b}": Count("id", filter=Q(took__lte=timedelta(seconds=b)))
-                   for b in FULFILMENT_BUCKETS}
+        buckets = {
+            f"le{b}": Count("id", filter=Q(took__lte=timedelta(seconds=b))) for b in FULFILMENT_BUCKETS
+        }
         # Every order that ever completed, refunded later or not: the histogram only grows.
-        row = (order.objects.filter(paid_at__isnull=False, completed_at__isnull=False)
-               .annotate(took=took).aggregate(total=Count("id"), seconds=Sum("took"), **buckets))
+        row = (
+            order.objects.filter(paid_at__isnull=False, completed_at__isnull=False)
+            .annotate(took=took)
+            .aggregate(total=Count("id"), seconds=Sum("took"), **buckets)
+        )
         seconds = row["seconds"] or timedelta(0)
         bounds = [(floatToGoString(b), row[f"le{b}"]) for b in FULFILMENT_BUCKETS]
         return HistogramMetricFamily(
-            "shop_fulfilment_seconds", "Time from payment to a completed order (all orders ever completed).",
+            "shop_fulfilment_seconds",
+            "Time from payment to a completed order (all orders ever completed).",
             buckets=[*bounds, ("+Inf", row["total"])],
             sum_value=seconds.total_seconds(),
         )
@@ -119,16 +132,23 @@ class ShopCollector(Collector):
         balance = apps.get_model("esims", "PartnerBalance").objects.order_by("-checked_at").first()
         if balance is None:
             return
-        gauge = GaugeMetricFamily("shop_upstream_balance_cents", "Roamify partner balance, last reading.",
-                                  labels=["currency"])
+        gauge = GaugeMetricFamily(
+            "shop_upstream_balance_cents", "Roamify partner balance, last reading.", labels=["currency"]
+        )
         gauge.add_metric([balance.currency], balance.balance_cents)
         yield gauge
-        yield GaugeMetricFamily("shop_upstream_balance_checked_timestamp_seconds",
-                                "When the balance was last read.", value=balance.checked_at.timestamp())
+        yield GaugeMetricFamily(
+            "shop_upstream_balance_checked_timestamp_seconds",
+            "When the balance was last read.",
+            value=balance.checked_at.timestamp(),
+        )
 
     def _upstream_errors(self) -> CounterMetricFamily:
-        counter = CounterMetricFamily("shop_upstream_errors", "Calls to Roamify that ended in an error, "
-                                      "by error class (after the client's retries).", labels=["kind"])
+        counter = CounterMetricFamily(
+            "shop_upstream_errors",
+            "Calls to Roamify that ended in an error, by error class (after the client's retries).",
+            labels=["kind"],
+        )
         for kind, n in upstream_error_counts(upstream_error_kinds()).items():
             counter.add_metric([kind], n)
         return counter
@@ -140,8 +160,9 @@ class ShopCollector(Collector):
         pipe = _broker(settings.CELERY_BROKER_URL).pipeline(transaction=False)
         for key in (queue, *(f"{queue}{_PRIORITY_SEP}{p}" for p in (3, 6, 9))):
             pipe.llen(key)
-        gauge = GaugeMetricFamily("shop_celery_queue_length", "Tasks waiting in the Celery queue.",
-                                  labels=["queue"])
+        gauge = GaugeMetricFamily(
+            "shop_celery_queue_length", "Tasks waiting in the Celery queue.", labels=["queue"]
+        )
         gauge.add_metric([queue], sum(pipe.execute()))
         return gauge
 
@@ -172,6 +193,7 @@ def registry() -> CollectorRegistry:
 
 # --- who may read it -----------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=8)
 def _networks(cidrs: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
@@ -196,8 +218,11 @@ def _has_token(request: HttpRequest) -> bool:
 
 def may_read(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
-    return bool(user is not None and user.is_active and user.is_staff) or _has_token(request) \
+    return (
+        bool(user is not None and user.is_active and user.is_staff)
+        or _has_token(request)
         or _from_allowed_network(request)
+    )
 
 
 @require_safe

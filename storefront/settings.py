@@ -258,15 +258,26 @@ SANDBOX_SECRETS = {
     "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
 }
 # Values published in this repository that must never guard a real shop.
-PUBLIC_SECRET_VALUES = {*SANDBOX_SECRETS.values(), INSECURE_SECRET_KEY, "change-me-to-a-long-random-string",
-                        "change-me-roamify-webhook-secret"}
+PUBLIC_SECRET_VALUES = {
+    *SANDBOX_SECRETS.values(),
+    INSECURE_SECRET_KEY,
+    "change-me-to-a-long-random-string",
+    "change-me-roamify-webhook-secret",
+}
 # ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
 # sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
 # secret is real: a public webhook secret would then let anyone spend real money.
 SANDBOXED = env_bool("ALLOW_SANDBOX_SECRETS") and all(globals()[k] == v for k, v in SANDBOX_SECRETS.items())
 # What production must set; a wholly sandboxed shop (above) may run on SQLite, without Redis or TLS.
-PRODUCTION_REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL",
-                       *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET"]
+PRODUCTION_REQUIRED = [
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    *SANDBOX_SECRETS,
+    "ROAMIFY_WEBHOOK_SECRET",
+]
 
 
 def _production_problems() -> dict[str, str]:
@@ -321,8 +332,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "strict-origin-when-cross-origin")
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Browser features no page of the shop uses (core.security.PermissionsPolicyMiddleware).
-PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
-                      "hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()")
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()"
+)
 # Content-Security-Policy (django-csp). No inline script or style anywhere: pages use static
 # files and classes, so the policy is the same for every response and cached pages keep it.
 # QR codes are data: images. core.security.ShopCSPMiddleware adds Stripe Checkout's origin to
@@ -393,9 +406,12 @@ SENTRY_DSN = env_str("SENTRY_DSN", "")
 if SENTRY_DSN:
     from core.sentry import init as _init_sentry
 
-    _init_sentry(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", ""),
-                 release=env_str("SENTRY_RELEASE", ""),
-                 traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")))
+    _init_sentry(
+        SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", ""),
+        release=env_str("SENTRY_RELEASE", ""),
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 # /metrics (storefront/metrics.py) answers staff, a request with `Authorization: Bearer
 # <METRICS_TOKEN>`, and clients in METRICS_ALLOWED_NETWORKS (CIDRs; behind a proxy the address
 # is read from CLIENT_IP_HEADER). Nobody else: 404. Empty by default: behind nginx every request
@@ -444,8 +460,17 @@ CATALOG_PAGE_MEMORY_BYTES = env_int("CATALOG_PAGE_MEMORY_MB", 32) * 1024 * 1024
 CATALOG_VERSION_CHECK_SECONDS = float(env_str("CATALOG_VERSION_CHECK_SECONDS", "1"))
 # Pages that show secrets (orders, eSIMs and activation codes, the account, cart, checkout):
 # never stored by any cache (core/middleware.py).
-NO_STORE_PATH_PREFIXES = ["/account/", "/accounts/", "/cart/", "/checkout/", "/orders/",
-                          "/esim/install/", "/esim/top-up/", "/gift-cards/", "/admin/"]
+NO_STORE_PATH_PREFIXES = [
+    "/account/",
+    "/accounts/",
+    "/cart/",
+    "/checkout/",
+    "/orders/",
+    "/esim/install/",
+    "/esim/top-up/",
+    "/gift-cards/",
+    "/admin/",
+]
 
 # Cart limits.
 CART_MAX_QUANTITY = env_int("CART_MAX_QUANTITY", 10)
@@ -493,8 +518,9 @@ CELERY_BEAT_SCHEDULE["reconcile-orders"] = {
 
 # Gift cards (all amounts in cents). Like digitalDenominations and
 # digitalFaceValueLimits {lower, upper, minorUnit} of the gift card API this follows.
-GIFTCARD_DENOMINATIONS_CENTS = [int(v) for v in env_list("GIFTCARD_DENOMINATIONS_CENTS",
-                                                         ["1500", "2500", "5000", "10000"])]
+GIFTCARD_DENOMINATIONS_CENTS = [
+    int(v) for v in env_list("GIFTCARD_DENOMINATIONS_CENTS", ["1500", "2500", "5000", "10000"])
+]
 GIFTCARD_CUSTOM_MIN_CENTS = env_int("GIFTCARD_CUSTOM_MIN_CENTS", 1000)
 GIFTCARD_CUSTOM_MAX_CENTS = env_int("GIFTCARD_CUSTOM_MAX_CENTS", 50000)
 GIFTCARD_CUSTOM_STEP_CENTS = env_int("GIFTCARD_CUSTOM_STEP_CENTS", 100)

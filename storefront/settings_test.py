@@ -41,13 +41,16 @@ os.environ.setdefault("CELERY_UNACKED_RESTORE_INTERVAL", "1")
 os.environ.setdefault("CELERY_UNACKED_RESTORE_THROTTLE", "1")
 os.environ.setdefault("CELERY_UNACKED_MUTEX_EXPIRE", "2")
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: E402
 
 # Providers with no outside service, for tests that pay without Stripe (also in test workers).
-PAYMENT_PROVIDERS = [*PAYMENT_PROVIDERS, "payments.tests.providers.InstantProvider",  # noqa: F405
-                     "payments.tests.providers.HoldProvider"]
+PAYMENT_PROVIDERS = [
+    *PAYMENT_PROVIDERS,
+    "payments.tests.providers.InstantProvider",
+    "payments.tests.providers.HoldProvider",
+]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
 # A test that shares its cache with the Celery worker it starts passes its prefix on.
-CACHES["default"]["KEY_PREFIX"] = os.environ.get("TEST_CACHE_KEY_PREFIX") or f"test{os.getpid()}"  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("TEST_CACHE_KEY_PREFIX") or f"test{os.getpid()}"
 if os.environ.get("TEST_DATABASE_NAME"):  # lets several suites share one server
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

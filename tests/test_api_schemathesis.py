@@ -57,8 +57,9 @@ def auth(request, db, clear_cache, in_test_transaction):
 
 
 @schema.parametrize()
-@settings(max_examples=15, derandomize=True, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=15, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_api(case, auth):
     name, headers = auth
     # positive_data_acceptance is off: what the API accepts also depends on the shop's settings

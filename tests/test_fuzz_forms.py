@@ -23,9 +23,17 @@ from . import urlsweep
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("fuzz-forms")]
 
 EXAMPLES = 120
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                        HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 ANSWERS = {200, 302, 400, 403, 404, 405, 429}
 
 JUNK = st.one_of(
@@ -33,18 +41,42 @@ JUNK = st.one_of(
     st.text(max_size=10).map(lambda s: f"{s}\x00{s}"),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
     st.floats().map(str),
-    st.sampled_from(["", " ", "\x00", "-1", "0", "1", "1e309", "NaN", "-inf", "9" * 400, "x" * 100_000,
-                     "🇯🇵\u202e\ufeff", "<script>alert(1)</script>", "' OR 1=1--", "../../etc/passwd",
-                     "%00", "2026-02-30", "0000-00-00", "a@b", "\ud7ff\U0010ffff"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "-1",
+            "0",
+            "1",
+            "1e309",
+            "NaN",
+            "-inf",
+            "9" * 400,
+            "x" * 100_000,
+            "🇯🇵\u202e\ufeff",
+            "<script>alert(1)</script>",
+            "' OR 1=1--",
+            "../../etc/passwd",
+            "%00",
+            "2026-02-30",
+            "0000-00-00",
+            "a@b",
+            "\ud7ff\U0010ffff",
+        ]
+    ),
 )
 
 
 def fields(names: list[str], valid: dict[str, list[str]] | None = None) -> st.SearchStrategy[dict]:
     """Any subset of `names` (missing fields too), each junk or, now and then, a valid value."""
     valid = valid or {}
-    return st.fixed_dictionaries({}, optional={
-        name: st.one_of(JUNK, st.sampled_from(valid[name])) if name in valid else JUNK for name in names
-    })
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.one_of(JUNK, st.sampled_from(valid[name])) if name in valid else JUNK for name in names
+        },
+    )
 
 
 def answered(response) -> None:
@@ -60,8 +92,14 @@ def shop(roamify, clear_cache):
     user = make_customer("fuzz@example.com")
     _order, esim = bought_esim(package, customer=user)
     card, code = giftcards.issue(5000, actor="test", customer=user)
-    return {"package": package, "user": user, "esim": esim, "card": card, "code": code,
-            "orders": Order.objects.count()}
+    return {
+        "package": package,
+        "user": user,
+        "esim": esim,
+        "card": card,
+        "code": code,
+        "orders": Order.objects.count(),
+    }
 
 
 def _unchanged(shop) -> None:
@@ -96,15 +134,21 @@ def _with_a_plan(shop) -> Client:
 
 
 def test_cart_add_update_remove(shop):
-    fuzz(Client(), ["/cart/add/", "/cart/"],
-         fields(["package", "quantity", "action"], {"package": [shop["package"].package_id],
-                                                    "quantity": ["1", "2"], "action": ["remove", "update"]}),
-         lambda: _unchanged(shop))
+    fuzz(
+        Client(),
+        ["/cart/add/", "/cart/"],
+        fields(
+            ["package", "quantity", "action"],
+            {"package": [shop["package"].package_id], "quantity": ["1", "2"], "action": ["remove", "update"]},
+        ),
+        lambda: _unchanged(shop),
+    )
 
 
 def test_checkout(shop):
-    fuzz(_with_a_plan(shop), ["/checkout/"], fields(["email", "travel_date", "code"]),
-         lambda: _unchanged(shop))
+    fuzz(
+        _with_a_plan(shop), ["/checkout/"], fields(["email", "travel_date", "code"]), lambda: _unchanged(shop)
+    )
 
 
 def test_sign_up():
@@ -121,28 +165,56 @@ def test_gift_card_purchase(shop):
         assert GiftCard.objects.count() == 1
         _unchanged(shop)
 
-    fuzz(Client(), ["/cart/gift-card/", "/cart/gift-card/remove/"],
-         fields(["amount", "custom_amount", "recipient_name", "recipient_email", "message", "send_on",
-                 "template_suffix", "line"],
-                {"amount": ["2500", "custom"], "recipient_email": ["friend@example.com"],
-                 "recipient_name": ["Kim"], "template_suffix": ["globe"]}),
-         unchanged)
+    fuzz(
+        Client(),
+        ["/cart/gift-card/", "/cart/gift-card/remove/"],
+        fields(
+            [
+                "amount",
+                "custom_amount",
+                "recipient_name",
+                "recipient_email",
+                "message",
+                "send_on",
+                "template_suffix",
+                "line",
+            ],
+            {
+                "amount": ["2500", "custom"],
+                "recipient_email": ["friend@example.com"],
+                "recipient_name": ["Kim"],
+                "template_suffix": ["globe"],
+            },
+        ),
+        unchanged,
+    )
 
 
 def test_gift_code_apply_and_balance_check(shop):
-    fuzz(_with_a_plan(shop), ["/cart/gift-code/", "/gift-cards/balance/"],
-         fields(["code", "action", "card"], {"action": ["remove", "apply"]}), lambda: _unchanged(shop))
+    fuzz(
+        _with_a_plan(shop),
+        ["/cart/gift-code/", "/gift-cards/balance/"],
+        fields(["code", "action", "card"], {"action": ["remove", "apply"]}),
+        lambda: _unchanged(shop),
+    )
 
 
 def test_revoke_code(shop):
-    fuzz(_signed_in(shop["user"]), [f"/account/gift-cards/{shop['card'].pk}/revoke/"],
-         fields(["action", "otp"], {"action": ["send", "confirm"], "otp": ["123456", "000000"]}),
-         lambda: _unchanged(shop))
+    fuzz(
+        _signed_in(shop["user"]),
+        [f"/account/gift-cards/{shop['card'].pk}/revoke/"],
+        fields(["action", "otp"], {"action": ["send", "confirm"], "otp": ["123456", "000000"]}),
+        lambda: _unchanged(shop),
+    )
 
 
 def test_top_up_add(shop):
-    fuzz(_signed_in(shop["user"]), [f"/account/esims/{shop['esim'].pk}/top-up/"], fields(["package"]),
-         lambda: _unchanged(shop))
+    fuzz(
+        _signed_in(shop["user"]),
+        [f"/account/esims/{shop['esim'].pk}/top-up/"],
+        fields(["package"]),
+        lambda: _unchanged(shop),
+    )
 
 
 def test_query_strings_on_every_page(shop):

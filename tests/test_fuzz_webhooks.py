@@ -23,31 +23,69 @@ STRIPE_URL = "/checkout/stripe/webhook/"
 ROAMIFY_URL = "/roamify/webhook/"
 STRIPE_SECRET = "whsec_fuzz"
 ROAMIFY_SECRET = "roamify-fuzz"
-FUZZ = settings(max_examples=100, derandomize=True, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=100,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False)
-    | st.text(max_size=20) | st.just("\x00"),
-    lambda children: (st.lists(children, max_size=4)
-                      | st.dictionaries(st.text(max_size=10), children, max_size=4)),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.just("\x00"),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 # Events shaped like the real ones, with junk where the values go.
 STRIPE_EVENTS = st.fixed_dictionaries(
-    {"id": st.one_of(st.text(max_size=30), st.just("evt_\x00")),
-     "type": st.sampled_from(["checkout.session.completed", "checkout.session.expired", "charge.refunded",
-                              "x"]) | st.text(max_size=5),
-     "data": st.fixed_dictionaries({"object": st.dictionaries(
-         st.sampled_from(["id", "object", "payment_status", "amount_total", "currency", "payment_intent",
-                          "amount_refunded", "metadata", "status"]), JSON, max_size=8)})},
+    {
+        "id": st.one_of(st.text(max_size=30), st.just("evt_\x00")),
+        "type": st.sampled_from(
+            ["checkout.session.completed", "checkout.session.expired", "charge.refunded", "x"]
+        )
+        | st.text(max_size=5),
+        "data": st.fixed_dictionaries(
+            {
+                "object": st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "id",
+                            "object",
+                            "payment_status",
+                            "amount_total",
+                            "currency",
+                            "payment_intent",
+                            "amount_refunded",
+                            "metadata",
+                            "status",
+                        ]
+                    ),
+                    JSON,
+                    max_size=8,
+                )
+            }
+        ),
+    },
 )
 ROAMIFY_EVENTS = st.fixed_dictionaries(
-    {"event_category": st.sampled_from(["esim", "partner", ""]) | st.text(max_size=5),
-     "event_type": st.sampled_from(["esim.usage", "esim.status", "partner.balance"]) | st.text(max_size=5),
-     "data": st.dictionaries(st.sampled_from(["iccid", "status", "data_used_mb", "balance", "x"]), JSON,
-                             max_size=5)},
+    {
+        "event_category": st.sampled_from(["esim", "partner", ""]) | st.text(max_size=5),
+        "event_type": st.sampled_from(["esim.usage", "esim.status", "partner.balance"]) | st.text(max_size=5),
+        "data": st.dictionaries(
+            st.sampled_from(["iccid", "status", "data_used_mb", "balance", "x"]), JSON, max_size=5
+        ),
+    },
 )
 
 
@@ -75,17 +113,29 @@ def _nothing_stored() -> None:
 # Each endpoint: its URL, its signature header, how a sender signs, and its kind of events.
 WEBHOOKS = {
     "stripe": (STRIPE_URL, "HTTP_STRIPE_SIGNATURE", lambda body: stripe_signature(body), STRIPE_EVENTS),
-    "roamify": (ROAMIFY_URL, "HTTP_X_ROAMIFY_SIGNATURE", lambda body: signatures.sign(ROAMIFY_SECRET, body),
-                ROAMIFY_EVENTS),
+    "roamify": (
+        ROAMIFY_URL,
+        "HTTP_X_ROAMIFY_SIGNATURE",
+        lambda body: signatures.sign(ROAMIFY_SECRET, body),
+        ROAMIFY_EVENTS,
+    ),
 }
-BAD_SIGNATURES = st.one_of(st.none(), st.text(max_size=80), st.just("t=1,v1=00"), st.just("0" * 64),
-                           st.just("t=99999999999,v1=" + "0" * 64), st.just("é\x00"))
+BAD_SIGNATURES = st.one_of(
+    st.none(),
+    st.text(max_size=80),
+    st.just("t=1,v1=00"),
+    st.just("0" * 64),
+    st.just("t=99999999999,v1=" + "0" * 64),
+    st.just("é\x00"),
+)
 
 
 @pytest.mark.parametrize("endpoint", list(WEBHOOKS))
 @FUZZ
-@given(body=st.one_of(st.binary(max_size=200), JSON.map(lambda v: json.dumps(v).encode())),
-       signature=BAD_SIGNATURES)
+@given(
+    body=st.one_of(st.binary(max_size=200), JSON.map(lambda v: json.dumps(v).encode())),
+    signature=BAD_SIGNATURES,
+)
 def test_unsigned_or_badly_signed_bodies_are_refused(secrets, endpoint, body, signature):
     url, header, _, _ = WEBHOOKS[endpoint]
     headers = {} if signature is None else {header: signature}
@@ -99,16 +149,24 @@ def test_unsigned_or_badly_signed_bodies_are_refused(secrets, endpoint, body, si
 @given(data=st.data())
 def test_signed_junk_never_500s(secrets, endpoint, data):
     url, header, sign, events = WEBHOOKS[endpoint]
-    body = data.draw(st.one_of(st.binary(max_size=200), JSON.map(lambda v: json.dumps(v).encode()),
-                               events.map(lambda v: json.dumps(v).encode())))
+    body = data.draw(
+        st.one_of(
+            st.binary(max_size=200),
+            JSON.map(lambda v: json.dumps(v).encode()),
+            events.map(lambda v: json.dumps(v).encode()),
+        )
+    )
     response = _post(url, body, **{header: sign(body)})
     assert response.status_code in (200, 400), response.status_code
     assert not Payment.objects.exists()
 
 
 def test_stripe_old_replayed_and_oversized(secrets):
-    event = {"id": "evt_1", "type": "checkout.session.completed",
-             "data": {"object": {"id": "cs_unknown", "object": "checkout.session"}}}
+    event = {
+        "id": "evt_1",
+        "type": "checkout.session.completed",
+        "data": {"object": {"id": "cs_unknown", "object": "checkout.session"}},
+    }
     body = json.dumps(event).encode()
     old = _post(STRIPE_URL, body, HTTP_STRIPE_SIGNATURE=stripe_signature(body, int(time.time()) - 3600))
     assert old.status_code == 400
@@ -128,8 +186,9 @@ def test_stripe_old_replayed_and_oversized(secrets):
 
 
 def test_roamify_replayed_oversized_and_unconfigured(secrets, settings):
-    body = json.dumps({"event_category": "esim", "event_type": "esim.usage",
-                       "data": {"iccid": "8901000000000000001"}}).encode()
+    body = json.dumps(
+        {"event_category": "esim", "event_type": "esim.usage", "data": {"iccid": "8901000000000000001"}}
+    ).encode()
     signature = signatures.sign(ROAMIFY_SECRET, body)
     assert _post(ROAMIFY_URL, body, HTTP_X_ROAMIFY_SIGNATURE=signature).json()["duplicate"] is False
     assert _post(ROAMIFY_URL, body, HTTP_X_ROAMIFY_SIGNATURE=signature).json()["duplicate"] is True

@@ -12,10 +12,22 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def urls() -> list[str]:
     package = PackageFactory(retail_cents=999)
-    return ["/", "/destinations/", "/search/?q=jap", "/search/suggest/?q=ja",
-            package.destination.get_absolute_url(), package.get_absolute_url(),
-            "/devices/", "/how-it-works/", "/terms/", "/refund-policy/",
-            "/cart/", "/robots.txt", "/sitemap.xml", "/accounts/login/"]
+    return [
+        "/",
+        "/destinations/",
+        "/search/?q=jap",
+        "/search/suggest/?q=ja",
+        package.destination.get_absolute_url(),
+        package.get_absolute_url(),
+        "/devices/",
+        "/how-it-works/",
+        "/terms/",
+        "/refund-policy/",
+        "/cart/",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/accounts/login/",
+    ]
 
 
 def test_head_answers_like_get_without_a_body(client, urls, clear_cache):

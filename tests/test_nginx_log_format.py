@@ -69,11 +69,15 @@ def nginx():
 def test_nginx_logs_json_with_the_request_id_and_no_url_secret(nginx):
     with httpx.Client(base_url=nginx.url, timeout=5) as client:
         for url in CASES:
-            assert client.get(url, headers={
-                "Referer": "https://shop.example/esim/install/SeCrEt7/?t=SeCrEt8"}).status_code == 200
+            assert (
+                client.get(
+                    url, headers={"Referer": "https://shop.example/esim/install/SeCrEt7/?t=SeCrEt8"}
+                ).status_code
+                == 200
+            )
         client.get("/given", headers={"X-Request-ID": "lb-123456"})
         client.get("/mine")
-        client.get("/malformed", headers={"X-Request-ID": "bad id\" with {json}"})
+        client.get("/malformed", headers={"X-Request-ID": 'bad id" with {json}'})
         # /metrics is Prometheus's, on web:8000: closed at the edge, never proxied.
         assert client.get("/metrics").status_code == 404
 
@@ -87,8 +91,10 @@ def test_nginx_logs_json_with_the_request_id_and_no_url_secret(nginx):
     entries = logged()
     assert [entries[expected]["uri"] for expected in CASES.values()] == list(CASES.values())
     assert "SeCrEt" not in text
-    assert entries["/destinations/?to=thailand"]["referer"] == \
-        "https://shop.example/esim/install/[redacted]/?t=[redacted]"
+    assert (
+        entries["/destinations/?to=thailand"]["referer"]
+        == "https://shop.example/esim/install/[redacted]/?t=[redacted]"
+    )
     # The id logged is the one the shop got: the caller's when well formed, else nginx's own.
     assert entries["/given"]["request_id"] == Upstream.seen["/given"] == "lb-123456"
     for path in ("/mine", "/malformed"):

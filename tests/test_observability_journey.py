@@ -38,8 +38,9 @@ def json_lines(text: str) -> list[dict]:
     return entries
 
 
-def test_the_request_id_reaches_the_task_it_queued_and_the_metrics_move(celery_worker, stripe, client,
-                                                                        settings):
+def test_the_request_id_reaches_the_task_it_queued_and_the_metrics_move(
+    celery_worker, stripe, client, settings
+):
     settings.METRICS_DB_CACHE_SECONDS = 0  # each scrape reads the database
     staff = get_user_model().objects.create_user("ops@example.com", "ops@example.com", "pw", is_staff=True)
     metrics = type(client)()
@@ -58,12 +59,16 @@ def test_the_request_id_reaches_the_task_it_queued_and_the_metrics_move(celery_w
     rid = "req-0123456789abcdef"
     back = client.get(link["Location"], headers={"X-Request-ID": rid})
     assert back.status_code == 200 and back["X-Request-ID"] == rid
-    wait_until(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED, 60,
-               what="order completed")
+    wait_until(
+        lambda: Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED, 60, what="order completed"
+    )
 
     def task_lines():
-        return [e for e in json_lines(celery_worker.log())
-                if e["request_id"] == rid and e.get("task") == "checkout.fulfil_order"]
+        return [
+            e
+            for e in json_lines(celery_worker.log())
+            if e["request_id"] == rid and e.get("task") == "checkout.fulfil_order"
+        ]
 
     lines = wait_until(task_lines, 30, what="the fulfilment task's log lines with the request id")
     assert all(e["task_id"] for e in lines)

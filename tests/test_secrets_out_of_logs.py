@@ -28,8 +28,12 @@ def alice(roamify, db):
 @pytest.fixture
 def log_output(settings):
     """Everything the configured handlers write (settings.LOGGING: the JSON formatter), at DEBUG."""
-    handlers = {h for name in ("", "django", "django.server") for h in logging.getLogger(name).handlers
-                if isinstance(h.formatter, JsonFormatter | PlainFormatter)}  # not pytest's own
+    handlers = {
+        h
+        for name in ("", "django", "django.server")
+        for h in logging.getLogger(name).handlers
+        if isinstance(h.formatter, JsonFormatter | PlainFormatter)
+    }  # not pytest's own
     assert handlers, "settings.LOGGING's console handler is missing"
     out = io.StringIO()
     saved = [(h, h.setStream(out)) for h in handlers]
@@ -69,7 +73,7 @@ def test_no_secret_of_a_link_reaches_a_log_line(alice, log_output):
     for secret in secrets:
         for part in {secret, secret[:-1], secret[: len(secret) // 2]}:
             at = logged.find(part)
-            assert at < 0, f"a secret ({part[:6]}…) was logged: {logged[max(0, at - 300):at + 60]}"
+            assert at < 0, f"a secret ({part[:6]}…) was logged: {logged[max(0, at - 300) : at + 60]}"
     # The control: the requests were logged, with their secrets redacted.
     assert logged.count("[redacted]") >= len(urls)
     assert "/esim/install/[redacted]/" in logged and "?t=[redacted]&x=1" in logged

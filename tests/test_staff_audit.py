@@ -36,9 +36,15 @@ def entry(action: str, obj) -> AuditEntry:
 
 def test_order_actions_are_recorded_with_the_staff_user(staff_client, roamify):
     order = paid_order(PackageFactory(retail_cents=999), email="t@example.com")
-    order.lines.get().esims.add(Esim.objects.create(
-        upstream_esim_id="esim-1", iccid="8901000000000000001", lpa_code="LPA:1$smdp.example$CODE",
-        smdp_address="smdp.example", activation_code="CODE"))
+    order.lines.get().esims.add(
+        Esim.objects.create(
+            upstream_esim_id="esim-1",
+            iccid="8901000000000000001",
+            lpa_code="LPA:1$smdp.example$CODE",
+            smdp_address="smdp.example",
+            activation_code="CODE",
+        )
+    )
     staff_client.post(reverse("admin:checkout_order_retry", args=[order.pk]))
     assert entry("order.retry", order).actor == "boss@example.com"
     order.status, order.esim_email_sent_at = OrderStatus.COMPLETED, timezone.now() - dt.timedelta(hours=2)
@@ -57,28 +63,51 @@ def test_gift_card_actions_are_recorded_with_the_staff_user(staff_client, mailou
     card, _ = new_card(1000)
     GiftCard.objects.filter(pk=card.pk).update(recipient_email="ann@example.com")
     url = "/admin/giftcards/giftcard/"
-    for action, recorded in (("disable_cards", "giftcard.disable"), ("enable_cards", "giftcard.enable"),
-                             ("resend_cards", "giftcard.resend")):
+    for action, recorded in (
+        ("disable_cards", "giftcard.disable"),
+        ("enable_cards", "giftcard.enable"),
+        ("resend_cards", "giftcard.resend"),
+    ):
         staff_client.post(url, {"action": action, "_selected_action": [card.pk]})
         assert entry(recorded, card).actor == "staff boss@example.com", recorded
     staff_client.post(f"{url}{card.pk}/adjust/", {"amount_cents": "-300", "reason": "Correction"})
     adjust = entry("giftcard.adjust", card)
-    assert (adjust.before, adjust.after, adjust.note) == ({"balance_cents": 1000}, {"balance_cents": 700},
-                                                          "Correction")
+    assert (adjust.before, adjust.after, adjust.note) == (
+        {"balance_cents": 1000},
+        {"balance_cents": 700},
+        "Correction",
+    )
     staff_client.post(url, {"action": "revoke_cards", "_selected_action": [card.pk]})
     revoke = entry("giftcard.revoke", card)
     assert revoke.actor == "staff boss@example.com" and revoke.before == {"balance_cents": 700}
 
 
 def test_a_card_issued_by_hand_is_recorded(staff_client):
-    staff_client.post("/admin/giftcards/giftcard/add/", {
-        "initial_value_cents": "2000", "recipient_name": "", "recipient_email": "", "message": "",
-        "send_on": "", "expires_on": "", "template_suffix": "globe", "note": "Apology"})
+    staff_client.post(
+        "/admin/giftcards/giftcard/add/",
+        {
+            "initial_value_cents": "2000",
+            "recipient_name": "",
+            "recipient_email": "",
+            "message": "",
+            "send_on": "",
+            "expires_on": "",
+            "template_suffix": "globe",
+            "note": "Apology",
+        },
+    )
     card = GiftCard.objects.get()
     issued = entry("giftcard.issue", card)
     assert issued.actor == "staff boss@example.com" and issued.after == {"balance_cents": 2000}
     change = f"/admin/giftcards/giftcard/{card.pk}/change/"
-    staff_client.post(change, {**inline_forms(staff_client.get(change)), "note": "Apology, phoned",
-                               "expires_on": "", "template_suffix": "globe"})
+    staff_client.post(
+        change,
+        {
+            **inline_forms(staff_client.get(change)),
+            "note": "Apology, phoned",
+            "expires_on": "",
+            "template_suffix": "globe",
+        },
+    )
     update = entry("giftcard.update", card)
     assert update.before == {"note": "Apology"} and update.after == {"note": "Apology, phoned"}

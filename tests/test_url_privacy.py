@@ -62,10 +62,19 @@ def make_world(email: str, package) -> World:
     outbox = OutboxEmail.objects.create(to=email, subject=f"For {email}", body_text="x", raw=b"x")
     address = EmailAddress.objects.get(user=user)
     return World(
-        user=user, email=email, iccid=esim.iccid, order_number=order.number, order_token=order.access_token,
-        esim_pk=esim.pk, topup_token=links.make_token(esim, links.TOPUP),
-        install_token=links.make_token(esim, links.INSTALL), card_id=card.pk, card_code=code,
-        outbox_pk=outbox.pk, email_key=EmailConfirmationHMAC(address).key, uidb36=user_pk_to_url_str(user),
+        user=user,
+        email=email,
+        iccid=esim.iccid,
+        order_number=order.number,
+        order_token=order.access_token,
+        esim_pk=esim.pk,
+        topup_token=links.make_token(esim, links.TOPUP),
+        install_token=links.make_token(esim, links.INSTALL),
+        card_id=card.pk,
+        card_code=code,
+        outbox_pk=outbox.pk,
+        email_key=EmailConfirmationHMAC(address).key,
+        uidb36=user_pk_to_url_str(user),
         reset_key=default_token_generator.make_token(user),
     )
 
@@ -101,8 +110,13 @@ def _refused(response, owner: World) -> str | None:
 
 def _wrong(value: str) -> list[str]:
     # %00: a NUL byte once decoded, which PostgreSQL refuses in a query (it once made a 500 here).
-    return [value[:-1], value[: len(value) // 2], value[:-1] + ("A" if value[-1] != "A" else "B"), "x",
-            value[:-1] + "%00"]
+    return [
+        value[:-1],
+        value[: len(value) // 2],
+        value[:-1] + ("A" if value[-1] != "A" else "B"),
+        "x",
+        value[:-1] + "%00",
+    ]
 
 
 def test_every_private_pattern_is_known():

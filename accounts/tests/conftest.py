@@ -40,10 +40,16 @@ def bought_esim(package, customer=None, email: str | None = None) -> tuple[Order
 def fake_esim(customer, **fields) -> Esim:
     """An eSIM row with no upstream behind it (for pages that must answer before asking upstream)."""
     n = next(_numbers)
-    defaults = {"customer": customer, "email": customer.email if customer else "",
-                "title": "Japan eSIM, 1 GB",
-                "upstream_esim_id": f"fake-{n}", "iccid": f"8901000000000{n:06d}", "status": "READY",
-                "lpa_code": "LPA:1$smdp.example$CODE", "with_top_up": True}
+    defaults = {
+        "customer": customer,
+        "email": customer.email if customer else "",
+        "title": "Japan eSIM, 1 GB",
+        "upstream_esim_id": f"fake-{n}",
+        "iccid": f"8901000000000{n:06d}",
+        "status": "READY",
+        "lpa_code": "LPA:1$smdp.example$CODE",
+        "with_top_up": True,
+    }
     return Esim.objects.create(**{**defaults, **fields})
 
 

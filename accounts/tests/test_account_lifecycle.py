@@ -44,11 +44,13 @@ def test_enumeration_is_prevented(client, alice, mailoutbox, settings):
 
 
 def test_verifying_the_email_attaches_guest_orders_and_esims(client, mailoutbox, bob):
-    guest = Order.objects.create(email="Traveller@Example.com", currency="USD", total_cents=999,
-                                 status="completed")
+    guest = Order.objects.create(
+        email="Traveller@Example.com", currency="USD", total_cents=999, status="completed"
+    )
     esim = fake_esim(None, email="traveller@example.com")
-    bobs = Order.objects.create(email="traveller@example.com", customer=bob, currency="USD", total_cents=1,
-                                status="completed")
+    bobs = Order.objects.create(
+        email="traveller@example.com", customer=bob, currency="USD", total_cents=1, status="completed"
+    )
     signup(client, "traveller@example.com")
     user = get_user_model().objects.get(email="traveller@example.com")
     assert not Order.objects.filter(customer=user).exists()  # not before the email is proven
@@ -65,8 +67,9 @@ def test_verifying_the_email_attaches_guest_orders_and_esims(client, mailoutbox,
 
 
 def test_delete_account_keeps_orders_detached(client, alice):
-    order = Order.objects.create(email=alice.email, customer=alice, currency="USD", total_cents=999,
-                                 status="completed")
+    order = Order.objects.create(
+        email=alice.email, customer=alice, currency="USD", total_cents=999, status="completed"
+    )
     esim = fake_esim(alice)
     client.force_login(alice)
     wrong = client.post("/account/delete/", {"password": "wrong", "confirm": "on"})
@@ -88,12 +91,15 @@ def test_orders_and_printable_receipt(client, alice, settings):
 
     settings.SHOP_ADDRESS = "1 Harbour Street\nDublin"
     settings.SHOP_TAX_NAME, settings.SHOP_TAX_PERCENT = "VAT", "23"
-    order = Order.objects.create(email=alice.email, customer=alice, currency="USD", total_cents=1230,
-                                 status="completed")
-    order.lines.create(kind="giftcard", description="Gift card $12.30", quantity=1, unit_price_cents=1230,
-                       total_cents=1230)
-    Payment.objects.create(order=order, provider="stripe", status="captured", amount_cents=1230,
-                           currency="USD")
+    order = Order.objects.create(
+        email=alice.email, customer=alice, currency="USD", total_cents=1230, status="completed"
+    )
+    order.lines.create(
+        kind="giftcard", description="Gift card $12.30", quantity=1, unit_price_cents=1230, total_cents=1230
+    )
+    Payment.objects.create(
+        order=order, provider="stripe", status="captured", amount_cents=1230, currency="USD"
+    )
     client.force_login(alice)
     listing = client.get("/account/orders/").content.decode()
     assert order.number in listing and "Completed" in listing

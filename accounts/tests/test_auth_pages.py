@@ -3,8 +3,10 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("url", "field"), [("/accounts/login/", "login"), ("/accounts/signup/", "email"),
-                                            ("/accounts/password/reset/", "email")])
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [("/accounts/login/", "login"), ("/accounts/signup/", "email"), ("/accounts/password/reset/", "email")],
+)
 def test_account_pages_use_the_shop_layout(client, url, field):
     response = client.get(url)
     assert response.status_code == 200
@@ -14,8 +16,10 @@ def test_account_pages_use_the_shop_layout(client, url, field):
 
 
 def test_sign_up_needs_the_email_verified_before_signing_in(client):
-    response = client.post("/accounts/signup/", {"email": "new@example.com", "password1": "a long pass 123",
-                                                 "password2": "a long pass 123"})
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "new@example.com", "password1": "a long pass 123", "password2": "a long pass 123"},
+    )
     assert response.status_code == 302
     assert response["Location"] == "/accounts/confirm-email/"
     assert "_auth_user_id" not in client.session

@@ -26,8 +26,9 @@ def _url(pattern: URLPattern, esim, order) -> str:
 @pytest.fixture
 def alices(alice):
     esim = fake_esim(alice, iccid="8901999988887777666")
-    order = Order.objects.create(email=alice.email, customer=alice, currency="USD", total_cents=1299,
-                                 status="completed")
+    order = Order.objects.create(
+        email=alice.email, customer=alice, currency="USD", total_cents=1299, status="completed"
+    )
     return esim, order
 
 

@@ -48,8 +48,9 @@ def test_a_fitting_topup_goes_to_the_cart_and_becomes_a_topup_line(mine, client,
 def test_a_package_that_does_not_fit_is_refused(mine, client):
     esim, _ = mine
     elsewhere = make_package("FR")
-    response = client.post(reverse("accounts:esim_topup", args=[esim.pk]), {"package": elsewhere.package_id},
-                           follow=True)
+    response = client.post(
+        reverse("accounts:esim_topup", args=[esim.pk]), {"package": elsewhere.package_id}, follow=True
+    )
     assert "That top-up doesn't fit this eSIM." in unescape(response.content.decode())
     assert cart_of(client) == {}
 
@@ -79,8 +80,9 @@ def test_an_esim_that_is_not_yours_is_refused(mine, client, bob):
 def test_an_esim_without_topup_support_is_refused(mine, client, alice):
     esim, topup = mine
     Esim.objects.filter(pk=esim.pk).update(with_top_up=False)
-    response = client.post(reverse("accounts:esim_topup", args=[esim.pk]), {"package": topup.package_id},
-                           follow=True)
+    response = client.post(
+        reverse("accounts:esim_topup", args=[esim.pk]), {"package": topup.package_id}, follow=True
+    )
     assert "This eSIM can't be topped up." in unescape(response.content.decode())
     assert cart_of(client) == {}
     esim.refresh_from_db()

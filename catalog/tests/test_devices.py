@@ -112,9 +112,16 @@ def test_a_partial_match_never_says_yes_for_another_model(models):
 
 def test_family_splitting():
     assert devices.split_family("Apple", "iPhone 12 / 12 mini / 12 Pro") == [
-        "iPhone 12", "iPhone 12 mini", "iPhone 12 Pro"]
+        "iPhone 12",
+        "iPhone 12 mini",
+        "iPhone 12 Pro",
+    ]
     assert devices.split_family("Samsung", "Samsung Galaxy Z Fold 3 / 4") == [
-        "Galaxy Z Fold 3", "Galaxy Z Fold 4"]
+        "Galaxy Z Fold 3",
+        "Galaxy Z Fold 4",
+    ]
     assert devices.split_family("Apple", "iPhone SE (2020) / SE (2022)") == [
-        "iPhone SE (2020)", "iPhone SE (2022)"]
+        "iPhone SE (2020)",
+        "iPhone SE (2022)",
+    ]
     assert devices.split_family("Sony", "Sony Xperia 10 III / 1 IV") == ["Xperia 10 III", "Xperia 1 IV"]

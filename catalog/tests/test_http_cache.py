@@ -49,8 +49,14 @@ def _fresh_cache(clear_cache):
 def japan():
     jp = DestinationFactory(name="Japan", code="JP", slug="japan", from_price_cents=499)
     PackageFactory(destination=jp, package_id="esim-japan-7days-1gb-all", retail_cents=499)
-    PackageFactory(destination=jp, package_id="esim-japan-30days-10gb-all", days=30, data_mb=10240,
-                   retail_cents=2499, name="10 GB - 30 Days")
+    PackageFactory(
+        destination=jp,
+        package_id="esim-japan-30days-10gb-all",
+        days=30,
+        data_mb=10240,
+        retail_cents=2499,
+        name="10 GB - 30 Days",
+    )
     DeviceFactory(brand="Acme")
     ContentPage.objects.get_or_create(slug="terms", defaults={"title": "Terms", "body": "Our terms."})
     return jp
@@ -84,8 +90,12 @@ def test_each_cached_page_type_carries_the_shared_cache_contract(client, japan, 
     for response, state in zip(responses, ("miss", "hit", "hit"), strict=True):
         assert response.status_code == 200 and response["X-Page-Cache"] == state
         assert response.content == responses[0].content and response["ETag"] == responses[0]["ETag"]
-        assert cache_control(response) == {"public": True, "max-age": "45", "s-maxage": "120",
-                                           "stale-while-revalidate": "15"}
+        assert cache_control(response) == {
+            "public": True,
+            "max-age": "45",
+            "s-maxage": "120",
+            "stale-while-revalidate": "15",
+        }
         assert STRONG_ETAG.match(response["ETag"]) and not response["ETag"].endswith('-gz"')
         vary = {v.strip() for v in response["Vary"].split(",")}
         assert {"Cookie", "Accept-Encoding"} <= vary
@@ -129,10 +139,14 @@ def test_gzip_is_sent_to_clients_that_accept_it_with_its_own_etag(client, japan)
         assert zipped["ETag"] == plain["ETag"][:-1] + '-gz"'
         assert zipped["Content-Length"] == str(len(zipped.content))
     # Each representation revalidates against its own tag.
-    assert client.get("/esim/japan/", HTTP_ACCEPT_ENCODING="gzip",
-                      HTTP_IF_NONE_MATCH=zipped["ETag"]).status_code == 304
-    assert client.get("/esim/japan/", HTTP_ACCEPT_ENCODING="gzip",
-                      HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 200
+    assert (
+        client.get("/esim/japan/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=zipped["ETag"]).status_code
+        == 304
+    )
+    assert (
+        client.get("/esim/japan/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=plain["ETag"]).status_code
+        == 200
+    )
     assert "Content-Encoding" not in client.get("/esim/japan/")
 
 
@@ -140,8 +154,10 @@ def test_a_memory_hit_costs_no_cache_round_trip_within_the_version_interval(clie
     settings.CATALOG_VERSION_CHECK_SECONDS = 60
     first = client.get("/esim/japan/")
     assert client.get("/esim/japan/")["X-Page-Cache"] == "hit"  # stored in memory on the way out
-    with mock.patch.object(cache, "get", side_effect=AssertionError("cache read")), \
-            mock.patch.object(cache, "get_many", side_effect=AssertionError("cache read")):
+    with (
+        mock.patch.object(cache, "get", side_effect=AssertionError("cache read")),
+        mock.patch.object(cache, "get_many", side_effect=AssertionError("cache read")),
+    ):
         hit = client.get("/esim/japan/")
     assert hit["X-Page-Cache"] == "hit" and hit.content == first.content
     assert hit["X-Frame-Options"] == first["X-Frame-Options"]  # what inner middleware added is kept
@@ -158,8 +174,10 @@ def test_a_memory_hit_costs_no_cache_round_trip_within_the_version_interval(clie
 
 def test_pages_the_memory_does_not_hold_cost_no_cache_round_trip_there(client, japan):
     # The version is read only for a URL held in memory: /robots.txt never is.
-    with mock.patch.object(cache, "get", side_effect=AssertionError("cache read")), \
-            mock.patch.object(cache, "get_many", side_effect=AssertionError("cache read")):
+    with (
+        mock.patch.object(cache, "get", side_effect=AssertionError("cache read")),
+        mock.patch.object(cache, "get_many", side_effect=AssertionError("cache read")),
+    ):
         assert client.get("/robots.txt").status_code == 200
 
 

@@ -15,15 +15,44 @@ def _fresh_cache(clear_cache):
 
 @pytest.fixture
 def japan():
-    jp = DestinationFactory(name="Japan", code="JP", slug="japan", upstream_id="japan-esims",
-                            popularity=20, package_count=4, from_price_cents=499)
-    PackageFactory(destination=jp, package_id="esim-japan-7days-1gb-all", days=7, data_mb=1024,
-                   retail_cents=499, price_per_gb_cents=499)
-    PackageFactory(destination=jp, package_id="esim-japan-30days-10gb-all", days=30,
-                   data_mb=10240, retail_cents=2499, price_per_gb_cents=250, name="10 GB - 30 Days")
-    PackageFactory(destination=jp, package_id="esim-japan-15days-un2gb-all", days=15, data_mb=None,
-                   is_unlimited=True, throttle_threshold_mb=2048, throttle_speed_kbps=128,
-                   retail_cents=3999, price_per_gb_cents=None, name="Unlimited - 15 Days")
+    jp = DestinationFactory(
+        name="Japan",
+        code="JP",
+        slug="japan",
+        upstream_id="japan-esims",
+        popularity=20,
+        package_count=4,
+        from_price_cents=499,
+    )
+    PackageFactory(
+        destination=jp,
+        package_id="esim-japan-7days-1gb-all",
+        days=7,
+        data_mb=1024,
+        retail_cents=499,
+        price_per_gb_cents=499,
+    )
+    PackageFactory(
+        destination=jp,
+        package_id="esim-japan-30days-10gb-all",
+        days=30,
+        data_mb=10240,
+        retail_cents=2499,
+        price_per_gb_cents=250,
+        name="10 GB - 30 Days",
+    )
+    PackageFactory(
+        destination=jp,
+        package_id="esim-japan-15days-un2gb-all",
+        days=15,
+        data_mb=None,
+        is_unlimited=True,
+        throttle_threshold_mb=2048,
+        throttle_speed_kbps=128,
+        retail_cents=3999,
+        price_per_gb_cents=None,
+        name="Unlimited - 15 Days",
+    )
     PackageFactory(destination=jp, package_id="esim-japan-3days-gone-all", active=False)
     return jp
 
@@ -49,31 +78,52 @@ def test_all_destinations_page_lists_countries_by_letter(client, japan):
     DestinationFactory(name="Jamaica", code="JM", slug="jamaica")
     response = client.get("/destinations/")
     assert [(letter, [d.name for d in ds]) for letter, ds in response.context["letters"]] == [
-        ("J", ["Jamaica", "Japan"])]
+        ("J", ["Jamaica", "Japan"])
+    ]
 
 
 def test_destination_lists_active_packages_shortest_first(client, japan):
     response = client.get("/esim/japan/")
     assert response.status_code == 200
     assert package_ids(response) == [
-        "esim-japan-7days-1gb-all", "esim-japan-15days-un2gb-all", "esim-japan-30days-10gb-all"]
+        "esim-japan-7days-1gb-all",
+        "esim-japan-15days-un2gb-all",
+        "esim-japan-30days-10gb-all",
+    ]
     html = response.content.decode()
     assert "Japan eSIM" in html and "$4.99" in html
     assert "esim-japan-3days-gone-all" not in html
 
 
 def test_planner_recommends_one_plan_and_two_alternatives(client, japan):
-    PackageFactory(destination=japan, package_id="esim-japan-21days-5gb-all", days=21, data_mb=5120,
-                   retail_cents=1299, price_per_gb_cents=260, name="5 GB - 21 Days")
-    PackageFactory(destination=japan, package_id="esim-japan-10days-3gb-all", days=10, data_mb=3072,
-                   retail_cents=899, price_per_gb_cents=300, name="3 GB - 10 Days")
+    PackageFactory(
+        destination=japan,
+        package_id="esim-japan-21days-5gb-all",
+        days=21,
+        data_mb=5120,
+        retail_cents=1299,
+        price_per_gb_cents=260,
+        name="5 GB - 21 Days",
+    )
+    PackageFactory(
+        destination=japan,
+        package_id="esim-japan-10days-3gb-all",
+        days=10,
+        data_mb=3072,
+        retail_cents=899,
+        price_per_gb_cents=300,
+        name="3 GB - 10 Days",
+    )
     response = client.get("/esim/japan/?days=10&data=5")
     advice = response.context["advice"]
     assert advice.best.package_id == "esim-japan-21days-5gb-all"  # a 21-day plan fits a 10-day trip
     assert advice.cheaper.package_id == "esim-japan-10days-3gb-all"
     assert advice.unlimited.package_id == "esim-japan-15days-un2gb-all"
     assert package_ids(response) == [
-        "esim-japan-21days-5gb-all", "esim-japan-30days-10gb-all", "esim-japan-15days-un2gb-all"]
+        "esim-japan-21days-5gb-all",
+        "esim-japan-30days-10gb-all",
+        "esim-japan-15days-un2gb-all",
+    ]
     html = response.content.decode()
     assert "Our pick for 10 days, 5 GB" in html and "Cheaper, less data" in html
     # Not sure: medium use is 0.7 GB a day, so 10 days need 7 GB.
@@ -85,27 +135,44 @@ def test_planner_recommends_one_plan_and_two_alternatives(client, japan):
     response = client.get("/esim/japan/?days=14")
     assert response.context["advice"] is None
     assert package_ids(response) == [
-        "esim-japan-15days-un2gb-all", "esim-japan-21days-5gb-all", "esim-japan-30days-10gb-all"]
+        "esim-japan-15days-un2gb-all",
+        "esim-japan-21days-5gb-all",
+        "esim-japan-30days-10gb-all",
+    ]
     assert client.get("/esim/japan/?days=90&data=20").context["advice"].best is None
 
 
 def test_the_list_has_one_card_per_data_and_days_and_no_repeated_title(client, japan):
-    PackageFactory(destination=japan, package_id="esim-japan-15days-un5gb-all", days=15, data_mb=None,
-                   is_unlimited=True, throttle_threshold_mb=5120, throttle_speed_kbps=512,
-                   retail_cents=4999, price_per_gb_cents=None, name="Unlimited - 15 Days (5 GB)")
+    PackageFactory(
+        destination=japan,
+        package_id="esim-japan-15days-un5gb-all",
+        days=15,
+        data_mb=None,
+        is_unlimited=True,
+        throttle_threshold_mb=5120,
+        throttle_speed_kbps=512,
+        retail_cents=4999,
+        price_per_gb_cents=None,
+        name="Unlimited - 15 Days (5 GB)",
+    )
     response = client.get("/esim/japan/")
     assert package_ids(response) == [
-        "esim-japan-7days-1gb-all", "esim-japan-15days-un2gb-all", "esim-japan-30days-10gb-all"]
+        "esim-japan-7days-1gb-all",
+        "esim-japan-15days-un2gb-all",
+        "esim-japan-30days-10gb-all",
+    ]
     html = response.content.decode()
     assert "10 GB - 30 Days" not in html  # the card says "10 GB · 30 days" once
 
 
 def test_country_page_shows_regions_covering_it_with_the_price_difference(client, japan):
-    asia = DestinationFactory(name="Asia", code="ASIA", slug="asia", geography="regional",
-                              from_price_cents=699)
+    asia = DestinationFactory(
+        name="Asia", code="ASIA", slug="asia", geography="regional", from_price_cents=699
+    )
     asia.covers.add(japan, DestinationFactory(), DestinationFactory())
-    PackageFactory(destination=asia, package_id="esim-asia-30days-10gb-all", days=30, data_mb=10240,
-                   retail_cents=2999)
+    PackageFactory(
+        destination=asia, package_id="esim-asia-30days-10gb-all", days=30, data_mb=10240, retail_cents=2999
+    )
     offers = client.get("/esim/japan/").context["region_offers"]
     assert [(o["region"].name, o["price"], o["difference"]) for o in offers] == [("Asia", 699, 200)]
     assert offers[0]["region"].country_count == 3
@@ -208,8 +275,12 @@ def test_device_check(client):
 
 
 def test_policy_pages_are_editable_content(client, japan):
-    for slug, title in [("refund-policy", "Refund policy"), ("terms", "Terms of service"),
-                        ("privacy", "Privacy policy"), ("contact", "Contact us")]:
+    for slug, title in [
+        ("refund-policy", "Refund policy"),
+        ("terms", "Terms of service"),
+        ("privacy", "Privacy policy"),
+        ("contact", "Contact us"),
+    ]:
         response = client.get(f"/{slug}/")
         assert response.status_code == 200 and f"<h1>{title}</h1>" in response.content.decode()
     assert "Not installed? Full refund." in client.get("/refund-policy/").content.decode()
@@ -245,8 +316,9 @@ def test_query_counts_do_not_grow_with_the_catalog(client, japan, django_assert_
 
     counts()
     for i in range(40):
-        PackageFactory(destination=japan, package_id=f"esim-japan-extra-{i}", days=10 + i,
-                       data_mb=1024 * (i + 1))
+        PackageFactory(
+            destination=japan, package_id=f"esim-japan-extra-{i}", days=10 + i, data_mb=1024 * (i + 1)
+        )
         PackageFactory(destination=asia, package_id=f"esim-asia-extra-{i}", days=10 + i)
         DestinationFactory()
         DeviceFactory()

@@ -8,10 +8,20 @@ from core.money import format_money
 RULES = PricingRules(markup_percent=Decimal("35"), min_margin_cents=100, ending_cents=99)
 
 
-@pytest.mark.parametrize(("cents", "ending", "expected"), [
-    (642, 99, 699), (699, 99, 699), (700, 99, 799), (1, 99, 99), (0, 99, 99),
-    (642, 0, 700), (700, 0, 700), (1250, 49, 1349), (1249, 49, 1249),
-])
+@pytest.mark.parametrize(
+    ("cents", "ending", "expected"),
+    [
+        (642, 99, 699),
+        (699, 99, 699),
+        (700, 99, 799),
+        (1, 99, 99),
+        (0, 99, 99),
+        (642, 0, 700),
+        (700, 0, 700),
+        (1250, 49, 1349),
+        (1249, 49, 1249),
+    ],
+)
 def test_round_to_ending(cents, ending, expected):
     assert round_to_ending(cents, ending) == expected
 

@@ -138,8 +138,14 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     run = result.run
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert not result.changed_anything
-    assert (run.added, run.changed, run.deactivated, run.destinations_added,
-            run.destinations_changed, run.devices) == (0, 0, 0, 0, 0, 0)
+    assert (
+        run.added,
+        run.changed,
+        run.deactivated,
+        run.destinations_added,
+        run.destinations_changed,
+        run.devices,
+    ) == (0, 0, 0, 0, 0, 0)
     assert run.upstream_packages == 28_000
     assert written == {"catalog_syncrun"}, written
     assert Package.objects.aggregate(m=Max("updated_at"))["m"] == before
@@ -175,10 +181,16 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     control.update_package("esim-japan-30days-10gb-all", price=22.00)  # floor 23.00 < override
     control.update_package("esim-japan-60days-10gb-all", price=24.50)  # floor 25.50 > override
     control.remove_package("esim-japan-10days-512mb-all")
-    control.add_package("thailand-esims", {
-        "packageId": "esim-thailand-9days-7gb-all", "package": "7 GB - 9 Days", "day": 9,
-        "dataAmount": 7168, "price": 9.10,
-    })
+    control.add_package(
+        "thailand-esims",
+        {
+            "packageId": "esim-thailand-9days-7gb-all",
+            "package": "7 GB - 9 Days",
+            "day": 9,
+            "dataAmount": 7168,
+            "price": 9.10,
+        },
+    )
     version = catalog_version()
     result = sync_catalog(trigger="test")
     run = result.run
@@ -188,8 +200,10 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     # The run says what changed, package by package, with old and new cost and price.
     changes = {(c.package.package_id, c.kind): c for c in run.changes.select_related("package")}
     assert len(changes) == 5
-    prices = {key: (c.old_cost_cents, c.new_cost_cents, c.old_price_cents, c.new_price_cents,
-                    c.override_lifted) for key, c in changes.items()}
+    prices = {
+        key: (c.old_cost_cents, c.new_cost_cents, c.old_price_cents, c.new_price_cents, c.override_lifted)
+        for key, c in changes.items()
+    }
     assert prices[("esim-japan-7days-1gb-all", "changed")] == (462, 555, 699, 799, False)
     assert prices[("esim-japan-30days-10gb-all", "changed")] == (2100, 2200, 2500, 2500, False)
     assert prices[("esim-japan-60days-10gb-all", "changed")] == (2192, 2450, 2400, 2550, True)  # lifted
@@ -202,8 +216,11 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     assert "esim-japan-60days-10gb-all" in lifted.content.decode()
     assert "esim-japan-30days-10gb-all" not in lifted.content.decode()
     assert changed_since(before) == {
-        "esim-japan-7days-1gb-all", "esim-japan-30days-10gb-all", "esim-japan-60days-10gb-all",
-        "esim-japan-10days-512mb-all", "esim-thailand-9days-7gb-all",
+        "esim-japan-7days-1gb-all",
+        "esim-japan-30days-10gb-all",
+        "esim-japan-60days-10gb-all",
+        "esim-japan-10days-512mb-all",
+        "esim-thailand-9days-7gb-all",
     }
     assert catalog_version() > version
 
@@ -214,7 +231,10 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     squeezed.refresh_from_db()
     assert (kept.wholesale_cents, kept.price_override_cents, kept.retail_cents) == (2200, 2500, 2500)
     assert (squeezed.wholesale_cents, squeezed.price_override_cents, squeezed.retail_cents) == (
-        2450, 2400, 2550)  # never below cost plus the minimum margin
+        2450,
+        2400,
+        2550,
+    )  # never below cost plus the minimum margin
 
     gone = Package.objects.get(package_id="esim-japan-10days-512mb-all")  # kept, not deleted
     assert not gone.active and gone.deactivated_at is not None
@@ -250,8 +270,13 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     version = catalog_version()
     runs = SyncRun.objects.count()
     # 4 pages fetched at once, each tried 1 + 3 times: 50 failures outlast every retry.
-    control.inject_fault("GET", PACKAGES_PATH, count=50, status=503,
-                         body={"status": "failed", "message": "Service Unavailable"})
+    control.inject_fault(
+        "GET",
+        PACKAGES_PATH,
+        count=50,
+        status=503,
+        body={"status": "failed", "message": "Service Unavailable"},
+    )
     result = sync_catalog(trigger="test", client=fast_client(roamify))
     control.clear_faults()
     run = result.run
@@ -263,8 +288,9 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
     assert catalog_version() == version and SyncRun.objects.count() == runs + 1
 
     # An empty catalog is an upstream fault, not a reason to deactivate everything.
-    control.inject_fault("GET", PACKAGES_PATH, count=None, status=200,
-                         body={"status": "success", "data": {"packages": []}})
+    control.inject_fault(
+        "GET", PACKAGES_PATH, count=None, status=200, body={"status": "success", "data": {"packages": []}}
+    )
     result = sync_catalog(trigger="test", client=fast_client(roamify))
     control.clear_faults()
     run = result.run
@@ -289,8 +315,9 @@ def test_management_command_prints_progress_and_a_summary(roamify, postgres, fre
     assert run.trigger == "command" and run.status == SyncRun.Status.SUCCEEDED
 
     # A failed sync is an error exit with the reason, and still recorded.
-    roamify.control.inject_fault("GET", PACKAGES_PATH, count=None, status=401,
-                                 body={"status": "failed", "message": "Invalid token"})
+    roamify.control.inject_fault(
+        "GET", PACKAGES_PATH, count=None, status=401, body={"status": "failed", "message": "Invalid token"}
+    )
     with pytest.raises(CommandError, match=r"Sync failed.*Invalid token"):
         call_command("sync_catalog", "--quiet-progress", stdout=io.StringIO(), stderr=io.StringIO())
     roamify.control.clear_faults()
@@ -300,8 +327,9 @@ def test_management_command_prints_progress_and_a_summary(roamify, postgres, fre
 
 @pytest.mark.django_db
 def test_admin_sync_now_queues_the_task(admin_client, django_capture_on_commit_callbacks, fresh_cache):
-    SyncRun.objects.create(status=SyncRun.Status.SUCCEEDED, upstream_packages=28_000, added=12,
-                           duration_ms=20_500)
+    SyncRun.objects.create(
+        status=SyncRun.Status.SUCCEEDED, upstream_packages=28_000, added=12, duration_ms=20_500
+    )
     changelist = reverse("admin:catalog_syncrun_changelist")
     with mock.patch("catalog.tasks.sync_catalog_task.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -16,8 +16,23 @@ from .refunds import refund_order
 from .upstream_refunds import record_upstream_refund_event, sync_upstream_refunds
 
 __all__ = [
-    "CheckoutError", "LineRefused", "Outcome", "confirm_return", "fulfil_order", "log_event", "move",
-    "place_order", "reconcile_orders", "record_upstream_refund_event", "refund_order",
-    "register_line_fulfiller", "retry_fulfilment", "send_esim_email", "send_receipt", "send_refund_notice",
-    "start_payment", "sync_upstream_refunds", "topup_offers",
+    "CheckoutError",
+    "LineRefused",
+    "Outcome",
+    "confirm_return",
+    "fulfil_order",
+    "log_event",
+    "move",
+    "place_order",
+    "reconcile_orders",
+    "record_upstream_refund_event",
+    "refund_order",
+    "register_line_fulfiller",
+    "retry_fulfilment",
+    "send_esim_email",
+    "send_receipt",
+    "send_refund_notice",
+    "start_payment",
+    "sync_upstream_refunds",
+    "topup_offers",
 ]

@@ -14,10 +14,25 @@ class CheckoutError(ValueError):
     """Bad checkout input or a refused action, with a message for the customer or staff."""
 
 
-def log_event(order: Order, kind: str, message: str = "", *, actor: str = "system",
-              from_status: str = "", to_status: str = "", **data) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, message=message[:5000], actor=actor,
-                                     from_status=from_status, to_status=to_status, data=data)
+def log_event(
+    order: Order,
+    kind: str,
+    message: str = "",
+    *,
+    actor: str = "system",
+    from_status: str = "",
+    to_status: str = "",
+    **data,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        message=message[:5000],
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        data=data,
+    )
 
 
 def move(order: Order, to: str, message: str = "", *, actor: str = "system", **data) -> None:

@@ -55,8 +55,14 @@ def register_line_fulfiller(kind: str, fulfiller: LineFulfiller) -> None:
     _FULFILLERS[kind] = fulfiller
 
 
-REFUSALS = (roamify.InsufficientBalanceError, roamify.ValidationError, roamify.NotFoundError,
-            roamify.AuthenticationError, roamify.ConflictError, LineRefused)
+REFUSALS = (
+    roamify.InsufficientBalanceError,
+    roamify.ValidationError,
+    roamify.NotFoundError,
+    roamify.AuthenticationError,
+    roamify.ConflictError,
+    LineRefused,
+)
 PASSING = (roamify.UpstreamTimeout, roamify.UpstreamUnavailable, roamify.ProfilePendingError, _NotReadyYet)
 
 
@@ -86,8 +92,9 @@ def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
             elif line.kind != LineKind.ESIM:
                 _fulfil_registered(order, line)
     except REFUSALS as exc:
-        return _needs_action(order_id, f"Upstream refused the order: {exc}"
-                             if not isinstance(exc, LineRefused) else str(exc))
+        return _needs_action(
+            order_id, f"Upstream refused the order: {exc}" if not isinstance(exc, LineRefused) else str(exc)
+        )
     except PASSING as exc:
         if final_attempt:
             return _needs_action(order_id, f"Upstream did not deliver after {attempt} attempts: {exc}")
@@ -104,6 +111,7 @@ def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
 
 # --- eSIM lines -----------------------------------------------------------------------------------
 
+
 def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> None:
     """One instant order upstream for every eSIM line, referenceId = our order number."""
     upstream_order = _esim_order(order, lines, attempt)
@@ -114,18 +122,31 @@ def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> No
         if locked_order.status != S.FULFILLING:
             return
         saved = esims.record_delivered(
-            [esims.Delivered(esim=e, upstream_order_id=upstream_order.id,
-                             title=line.description if line else "", package_id=line.package_id_upstream
-                             if line else "") for e, line in zip(ready, line_for, strict=False)],
-            customer=locked_order.customer, email=locked_order.email)
+            [
+                esims.Delivered(
+                    esim=e,
+                    upstream_order_id=upstream_order.id,
+                    title=line.description if line else "",
+                    package_id=line.package_id_upstream if line else "",
+                )
+                for e, line in zip(ready, line_for, strict=False)
+            ],
+            customer=locked_order.customer,
+            email=locked_order.email,
+        )
         for record, line in zip(saved, line_for, strict=False):
             (line or lines[0]).esims.add(record)
         OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(
-            fulfilled_at=timezone.now(), upstream_order_id=upstream_order.id)
+            fulfilled_at=timezone.now(), upstream_order_id=upstream_order.id
+        )
         locked_order.upstream_order_id = upstream_order.id
         locked_order.save(update_fields=["upstream_order_id", "updated_at"])
-        log_event(locked_order, "esims_delivered", f"{len(saved)} eSIM(s) ready from upstream order "
-                  f"{upstream_order.id}", upstream_order_id=upstream_order.id)
+        log_event(
+            locked_order,
+            "esims_delivered",
+            f"{len(saved)} eSIM(s) ready from upstream order {upstream_order.id}",
+            upstream_order_id=upstream_order.id,
+        )
 
 
 def _esim_order(order: Order, lines: list[OrderLine], attempt: int) -> roamify.Order:
@@ -137,8 +158,13 @@ def _esim_order(order: Order, lines: list[OrderLine], attempt: int) -> roamify.O
     items = [(line.package_id_upstream, line.quantity) for line in lines]
     placed = client.create_instant_order(items, reference_id=order.number, start_date=order.travel_date)
     Order.objects.filter(pk=order.pk).update(upstream_order_id=placed.id)
-    log_event(order, "upstream_order", f"Upstream order {placed.id} ({placed.status})",
-              upstream_order_id=placed.id, upstream_status=placed.status)
+    log_event(
+        order,
+        "upstream_order",
+        f"Upstream order {placed.id} ({placed.status})",
+        upstream_order_id=placed.id,
+        upstream_status=placed.status,
+    )
     return placed
 
 
@@ -175,6 +201,7 @@ def _line_assignment(lines: list[OrderLine], upstream_order: roamify.Order, n: i
 
 # --- Top-up lines ---------------------------------------------------------------------------------
 
+
 def _fulfil_topup(order: Order, line: OrderLine, attempt: int) -> None:
     """A top-up order upstream for the line's eSIM, referenceId = the line's own reference."""
     client = roamify_client()
@@ -182,8 +209,13 @@ def _fulfil_topup(order: Order, line: OrderLine, attempt: int) -> None:
     placed = client.find_order(reference) if attempt > 1 or line.upstream_order_id else None
     if placed is None:
         placed = client.create_topup(line.esim.iccid, line.package_id_upstream, reference_id=reference)
-        log_event(order, "upstream_order", f"Upstream top-up order {placed.id} ({placed.status}) for eSIM "
-                  f"…{line.esim.iccid[-4:]}", upstream_order_id=placed.id, line=line.pk)
+        log_event(
+            order,
+            "upstream_order",
+            f"Upstream top-up order {placed.id} ({placed.status}) for eSIM …{line.esim.iccid[-4:]}",
+            upstream_order_id=placed.id,
+            line=line.pk,
+        )
     if placed.status in ("CANCELLED", "REFUNDED"):
         raise roamify.ValidationError(f"upstream top-up order is {placed.status}")
     if placed.status != "COMPLETED":
@@ -200,6 +232,7 @@ def _fulfil_topup(order: Order, line: OrderLine, attempt: int) -> None:
 
 # --- Lines of other apps --------------------------------------------------------------------------
 
+
 def _fulfil_registered(order: Order, line: OrderLine) -> None:
     fulfiller = _FULFILLERS.get(line.kind)
     if fulfiller is None:
@@ -215,6 +248,7 @@ def _fulfil_registered(order: Order, line: OrderLine) -> None:
 
 
 # --- Ending a run ---------------------------------------------------------------------------------
+
 
 def _release_lease(order_id: int, message: str) -> None:
     with transaction.atomic():

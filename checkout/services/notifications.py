@@ -31,22 +31,35 @@ def _absolute(path: str) -> str:
 
 
 def _context(order: Order) -> dict:
-    return {"order": order, "order_url": _absolute(order.access_url()),
-            "SHOP_NAME": settings.SHOP_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-            "help_url": _absolute("/how-it-works/")}
+    return {
+        "order": order,
+        "order_url": _absolute(order.access_url()),
+        "SHOP_NAME": settings.SHOP_NAME,
+        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
+        "help_url": _absolute("/how-it-works/"),
+    }
 
 
 def _order_email(order: Order, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
     context = {**_context(order), **context}
-    message = EmailMultiAlternatives(subject, render_to_string(f"emails/{template}.txt", context),
-                                     settings.DEFAULT_FROM_EMAIL, [order.email])
+    message = EmailMultiAlternatives(
+        subject,
+        render_to_string(f"emails/{template}.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [order.email],
+    )
     message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
     return message
 
 
-def _send_once(order_id: int, what: str, due: Callable[[Order], bool],
-               build: Callable[[Order], EmailMultiAlternatives], record: Callable[[Order], str],
-               actor: str = "system") -> bool:
+def _send_once(
+    order_id: int,
+    what: str,
+    due: Callable[[Order], bool],
+    build: Callable[[Order], EmailMultiAlternatives],
+    record: Callable[[Order], str],
+    actor: str = "system",
+) -> bool:
     claim = f"order-email:{what}:{order_id}"
     if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
         raise EmailInProgress(f"{what} email of order {order_id} is being sent")
@@ -72,8 +85,9 @@ def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system
         return False
 
     def build(order: Order) -> EmailMultiAlternatives:
-        return install_email(list(order.esims), order.email, f"Your eSIM is ready: order {order.number}",
-                             _context(order))
+        return install_email(
+            list(order.esims), order.email, f"Your eSIM is ready: order {order.number}", _context(order)
+        )
 
     def record(order: Order) -> str:
         order.esim_email_sent_at = timezone.now()
@@ -86,9 +100,12 @@ def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system
 def send_receipt(order_id: int) -> bool:
     def build(order: Order) -> EmailMultiAlternatives:
         paid = list(order.payments.captured())
-        return _order_email(order, f"Receipt for order {order.number}", "receipt",
-                            {"lines": list(order.lines.all()), "payments": paid,
-                             "payment": paid[0] if paid else None})
+        return _order_email(
+            order,
+            f"Receipt for order {order.number}",
+            "receipt",
+            {"lines": list(order.lines.all()), "payments": paid, "payment": paid[0] if paid else None},
+        )
 
     def record(order: Order) -> str:
         order.receipt_sent_at = timezone.now()
@@ -101,13 +118,15 @@ def send_receipt(order_id: int) -> bool:
 def send_refund_notice(order_id: int) -> bool:
     """Tell the customer about a refund: once per refund staff asked to notify, and once when the
     order closes as refunded (unless staff chose not to tell them)."""
+
     def due(order: Order) -> bool:
         asked = order.events.filter(kind="refund_requested").order_by("-created_at", "-id").first()
         sent = order.events.filter(kind="email_refund").order_by("-created_at", "-id").first()
         if asked is not None and asked.data.get("notify") is False:
             return False
         unsent_request = asked is not None and (
-            sent is None or (asked.created_at, asked.pk) > (sent.created_at, sent.pk))
+            sent is None or (asked.created_at, asked.pk) > (sent.created_at, sent.pk)
+        )
         if order.status == S.REFUNDED:
             return sent is None or unsent_request
         return unsent_request and bool(order.payments.filter(refunded_cents__gt=0).exists())

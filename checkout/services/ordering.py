@@ -37,9 +37,15 @@ def _description(package: Package, topup_for: Esim | None) -> str:
     return f"{package.destination.name} eSIM, {package.data_label}, {days}"
 
 
-def place_order(priced: cart_module.PricedCart, email: str, user=None,
-                travel_date: dt.date | None = None, *, checkout_key: str | None = None,
-                gift_cards: Sequence[int] = ()) -> Order:
+def place_order(
+    priced: cart_module.PricedCart,
+    email: str,
+    user=None,
+    travel_date: dt.date | None = None,
+    *,
+    checkout_key: str | None = None,
+    gift_cards: Sequence[int] = (),
+) -> Order:
     """An order in pending_payment, its lines priced from the catalog at this moment.
 
     `checkout_key` (the cart's own token) makes a double submit give one order:
@@ -86,8 +92,10 @@ def _plan_gift_cards(card_ids: list[int], payable: int) -> list[tuple[int, int]]
     left = payable
     for redemption in plan:
         if left > 0 and redemption.amount_cents == 0:
-            raise CheckoutError(f"Gift card …{redemption.card.last_characters} has no balance left. "
-                                "Please remove it to go on.")
+            raise CheckoutError(
+                f"Gift card …{redemption.card.last_characters} has no balance left. "
+                "Please remove it to go on."
+            )
         left -= redemption.amount_cents
     return [(r.card.pk, r.amount_cents) for r in plan if r.amount_cents > 0]
 
@@ -101,8 +109,9 @@ def _reserve_gift_cards(order: Order, planned: list[tuple[int, int]]) -> None:
         if amount <= 0:
             break
         left -= amount
-        payment = payments.open_payment(order, GIFT_CARD_PROVIDER, amount, order.currency,
-                                        gift_card_id=card_id)
+        payment = payments.open_payment(
+            order, GIFT_CARD_PROVIDER, amount, order.currency, gift_card_id=card_id
+        )
         try:
             payments.start(payment, payment_request(order, amount))
         except PaymentError as exc:
@@ -122,8 +131,12 @@ def topup_offers(esim: Esim, *, max_age: float | None = None) -> list[Package]:
     ids = esim_selectors.topup_package_ids(esim, max_age=max_age)
     if not ids:
         return []
-    return list(Package.objects.active().filter(package_id__in=ids).select_related("destination")
-                .order_by("retail_cents", "id"))
+    return list(
+        Package.objects.active()
+        .filter(package_id__in=ids)
+        .select_related("destination")
+        .order_by("retail_cents", "id")
+    )
 
 
 def _check_topups(priced: cart_module.PricedCart, customer) -> None:
@@ -140,23 +153,37 @@ def _check_topups(priced: cart_module.PricedCart, customer) -> None:
         try:
             accepted = esim_selectors.topup_package_ids(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
         except roamify.RoamifyError:
-            raise CheckoutError("We couldn't check the top-ups of your eSIM just now. "
-                                "Nothing was charged: please try again in a minute.") from None
+            raise CheckoutError(
+                "We couldn't check the top-ups of your eSIM just now. "
+                "Nothing was charged: please try again in a minute."
+            ) from None
         if line.package.package_id not in accepted:
-            raise CheckoutError(f"The {line.package.data_label} top-up doesn't fit your eSIM "
-                                f"{esim.iccid_masked}. Please pick one from the eSIM's page.")
+            raise CheckoutError(
+                f"The {line.package.data_label} top-up doesn't fit your eSIM "
+                f"{esim.iccid_masked}. Please pick one from the eSIM's page."
+            )
 
 
 def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, checkout_key) -> Order:
     # Prices are read again here, never taken from what the browser had.
-    packages = {p.id: p for p in Package.objects.active().select_related("destination")
-                .filter(id__in=[line.package.id for line in priced.lines])}
+    packages = {
+        p.id: p
+        for p in Package.objects.active()
+        .select_related("destination")
+        .filter(id__in=[line.package.id for line in priced.lines])
+    }
     if len(packages) != len({line.package.id for line in priced.lines}):
         raise CheckoutError("A plan in your cart is no longer sold. Please review your cart.")
     topups = {line.esim.id for line in priced.lines if line.esim is not None}
     owned = {e.id: e for e in Esim.objects.owned_by(customer).filter(id__in=topups)} if customer else {}
-    order = Order.objects.create(email=email, customer=customer, currency=settings.SHOP_CURRENCY,
-                                 total_cents=0, travel_date=travel_date, checkout_key=checkout_key)
+    order = Order.objects.create(
+        email=email,
+        customer=customer,
+        currency=settings.SHOP_CURRENCY,
+        total_cents=0,
+        travel_date=travel_date,
+        checkout_key=checkout_key,
+    )
     total = 0
     for line in priced.lines:
         package = packages[line.package.id]
@@ -170,20 +197,36 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
         line_total = package.retail_cents * line.quantity
         total += line_total
         OrderLine.objects.create(
-            order=order, kind=LineKind.TOPUP if esim else LineKind.ESIM, package=package, esim=esim,
-            package_id_upstream=package.package_id, description=_description(package, esim),
-            quantity=line.quantity, unit_price_cents=package.retail_cents, total_cents=line_total,
+            order=order,
+            kind=LineKind.TOPUP if esim else LineKind.ESIM,
+            package=package,
+            esim=esim,
+            package_id_upstream=package.package_id,
+            description=_description(package, esim),
+            quantity=line.quantity,
+            unit_price_cents=package.retail_cents,
+            total_cents=line_total,
             wholesale_cents=package.wholesale_cents,
         )
     for gift in priced.gift_lines:
         total += gift.total_cents
         to = gift.recipient_name or gift.recipient_email
-        OrderLine.objects.create(order=order, kind=LineKind.GIFTCARD, description=f"Gift card for {to}",
-                                 quantity=1, unit_price_cents=gift.total_cents, total_cents=gift.total_cents,
-                                 data=gift.data())
+        OrderLine.objects.create(
+            order=order,
+            kind=LineKind.GIFTCARD,
+            description=f"Gift card for {to}",
+            quantity=1,
+            unit_price_cents=gift.total_cents,
+            total_cents=gift.total_cents,
+            data=gift.data(),
+        )
     order.total_cents = total
     order.save(update_fields=["total_cents"])
-    log_event(order, "placed", f"Order placed by {email} for {total} {order.currency} minor units",
-              to_status=order.status)
+    log_event(
+        order,
+        "placed",
+        f"Order placed by {email} for {total} {order.currency} minor units",
+        to_status=order.status,
+    )
     remember_customer(order)
     return order

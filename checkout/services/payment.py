@@ -33,7 +33,10 @@ def payment_request(order: Order, amount_cents: int) -> PaymentRequest:
     lines = list(order.lines.all())
     itemised = amount_cents == order.total_cents
     return PaymentRequest(
-        order_number=order.number, email=order.email, amount_cents=amount_cents, currency=order.currency,
+        order_number=order.number,
+        email=order.email,
+        amount_cents=amount_cents,
+        currency=order.currency,
         success_url=f"{site}{url}&session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=f"{site}{url}&cancelled=1",
         # With part paid another way, the card pays one line: the rest.
@@ -83,8 +86,9 @@ def confirm_return(order: Order, session_id: str) -> None:
     """The customer came back from the card page: look the payment up once, then trust the webhook."""
     if order.status != S.PENDING_PAYMENT or not session_id:
         return
-    payment = order.payments.filter(provider=CARD_PROVIDER, external_reference=session_id,
-                                    status=Payment.Status.CREATED).first()
+    payment = order.payments.filter(
+        provider=CARD_PROVIDER, external_reference=session_id, status=Payment.Status.CREATED
+    ).first()
     if payment is None or payment.data.get("return_checked"):
         return
     Payment.objects.filter(pk=payment.pk).update(data={**payment.data, "return_checked": True})
@@ -97,8 +101,13 @@ def confirm_return(order: Order, session_id: str) -> None:
 def _settle(order: Order, *, source: str) -> None:
     """The locked order's payments cover its total: it is paid, and the holds are taken."""
     order.paid_at = timezone.now()
-    providers = sorted(set(order.payments.exclude(status=Payment.Status.FAILED)
-                           .exclude(status=Payment.Status.CANCELLED).values_list("provider", flat=True)))
+    providers = sorted(
+        set(
+            order.payments.exclude(status=Payment.Status.FAILED)
+            .exclude(status=Payment.Status.CANCELLED)
+            .values_list("provider", flat=True)
+        )
+    )
     move(order, S.PAID, f"Paid ({', '.join(providers) or 'nothing to pay'}; {source})")
     after_commit("checkout.fulfil_order", order.pk)  # which sends the receipt too
     for reserved in order.payments.filter(status=Payment.Status.RESERVED):
@@ -106,6 +115,7 @@ def _settle(order: Order, *, source: str) -> None:
 
 
 # --- Receivers of payments' signals -----------------------------------------------------------------
+
 
 def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) -> None:
     order = locked(payment.order_id)
@@ -116,19 +126,31 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
     if order.status not in (S.PENDING_PAYMENT, S.CANCELLED):
         if captured > order.total_cents:
             # A second successful payment for an order already paid: staff must refund it.
-            log_event(order, "duplicate_payment", f"{payment.provider} payment {payment.pk} paid an order "
-                      "already paid", payment_id=payment.pk)
+            log_event(
+                order,
+                "duplicate_payment",
+                f"{payment.provider} payment {payment.pk} paid an order already paid",
+                payment_id=payment.pk,
+            )
         return
     if payment.currency != order.currency or expected is not None or captured > order.total_cents:
-        order.action_reason = (f"Paid {payment.amount_cents} {payment.currency} by {payment.provider}, "
-                               f"expected {expected or order.total_cents} {order.currency}")
+        order.action_reason = (
+            f"Paid {payment.amount_cents} {payment.currency} by {payment.provider}, "
+            f"expected {expected or order.total_cents} {order.currency}"
+        )
         move(order, S.REQUIRES_ACTION, order.action_reason, payment_id=payment.pk)
         return
-    reserved = (order.payments.filter(status=Payment.Status.RESERVED)
-                .aggregate(s=Sum("amount_cents"))["s"] or 0)
+    reserved = (
+        order.payments.filter(status=Payment.Status.RESERVED).aggregate(s=Sum("amount_cents"))["s"] or 0
+    )
     if captured + reserved < order.total_cents:
-        log_event(order, "payment", f"{payment.amount_cents} {payment.currency} paid by {payment.provider}; "
-                  f"{order.total_cents - captured - reserved} left to pay", payment_id=payment.pk)
+        log_event(
+            order,
+            "payment",
+            f"{payment.amount_cents} {payment.currency} paid by {payment.provider}; "
+            f"{order.total_cents - captured - reserved} left to pay",
+            payment_id=payment.pk,
+        )
         return
     _settle(order, source=source or payment.provider)
 
@@ -145,12 +167,25 @@ def on_payment_failed(sender, payment: Payment, reason: str = "", **kwargs) -> N
         payments.fail(reserved.pk, "Order cancelled")  # releases the hold
 
 
-def on_payment_refunded(sender, payment: Payment, amount_cents: int, actor: str = "system",
-                        reason: str = "", reference: str = "", **kwargs) -> None:
+def on_payment_refunded(
+    sender,
+    payment: Payment,
+    amount_cents: int,
+    actor: str = "system",
+    reason: str = "",
+    reference: str = "",
+    **kwargs,
+) -> None:
     order = locked(payment.order_id)
-    log_event(order, "refund", f"Refunded {amount_cents} {payment.currency} minor units on the "
-              f"{payment.provider} payment" + (f" ({reference})" if reference else ""),
-              actor=actor, payment_id=payment.pk, refund_reference=reference)
+    log_event(
+        order,
+        "refund",
+        f"Refunded {amount_cents} {payment.currency} minor units on the "
+        f"{payment.provider} payment" + (f" ({reference})" if reference else ""),
+        actor=actor,
+        payment_id=payment.pk,
+        refund_reference=reference,
+    )
     still_held = sum(p.refundable_cents for p in order.payments.captured())
     if still_held == 0 and order.status in REFUNDABLE:
         move(order, S.REFUNDED, reason or "Refunded", actor=actor)

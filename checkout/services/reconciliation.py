@@ -21,42 +21,64 @@ def reconcile_orders() -> dict[str, int]:
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
     lease_free = Q(fulfilment_lease_until__isnull=True) | Q(fulfilment_lease_until__lt=now)
-    stuck = list(Order.objects.filter(lease_free, status__in=[S.PAID, S.FULFILLING], updated_at__lt=stale)
-                 .values_list("id", flat=True))
+    stuck = list(
+        Order.objects.filter(lease_free, status__in=[S.PAID, S.FULFILLING], updated_at__lt=stale).values_list(
+            "id", flat=True
+        )
+    )
     for order_id in stuck:
         send("checkout.fulfil_order", order_id)
     # Emails a worker killed after its order's payment or completion left unsent.
-    unsent = [("checkout.send_receipt",
-               Order.objects.filter(paid_at__lt=stale, receipt_sent_at__isnull=True)),
-              ("checkout.send_esim_email", Order.objects.filter(
-                  status=S.COMPLETED, completed_at__lt=stale, esim_email_sent_at__isnull=True,
-                  lines__kind=LineKind.ESIM).distinct())]
+    unsent = [
+        ("checkout.send_receipt", Order.objects.filter(paid_at__lt=stale, receipt_sent_at__isnull=True)),
+        (
+            "checkout.send_esim_email",
+            Order.objects.filter(
+                status=S.COMPLETED,
+                completed_at__lt=stale,
+                esim_email_sent_at__isnull=True,
+                lines__kind=LineKind.ESIM,
+            ).distinct(),
+        ),
+    ]
     emails = 0
     for task, orders in unsent:
         for order_id in orders.values_list("id", flat=True)[:200]:
             send(task, order_id)
             emails += 1
     checked = 0
-    open_payments = (Payment.objects.filter(status=Payment.Status.CREATED, order__status=S.PENDING_PAYMENT,
-                                            updated_at__lt=stale).exclude(external_reference="")
-                     .order_by("updated_at")[:200])
+    open_payments = (
+        Payment.objects.filter(
+            status=Payment.Status.CREATED, order__status=S.PENDING_PAYMENT, updated_at__lt=stale
+        )
+        .exclude(external_reference="")
+        .order_by("updated_at")[:200]
+    )
     for payment in open_payments:
         try:
             payments.sync_with_provider(payment, source="reconciler")
         except PaymentError:
             continue
         checked += 1
-    return {"requeued": len(stuck), "emails_requeued": emails, "sessions_checked": checked,
-            "holds_released": _release_abandoned(now)}
+    return {
+        "requeued": len(stuck),
+        "emails_requeued": emails,
+        "sessions_checked": checked,
+        "holds_released": _release_abandoned(now),
+    }
 
 
 def _release_abandoned(now) -> int:
     """Unpaid orders holding gift card money with no card payment page open: released after the
     time a payment page would have stayed open (the order is then cancelled)."""
     before = now - dt.timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)
-    held = (Payment.objects.filter(status=Payment.Status.RESERVED, order__status=S.PENDING_PAYMENT,
-                                   created_at__lt=before)
-            .exclude(order__payments__status=Payment.Status.CREATED).values_list("id", flat=True))
+    held = (
+        Payment.objects.filter(
+            status=Payment.Status.RESERVED, order__status=S.PENDING_PAYMENT, created_at__lt=before
+        )
+        .exclude(order__payments__status=Payment.Status.CREATED)
+        .values_list("id", flat=True)
+    )
     released = 0
     for payment_id in list(held[:200]):
         released += payments.fail(payment_id, "Order not paid in time")

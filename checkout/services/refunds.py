@@ -18,8 +18,14 @@ from ..models import LineKind
 from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
 
 
-def refund_order(order_id: int, amount_cents: int | None = None, *, actor: str = "system",
-                 reason: str = "", notify: bool = True) -> int:
+def refund_order(
+    order_id: int,
+    amount_cents: int | None = None,
+    *,
+    actor: str = "system",
+    reason: str = "",
+    notify: bool = True,
+) -> int:
     """Refund the order (all that is left, or `amount_cents`). Returns the cents refunded.
 
     `notify`: email the customer the refund notice (a partial refund too); staff may choose not to.
@@ -30,16 +36,24 @@ def refund_order(order_id: int, amount_cents: int | None = None, *, actor: str =
             return 0
         if order.status not in REFUNDABLE:
             raise CheckoutError(f"An order that is {order.get_status_display().lower()} can't be refunded.")
-        if order.status == S.FULFILLING and order.fulfilment_lease_until and \
-                order.fulfilment_lease_until > timezone.now():
+        if (
+            order.status == S.FULFILLING
+            and order.fulfilment_lease_until
+            and order.fulfilment_lease_until > timezone.now()
+        ):
             raise CheckoutError("The eSIM is being ordered right now; try again in a few minutes.")
         cards = [getattr(line, "gift_card", None) for line in order.lines.filter(kind=LineKind.GIFTCARD)]
-        live_cards = [c.last_characters or str(c.pk) for c in cards
-                      if c is not None and c.status != GiftCardStatus.REVOKED]
+        live_cards = [
+            c.last_characters or str(c.pk)
+            for c in cards
+            if c is not None and c.status != GiftCardStatus.REVOKED
+        ]
         if live_cards:
             # Refunding the card's price while the card can still be spent would pay twice.
-            raise CheckoutError(f"This order bought gift card …{', …'.join(live_cards)}: revoke it first "
-                                "(its unused balance goes back to the buyer), then refund the rest.")
+            raise CheckoutError(
+                f"This order bought gift card …{', …'.join(live_cards)}: revoke it first "
+                "(its unused balance goes back to the buyer), then refund the rest."
+            )
         captured = list(order.payments.captured().order_by("-created_at", "-id"))
         left = sum(p.refundable_cents for p in captured)
         if left == 0:  # nothing left to give back (a free order, or refunded at the provider)
@@ -54,8 +68,14 @@ def refund_order(order_id: int, amount_cents: int | None = None, *, actor: str =
             if share > 0:
                 plan.append((payment.pk, share))
                 rest -= share
-        log_event(order, "refund_requested", f"Refund of {wanted} {order.currency} minor units requested"
-                  + (f": {reason}" if reason else ""), actor=actor, plan=plan, notify=notify)
+        log_event(
+            order,
+            "refund_requested",
+            f"Refund of {wanted} {order.currency} minor units requested" + (f": {reason}" if reason else ""),
+            actor=actor,
+            plan=plan,
+            notify=notify,
+        )
     refunded = 0
     for payment_id, share in plan:
         refunded += payments.refund(payment_id, share, reason=reason or "Refunded", actor=actor)

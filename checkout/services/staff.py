@@ -34,11 +34,15 @@ def _money(cents: int, order: Order) -> str:
 def _state(order: Order) -> dict:
     order.refresh_from_db()
     payments = list(order.payments.captured())
-    return {"status": order.status, "refunded_cents": sum(p.refunded_cents for p in payments),
-            "refundable_cents": sum(p.refundable_cents for p in payments)}
+    return {
+        "status": order.status,
+        "refunded_cents": sum(p.refunded_cents for p in payments),
+        "refundable_cents": sum(p.refundable_cents for p in payments),
+    }
 
 
 # --- Retry ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RetryPreview:
@@ -55,10 +59,15 @@ class RetryPreview:
 
 def retry_preview(order: Order) -> RetryPreview:
     """What a retry would cost upstream, and whether the partner balance covers it (asked now)."""
-    refusal = "" if order.status in (S.REQUIRES_ACTION, S.PAID, S.FULFILLING) else (
-        f"An order that is {order.get_status_display().lower()} can't be retried.")
-    cost = sum(line.wholesale_cents * line.quantity for line in order.lines.filter(
-        fulfilled_at__isnull=True, kind__in=[LineKind.ESIM, LineKind.TOPUP]))
+    refusal = (
+        ""
+        if order.status in (S.REQUIRES_ACTION, S.PAID, S.FULFILLING)
+        else (f"An order that is {order.get_status_display().lower()} can't be retried.")
+    )
+    cost = sum(
+        line.wholesale_cents * line.quantity
+        for line in order.lines.filter(fulfilled_at__isnull=True, kind__in=[LineKind.ESIM, LineKind.TOPUP])
+    )
     try:
         balance, error = roamify_client().balance().amount_cents, ""
     except roamify.RoamifyError as exc:
@@ -77,17 +86,24 @@ def staff_retry(order_id: int, *, actor) -> None:
 
 # --- Resend -----------------------------------------------------------------------------------------
 
+
 def staff_resend(order_id: int, *, actor) -> None:
     name = audit.actor_name(actor)
     order = Order.objects.get(pk=order_id)
     before = {"esim_email_sent_at": order.esim_email_sent_at}
     send_esim_email(order_id, resend=True, actor=name)
     order.refresh_from_db()
-    audit.record(name, "order.resend_esim_email", order, before,
-                 {"esim_email_sent_at": order.esim_email_sent_at, "to": order.email})
+    audit.record(
+        name,
+        "order.resend_esim_email",
+        order,
+        before,
+        {"esim_email_sent_at": order.esim_email_sent_at, "to": order.email},
+    )
 
 
 # --- Refund -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class RefundPreview:
@@ -131,17 +147,32 @@ def refund_preview(order: Order, amount_cents: int | None = None, *, refresh: bo
             rest -= share
     full = wanted >= left
     fresh = [e for e in esims if e.claim is None]
-    return RefundPreview(order, left, wanted, shares, esims, full, refusal,
-                         claims=[e for e in fresh if not e.installed] if full else [],
-                         installed=[e for e in fresh if e.installed] if full else [])
+    return RefundPreview(
+        order,
+        left,
+        wanted,
+        shares,
+        esims,
+        full,
+        refusal,
+        claims=[e for e in fresh if not e.installed] if full else [],
+        installed=[e for e in fresh if e.installed] if full else [],
+    )
 
 
 class NeedsSecondConfirmation(CheckoutError):
     """An installed eSIM is in the refund: staff must confirm its cost will not come back."""
 
 
-def staff_refund(order_id: int, amount_cents: int | None = None, *, actor, reason: str, notify: bool,
-                 confirm_installed: bool = False) -> RefundPreview:
+def staff_refund(
+    order_id: int,
+    amount_cents: int | None = None,
+    *,
+    actor,
+    reason: str,
+    notify: bool,
+    confirm_installed: bool = False,
+) -> RefundPreview:
     """Refund (all, or an amount) with a reason; a full refund also claims each uninstalled eSIM's cost
     from Roamify. Raises NeedsSecondConfirmation when an installed eSIM is in it and it was not confirmed."""
     name = audit.actor_name(actor)
@@ -154,17 +185,23 @@ def staff_refund(order_id: int, amount_cents: int | None = None, *, actor, reaso
         raise CheckoutError(plan.refusal)
     if plan.needs_second_confirmation and not confirm_installed:
         raise NeedsSecondConfirmation(
-            "Installed eSIM(s) " + ", ".join(e.tail for e in plan.installed)
-            + f": their cost ({_money(plan.installed_cost_cents, order)}) will not come back from Roamify.")
+            "Installed eSIM(s) "
+            + ", ".join(e.tail for e in plan.installed)
+            + f": their cost ({_money(plan.installed_cost_cents, order)}) will not come back from Roamify."
+        )
     before = _state(order)
     refund_order(order_id, plan.amount_cents, actor=name, reason=reason, notify=notify)
     if plan.full:
         with transaction.atomic():
             locked_order = locked(order_id)
             for item in plan.installed:
-                log_event(locked_order, "upstream_refund_skipped",
-                          f"eSIM {item.tail} was installed ({item.esim.status}): not claimed from Roamify; "
-                          f"its cost ({_money(item.cost_cents, order)}) stays with the shop", actor=name)
+                log_event(
+                    locked_order,
+                    "upstream_refund_skipped",
+                    f"eSIM {item.tail} was installed ({item.esim.status}): not claimed from Roamify; "
+                    f"its cost ({_money(item.cost_cents, order)}) stays with the shop",
+                    actor=name,
+                )
         file_upstream_refunds(order_id, actor=name, notes=f"Order {order.number}: {reason}"[:500])
     after = _state(order)
     after["claimed_esims"] = [e.esim.upstream_esim_id for e in plan.claims]
@@ -174,6 +211,7 @@ def staff_refund(order_id: int, amount_cents: int | None = None, *, actor, reaso
 
 
 # --- Notes ------------------------------------------------------------------------------------------
+
 
 def add_note(order_id: int, text: str, *, actor) -> None:
     name = audit.actor_name(actor)

@@ -33,8 +33,13 @@ R = UpstreamRefund.Status
 # Upstream statuses of an eSIM that no phone has taken yet: Roamify can take those back.
 NOT_INSTALLED = frozenset({"NEW", "READY"})
 LIVE = (R.REQUESTED, R.PENDING, R.PROCESSING, R.REFUNDED)
-UPSTREAM_STATUS = {"PENDING": R.PENDING, "PROCESSING": R.PROCESSING, "REFUNDED": R.REFUNDED,
-                   "REJECTED": R.REJECTED, "CANCELLED": R.CANCELLED}
+UPSTREAM_STATUS = {
+    "PENDING": R.PENDING,
+    "PROCESSING": R.PROCESSING,
+    "REFUNDED": R.REFUNDED,
+    "REJECTED": R.REJECTED,
+    "CANCELLED": R.CANCELLED,
+}
 
 
 def is_installed(status: str) -> bool:
@@ -57,7 +62,7 @@ class EsimToRefund:
 def esims_of(order: Order, *, refresh: bool = True) -> list[EsimToRefund]:
     """The order's eSIMs with their wholesale cost; `refresh` asks upstream for each one's status now
     (no lock held), since a phone may have installed it since we last heard."""
-    lines = (OrderLine.objects.filter(order=order, kind=LineKind.ESIM).prefetch_related("esims"))
+    lines = OrderLine.objects.filter(order=order, kind=LineKind.ESIM).prefetch_related("esims")
     pairs = [(esim, line.wholesale_cents) for line in lines for esim in line.esims.all()]
     if refresh and pairs:
         client = roamify_client()
@@ -87,8 +92,9 @@ def file_upstream_refunds(order_id: int, *, actor: str = "system", notes: str = 
     return filed
 
 
-def file_upstream_refund(order: Order, esim: Esim, cost_cents: int, *, actor: str = "system",
-                         notes: str = "") -> UpstreamRefund | None:
+def file_upstream_refund(
+    order: Order, esim: Esim, cost_cents: int, *, actor: str = "system", notes: str = ""
+) -> UpstreamRefund | None:
     claim, retrying = _claim(order, esim, cost_cents, actor, notes)
     if claim.status != R.REQUESTED or claim.refund_id:
         return claim  # filed before: nothing is sent twice
@@ -96,8 +102,10 @@ def file_upstream_refund(order: Order, esim: Esim, cost_cents: int, *, actor: st
     try:
         found = _find_upstream(client, esim) if retrying else None
         request = found or client.create_refund_request(
-            esim_id=esim.upstream_esim_id, reason=roamify.REFUND_REASON_NOT_INSTALLED,
-            notes=(notes or f"Order {order.number}")[:500])
+            esim_id=esim.upstream_esim_id,
+            reason=roamify.REFUND_REASON_NOT_INSTALLED,
+            notes=(notes or f"Order {order.number}")[:500],
+        )
     except roamify.RefundRequestOpenError as exc:  # filed before we knew (e.g. in the partner portal)
         request = _get_or_none(client, exc.refund_id) if exc.refund_id else None
         if request is None:
@@ -118,8 +126,14 @@ def _claim(order: Order, esim: Esim, cost_cents: int, actor: str, notes: str) ->
         try:
             with transaction.atomic():
                 return UpstreamRefund.objects.create(
-                    order=order, esim=esim, cost_cents=cost_cents, currency="USD",
-                    reason=roamify.REFUND_REASON_NOT_INSTALLED, notes=notes[:500], requested_by=actor), False
+                    order=order,
+                    esim=esim,
+                    cost_cents=cost_cents,
+                    currency="USD",
+                    reason=roamify.REFUND_REASON_NOT_INSTALLED,
+                    notes=notes[:500],
+                    requested_by=actor,
+                ), False
         except IntegrityError:  # another request for the same eSIM won the race
             return UpstreamRefund.objects.get(esim=esim, status__in=LIVE), True
 
@@ -144,8 +158,9 @@ def _describe(claim: UpstreamRefund) -> str:
     return f"eSIM …{(esim.iccid or esim.upstream_esim_id)[-4:]} ({cost})"
 
 
-def _record(claim: UpstreamRefund, request: roamify.RefundRequest | None, status: str,
-            note: str) -> UpstreamRefund:
+def _record(
+    claim: UpstreamRefund, request: roamify.RefundRequest | None, status: str, note: str
+) -> UpstreamRefund:
     with transaction.atomic():
         claim = UpstreamRefund.objects.select_for_update().select_related("esim", "order").get(pk=claim.pk)
         if request is not None:
@@ -158,8 +173,15 @@ def _record(claim: UpstreamRefund, request: roamify.RefundRequest | None, status
         state, ref = claim.get_status_display().lower(), claim.refund_id or "—"
         message = f"Asked Roamify to refund the cost of {_describe(claim)}: request {ref}, {state}"
         message += f". {note}" if note else ""
-        log_event(claim.order, "upstream_refund", message, actor=claim.requested_by,
-                  refund_id=claim.refund_id, esim_id=claim.esim.upstream_esim_id, status=claim.status)
+        log_event(
+            claim.order,
+            "upstream_refund",
+            message,
+            actor=claim.requested_by,
+            refund_id=claim.refund_id,
+            esim_id=claim.esim.upstream_esim_id,
+            status=claim.status,
+        )
     return claim
 
 
@@ -182,8 +204,12 @@ def record_upstream_refund_event(refund_id: str, status: str, reason: str = "", 
     if new is None or not refund_id:
         return "ignored"
     with transaction.atomic():
-        claim = (UpstreamRefund.objects.select_for_update().select_related("esim", "order")
-                 .filter(refund_id=refund_id).first())
+        claim = (
+            UpstreamRefund.objects.select_for_update()
+            .select_related("esim", "order")
+            .filter(refund_id=refund_id)
+            .first()
+        )
         if claim is None:
             return "unknown"
         if claim.status == new:
@@ -200,11 +226,18 @@ def record_upstream_refund_event(refund_id: str, status: str, reason: str = "", 
         message = {
             R.REFUNDED: f"Roamify refunded the cost of {what} (request {refund_id})",
             R.REJECTED: f"Roamify rejected the refund request for {what} (request {refund_id}): "
-                        f"{claim.rejection_reason}. Its cost will not come back.",
+            f"{claim.rejection_reason}. Its cost will not come back.",
             R.CANCELLED: f"The refund request for {what} was cancelled (request {refund_id})",
         }.get(new, f"Roamify is processing the refund request for {what} (request {refund_id})")
-        log_event(claim.order, f"upstream_refund_{new}", message, actor="roamify", refund_id=refund_id,
-                  event_id=event_id, status=new)
+        log_event(
+            claim.order,
+            f"upstream_refund_{new}",
+            message,
+            actor="roamify",
+            refund_id=refund_id,
+            event_id=event_id,
+            status=new,
+        )
     return str(new)
 
 
@@ -214,20 +247,22 @@ def sync_upstream_refunds(older_than_seconds: int = 60) -> dict[str, int]:
     since = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     done = {"filed": 0, "decided": 0}
     for claim in UpstreamRefund.objects.filter(status=R.REQUESTED, updated_at__lt=since).select_related(
-            "order", "esim"):
+        "order", "esim"
+    ):
         filed = file_upstream_refund(claim.order, claim.esim, claim.cost_cents, actor=claim.requested_by)
         done["filed"] += bool(filed and filed.refund_id)
     client = roamify_client()
     for claim in UpstreamRefund.objects.filter(status__in=[R.PENDING, R.PROCESSING]).exclude(refund_id=""):
         request = _get_or_none(client, claim.refund_id)
         if request is not None and record_upstream_refund_event(
-                claim.refund_id, request.status, request.rejection_reason or "") in (R.REFUNDED, R.REJECTED,
-                                                                                      R.CANCELLED):
+            claim.refund_id, request.status, request.rejection_reason or ""
+        ) in (R.REFUNDED, R.REJECTED, R.CANCELLED):
             done["decided"] += 1
     return done
 
 
-def on_roamify_refund_event(sender, refund_id: str = "", status: str = "", reason: str = "",
-                            event_id: str = "", **kwargs) -> None:
+def on_roamify_refund_event(
+    sender, refund_id: str = "", status: str = "", reason: str = "", event_id: str = "", **kwargs
+) -> None:
     """Receiver of `core.signals.roamify_refund_event` (sent by the Roamify webhook endpoint)."""
     record_upstream_refund_event(refund_id, status, reason or "", event_id)

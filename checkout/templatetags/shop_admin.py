@@ -27,8 +27,15 @@ def sales_chart(days, currency: str = "USD") -> str:
     bars = []
     for i, (day, total) in enumerate(days):
         h = round((height - top - bottom) * total / peak, 1)
-        bars.append((round(i * slot + 2, 1), round(height - bottom - h, 1), round(slot - 4, 1), h,
-                     f"{day:%a %-d %b}: {format_money(total, currency)}"))
+        bars.append(
+            (
+                round(i * slot + 2, 1),
+                round(height - bottom - h, 1),
+                round(slot - 4, 1),
+                h,
+                f"{day:%a %-d %b}: {format_money(total, currency)}",
+            )
+        )
     # A label a week, the last day's at the right edge (anchored so none is cut off).
     marks = [i for i in range(len(days)) if (len(days) - 1 - i) % 7 == 0]
     last = len(days) - 1
@@ -45,12 +52,20 @@ def sales_chart(days, currency: str = "USD") -> str:
     summary = "No sales yet."
     if days:
         first, last = days[0][0], days[-1][0]
-        summary = (f"Sales by day, {first:%-d %b} to {last:%-d %b}: {format_money(total, currency)} in all; "
-                   f"best day {format_money(peak if total else 0, currency)}.")
+        summary = (
+            f"Sales by day, {first:%-d %b} to {last:%-d %b}: {format_money(total, currency)} in all; "
+            f"best day {format_money(peak if total else 0, currency)}."
+        )
     return format_html(
         '<svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">'
         '<title id="chart-title">{summary}</title>'
         '<line x1="0" y1="{base}" x2="{w}" y2="{base}" stroke="#8a949e" stroke-width="1"/>'
         '<text x="0" y="12" font-size="11" fill="#4f5863">{peak}</text>{bars}{labels}</svg>',
-        w=width, h=height, base=height - bottom, summary=summary, peak=format_money(peak, currency),
-        bars=format_html_join("", BAR, bars), labels=format_html_join("", LABEL, labels))
+        w=width,
+        h=height,
+        base=height - bottom,
+        summary=summary,
+        peak=format_money(peak, currency),
+        bars=format_html_join("", BAR, bars),
+        labels=format_html_join("", LABEL, labels),
+    )

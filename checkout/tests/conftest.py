@@ -18,14 +18,25 @@ def make_package(country_code: str = "JP", *, package_id: str | None = None) -> 
     dest = group.destination
     destination, _ = Destination.objects.get_or_create(
         upstream_id=dest.id,
-        defaults={"code": dest.code, "name": dest.name, "slug": dest.slug or dest.id,
-                  "geography": dest.geography or "local", "package_count": 1},
+        defaults={
+            "code": dest.code,
+            "name": dest.name,
+            "slug": dest.slug or dest.id,
+            "geography": dest.geography or "local",
+            "package_count": 1,
+        },
     )
     retail = retail_price(upstream.price_cents, PricingRules.from_settings())
     return Package.objects.create(
-        package_id=upstream.package_id, destination=destination, name=upstream.name,
-        activation=upstream.activation or "", days=upstream.days or 1, data_mb=upstream.data_mb,
-        wholesale_cents=upstream.price_cents, retail_cents=retail, upstream_hash="t",
+        package_id=upstream.package_id,
+        destination=destination,
+        name=upstream.name,
+        activation=upstream.activation or "",
+        days=upstream.days or 1,
+        data_mb=upstream.data_mb,
+        wholesale_cents=upstream.price_cents,
+        retail_cents=retail,
+        upstream_hash="t",
         travel_date_required=upstream.travel_date_required,
     )
 

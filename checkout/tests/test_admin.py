@@ -22,9 +22,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def order():
     order = paid_order(PackageFactory(retail_cents=999), email="find.me@example.com")
-    order.lines.get().esims.add(Esim.objects.create(
-        upstream_esim_id="esim-1", iccid="8901000000000000001", lpa_code="LPA:1$smdp.example$CODE",
-        smdp_address="smdp.example", activation_code="CODE"))
+    order.lines.get().esims.add(
+        Esim.objects.create(
+            upstream_esim_id="esim-1",
+            iccid="8901000000000000001",
+            lpa_code="LPA:1$smdp.example$CODE",
+            smdp_address="smdp.example",
+            activation_code="CODE",
+        )
+    )
     order.upstream_order_id = "up-123"
     order.save()
     return order
@@ -117,8 +123,9 @@ def test_list_actions_no_longer_move_money(staff_client, order, roamify):
     confirm = staff_client.post(changelist, {"action": "retry_fulfilment", "_selected_action": [order.pk]})
     assert confirm.status_code == 200 and "Retry 1 order" in confirm.content.decode()
     assert not order.events.filter(kind="retry").exists()
-    staff_client.post(changelist, {"action": "retry_fulfilment", "_selected_action": [order.pk],
-                                   "confirmed": "yes"})
+    staff_client.post(
+        changelist, {"action": "retry_fulfilment", "_selected_action": [order.pk], "confirmed": "yes"}
+    )
     assert order.events.filter(kind="retry", actor="boss@example.com").exists()
     response = staff_client.post(changelist, {"action": "refund", "_selected_action": [order.pk]})
     order.refresh_from_db()
@@ -132,6 +139,7 @@ def test_refund_page_validates_money_and_reason(staff_client, order, roamify):
     assert 'value="9.99"' in page and "Not installed? Full refund." in page
     bad = staff_client.post(url, {"amount": "12.00", "reason": "x"}).content.decode()
     assert "Must be at most $9.99." in bad
+
     def answer(form: dict) -> str:
         return staff_client.post(url, form).content.decode()
 

@@ -27,8 +27,9 @@ def test_partial_refund_of_a_mixed_order_from_the_order_page(stripe, package, st
     # The page shows where the money goes back: the newest payment (the card) first.
     assert "Card (Stripe)" in page and "test-instant" in page
     partial = card.amount_cents + 150  # all of the card, and 1.50 of the other payment
-    response = staff_client.post(url, {"amount": f"{partial // 100}.{partial % 100:02d}",
-                                       "reason": "Two days unused", "notify": "on"})
+    response = staff_client.post(
+        url, {"amount": f"{partial // 100}.{partial % 100:02d}", "reason": "Two days unused", "notify": "on"}
+    )
     assert response.status_code == 302, response.content.decode()[-2000:]
     card.refresh_from_db()
     instant.refresh_from_db()
@@ -64,8 +65,9 @@ def test_customers_join_accounts_and_guests_with_the_name_from_stripe(stripe, pa
     page = staff_client.get(reverse("admin:checkout_customer_change", args=[customer.pk])).content.decode()
     assert guest_order.number in page and "guest" in page
     assert f"${guest_order.total_cents // 100}.{guest_order.total_cents % 100:02d}" in page  # total spent
-    staff_client.post(reverse("admin:checkout_customer_change", args=[customer.pk]),
-                      {"note": "VIP, travels monthly"})
+    staff_client.post(
+        reverse("admin:checkout_customer_change", args=[customer.pk]), {"note": "VIP, travels monthly"}
+    )
     customer.refresh_from_db()
     assert customer.note == "VIP, travels monthly"
     assert AuditEntry.objects.get(action="customer.note").after == {"note": "VIP, travels monthly"}

@@ -15,14 +15,17 @@ def add_with_an_error(client, referer: str):
     return client.post("/cart/add/", {"package": package.package_id, "quantity": "0"}, HTTP_REFERER=referer)
 
 
-@pytest.mark.parametrize("referer", [
-    "https://evil.example/phish",
-    "javascript:alert(1)",
-    "//evil.example/",
-    "http://testserver.evil.example/",
-    "https:///evil.example/",
-    "ftp://testserver/x",
-])
+@pytest.mark.parametrize(
+    "referer",
+    [
+        "https://evil.example/phish",
+        "javascript:alert(1)",
+        "//evil.example/",
+        "http://testserver.evil.example/",
+        "https:///evil.example/",
+        "ftp://testserver/x",
+    ],
+)
 def test_a_foreign_or_unsafe_referer_falls_back_to_the_cart(client, referer):
     response = add_with_an_error(client, referer)
     assert response.status_code == 302

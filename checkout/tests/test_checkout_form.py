@@ -36,8 +36,9 @@ def test_addresses_stripe_refuses_are_refused(email):
     assert form.errors["email"] == ["Enter an email address with a full domain name, like name@example.com."]
 
 
-@pytest.mark.parametrize("email", ["a@example.com", "first.last+trip@mail.example.co.uk",
-                                   "a@xn--bcher-kva.example"])
+@pytest.mark.parametrize(
+    "email", ["a@example.com", "first.last+trip@mail.example.co.uk", "a@xn--bcher-kva.example"]
+)
 def test_ordinary_addresses_pass(email):
     assert valid({"email": email}).is_valid()
 
@@ -62,6 +63,7 @@ def test_trip_dates_from_today_to_a_year_ahead_pass(days):
 
 
 # Through the page: the message is shown and no order is made.
+
 
 @pytest.fixture
 def dated_package(db):

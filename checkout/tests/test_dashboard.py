@@ -24,27 +24,43 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres", "clear_
 NOW = timezone.make_aware(dt.datetime(2026, 11, 20, 15, 0))
 
 
-def sale(days_ago: float, lines: list[tuple], *, status=OrderStatus.COMPLETED,
-         minutes_to_complete: float = 0.5) -> Order:
+def sale(
+    days_ago: float, lines: list[tuple], *, status=OrderStatus.COMPLETED, minutes_to_complete: float = 0.5
+) -> Order:
     """An order paid `days_ago` before NOW: lines of (package, quantity, unit price, unit cost)."""
     paid = NOW - dt.timedelta(days=days_ago)
     total = sum(q * price for _, q, price, _ in lines)
-    order = Order.objects.create(email="x@example.com", currency="USD", total_cents=total, status=status,
-                                 paid_at=paid, completed_at=paid + dt.timedelta(minutes=minutes_to_complete))
+    order = Order.objects.create(
+        email="x@example.com",
+        currency="USD",
+        total_cents=total,
+        status=status,
+        paid_at=paid,
+        completed_at=paid + dt.timedelta(minutes=minutes_to_complete),
+    )
     Order.objects.filter(pk=order.pk).update(created_at=paid - dt.timedelta(minutes=2))
     for package, q, price, cost in lines:
-        OrderLine.objects.create(order=order, kind=LineKind.ESIM, package=package, description="x",
-                                 quantity=q, unit_price_cents=price, total_cents=q * price,
-                                 wholesale_cents=cost)
-    Payment.objects.create(order=order, provider="test-instant", status="captured", amount_cents=total,
-                           currency="USD")
+        OrderLine.objects.create(
+            order=order,
+            kind=LineKind.ESIM,
+            package=package,
+            description="x",
+            quantity=q,
+            unit_price_cents=price,
+            total_cents=q * price,
+            wholesale_cents=cost,
+        )
+    Payment.objects.create(
+        order=order, provider="test-instant", status="captured", amount_cents=total, currency="USD"
+    )
     return order
 
 
 def refund(order: Order, cents: int, days_ago: float) -> None:
     payment = order.payments.get()
-    r = PaymentRefund.objects.create(payment=payment, amount_cents=cents,
-                                     idempotency_key=f"k{order.pk}-{cents}")
+    r = PaymentRefund.objects.create(
+        payment=payment, amount_cents=cents, idempotency_key=f"k{order.pk}-{cents}"
+    )
     PaymentRefund.objects.filter(pk=r.pk).update(created_at=NOW - dt.timedelta(days=days_ago))
 
 
@@ -53,18 +69,22 @@ def shop():
     japan = PackageFactory(destination=DestinationFactory(name="Japan"))
     france = PackageFactory(destination=DestinationFactory(name="France"))
     italy = PackageFactory(destination=DestinationFactory(name="Italy"))
-    a = sale(0.1, [(japan, 2, 999, 686)])                             # today: 19.98, cost 13.72
-    sale(0.2, [(france, 1, 499, 300), (italy, 1, 1499, 1000)],        # today: 19.98, cost 13.00, slow
-         minutes_to_complete=5)
+    a = sale(0.1, [(japan, 2, 999, 686)])  # today: 19.98, cost 13.72
+    sale(
+        0.2,
+        [(france, 1, 499, 300), (italy, 1, 1499, 1000)],  # today: 19.98, cost 13.00, slow
+        minutes_to_complete=5,
+    )
     b = sale(3, [(japan, 1, 999, 686)], status=OrderStatus.REFUNDED)  # week: 9.99, cost 6.86
-    sale(6.5, [(italy, 3, 1499, 1000)])                               # week (first day): 44.97, cost 30.00
-    sale(10, [(france, 4, 499, 300)])                                 # month: 19.96, cost 12.00
-    sale(40, [(japan, 9, 999, 686)])                                  # too old
-    Order.objects.create(email="u@example.com", currency="USD", total_cents=5000,
-                         status=OrderStatus.PENDING_PAYMENT)            # never paid: not a sale
-    refund(b, 999, 2)                                                 # week
-    refund(a, 500, 0.05)                                              # today
-    refund(b, 1, 35)                                                  # too old
+    sale(6.5, [(italy, 3, 1499, 1000)])  # week (first day): 44.97, cost 30.00
+    sale(10, [(france, 4, 499, 300)])  # month: 19.96, cost 12.00
+    sale(40, [(japan, 9, 999, 686)])  # too old
+    Order.objects.create(
+        email="u@example.com", currency="USD", total_cents=5000, status=OrderStatus.PENDING_PAYMENT
+    )  # never paid: not a sale
+    refund(b, 999, 2)  # week
+    refund(a, 500, 0.05)  # today
+    refund(b, 1, 35)  # too old
     return {"a": a, "b": b}
 
 
@@ -76,7 +96,11 @@ def test_figures_match_sums_by_hand(shop):
     assert today.average_cents == 1998 and today.margin_cents == 1324 and today.margin_percent == 33.1
     assert (today.fast, today.completed, today.fast_percent) == (1, 2, 50.0)
     assert (week.revenue_cents, week.orders, week.cost_cents, week.refunds_cents) == (
-        3996 + 999 + 4497, 4, 2672 + 686 + 3000, 1499)
+        3996 + 999 + 4497,
+        4,
+        2672 + 686 + 3000,
+        1499,
+    )
     assert week.margin_cents == 9492 - 6358 and week.margin_percent == round(3134 * 100 / 9492, 1)
     assert (month.revenue_cents, month.orders, month.cost_cents) == (9492 + 1996, 5, 6358 + 1200)
     assert month.refunds_cents == 1499
@@ -95,8 +119,10 @@ def test_the_page_shows_them_in_few_queries(shop, client, settings):
     settings.ROAMIFY_LOW_BALANCE_CENTS = 5000
     user = get_user_model().objects.create_superuser("owner@example.com", "owner@example.com", "pw")
     sign_in_staff(client, user)
-    with mock.patch("django.utils.timezone.now", return_value=NOW), \
-            mock.patch("core.upstream.RoamifyClient.balance", return_value=Money(4200, "USD")):
+    with (
+        mock.patch("django.utils.timezone.now", return_value=NOW),
+        mock.patch("core.upstream.RoamifyClient.balance", return_value=Money(4200, "USD")),
+    ):
         with CaptureQueriesContext(connection) as queries:
             html = client.get(reverse("admin:index")).content.decode()
         # Pinned: session, user, the user's TOTP (the admin needs two factors), 5 aggregates (orders,
@@ -111,6 +137,6 @@ def test_the_page_shows_them_in_few_queries(shop, client, settings):
     assert 'data-figure="week-revenue">$94.92<' in html
     assert 'data-figure="today-margin">$13.24 <span class="quiet">(33.1%)' in html
     assert 'data-figure="month-refunds">$14.99<' in html
-    assert 'data-figure="top-week-1">$59.96<' in html and "<th scope=\"row\">Italy</th>" in html
+    assert 'data-figure="top-week-1">$59.96<' in html and '<th scope="row">Italy</th>' in html
     assert 'class="shop-balance low" data-figure="balance">$42.00<' in html and "top it up" in html
     assert "<svg" in html and "Sales by day" in html

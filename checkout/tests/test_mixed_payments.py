@@ -58,8 +58,9 @@ def test_part_instant_part_card_then_refunded_back_through_each(stripe, package)
     # Each through its own provider: Stripe has the card part, the instant provider its own.
     stripe_refunds = gateway().client.v1.refunds.list(params={"payment_intent": card.capture_reference})
     assert [r.amount for r in stripe_refunds.data] == [card.amount_cents]
-    assert [r[1] for r in get_provider("test-instant").refunds[refunds_before:]
-            if r[0] == instant.pk] == [300]
+    assert [r[1] for r in get_provider("test-instant").refunds[refunds_before:] if r[0] == instant.pk] == [
+        300
+    ]
     # Newest first, and the timeline shows both.
     refund_events = list(order.events.filter(kind="refund").values_list("data__payment_id", flat=True))
     assert refund_events == [card.pk, instant.pk]

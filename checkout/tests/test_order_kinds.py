@@ -47,13 +47,15 @@ def traveller(transactional_db):
 
 
 def test_esim_and_topup_lines_paid_by_card_are_fulfilled_once_each(
-        celery_worker, roamify, stripe, live_server, package, traveller):
+    celery_worker, roamify, stripe, live_server, package, traveller
+):
     esim = owned_esim(traveller, package)
     other = make_package("FR")
     topup = topup_package(esim)
     stripe.control.register_webhook(f"{live_server.url}/checkout/stripe/webhook/", stripe.webhook_secret)
-    priced = cart.PricedCart([cart.CartLine(package, 1), cart.CartLine(other, 1),
-                              cart.CartLine(topup, 1, esim=esim)], [])
+    priced = cart.PricedCart(
+        [cart.CartLine(package, 1), cart.CartLine(other, 1), cart.CartLine(topup, 1, esim=esim)], []
+    )
     order = services.place_order(priced, traveller.email, traveller)
     assert sorted(order.lines.values_list("kind", flat=True)) == ["esim", "esim", "topup"]
     services.start_payment(order)
@@ -67,10 +69,11 @@ def test_esim_and_topup_lines_paid_by_card_are_fulfilled_once_each(
     ledger = {o["referenceId"]: o for o in roamify.control.ledger()}
     mine = [o for o in roamify.control.ledger() if o["referenceId"].startswith(order.number)]
     assert sorted(o["kind"] for o in mine) == ["instant", "topup"]  # one upstream order per kind
-    assert ledger[order.number]["items"] == [{"packageId": package.package_id, "quantity": 1},
-                                             {"packageId": other.package_id, "quantity": 1}]
-    assert ledger[topup_line.upstream_reference]["items"] == [{"packageId": topup.package_id,
-                                                               "quantity": 1}]
+    assert ledger[order.number]["items"] == [
+        {"packageId": package.package_id, "quantity": 1},
+        {"packageId": other.package_id, "quantity": 1},
+    ]
+    assert ledger[topup_line.upstream_reference]["items"] == [{"packageId": topup.package_id, "quantity": 1}]
     assert order.esims.count() == 2 and not order.esims.filter(pk=esim.pk).exists()
     assert all(line.fulfilled_at for line in order.lines.all())
     assert order.events.filter(to_status="paid").count() == 1
@@ -83,7 +86,8 @@ def test_esim_and_topup_lines_paid_by_card_are_fulfilled_once_each(
 
 @pytest.mark.parametrize("fault", ["timeout", "server_error", "no_balance", "down"])
 def test_topup_lines_end_completed_or_visibly_needing_action(
-        celery_worker, roamify, package, traveller, fault):
+    celery_worker, roamify, package, traveller, fault
+):
     esim = owned_esim(traveller, package)
     topup = topup_package(esim)
     control = roamify.control
@@ -99,8 +103,9 @@ def test_topup_lines_end_completed_or_visibly_needing_action(
         control.inject_fault("POST", "/api/esim/order/topup", status=503, count=None)
         control.inject_fault("GET", "/api/esim/order", status=503, count=None)
         expected = OrderStatus.REQUIRES_ACTION
-    order = services.place_order(cart.PricedCart([cart.CartLine(topup, 1, esim=esim)], []),
-                                 traveller.email, traveller)
+    order = services.place_order(
+        cart.PricedCart([cart.CartLine(topup, 1, esim=esim)], []), traveller.email, traveller
+    )
     force_paid(order)  # queues fulfilment
     wait_until(lambda: status_of(order) in TERMINAL, 120, what=f"a final state under {fault}")
     assert order.status == expected, order.action_reason
@@ -112,8 +117,9 @@ def test_topup_lines_end_completed_or_visibly_needing_action(
 
 
 def test_a_topup_of_someone_elses_esim_is_refused(roamify, package, traveller):
-    esim = Esim.objects.create(upstream_esim_id="e-x", iccid="8901000000000000099", with_top_up=True,
-                               customer=traveller)
+    esim = Esim.objects.create(
+        upstream_esim_id="e-x", iccid="8901000000000000099", with_top_up=True, customer=traveller
+    )
     stranger = get_user_model().objects.create_user("s@example.com", "s@example.com", "a long pass 123")
     priced = cart.PricedCart([cart.CartLine(package, 1, esim=esim)], [])
     for user in (stranger, None):

@@ -36,8 +36,9 @@ def queued(after_commit, task: str) -> list[tuple]:
 
 
 def new_order(package, quantity=1) -> Order:
-    return services.place_order(cart.PricedCart([cart.CartLine(package, quantity)], []),
-                                "traveller@example.com")
+    return services.place_order(
+        cart.PricedCart([cart.CartLine(package, quantity)], []), "traveller@example.com"
+    )
 
 
 def checkout_session(order: Order) -> str:
@@ -54,8 +55,12 @@ def signed(payload: dict, secret: str) -> tuple[bytes, str]:
 
 def completed_event(stripe, session_id: str, event_id: str = "evt_test_1") -> dict:
     session = gateway().client.v1.checkout.sessions.retrieve(session_id).to_dict()
-    return {"id": event_id, "object": "event", "type": "checkout.session.completed",
-            "data": {"object": session}}
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {"object": session},
+    }
 
 
 def test_checkout_session_carries_our_prices_and_reference(stripe, package):
@@ -117,8 +122,9 @@ def test_paid_by_card_then_marked_paid_once_by_webhook(stripe, package, client, 
     assert stripe.control.pay(session_id)["outcome"] == "paid"
     body, header = signed(completed_event(stripe, session_id), stripe.webhook_secret)
     for _ in range(10):
-        response = client.post("/checkout/stripe/webhook/", body, content_type="application/json",
-                               HTTP_STRIPE_SIGNATURE=header)
+        response = client.post(
+            "/checkout/stripe/webhook/", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
         assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and order.paid_at
@@ -161,13 +167,20 @@ def test_forged_or_unsigned_webhooks_are_rejected_and_change_nothing(stripe, pac
     event = completed_event(stripe, session_id)
     body, _ = signed(event, "whsec_wrong")
     _, good_header = signed(event, stripe.webhook_secret)
-    for headers in ({"HTTP_STRIPE_SIGNATURE": signed(event, "whsec_wrong")[1]}, {},
-                    {"HTTP_STRIPE_SIGNATURE": "t=1,v1=deadbeef"}):
+    for headers in (
+        {"HTTP_STRIPE_SIGNATURE": signed(event, "whsec_wrong")[1]},
+        {},
+        {"HTTP_STRIPE_SIGNATURE": "t=1,v1=deadbeef"},
+    ):
         response = client.post("/checkout/stripe/webhook/", body, content_type="application/json", **headers)
         assert response.status_code == 400
     tampered = body.replace(b'"evt_test_1"', b'"evt_test_2"')
-    response = client.post("/checkout/stripe/webhook/", tampered, content_type="application/json",
-                           HTTP_STRIPE_SIGNATURE=good_header)
+    response = client.post(
+        "/checkout/stripe/webhook/",
+        tampered,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=good_header,
+    )
     assert response.status_code == 400
     assert client.get("/checkout/stripe/webhook/").status_code == 405
     order.refresh_from_db()
@@ -179,8 +192,9 @@ def test_unpaid_session_does_not_mark_paid(stripe, package, client):
     order = new_order(package)
     session_id = checkout_session(order)
     body, header = signed(completed_event(stripe, session_id), stripe.webhook_secret)
-    response = client.post("/checkout/stripe/webhook/", body, content_type="application/json",
-                           HTTP_STRIPE_SIGNATURE=header)
+    response = client.post(
+        "/checkout/stripe/webhook/", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
     assert response.status_code == 200 and response.json()["outcome"] == "noop"
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
@@ -206,11 +220,19 @@ def test_expired_session_cancels_the_order(stripe, package, client):
     session_id = checkout_session(order)
     gateway().expire_session(session_id)
     session = gateway().client.v1.checkout.sessions.retrieve(session_id).to_dict()
-    event = {"id": "evt_exp", "object": "event", "type": "checkout.session.expired",
-             "data": {"object": session}}
+    event = {
+        "id": "evt_exp",
+        "object": "event",
+        "type": "checkout.session.expired",
+        "data": {"object": session},
+    }
     body, header = signed(event, stripe.webhook_secret)
-    assert client.post("/checkout/stripe/webhook/", body, content_type="application/json",
-                       HTTP_STRIPE_SIGNATURE=header).json()["outcome"] == "failed"
+    assert (
+        client.post(
+            "/checkout/stripe/webhook/", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        ).json()["outcome"]
+        == "failed"
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert order.payments.get().status == Payment.Status.FAILED

@@ -49,8 +49,11 @@ def test_refund_of_an_uninstalled_esim_files_one_request_and_refunded_closes_it(
     assert order.status == OrderStatus.REFUNDED
     [claim] = order.upstream_refunds.all()
     [request] = upstream_requests(roamify, order)
-    assert (claim.refund_id, claim.status, claim.cost_cents) == (request["refundId"], "pending",
-                                                                  order.lines.get().wholesale_cents)
+    assert (claim.refund_id, claim.status, claim.cost_cents) == (
+        request["refundId"],
+        "pending",
+        order.lines.get().wholesale_cents,
+    )
     assert request["reason"] == "NOT_INSTALLED" and order.number in request["notes"]
     # Twice in a row: nothing more upstream.
     with pytest.raises(services.CheckoutError, match="can't be refunded"):
@@ -71,9 +74,14 @@ def test_refund_of_an_uninstalled_esim_files_one_request_and_refunded_closes_it(
     assert (event["event_category"], event["event_type"]) == ("refund", "refunded")
     for _ in range(2):  # a redelivery changes nothing
         data = event["data"]
-        roamify_refund_event.send("esims", refund_id=data["refund_id"], status=data["status"],
-                                  reason=data.get("rejection_reason") or "", event_id=event["event_id"],
-                                  data=data)
+        roamify_refund_event.send(
+            "esims",
+            refund_id=data["refund_id"],
+            status=data["status"],
+            reason=data.get("rejection_reason") or "",
+            event_id=event["event_id"],
+            data=data,
+        )
     claim.refresh_from_db()
     assert claim.status == UpstreamRefund.Status.REFUNDED and claim.decided_at
     assert order.events.filter(kind="upstream_refund_refunded", actor="roamify").count() == 1
@@ -88,9 +96,15 @@ def test_rejected_shows_in_the_timeline(roamify, package):
         roamify.control.set_webhook(receiver.url, SECRET)
         roamify.control.refund_action(claim.refund_id, "reject", reason="Data was used")
         [event] = receiver.wait_for(1)
-    assert services.record_upstream_refund_event(
-        event["data"]["refund_id"], event["data"]["status"], event["data"]["rejection_reason"],
-        event["event_id"]) == "rejected"
+    assert (
+        services.record_upstream_refund_event(
+            event["data"]["refund_id"],
+            event["data"]["status"],
+            event["data"]["rejection_reason"],
+            event["event_id"],
+        )
+        == "rejected"
+    )
     claim.refresh_from_db()
     assert claim.status == "rejected" and claim.rejection_reason == "Data was used"
     note = order.events.get(kind="upstream_refund_rejected")

@@ -33,14 +33,17 @@ def test_add_change_remove(client, pkg):
     assert cart_lines(client) == {}
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"package": "esim-nowhere-1days-1gb-all", "quantity": "1"}, "not available"),
-    ({"package": "PKG", "quantity": "0"}, "between 1 and 10"),
-    ({"package": "PKG", "quantity": "1000"}, "between 1 and 10"),
-    ({"package": "PKG", "quantity": "-3"}, "between 1 and 10"),
-    ({"package": "PKG", "quantity": "two"}, "between 1 and 10"),
-    ({"package": "PKG", "quantity": "1e3"}, "between 1 and 10"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"package": "esim-nowhere-1days-1gb-all", "quantity": "1"}, "not available"),
+        ({"package": "PKG", "quantity": "0"}, "between 1 and 10"),
+        ({"package": "PKG", "quantity": "1000"}, "between 1 and 10"),
+        ({"package": "PKG", "quantity": "-3"}, "between 1 and 10"),
+        ({"package": "PKG", "quantity": "two"}, "between 1 and 10"),
+        ({"package": "PKG", "quantity": "1e3"}, "between 1 and 10"),
+    ],
+)
 def test_bad_cart_input_gets_a_message_and_changes_nothing(client, pkg, data, message):
     client.post("/cart/add/", {"package": pkg.package_id, "quantity": "1"})
     data = {k: (pkg.package_id if v == "PKG" else v) for k, v in data.items()}
@@ -59,19 +62,28 @@ def test_inactive_package_cannot_be_added_and_drops_out_of_the_cart(client, pkg)
 
 
 def test_cross_site_add_to_cart_is_refused(client, pkg):
-    response = client.post("/cart/add/", {"package": pkg.package_id}, HTTP_ORIGIN="https://evil.example",
-                           HTTP_SEC_FETCH_SITE="cross-site")
+    response = client.post(
+        "/cart/add/",
+        {"package": pkg.package_id},
+        HTTP_ORIGIN="https://evil.example",
+        HTTP_SEC_FETCH_SITE="cross-site",
+    )
     assert response.status_code == 403
     assert cart_lines(client) == {}
-    ok = client.post("/cart/add/", {"package": pkg.package_id}, HTTP_ORIGIN="http://testserver",
-                     HTTP_SEC_FETCH_SITE="same-origin")
+    ok = client.post(
+        "/cart/add/",
+        {"package": pkg.package_id},
+        HTTP_ORIGIN="http://testserver",
+        HTTP_SEC_FETCH_SITE="same-origin",
+    )
     assert ok.status_code == 302
 
 
 def test_checkout_ignores_a_tampered_price(client, pkg, stripe):
     client.post("/cart/add/", {"package": pkg.package_id, "quantity": "2"})
-    response = client.post("/checkout/", {"email": "a@example.com", "price": "1", "total_cents": "1",
-                                          "unit_price_cents": "1"})
+    response = client.post(
+        "/checkout/", {"email": "a@example.com", "price": "1", "total_cents": "1", "unit_price_cents": "1"}
+    )
     assert response.status_code == 302
     order = Order.objects.get()
     assert response["Location"] == order.payments.get().redirect_url  # to Stripe's page
@@ -170,7 +182,8 @@ def test_query_counts_of_cart_and_order_pages_do_not_grow(client, django_assert_
     order.save()
     for i in range(3):
         order.lines.first().esims.add(
-            Esim.objects.create(upstream_esim_id=f"e{i}", iccid=f"89{i}", lpa_code=f"LPA:1$s${i}"))
+            Esim.objects.create(upstream_esim_id=f"e{i}", iccid=f"89{i}", lpa_code=f"LPA:1$s${i}")
+        )
     client.get(order.get_absolute_url())
     with django_assert_num_queries(4):  # session, order, lines, eSIMs
         client.get(order.get_absolute_url())

@@ -32,8 +32,9 @@ def status_of(order: Order) -> str:
 
 
 def esim_emails(order: Order):
-    return OutboxEmail.objects.filter(to=order.email, subject__contains=order.number,
-                                      subject__startswith="Your eSIM is ready")
+    return OutboxEmail.objects.filter(
+        to=order.email, subject__contains=order.number, subject__startswith="Your eSIM is ready"
+    )
 
 
 def decode_qr_codes(raw: bytes) -> list[str]:
@@ -50,14 +51,13 @@ def decode_qr_codes(raw: bytes) -> list[str]:
 
 
 def test_ten_webhooks_and_the_success_page_race_one_order_one_email(
-        celery_worker, roamify, stripe, live_server, settings, package):
+    celery_worker, roamify, stripe, live_server, settings, package
+):
     stripe.control.register_webhook(f"{live_server.url}/checkout/stripe/webhook/", stripe.webhook_secret)
     # The order link trades its token for the session: httpx (unlike a browser on localhost)
     # sends no Secure cookie over the live server's plain HTTP.
     settings.SESSION_COOKIE_SECURE = False
-    order = services.place_order(
-        cart.PricedCart([cart.CartLine(package, 1)], []),
-        "racer@example.com")
+    order = services.place_order(cart.PricedCart([cart.CartLine(package, 1)], []), "racer@example.com")
     services.start_payment(order)
     session_id = order.payments.get().external_reference
     assert stripe.control.pay(session_id)["outcome"] == "paid"
@@ -80,8 +80,7 @@ def test_ten_webhooks_and_the_success_page_race_one_order_one_email(
     wait_until(lambda: status_of(order) == OrderStatus.COMPLETED, 60, what="order completed")
     wait_until(lambda: esim_emails(order).exists(), 30, what="eSIM email")
     stripe.control.wait_for_event("checkout.session.completed", delivered=True)
-    wait_until(lambda: OutboxEmail.objects.filter(subject__startswith="Receipt").exists(), 30,
-               what="receipt")
+    wait_until(lambda: OutboxEmail.objects.filter(subject__startswith="Receipt").exists(), 30, what="receipt")
     assert len(upstream_orders(roamify, order)) == 1
     assert esim_emails(order).count() == 1
     assert order.events.filter(to_status="paid").count() == 1

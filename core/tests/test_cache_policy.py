@@ -51,15 +51,24 @@ def assert_no_store(response) -> None:
 
 
 def test_cart_checkout_order_and_account_pages_are_never_stored(client, pkg):
-    anonymous = [client.get("/cart/"), client.get("/checkout/"), client.get("/accounts/login/"),
-                 client.get("/gift-cards/balance/")]
+    anonymous = [
+        client.get("/cart/"),
+        client.get("/checkout/"),
+        client.get("/accounts/login/"),
+        client.get("/gift-cards/balance/"),
+    ]
     client.post("/cart/add/", {"package": pkg.package_id})
     order = services.place_order(cart.PricedCart([cart.CartLine(pkg, 1)], []), "traveller@example.com")
-    with_cart = [client.get("/cart/"), client.get(order.access_url(), follow=True),
-                 client.get(f"/orders/{order.number}/status/?t={order.access_token}")]
+    with_cart = [
+        client.get("/cart/"),
+        client.get(order.access_url(), follow=True),
+        client.get(f"/orders/{order.number}/status/?t={order.access_token}"),
+    ]
     client.force_login(make_customer("alice@example.com"))
-    signed_in = [client.get(url) for url in ("/account/", "/account/orders/", "/account/settings/",
-                                              "/account/gift-cards/")]
+    signed_in = [
+        client.get(url)
+        for url in ("/account/", "/account/orders/", "/account/settings/", "/account/gift-cards/")
+    ]
     for response in anonymous + with_cart + signed_in:
         assert response.status_code in (200, 302, 405), response.status_code
         assert_no_store(response)

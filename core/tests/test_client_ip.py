@@ -13,8 +13,9 @@ def test_without_a_proxy_header_it_is_the_peer(settings):
 
 def test_behind_a_proxy_the_entry_it_added_not_what_the_client_sent(settings):
     settings.CLIENT_IP_HEADER = "X-Forwarded-For"
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2",
-                                   headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"})
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.2", headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"}
+    )
     assert client_ip(request) == "203.0.113.7"
     settings.CLIENT_IP_HEADER = "X-Real-IP"
     assert client_ip(RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"  # header missing

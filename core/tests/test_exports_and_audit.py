@@ -22,12 +22,36 @@ pytestmark = pytest.mark.django_db
 def test_order_export_of_100000_rows_streams_in_bounded_memory(staff_client, postgres):
     package = PackageFactory(destination=DestinationFactory(name="Japan"))
     orders = Order.objects.bulk_create(
-        [Order(email=f"c{i}@example.com", currency="USD", total_cents=1998, status="completed",
-               number=f"RE-{i:08d}", access_token=f"t{i}") for i in range(50_000)], batch_size=5000)
+        [
+            Order(
+                email=f"c{i}@example.com",
+                currency="USD",
+                total_cents=1998,
+                status="completed",
+                number=f"RE-{i:08d}",
+                access_token=f"t{i}",
+            )
+            for i in range(50_000)
+        ],
+        batch_size=5000,
+    )
     OrderLine.objects.bulk_create(
-        [OrderLine(order=o, kind=LineKind.ESIM, package=package, description="Japan 1 GB", quantity=1,
-                   unit_price_cents=999, total_cents=999, wholesale_cents=686)
-         for o in orders for _ in range(2)], batch_size=5000)
+        [
+            OrderLine(
+                order=o,
+                kind=LineKind.ESIM,
+                package=package,
+                description="Japan 1 GB",
+                quantity=1,
+                unit_price_cents=999,
+                total_cents=999,
+                wholesale_cents=686,
+            )
+            for o in orders
+            for _ in range(2)
+        ],
+        batch_size=5000,
+    )
     response = staff_client.get(reverse("admin:checkout_order_export", args=["orders"]))
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"].startswith("text/csv")
@@ -49,8 +73,11 @@ def test_order_export_of_100000_rows_streams_in_bounded_memory(staff_client, pos
 def test_exports_follow_the_list_filters(staff_client):
     kept = PackageFactory(package_id="esim-keep-1")
     PackageFactory(package_id="esim-other-2", active=False)
-    body = b"".join(staff_client.get(reverse("admin:catalog_package_export", args=["packages"]),
-                                     {"active__exact": "1"}).streaming_content).decode()
+    body = b"".join(
+        staff_client.get(
+            reverse("admin:catalog_package_export", args=["packages"]), {"active__exact": "1"}
+        ).streaming_content
+    ).decode()
     assert kept.package_id in body and "esim-other-2" not in body
     assert body.splitlines()[0].lstrip("\ufeff").startswith("package_id,name,destination")
     assert ",3.00,4.99," in body  # money as money
@@ -63,8 +90,12 @@ def test_money_typed_as_money():
     assert [parse_money(t) for t in typed] == [749, 749, 700, 123450, 99]
     field = MoneyField(min_cents=100, max_cents=999)
     assert field.clean("4.99") == 499
-    for text, error in (("7.499", "like 7.49"), ("abc", "like 7.49"), ("0.50", "at least $1.00"),
-                        ("10", "at most $9.99")):
+    for text, error in (
+        ("7.499", "like 7.49"),
+        ("abc", "like 7.49"),
+        ("0.50", "at least $1.00"),
+        ("10", "at most $9.99"),
+    ):
         with pytest.raises(Exception, match=error.replace("$", r"\$")):
             field.clean(text)
 
@@ -86,8 +117,10 @@ def test_price_override_typed_as_money_and_audited(staff_client):
     assert "package.price_override" in staff_client.get(url).content.decode()  # shown on the object
     # A markup change on a destination, and a sync started, are logged too.
     dest = package.destination
-    staff_client.post(reverse("admin:catalog_destination_change", args=[dest.pk]),
-                      {"slug": dest.slug, "markup_percent": "50", "popularity": "0", "active": "on"})
+    staff_client.post(
+        reverse("admin:catalog_destination_change", args=[dest.pk]),
+        {"slug": dest.slug, "markup_percent": "50", "popularity": "0", "active": "on"},
+    )
     markup = AuditEntry.objects.get(action="destination.change")
     assert markup.before["markup_percent"] is None and markup.after["markup_percent"] == "50"
     with pytest.MonkeyPatch.context() as mp:
@@ -98,9 +131,19 @@ def test_price_override_typed_as_money_and_audited(staff_client):
     assert "package.price_override" in listing and "destination.change" in listing
 
 
-PROTECTED = ["esims.esim", "checkout.order", "payments.payment", "payments.paymentrefund",
-             "payments.stripeevent", "core.outboxemail", "core.auditentry", "checkout.upstreamrefund",
-             "checkout.customer", "catalog.syncrun", "catalog.syncchange"]
+PROTECTED = [
+    "esims.esim",
+    "checkout.order",
+    "payments.payment",
+    "payments.paymentrefund",
+    "payments.stripeevent",
+    "core.outboxemail",
+    "core.auditentry",
+    "checkout.upstreamrefund",
+    "checkout.customer",
+    "catalog.syncrun",
+    "catalog.syncchange",
+]
 
 
 @pytest.mark.parametrize("label", PROTECTED)

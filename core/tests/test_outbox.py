@@ -9,8 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def send_one():
-    message = EmailMultiAlternatives("Hello", "plain body", "shop@example.com", ["t@example.com"],
-                                     connection=OutboxBackend())
+    message = EmailMultiAlternatives(
+        "Hello", "plain body", "shop@example.com", ["t@example.com"], connection=OutboxBackend()
+    )
     message.attach_alternative('<p>html <img src="cid:logo@x"></p>', "text/html")
     from email.mime.image import MIMEImage
 

@@ -81,8 +81,9 @@ def test_anonymous_visitors_go_to_allauths_sign_in(client):
 
 def test_the_admins_own_password_form_checks_no_password(client, staff):
     enable_totp(staff)
-    response = client.post(reverse("admin:login"), {"username": "boss", "password": PASSWORD,
-                                                    "next": "/admin/"})
+    response = client.post(
+        reverse("admin:login"), {"username": "boss", "password": PASSWORD, "next": "/admin/"}
+    )
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
     assert "_auth_user_id" not in client.session
 

@@ -55,10 +55,18 @@ def test_chart_bars_and_a_week_at_least():
 
 
 def test_webhook_payload_in_mb_and_kb():
-    data = {"status": "INSTALLED", "data_units": "KB", "start": 1, "end": 2,
-            "usage_data": {"isUnlimited": False, "allowed_data": 1024 * 1024, "remaining_data": 512 * 1024},
-            "usage_list": [{"date": "2026-12-09", "data_used": 1024}, {"date": "20261210", "data_used": 2048},
-                           {"date": "garbage", "data_used": 1}]}
+    data = {
+        "status": "INSTALLED",
+        "data_units": "KB",
+        "start": 1,
+        "end": 2,
+        "usage_data": {"isUnlimited": False, "allowed_data": 1024 * 1024, "remaining_data": 512 * 1024},
+        "usage_list": [
+            {"date": "2026-12-09", "data_used": 1024},
+            {"date": "20261210", "data_used": 2048},
+            {"date": "garbage", "data_used": 1},
+        ],
+    }
     s = from_webhook(data, NOW, None)
     assert s.allowed_mb == 1024 and s.remaining_mb == 512 and s.percent_used == 50
     assert [d.mb for d in s.daily] == [1, 2]
@@ -66,4 +74,10 @@ def test_webhook_payload_in_mb_and_kb():
 
 def test_format():
     assert [format_mb(x) for x in (0, 5.25, 300, 1024, 1536, 102400)] == [
-        "0 MB", "5.2 MB", "300 MB", "1 GB", "1.5 GB", "100 GB"]
+        "0 MB",
+        "5.2 MB",
+        "300 MB",
+        "1 GB",
+        "1.5 GB",
+        "100 GB",
+    ]

@@ -37,8 +37,14 @@ def eager():
 
 @pytest.fixture
 def esim(db):
-    return Esim.objects.create(upstream_esim_id="e-1", iccid="8901000000000000123", email="t@example.com",
-                               title="Japan eSIM, 1 GB", status="READY", with_top_up=True)
+    return Esim.objects.create(
+        upstream_esim_id="e-1",
+        iccid="8901000000000000123",
+        email="t@example.com",
+        title="Japan eSIM, 1 GB",
+        status="READY",
+        with_top_up=True,
+    )
 
 
 def post(client, payload: dict, *, secret: str | None = SECRET, signature: str | None = None):
@@ -52,12 +58,26 @@ def post(client, payload: dict, *, secret: str | None = SECRET, signature: str |
 
 
 def usage_event(esim: Esim, used_mb: float, allowed_mb: float = 1024, ts: int = 1) -> dict:
-    return {"event_category": "esim", "event_type": "usage", "data": {
-        "timestamp": ts, "iccid": esim.iccid, "esim_id": esim.upstream_esim_id, "status": "INSTALLED",
-        "start": 1_700_000_000, "end": 1_900_000_000, "package_id": "esim-japan-7days-1gb-all",
-        "data_units": "MB", "usage_data": {"isUnlimited": False, "allowed_data": allowed_mb,
-                                           "remaining_data": allowed_mb - used_mb},
-        "usage_list": [{"date": "2026-12-01", "data_used": used_mb, "location": "Japan"}]}}
+    return {
+        "event_category": "esim",
+        "event_type": "usage",
+        "data": {
+            "timestamp": ts,
+            "iccid": esim.iccid,
+            "esim_id": esim.upstream_esim_id,
+            "status": "INSTALLED",
+            "start": 1_700_000_000,
+            "end": 1_900_000_000,
+            "package_id": "esim-japan-7days-1gb-all",
+            "data_units": "MB",
+            "usage_data": {
+                "isUnlimited": False,
+                "allowed_data": allowed_mb,
+                "remaining_data": allowed_mb - used_mb,
+            },
+            "usage_list": [{"date": "2026-12-01", "data_used": used_mb, "location": "Japan"}],
+        },
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +104,12 @@ def test_bad_or_missing_signature_is_rejected_and_nothing_stored(client, esim, s
 
 def test_signature_over_another_body_is_rejected(client, esim):
     body = json.dumps(usage_event(esim, 900)).encode()
-    response = client.post(URL, body.replace(b"900", b"100"), content_type="application/json",
-                           HTTP_X_ROAMIFY_SIGNATURE=sign(SECRET, body))
+    response = client.post(
+        URL,
+        body.replace(b"900", b"100"),
+        content_type="application/json",
+        HTTP_X_ROAMIFY_SIGNATURE=sign(SECRET, body),
+    )
     assert response.status_code == 400
 
 
@@ -96,8 +120,9 @@ def test_no_secret_configured_refuses_every_webhook(client, esim, settings):
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"data": {}}'])
 def test_signed_garbage_is_a_400(client, body):
-    response = client.post(URL, body, content_type="application/json",
-                           HTTP_X_ROAMIFY_SIGNATURE=sign(SECRET, body))
+    response = client.post(
+        URL, body, content_type="application/json", HTTP_X_ROAMIFY_SIGNATURE=sign(SECRET, body)
+    )
     assert response.status_code == 400
     assert not RoamifyEvent.objects.exists()
 
@@ -133,8 +158,7 @@ def test_one_email_per_threshold_per_allowance(client, esim, eager, django_captu
     assert len(low_data_emails(esim)) == 0
     deliver(850, ts=2)  # 83 %
     deliver(930, ts=3)  # 90 %: still the 80 % threshold
-    assert [m.subject for m in low_data_emails(esim)] == [
-        "You've used 80% of your Japan eSIM, 1 GB data"]
+    assert [m.subject for m in low_data_emails(esim)] == ["You've used 80% of your Japan eSIM, 1 GB data"]
     deliver(1024, ts=4)  # 100 %
     deliver(1024, ts=5)
     assert len(low_data_emails(esim)) == 2
@@ -154,9 +178,18 @@ def test_straight_to_100_sends_one_email(client, esim, eager, django_capture_on_
 
 
 def test_status_webhook_updates_the_esim(client, esim, eager, django_capture_on_commit_callbacks):
-    payload = {"event_category": "esim", "event_type": "status", "data": {
-        "timestamp": 5, "iccid": esim.iccid, "esim_id": esim.upstream_esim_id, "status": "ACTIVATED",
-        "start": 1_800_000_000, "end": 1_800_604_800}}
+    payload = {
+        "event_category": "esim",
+        "event_type": "status",
+        "data": {
+            "timestamp": 5,
+            "iccid": esim.iccid,
+            "esim_id": esim.upstream_esim_id,
+            "status": "ACTIVATED",
+            "start": 1_800_000_000,
+            "end": 1_800_604_800,
+        },
+    }
     with django_capture_on_commit_callbacks(execute=True):
         post(client, payload)
     esim.refresh_from_db()
@@ -164,21 +197,33 @@ def test_status_webhook_updates_the_esim(client, esim, eager, django_capture_on_
 
 
 def test_unknown_esim_is_stored_and_ignored(client, eager, django_capture_on_commit_callbacks):
-    payload = {"event_category": "esim", "event_type": "status",
-               "data": {"iccid": "8999", "status": "EXPIRED"}}
+    payload = {
+        "event_category": "esim",
+        "event_type": "status",
+        "data": {"iccid": "8999", "status": "EXPIRED"},
+    }
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, payload).status_code == 200
     assert RoamifyEvent.objects.get().processed_at
 
 
-def test_low_partner_balance_alerts_admins_once(client, eager, settings, django_capture_on_commit_callbacks,
-                                                admin_client):
+def test_low_partner_balance_alerts_admins_once(
+    client, eager, settings, django_capture_on_commit_callbacks, admin_client
+):
     settings.ROAMIFY_LOW_BALANCE_CENTS = 10_000
 
     def partner(kind, balance, ts):
-        payload = {"event_category": "partner", "event_type": kind, "data": {
-            "timestamp": ts, "balance": balance, "threshold": 100, "threshold_percentage": 10,
-            "currency": "USD"}}
+        payload = {
+            "event_category": "partner",
+            "event_type": kind,
+            "data": {
+                "timestamp": ts,
+                "balance": balance,
+                "threshold": 100,
+                "threshold_percentage": 10,
+                "currency": "USD",
+            },
+        }
         with django_capture_on_commit_callbacks(execute=True):
             assert post(client, payload).status_code == 200
 

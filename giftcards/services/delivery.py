@@ -26,6 +26,7 @@ from .issuing import is_due, set_new_code
 
 logger = logging.getLogger(__name__)
 
+
 class DeliveryInProgress(OSError):
     """Another worker is delivering this card now (the task retries, as for a mail server down)."""
 

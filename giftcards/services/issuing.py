@@ -216,8 +216,13 @@ def _set_enabled(card_id: int, enabled: bool, actor: str) -> GiftCard:
         if card.enabled != enabled:
             card.enabled, card.disabled_at = enabled, None if enabled else timezone.now()
             card.save(update_fields=["enabled", "disabled_at", "updated_at"])
-            audit.record(actor, "giftcard.enable" if enabled else "giftcard.disable", card,
-                         {"enabled": not enabled}, {"enabled": enabled})
+            audit.record(
+                actor,
+                "giftcard.enable" if enabled else "giftcard.disable",
+                card,
+                {"enabled": not enabled},
+                {"enabled": enabled},
+            )
     return card
 
 
@@ -237,8 +242,14 @@ def adjust(card_id: int, amount_cents: int, *, reason: str, actor: str) -> GiftC
             raise FieldError("amount_cents", f"The balance is only {card.balance_cents} cents.")
         before = card.balance_cents
         post(card, Kind.ADJUST, amount_cents, reason=reason.strip(), actor=actor)
-        audit.record(actor, "giftcard.adjust", card, {"balance_cents": before},
-                     {"balance_cents": before + amount_cents}, note=reason.strip())
+        audit.record(
+            actor,
+            "giftcard.adjust",
+            card,
+            {"balance_cents": before},
+            {"balance_cents": before + amount_cents},
+            note=reason.strip(),
+        )
     return card
 
 

@@ -185,8 +185,14 @@ def revoke(card_id: int, *, actor: str, reason: str = "", by_buyer: bool = False
         card.revoked_at, card.enabled, card.disabled_at = now, False, card.disabled_at or now
         card.revoke_refund_cents = amount if card.order_id else 0
         card.save()
-        audit.record(actor, "giftcard.revoke", card, {"balance_cents": amount},
-                     {"balance_cents": 0, "refund_cents": card.revoke_refund_cents}, note=reason)
+        audit.record(
+            actor,
+            "giftcard.revoke",
+            card,
+            {"balance_cents": amount},
+            {"balance_cents": 0, "refund_cents": card.revoke_refund_cents},
+            note=reason,
+        )
     refunded = settle_revoke_refund(card_id, actor=actor)
     buyer = card.customer.email if card.customer_id else (card.order.email if card.order_id else "")
     if buyer:

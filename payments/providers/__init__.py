@@ -23,5 +23,13 @@ def get_provider(identifier: str) -> PaymentProvider:
         raise PaymentError(f"No payment provider {identifier!r}") from None
 
 
-__all__ = ["PaymentError", "PaymentProvider", "PaymentRequest", "ProviderStatus", "StartResult",
-           "get_provider", "register", "unregister"]
+__all__ = [
+    "PaymentError",
+    "PaymentProvider",
+    "PaymentRequest",
+    "ProviderStatus",
+    "StartResult",
+    "get_provider",
+    "register",
+    "unregister",
+]

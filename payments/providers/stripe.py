@@ -39,7 +39,8 @@ class StripeCheckoutProvider(PaymentProvider):
         if request.expires_at is None:
             request = replace(request, expires_at=expiry_of(payment))
         session = gateway().create_checkout_session(
-            request, idempotency_key=f"checkout-{request.order_number}-{payment.attempt}")
+            request, idempotency_key=f"checkout-{request.order_number}-{payment.attempt}"
+        )
         if session.amount_total is not None and session.amount_total != request.amount_cents:
             raise PaymentError("Stripe's total does not match the amount asked")
         return StartResult(status="created", external_reference=session.id, redirect_url=session.url or "")
@@ -53,10 +54,14 @@ class StripeCheckoutProvider(PaymentProvider):
             return None
         session = gateway().retrieve_session(payment.external_reference)
         return ProviderStatus(
-            paid=session.is_paid, closed=session.status == "expired", amount_cents=session.amount_total,
-            currency=session.currency, capture_reference=session.payment_intent_id or "",
+            paid=session.is_paid,
+            closed=session.status == "expired",
+            amount_cents=session.amount_total,
+            currency=session.currency,
+            capture_reference=session.payment_intent_id or "",
             reference_matches=session.client_reference_id in (None, payment.data.get("order_number")),
-            payer_name=session.customer_name, payer_phone=session.customer_phone,
+            payer_name=session.customer_name,
+            payer_phone=session.customer_phone,
         )
 
     def cancel(self, payment: Payment) -> None:

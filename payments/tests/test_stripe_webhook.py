@@ -31,17 +31,29 @@ def test_non_ascii_signature_header_is_a_400(client):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("body", [
-    b"[]", b"null", b"1", b'"text"', b"{}",
-    json.dumps({"type": "checkout.session.completed", "data": {"object": {}}}).encode(),  # no id
-    json.dumps({"id": "evt_1", "type": "checkout.session.completed", "data": {"object": []}}).encode(),
-    json.dumps({"id": "evt_1", "type": "checkout.session.completed", "data": None}).encode(),
-    json.dumps({"id": 7, "type": "checkout.session.completed", "data": {"object": {}}}).encode(),
-    json.dumps({"id": "evt_1", "type": ["x"], "data": {"object": {}}}).encode(),
-    json.dumps({"id": "evt_1", "type": "checkout.session.completed",
-                "data": {"object": {"object": "checkout.session"}}}).encode(),  # session without id
-    b'{"id": "evt_1", "data": ' * 2000 + b"1" + b"}" * 2000,  # deep nesting
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b"null",
+        b"1",
+        b'"text"',
+        b"{}",
+        json.dumps({"type": "checkout.session.completed", "data": {"object": {}}}).encode(),  # no id
+        json.dumps({"id": "evt_1", "type": "checkout.session.completed", "data": {"object": []}}).encode(),
+        json.dumps({"id": "evt_1", "type": "checkout.session.completed", "data": None}).encode(),
+        json.dumps({"id": 7, "type": "checkout.session.completed", "data": {"object": {}}}).encode(),
+        json.dumps({"id": "evt_1", "type": ["x"], "data": {"object": {}}}).encode(),
+        json.dumps(
+            {
+                "id": "evt_1",
+                "type": "checkout.session.completed",
+                "data": {"object": {"object": "checkout.session"}},
+            }
+        ).encode(),  # session without id
+        b'{"id": "evt_1", "data": ' * 2000 + b"1" + b"}" * 2000,  # deep nesting
+    ],
+)
 def test_signed_bodies_of_the_wrong_shape_are_a_400(client, body):
     response = post(client, body)
     assert response.status_code == 400

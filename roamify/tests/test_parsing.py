@@ -350,7 +350,6 @@ def test_usage_unlimited_and_not_started() -> None:
 # ------------------------------------------------------------------ events
 
 
-
 def test_events_not_enveloped() -> None:
     ev = parse_events(
         {

@@ -32,8 +32,9 @@ def test_refund_requests_against_the_sandbox(roamify: RoamifyClient, sandbox) ->
     assert roamify.get_refund_request(created.id) == created
     assert [r.id for r in roamify.list_refund_requests(esim_id=first.id)] == [created.id]
     assert roamify.list_refund_requests(status="REFUNDED") == []
-    results = roamify.create_refund_requests([{"esimId": second.id, "reason": "NOT_INSTALLED"},
-                                              {"esimId": first.id, "reason": "OTHER"}])
+    results = roamify.create_refund_requests(
+        [{"esimId": second.id, "reason": "NOT_INSTALLED"}, {"esimId": first.id, "reason": "OTHER"}]
+    )
     assert isinstance(results[0], RefundRequest) and results[0].esim_id == second.id
     assert isinstance(results[1], RefundRequestOpenError) and results[1].refund_id == created.id
     sandbox.control.refund_action(created.id, "approve")
@@ -62,8 +63,11 @@ def client():
 
 def test_open_request_id_read_from_data_and_creates_never_retried(client) -> None:
     with respx.mock(base_url=BASE) as router:
-        route = router.post("/api/refund").mock(return_value=httpx.Response(
-            409, json={"status": "failed", "message": "open", "data": {"refundId": "r-9"}}))
+        route = router.post("/api/refund").mock(
+            return_value=httpx.Response(
+                409, json={"status": "failed", "message": "open", "data": {"refundId": "r-9"}}
+            )
+        )
         with pytest.raises(RefundRequestOpenError) as exc:
             client.create_refund_request(esim_id="e-1")
         assert exc.value.refund_id == "r-9" and route.call_count == 1
@@ -75,10 +79,28 @@ def test_open_request_id_read_from_data_and_creates_never_retried(client) -> Non
 
 def test_webhook_style_keys_parse(client) -> None:
     with respx.mock(base_url=BASE) as router:
-        router.get("/api/refund").mock(return_value=httpx.Response(200, json={"status": "success", "data": {
-            "refund_id": "r-1", "status": "rejected", "esim_id": "e-1", "rejection_reason": "used",
-            "amount": "6.86", "created_at": 1_700_000_000}}))
+        router.get("/api/refund").mock(
+            return_value=httpx.Response(
+                200,
+                json={
+                    "status": "success",
+                    "data": {
+                        "refund_id": "r-1",
+                        "status": "rejected",
+                        "esim_id": "e-1",
+                        "rejection_reason": "used",
+                        "amount": "6.86",
+                        "created_at": 1_700_000_000,
+                    },
+                },
+            )
+        )
         got = client.get_refund_request("r-1")
     assert (got.id, got.status, got.esim_id, got.rejection_reason, got.amount_cents) == (
-        "r-1", "REJECTED", "e-1", "used", 686)
+        "r-1",
+        "REJECTED",
+        "e-1",
+        "used",
+        686,
+    )
     assert got.created_at is not None and got.created_at.year == 2023

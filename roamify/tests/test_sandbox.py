@@ -254,7 +254,6 @@ def test_usage_check_not_supported(roamify: RoamifyClient, sandbox: Any) -> None
         roamify.usage(esim.iccid)
 
 
-
 # ------------------------------------------------------------------ errors
 
 

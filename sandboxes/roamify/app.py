@@ -442,8 +442,11 @@ async def refund_get(request: web.Request) -> web.Response:
 async def refund_list(request: web.Request) -> web.Response:
     q = request.query
     found = world(request).list_refunds(
-        v.q_enum(q, "status", REFUND_STATUSES), v.q_string(q, "esimId"), v.q_string(q, "iccid"),
-        v.q_int(q, "limit") or 50)
+        v.q_enum(q, "status", REFUND_STATUSES),
+        v.q_string(q, "esimId"),
+        v.q_string(q, "iccid"),
+        v.q_int(q, "limit") or 50,
+    )
     return ok([r.to_json() for r in found])
 
 
@@ -565,8 +568,9 @@ def _parse_fault(body: dict[str, Any]) -> Fault:
     if status is None and not hang and not latency:
         raise ControlError(400, "a fault needs status, hang_seconds or latency_ms")
     probability = body.get("probability")
-    if probability is not None and (not isinstance(probability, int | float) or isinstance(probability, bool)
-                                    or not 0 < probability <= 1):
+    if probability is not None and (
+        not isinstance(probability, int | float) or isinstance(probability, bool) or not 0 < probability <= 1
+    ):
         raise ControlError(400, "probability must be a number in (0, 1], or null for every call")
     name = body.get("name")
     if name is not None and not isinstance(name, str):
@@ -608,8 +612,9 @@ async def c_refunds(request: web.Request) -> web.Response:
 
 async def c_refund_action(request: web.Request) -> web.Response:
     w = world(request)
-    r = w.refund_action(request.match_info["refund_id"], request.match_info["action"],
-                        await _control_body(request))
+    r = w.refund_action(
+        request.match_info["refund_id"], request.match_info["action"], await _control_body(request)
+    )
     return send(r.to_json())
 
 

@@ -66,8 +66,14 @@ ESIM_ACTIONS = ("install", "activate", "consume", "expire", "revoke")
 # §2.20 refund requests: statuses documented; the reason list is [ASSUMPTION] until read on the docs.
 REFUND_STATUSES = ("PENDING", "PROCESSING", "REFUNDED", "REJECTED", "CANCELLED")
 REFUND_OPEN = ("PENDING", "PROCESSING")
-REFUND_REASONS = ("NOT_INSTALLED", "CUSTOMER_REQUEST", "SERVICE_ISSUE", "WRONG_PACKAGE", "DUPLICATE_ORDER",
-                  "OTHER")
+REFUND_REASONS = (
+    "NOT_INSTALLED",
+    "CUSTOMER_REQUEST",
+    "SERVICE_ISSUE",
+    "WRONG_PACKAGE",
+    "DUPLICATE_ORDER",
+    "OTHER",
+)
 REFUND_ACTIONS = ("process", "approve", "reject")
 
 
@@ -1080,12 +1086,27 @@ class World:
             if r.status == "REFUNDED":
                 raise failed(422, "eSIM has already been refunded")
             if r.status in REFUND_OPEN:
-                raise ApiError(409, {"status": "failed", "refundId": r.id,
-                                     "message": "eSIM already has an open refund request"})
+                raise ApiError(
+                    409,
+                    {
+                        "status": "failed",
+                        "refundId": r.id,
+                        "message": "eSIM already has an open refund request",
+                    },
+                )
         now = self.now()
-        r = RefundRequest(id=self._uuid(), esim_id=e.id, iccid=e.iccid, order_id=e.order_id, reason=reason,
-                          notes=notes, amount_cents=self._esim_price_cents(e), status="PENDING",
-                          created_at=now, updated_at=now)
+        r = RefundRequest(
+            id=self._uuid(),
+            esim_id=e.id,
+            iccid=e.iccid,
+            order_id=e.order_id,
+            reason=reason,
+            notes=notes,
+            amount_cents=self._esim_price_cents(e),
+            status="PENDING",
+            created_at=now,
+            updated_at=now,
+        )
         self.refunds[r.id] = r
         return r
 
@@ -1095,11 +1116,16 @@ class World:
             raise not_found("Refund request", "refundId")
         return r
 
-    def list_refunds(self, status: str | None, esim_id: str | None, iccid: str | None,
-                     limit: int) -> list[RefundRequest]:
-        found = [r for r in reversed(self.refunds.values())
-                 if (status is None or r.status == status) and (esim_id is None or r.esim_id == esim_id)
-                 and (iccid is None or r.iccid == iccid)]
+    def list_refunds(
+        self, status: str | None, esim_id: str | None, iccid: str | None, limit: int
+    ) -> list[RefundRequest]:
+        found = [
+            r
+            for r in reversed(self.refunds.values())
+            if (status is None or r.status == status)
+            and (esim_id is None or r.esim_id == esim_id)
+            and (iccid is None or r.iccid == iccid)
+        ]
         return found[:limit]
 
     def cancel_refund(self, refund_id: str) -> RefundRequest:
@@ -1131,12 +1157,23 @@ class World:
                 raise ControlError(400, "reason must be a non-empty string")
             r.status, r.rejection_reason = "REJECTED", reason.strip()[:500]
         event_type = r.status.lower()
-        self._emit("refund", event_type, {
-            "timestamp": r.updated_at, "refund_id": r.id, "status": r.status, "product_type": "esim",
-            "esim_id": r.esim_id, "iccid": r.iccid, "order_id": r.order_id,
-            "amount": money(r.amount_cents), "currency": "USD",
-            "rejection_reason": r.rejection_reason or None,
-        }, event_id=f"rfd_{r.id}_{event_type}")
+        self._emit(
+            "refund",
+            event_type,
+            {
+                "timestamp": r.updated_at,
+                "refund_id": r.id,
+                "status": r.status,
+                "product_type": "esim",
+                "esim_id": r.esim_id,
+                "iccid": r.iccid,
+                "order_id": r.order_id,
+                "amount": money(r.amount_cents),
+                "currency": "USD",
+                "rejection_reason": r.rejection_reason or None,
+            },
+            event_id=f"rfd_{r.id}_{event_type}",
+        )
         return r
 
     # -- faults --------------------------------------------------------------------

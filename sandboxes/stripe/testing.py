@@ -116,8 +116,9 @@ class Control:
         params = {"type": type} if type else None
         return self._call("GET", "/_control/events", params=params)["data"]
 
-    def webhook_chaos(self, *, copies: int | None = None, max_delay: float | None = None,
-                      seed: int | None = None) -> dict[str, Any]:
+    def webhook_chaos(
+        self, *, copies: int | None = None, max_delay: float | None = None, seed: int | None = None
+    ) -> dict[str, Any]:
         """With arguments: send each event `copies` times, each copy after a random delay of up to
         `max_delay` s (seeded), so events arrive twice and out of order. Returns the settings and
         `counts` (duplicated, delayed, out_of_order)."""

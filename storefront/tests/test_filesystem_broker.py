@@ -42,9 +42,14 @@ def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
     celery = [sys.executable, "-m", "celery", "-A", "storefront"]
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
-        worker = subprocess.Popen([*celery, "worker", "--loglevel", "INFO", "--concurrency", "1"],
-                                  cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        worker = subprocess.Popen(
+            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "1"],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 60  # a start-up limit, not a speed assertion
         while "ready." not in log.read_text(errors="replace"):
@@ -52,8 +57,14 @@ def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
             assert time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.2)
         # A broadcast goes through the exchange tables (the control folder) and back.
-        ping = subprocess.run([*celery, "inspect", "ping", "--timeout", "10"], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=60)
+        ping = subprocess.run(
+            [*celery, "inspect", "ping", "--timeout", "10"],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert "pong" in ping.stdout, ping.stdout + ping.stderr
     finally:
         os.killpg(worker.pid, signal.SIGTERM)

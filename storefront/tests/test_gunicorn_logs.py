@@ -18,6 +18,7 @@ from sandboxes._process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
 @pytest.fixture
 def gunicorn(tmp_path, postgres):
     from django.db import connection
@@ -29,14 +30,27 @@ def gunicorn(tmp_path, postgres):
     # in, or, as here, unreadable: /metrics would fail).
     (tmp_path / "prom" / "counter_4242.db").write_bytes(b"\x10\x00\x00\x00left over" * 8)
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "storefront.settings_test", "METRICS_TOKEN": "tok",
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "CACHE_REDIS_URL": "", "REDIS_URL": "",
-           "VAR_DIR": str(tmp_path / "var"), "LOG_FORMAT": "json", "LOG_LEVEL": "INFO",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "storefront.settings_test",
+        "METRICS_TOKEN": "tok",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
+        "CACHE_REDIS_URL": "",
+        "REDIS_URL": "",
+        "VAR_DIR": str(tmp_path / "var"),
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "storefront.wsgi:application"],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     wait_for_http(f"{base}/metrics")
     yield base, log
@@ -51,8 +65,11 @@ def test_gunicorn_lines_are_json_and_workers_share_counters(gunicorn):
         for _ in range(6):
             assert client.get("/").status_code == 200  # a cached page, counted by the worker serving it
     text = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer tok"}, timeout=10).text
-    counted = sum(float(line.split()[-1]) for line in text.splitlines()
-                  if line.startswith("shop_page_cache_requests_total{"))
+    counted = sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("shop_page_cache_requests_total{")
+    )
     assert counted == 6
     lines = log.read_text().splitlines()
     entries = [json.loads(line) for line in lines]  # every line is JSON

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def read_at_every_scrape(settings):
     settings.METRICS_DB_CACHE_SECONDS = 0
 
+
 PUBLIC_IP = "203.0.113.5"
 TOKEN = "s3cret-token-of-the-shop"
 
@@ -95,8 +96,9 @@ def test_the_balance_the_queue_and_the_orders_are_read_at_scrape(admin_client, r
     from storefront.celery import app
 
     app.control.purge()
-    PartnerBalance.objects.create(balance_cents=123456, currency="USD", source="check",
-                                  checked_at=timezone.now())
+    PartnerBalance.objects.create(
+        balance_cents=123456, currency="USD", source="check", checked_at=timezone.now()
+    )
     app.send_task("checkout.reconcile_orders")  # no worker listens: it waits in the queue
     try:
         text = scrape(admin_client)
@@ -108,8 +110,9 @@ def test_the_balance_the_queue_and_the_orders_are_read_at_scrape(admin_client, r
     assert 'shop_orders{state="cancelled"}' in text
 
 
-def test_the_database_figures_are_read_once_in_their_cache_time(admin_client, settings, clear_cache,
-                                                                django_assert_num_queries):
+def test_the_database_figures_are_read_once_in_their_cache_time(
+    admin_client, settings, clear_cache, django_assert_num_queries
+):
     settings.METRICS_DB_CACHE_SECONDS = 30
     assert "shop_upstream_balance_cents" not in scrape(admin_client)  # no balance read yet
     PartnerBalance.objects.create(balance_cents=5, currency="USD", source="check", checked_at=timezone.now())

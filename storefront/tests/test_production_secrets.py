@@ -31,16 +31,30 @@ PRODUCTION = {
     "ROAMIFY_WEBHOOK_SECRET": "e" * 40,
     "EMAIL_HOST": "smtp.example.com",
 }
-REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL", *SANDBOX_NAMES,
-            "ROAMIFY_WEBHOOK_SECRET", "EMAIL_HOST"]
+REQUIRED = [
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    *SANDBOX_NAMES,
+    "ROAMIFY_WEBHOOK_SECRET",
+    "EMAIL_HOST",
+]
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run Python with the production settings and only the given environment."""
-    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "storefront.settings", "DEBUG": "0",
-            "VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    return subprocess.run([sys.executable, *args], env={**base, **env}, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    base = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "DEBUG": "0",
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    return subprocess.run(
+        [sys.executable, *args], env={**base, **env}, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -79,10 +93,13 @@ def test_each_missing_variable_is_named(tmp_path, name):
     assert problems[name].startswith("missing")
 
 
-@pytest.mark.parametrize(("name", "value", "why"), [
-    ("DATABASE_URL", "sqlite:///db.sqlite3", "must be a PostgreSQL URL"),
-    ("SITE_URL", "http://shop.example.com", "must start with https://"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("DATABASE_URL", "sqlite:///db.sqlite3", "must be a PostgreSQL URL"),
+        ("SITE_URL", "http://shop.example.com", "must start with https://"),
+    ],
+)
 def test_production_needs_postgresql_and_https(tmp_path, name, value, why):
     problems = refused(start(tmp_path, **{**PRODUCTION, name: value}))
     assert list(problems) == [name] and problems[name].startswith(why)
@@ -130,11 +147,14 @@ def test_the_insecure_key_allowance_does_not_cover_a_real_shop(tmp_path):
     assert start(tmp_path, DJANGO_ALLOW_INSECURE_KEY="1", ALLOW_SANDBOX_SECRETS="1").returncode == 0
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SECRET_KEY", "change-me-to-a-long-random-string"),  # .env.example's placeholder
-    ("ROAMIFY_WEBHOOK_SECRET", "whsec_sandbox"),
-    ("EMAIL_HOST_PASSWORD", "sandbox-roamify-token"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECRET_KEY", "change-me-to-a-long-random-string"),  # .env.example's placeholder
+        ("ROAMIFY_WEBHOOK_SECRET", "whsec_sandbox"),
+        ("EMAIL_HOST_PASSWORD", "sandbox-roamify-token"),
+    ],
+)
 def test_other_secrets_with_a_published_value_are_refused(tmp_path, name, value):
     env = {**PRODUCTION, name: value, "ALLOW_SANDBOX_SECRETS": "1"}
     assert refused(start(tmp_path, **env)) == {name: "a public sandbox or example value"}
@@ -147,8 +167,16 @@ def test_debug_keeps_the_sandbox_defaults(tmp_path):
 @pytest.mark.parametrize(("preload", "silenced"), [("0", 1), ("1", 0)])
 def test_check_deploy_is_clean_under_production_settings(tmp_path, preload, silenced):
     """Not one warning. The only silenced check is W021 (HSTS preload), an owner's opt-in."""
-    result = run(tmp_path, "manage.py", "check", "--deploy", "--fail-level", "WARNING",
-                 **PRODUCTION, SECURE_HSTS_PRELOAD=preload)
+    result = run(
+        tmp_path,
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        SECURE_HSTS_PRELOAD=preload,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
     assert result.stdout.strip() == f"System check identified no issues ({silenced} silenced)."

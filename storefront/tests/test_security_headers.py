@@ -58,8 +58,9 @@ def test_only_the_outbox_allows_inline_style_attributes(client, settings):
     settings.DEBUG = True  # the outbox exists only in debug
     staff = get_user_model().objects.create_user("s", "s@example.com", "pw", is_staff=True)
     client.force_login(staff)
-    email = OutboxEmail.objects.create(to="t@example.com", subject="Hi", body_text="x",
-                                       body_html='<p style="margin:0">x</p>', raw=b"")
+    email = OutboxEmail.objects.create(
+        to="t@example.com", subject="Hi", body_text="x", body_html='<p style="margin:0">x</p>', raw=b""
+    )
     page = client.get(f"/outbox/{email.pk}/")
     assert page.status_code == 200
     assert directives(page)["style-src-attr"] == ["'unsafe-inline'"]

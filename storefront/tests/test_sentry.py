@@ -79,8 +79,15 @@ def fake_sentry():
 
 def run(env: dict[str, str]) -> str:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "storefront.settings_test", **env}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 

@@ -85,8 +85,9 @@ class Process:
         self.name = name
         self.log_path = workdir / f"{name}.log"
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -101,8 +102,11 @@ class Visitor:
     """A browser behind the load balancer: its cookies (Secure ones too) sent by hand."""
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=20, headers={
-            "Host": HOST, "X-Forwarded-Proto": "https", "User-Agent": "boot-test"})
+        self.http = httpx.Client(
+            base_url=base_url,
+            timeout=20,
+            headers={"Host": HOST, "X-Forwarded-Proto": "https", "User-Agent": "boot-test"},
+        )
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:
@@ -123,9 +127,16 @@ class Visitor:
         return self.request("GET", path, **kwargs)
 
     def post(self, path: str, data: dict, referer: str) -> httpx.Response:
-        return self.request("POST", path, data=data, headers={
-            "Origin": f"https://{HOST}", "Referer": f"https://{HOST}{referer}",
-            "X-CSRFToken": self.cookies.get("csrftoken", "")})
+        return self.request(
+            "POST",
+            path,
+            data=data,
+            headers={
+                "Origin": f"https://{HOST}",
+                "Referer": f"https://{HOST}{referer}",
+                "X-CSRFToken": self.cookies.get("csrftoken", ""),
+            },
+        )
 
 
 class Stack:
@@ -145,10 +156,15 @@ class Stack:
         """
         sentinel = f"/log-sentinel-{secrets.token_hex(6)}/"
         httpx.get(f"http://{self.env['GUNICORN_BIND']}{sentinel}", headers={"Host": HOST}, timeout=20)
-        wait_until(lambda: any(line["path"] == sentinel for line in self.access_lines()), 10, 0.05,
-                   what="Django's access log")
-        return sum(1 for line in self.access_lines()
-                   if line["path"] == path and line["method"] in ("GET", "HEAD"))
+        wait_until(
+            lambda: any(line["path"] == sentinel for line in self.access_lines()),
+            10,
+            0.05,
+            what="Django's access log",
+        )
+        return sum(
+            1 for line in self.access_lines() if line["path"] == path and line["method"] in ("GET", "HEAD")
+        )
 
     def visitor(self) -> Visitor:
         return Visitor(self.nginx.url)
@@ -205,17 +221,24 @@ def stack(roamify_sandbox) -> Iterator[Stack]:
     (workdir / "var").mkdir()  # as the image has /app/var
     try:
         fresh_database(db_name)
-        for argv in (command("migrate"), ["python", "manage.py", "collectstatic", "--no-input", "-v", "0"],
-                     ["python", "manage.py", "shell", "-c", SEED]):
+        for argv in (
+            command("migrate"),
+            ["python", "manage.py", "collectstatic", "--no-input", "-v", "0"],
+            ["python", "manage.py", "shell", "-c", SEED],
+        ):
             done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
         web = Process("web", command("web"), env, workdir)
-        processes += [web, Process("worker", command("worker"), service_env(env, "worker"), workdir),
-                      Process("beat", command("beat"), service_env(env, "beat"), workdir)]
+        processes += [
+            web,
+            Process("worker", command("worker"), service_env(env, "worker"), workdir),
+            Process("beat", command("beat"), service_env(env, "beat"), workdir),
+        ]
         nginx.start()
         wait_until(lambda: web.alive() and answers("127.0.0.1", web_port), 30, what="gunicorn")
         wait_until(lambda: processes[1].alive() and "ready." in processes[1].log(), 40, what="celery worker")
         wait_until(lambda: processes[2].alive() and "beat: Starting" in processes[2].log(), 30, what="beat")
+
         # As a load balancer waits for its first good probe: on a loaded machine a worker's first
         # /healthz (new connections to PostgreSQL, Redis, the broker, upstream) can miss a check's
         # 2 s budget once (seen in a full run), which says nothing about the deploy.
@@ -232,8 +255,10 @@ def stack(roamify_sandbox) -> Iterator[Stack]:
         for process in processes:
             stop_process_group(process.proc, 15)
         client = redis.Redis.from_url(redis_url)
-        keys = [*client.scan_iter(match=f"{run}*", count=1000),
-                *client.scan_iter(match=f"*{run}", count=1000)]
+        keys = [
+            *client.scan_iter(match=f"{run}*", count=1000),
+            *client.scan_iter(match=f"*{run}", count=1000),
+        ]
         if keys:
             client.delete(*keys)
         with contextlib.suppress(Exception):
@@ -256,8 +281,7 @@ def test_healthz_answers_ok_through_nginx(stack):
 @pytest.mark.parametrize("service", ["web", "worker", "beat", "nginx"])
 def test_each_services_compose_health_check_passes(stack, service):
     env = {**stack.env, "NGINX_LISTEN": stack.nginx.values["NGINX_LISTEN"]}
-    done = subprocess.run(healthcheck(service), env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(healthcheck(service), env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, f"{service}: {done.stdout}\n{done.stderr}"
 
 
@@ -354,8 +378,11 @@ def test_the_edge_follows_djangos_cache_headers(stack):
     stale = stack.visitor().get(page)
     assert stale.headers["x-cache-status"] in ("STALE", "UPDATING", "REVALIDATED"), stale.headers
     assert stale.text == first.text
-    wait_until(lambda: any(line["path"] == page and line["status"] == 304 for line in stack.access_lines()),
-               10, what="Django's 304 to nginx's revalidation")
+    wait_until(
+        lambda: any(line["path"] == page and line["status"] == 304 for line in stack.access_lines()),
+        10,
+        what="Django's 304 to nginx's revalidation",
+    )
     assert stack.visitor().get(page).headers["x-cache-status"] in ("HIT", "REVALIDATED")
 
 
@@ -397,7 +424,7 @@ def test_metrics_are_closed_at_nginx_and_open_to_prometheus_on_web(stack):
     home = httpx.get(f"http://{stack.env['GUNICORN_BIND']}/", headers={"Host": HOST}, timeout=20)
     assert home.status_code == 200
     assert httpx.get(web, headers={"Host": HOST}, timeout=20).status_code == 404  # no token
-    scraped = httpx.get(web, headers={"Host": HOST, "Authorization": f"Bearer {stack.env['METRICS_TOKEN']}"},
-                        timeout=20)
+    scraped = httpx.get(
+        web, headers={"Host": HOST, "Authorization": f"Bearer {stack.env['METRICS_TOKEN']}"}, timeout=20
+    )
     assert scraped.status_code == 200 and "shop_page_cache_requests_total" in scraped.text
-

@@ -24,10 +24,21 @@ SERVICES = COMPOSE["services"]
 LONG_RUNNING = ("nginx", "web", "worker", "beat", "postgres", "redis")
 SHOP = ("web", "worker", "beat", "migrate")
 # Where the shop's settings are read: the project package, the apps, the deploy files.
-SOURCE_DIRS = ("storefront", "core", "catalog", "checkout", "payments", "esims", "accounts",
-               "giftcards", "roamify", "deploy")
+SOURCE_DIRS = (
+    "storefront",
+    "core",
+    "catalog",
+    "checkout",
+    "payments",
+    "esims",
+    "accounts",
+    "giftcards",
+    "roamify",
+    "deploy",
+)
 ENV_READ = re.compile(
-    r"""(?:env_(?:str|int|bool|list)\(|os\.environ\.get\(|os\.getenv\(|os\.environ\[)\s*["']([A-Z][A-Z0-9_]*)["']""")
+    r"""(?:env_(?:str|int|bool|list)\(|os\.environ\.get\(|os\.getenv\(|os\.environ\[)\s*["']([A-Z][A-Z0-9_]*)["']"""
+)
 
 
 def env_reads(root: Path = ROOT) -> dict[str, str]:
@@ -71,7 +82,8 @@ def test_the_scan_finds_every_kind_of_read(tmp_path):
     (tmp_path / "core").mkdir()
     (tmp_path / "core" / "settings.py").write_text(
         'A = env_str("ALPHA", "")\nB = env_int( "BETA", 1)\nC = os.environ.get("GAMMA")\n'
-        'D = os.environ["DELTA"]\nE = os.getenv("EPSILON")\nF = env_bool("ZETA")\nG = env_list("ETA", [])\n')
+        'D = os.environ["DELTA"]\nE = os.getenv("EPSILON")\nF = env_bool("ZETA")\nG = env_list("ETA", [])\n'
+    )
     (tmp_path / "core" / "tests").mkdir()
     (tmp_path / "core" / "tests" / "test_x.py").write_text('os.environ.get("NOT_THIS")\n')
     assert set(env_reads(tmp_path)) == {"ALPHA", "BETA", "GAMMA", "DELTA", "EPSILON", "ZETA", "ETA"}
@@ -121,10 +133,15 @@ def test_migrations_run_once_before_web_worker_and_beat():
 
 
 def test_only_nginx_is_published_and_web_runs_gunicorn_with_its_config():
-    assert SERVICES["web"]["command"] == ["gunicorn", "-c", "deploy/gunicorn.conf.py",
-                                          "storefront.wsgi:application"]
-    published = {name for name, service in SERVICES.items()
-                 if service.get("ports") and "profiles" not in service}
+    assert SERVICES["web"]["command"] == [
+        "gunicorn",
+        "-c",
+        "deploy/gunicorn.conf.py",
+        "storefront.wsgi:application",
+    ]
+    published = {
+        name for name, service in SERVICES.items() if service.get("ports") and "profiles" not in service
+    }
     assert published == {"nginx"}  # X-Real-IP and X-Forwarded-Proto can only come from nginx
 
 
@@ -176,8 +193,14 @@ def test_envsubst_renders_the_template_as_the_tests_do():
     need(bool(envsubst), "envsubst (Debian's gettext-base)")
     values = {name: f"value-of-{name.lower()}" for name in nginx_variables()}
     shell_format = " ".join(f"${{{name}}}" for name in nginx_variables())
-    done = subprocess.run([envsubst, shell_format], input=NGINX_TEMPLATE.read_text(), env=values,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [envsubst, shell_format],
+        input=NGINX_TEMPLATE.read_text(),
+        env=values,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout == render_nginx_conf(values)
 
 
@@ -191,8 +214,16 @@ def test_nginx_logs_with_the_one_redacting_format_and_closes_metrics():
     assert re.search(r"location = /metrics \{\s*return 404;", text)
     log_format = re.search(r"^log_format shop_json [^;]+;", NGINX_LOG_FORMAT.read_text(), re.M).group(0)
     assert "$shop_loggable_uri" in log_format and "$shop_loggable_referer" in log_format
-    for leaky in ("$uri", "$request_uri", "$request\"", "$request ", "$args", "$query_string",
-                  "$http_referer", "$arg_"):
+    for leaky in (
+        "$uri",
+        "$request_uri",
+        '$request"',
+        "$request ",
+        "$args",
+        "$query_string",
+        "$http_referer",
+        "$arg_",
+    ):
         assert leaky not in log_format, leaky
     gunicorn = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
     access = re.search(r"access_log_format = (.+)", gunicorn).group(1)
@@ -223,11 +254,22 @@ def test_nginx_bypasses_the_cache_for_the_shops_personal_cookies():
 
 def test_the_containers_entrypoint_renders_a_config_nginx_accepts(tmp_path):
     need(bool(shutil.which("nginx")) and bool(shutil.which("envsubst")), "nginx and envsubst")
-    env = {"PATH": "/usr/sbin:/usr/bin:/bin", "NGINX_TEMPLATE": str(NGINX_TEMPLATE),
-           "NGINX_RUN_DIR": str(tmp_path / "run"), "NGINX_CACHE_DIR": str(tmp_path / "cache"),
-           "STATIC_ROOT": str(tmp_path), "NGINX_LISTEN": "127.0.0.1:8080", "SHOP_UPSTREAM": "127.0.0.1:8000"}
-    done = subprocess.run([str(ROOT / "deploy" / "nginx" / "entrypoint.sh"), "-t"], env=env,
-                          capture_output=True, text=True, timeout=30)
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/bin",
+        "NGINX_TEMPLATE": str(NGINX_TEMPLATE),
+        "NGINX_RUN_DIR": str(tmp_path / "run"),
+        "NGINX_CACHE_DIR": str(tmp_path / "cache"),
+        "STATIC_ROOT": str(tmp_path),
+        "NGINX_LISTEN": "127.0.0.1:8080",
+        "SHOP_UPSTREAM": "127.0.0.1:8000",
+    }
+    done = subprocess.run(
+        [str(ROOT / "deploy" / "nginx" / "entrypoint.sh"), "-t"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
     rendered = (tmp_path / "run" / "nginx.conf").read_text()

@@ -15,9 +15,10 @@ from tests.test_url_privacy import make_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("axe")]
 
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                                     "best-practice"]},
-               "resultTypes": ["violations"]}
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
 # Not pages: machine answers (JSON, XML, text) are skipped by their content type below; the
 # owner's outbox is a staff tool of the demo.
 NOT_PAGES = {"outbox", "outbox_message", "healthz", "metrics"}
@@ -60,7 +61,8 @@ def _sweep(page, base: str, paths: list[str]) -> tuple[dict[str, list[str]], int
         for violation in results.response["violations"]:
             targets = [" ".join(n["target"]) for n in violation["nodes"]][:3]
             found.setdefault(landed.removeprefix(base), []).append(
-                f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}"
+            )
     return found, len(checked)
 
 
@@ -78,15 +80,23 @@ def test_every_page_signed_out_and_in(shop, phone):
     signed_out, checked_out = _sweep(phone, base, paths)
     client = Client()
     client.force_login(world.user)
-    phone.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "url": base,
-                                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value}])
+    phone.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "url": base,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+            }
+        ]
+    )
     signed_in, checked_in = _sweep(phone, base, paths)
     problems = [f"signed out {p}: {v}" for p, vs in signed_out.items() for v in vs]
     problems += [f"signed in {p}: {v}" for p, vs in signed_in.items() for v in vs]
     print(f"axe: {checked_out} pages signed out, {checked_in} signed in")
     # The tool is awake: the search box's old violation is found on a page that has it.
-    phone.set_content('<html lang="en"><title>t</title><main><label>Q <input aria-expanded="false">'
-                      '</label></main></html>')
+    phone.set_content(
+        '<html lang="en"><title>t</title><main><label>Q <input aria-expanded="false"></label></main></html>'
+    )
     assert Axe().run(phone, options=AXE_OPTIONS).response["violations"]
     assert checked_out >= 20 and checked_in >= 20
     assert not problems, "\n".join(problems)

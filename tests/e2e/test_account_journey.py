@@ -50,8 +50,11 @@ def shop(transactional_db, postgres, redis_url, live_server, stripe, roamify, se
     stripe.control.register_webhook(f"{live_server.url}/checkout/stripe/webhook/", stripe.webhook_secret)
     roamify.control.set_webhook(f"{live_server.url}/roamify/webhook/", SECRET)
     cache = settings.CACHES["default"]
-    env = {**worker_env(roamify, stripe, live_server.url), "CACHE_REDIS_URL": cache["LOCATION"],
-           "TEST_CACHE_KEY_PREFIX": cache["KEY_PREFIX"]}
+    env = {
+        **worker_env(roamify, stripe, live_server.url),
+        "CACHE_REDIS_URL": cache["LOCATION"],
+        "TEST_CACHE_KEY_PREFIX": cache["KEY_PREFIX"],
+    }
     app.control.purge()
     worker = CeleryWorker(env, tmp_path / "worker.log")
     worker.start()
@@ -79,8 +82,11 @@ def test_guest_buys_signs_up_sees_usage_and_tops_up(shop, stripe, roamify, phone
     wait_for_esim(page, first)
     esim = first.esims.get()
     assert esim.customer is None
-    topup_id = next(p.package_id for p in roamify_client().topup_packages(esim.iccid)
-                    if p.package_id != esim.package_id_upstream and not p.is_unlimited)
+    topup_id = next(
+        p.package_id
+        for p in roamify_client().topup_packages(esim.iccid)
+        if p.package_id != esim.package_id_upstream and not p.is_unlimited
+    )
     topup = make_package(package_id=topup_id)
 
     # 2. Sign up with the same email; verify it through the emailed link.
@@ -92,8 +98,11 @@ def test_guest_buys_signs_up_sees_usage_and_tops_up(shop, stripe, roamify, phone
     screenshot(page, "account-signup")
     page.get_by_role("button", name="Sign Up").click()
     page.wait_for_url(shop + "/accounts/confirm-email/")
-    mail = wait_until(lambda: OutboxEmail.objects.filter(to=EMAIL, subject__contains="Confirm").first(), 10,
-                      what="the confirmation email")
+    mail = wait_until(
+        lambda: OutboxEmail.objects.filter(to=EMAIL, subject__contains="Confirm").first(),
+        10,
+        what="the confirmation email",
+    )
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.body_text)[0]
     page.goto(link)
     page.get_by_role("button", name="Confirm").click()
@@ -135,8 +144,11 @@ def test_guest_buys_signs_up_sees_usage_and_tops_up(shop, stripe, roamify, phone
     page.wait_for_url(re.compile(r"/orders/"))
     second = order_from(page)
     assert second.lines.get().kind == LineKind.TOPUP
-    wait_until(lambda: Order.objects.get(pk=second.pk).status == OrderStatus.COMPLETED, 60,
-               what="the top-up fulfilled")
+    wait_until(
+        lambda: Order.objects.get(pk=second.pk).status == OrderStatus.COMPLETED,
+        60,
+        what="the top-up fulfilled",
+    )
     assert [o["kind"] for o in roamify.control.ledger()] == ["instant", "topup"]
     page.goto(shop + f"/account/esims/{esim.pk}/")
     assert mb(figure(page, "Plan")) == allowance + topup.data_mb
@@ -154,7 +166,8 @@ def test_guest_buys_signs_up_sees_usage_and_tops_up(shop, stripe, roamify, phone
 
 def low_data_emails():
     return OutboxEmail.objects.filter(subject__contains="data").exclude(
-        subject__startswith="Your eSIM is ready")
+        subject__startswith="Your eSIM is ready"
+    )
 
 
 def test_low_data_webhook_email_and_its_signed_link(shop, roamify, phone):
@@ -162,11 +175,17 @@ def test_low_data_webhook_email_and_its_signed_link(shop, roamify, phone):
 
     package = make_package()
     order = paid_order(package, email="lowdata@example.com")  # the worker fulfils it
-    wait_until(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED, 60,
-               what="the order fulfilled")
+    wait_until(
+        lambda: Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED, 60, what="the order fulfilled"
+    )
     esim = Esim.objects.get(order_lines__order=order)
-    make_package(package_id=next(p.package_id for p in roamify_client().topup_packages(esim.iccid)
-                                 if p.package_id != package.package_id))
+    make_package(
+        package_id=next(
+            p.package_id
+            for p in roamify_client().topup_packages(esim.iccid)
+            if p.package_id != package.package_id
+        )
+    )
 
     roamify.control.esim_action(esim.iccid, "consume", mb=package.data_mb * 0.85)
     mail = wait_until(lambda: low_data_emails().first(), 30, what="the low-data email")

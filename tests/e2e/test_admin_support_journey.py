@@ -33,12 +33,17 @@ class Clicks:
 
 
 def signed_in(browser, base: str, *, width: int, height: int, mobile: bool = False):
-    user = get_user_model().objects.filter(username="support@example.com").first() or \
-        get_user_model().objects.create_superuser("support@example.com", "support@example.com", "pw")
+    user = get_user_model().objects.filter(
+        username="support@example.com"
+    ).first() or get_user_model().objects.create_superuser("support@example.com", "support@example.com", "pw")
     client = Client()
     sign_in_staff(client, user)
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=mobile,
-                                  has_touch=mobile, device_scale_factor=2 if mobile else 1)
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        is_mobile=mobile,
+        has_touch=mobile,
+        device_scale_factor=2 if mobile else 1,
+    )
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -55,14 +60,20 @@ def test_support_journey(celery_worker, live_server, roamify, chromium_browser, 
     package = make_package()
     # Paying queues fulfilment, and the worker fulfils and emails (the test does not race it).
     done = paid_order(package, email="traveller@example.com")
-    wait_until(lambda: Order.objects.filter(pk=done.pk, esim_email_sent_at__isnull=False).exists(), 60,
-               what="the first order completed and emailed")
+    wait_until(
+        lambda: Order.objects.filter(pk=done.pk, esim_email_sent_at__isnull=False).exists(),
+        60,
+        what="the first order completed and emailed",
+    )
     done.refresh_from_db()
     esim = done.esims.get()
     roamify.control.set_balance(2)
     stuck = paid_order(package, email="stuck@example.com")
-    wait_until(lambda: Order.objects.get(pk=stuck.pk).status == OrderStatus.REQUIRES_ACTION, 60,
-               what="the second order refused for the balance")
+    wait_until(
+        lambda: Order.objects.get(pk=stuck.pk).status == OrderStatus.REQUIRES_ACTION,
+        60,
+        what="the second order refused for the balance",
+    )
     stuck.refresh_from_db()
 
     base = live_server.url
@@ -88,8 +99,11 @@ def test_support_journey(celery_worker, live_server, roamify, chromium_browser, 
     page.wait_for_url(f"**/admin/checkout/order/{stuck.pk}/change/")
     assert clicks.count == 2
     assert stuck.events.filter(kind="status", to_status="fulfilling", actor="support@example.com").exists()
-    wait_until(lambda: stuck.events.filter(to_status="requires_action").count() == 2, 30,
-               what="the retried order back in requires_action")
+    wait_until(
+        lambda: stuck.events.filter(to_status="requires_action").count() == 2,
+        30,
+        what="the retried order back in requires_action",
+    )
 
     # 3. Resend: the page says when it was last sent, then sends on confirmation.
     clicks.count = 0
@@ -116,27 +130,32 @@ def test_support_journey(celery_worker, live_server, roamify, chromium_browser, 
     assert [r["esimId"] for r in roamify.control.refunds()] == [esim.upstream_esim_id]
     assert "Cost claimed back from Roamify" in page.content() and "Waiting for Roamify" in page.content()
     fits(page, 1280)
-    assert page.evaluate("[...document.querySelectorAll('.inline-group .tabular')]"
-                         ".every(t => t.scrollWidth <= t.clientWidth + 1)")  # the timeline is not cut off
+    assert page.evaluate(
+        "[...document.querySelectorAll('.inline-group .tabular')]"
+        ".every(t => t.scrollWidth <= t.clientWidth + 1)"
+    )  # the timeline is not cut off
     screenshot(page, "admin-order-refunded-desk")
     page.goto(base + "/admin/checkout/order/?view=all")  # the list fits a desk's screen too
     assert page.locator("#result_list tbody tr").count() == 2
     fits(page, 1280)
     # No column cut off: the results table does not scroll inside its box.
-    assert page.evaluate("(() => { const r = document.querySelector('.results');"
-                         " return r.scrollWidth <= r.clientWidth; })()")
+    assert page.evaluate(
+        "(() => { const r = document.querySelector('.results'); return r.scrollWidth <= r.clientWidth; })()"
+    )
     screenshot(page, "admin-order-list-desk")
     context.close()
 
     # Each new page on a phone, for a look.
     context, phone = signed_in(chromium_browser, base, width=390, height=844, mobile=True)
-    for name, path in (("admin-dashboard", "/admin/"),
-                       ("admin-order", f"/admin/checkout/order/{stuck.pk}/change/"),
-                       ("admin-retry", f"/admin/checkout/order/{stuck.pk}/retry/"),
-                       ("admin-resend", f"/admin/checkout/order/{done.pk}/resend/"),
-                       ("admin-refund", f"/admin/checkout/order/{stuck.pk}/refund/"),
-                       ("admin-customers", "/admin/checkout/customer/"),
-                       ("admin-audit-log", "/admin/core/auditentry/")):
+    for name, path in (
+        ("admin-dashboard", "/admin/"),
+        ("admin-order", f"/admin/checkout/order/{stuck.pk}/change/"),
+        ("admin-retry", f"/admin/checkout/order/{stuck.pk}/retry/"),
+        ("admin-resend", f"/admin/checkout/order/{done.pk}/resend/"),
+        ("admin-refund", f"/admin/checkout/order/{stuck.pk}/refund/"),
+        ("admin-customers", "/admin/checkout/customer/"),
+        ("admin-audit-log", "/admin/core/auditentry/"),
+    ):
         phone.goto(base + path)
         assert phone.locator("#site-name").inner_text().startswith(settings.SHOP_NAME)
         screenshot(phone, name)

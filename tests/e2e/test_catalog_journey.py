@@ -29,7 +29,13 @@ def fits_the_screen(page) -> None:
 
 
 def test_phone_journey_search_filter_and_open_a_package(
-    roamify, transactional_db, postgres, live_server, settings, clear_cache, phone,
+    roamify,
+    transactional_db,
+    postgres,
+    live_server,
+    settings,
+    clear_cache,
+    phone,
     chromium_browser,
 ):
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
@@ -62,8 +68,12 @@ def test_phone_journey_search_filter_and_open_a_package(
     page.locator("#planner-result .pick .package-card").wait_for()
     cards = page.locator(".package-list .package-card")
     n = cards.count()
-    expected = Package.objects.filter(destination__slug="japan", active=True, is_unlimited=True,
-                                      days__gte=7).values("days").distinct().count()
+    expected = (
+        Package.objects.filter(destination__slug="japan", active=True, is_unlimited=True, days__gte=7)
+        .values("days")
+        .distinct()
+        .count()
+    )
     assert n == expected > 0
     assert page.locator(".package-list .package-card .data").all_inner_texts() == ["Unlimited"] * n
     assert page.locator("#plans").inner_text() == f"{n} plans for 7 days, unlimited data"

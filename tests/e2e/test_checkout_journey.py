@@ -98,8 +98,11 @@ def wait_for_esim(page, order: Order) -> None:
 def completed_once(order: Order, roamify) -> None:
     """One upstream order for our order number, one eSIM email."""
     wait_until(lambda: esim_emails(order).exists(), 30, what="the eSIM email")
-    wait_until(lambda: OutboxEmail.objects.filter(subject=f"Receipt for order {order.number}").exists(),
-               30, what="the receipt")
+    wait_until(
+        lambda: OutboxEmail.objects.filter(subject=f"Receipt for order {order.number}").exists(),
+        30,
+        what="the receipt",
+    )
     ledger = roamify.control.ledger()
     assert [o["referenceId"] for o in ledger] == [order.number]
     assert esim_emails(order).count() == 1

@@ -51,8 +51,11 @@ class Violations:
 
     def _console(self, message) -> None:
         text = message.text
-        if ("Content Security Policy" in text or "securitypolicyviolation" in text
-                or "Permissions-Policy" in text):
+        if (
+            "Content Security Policy" in text
+            or "securitypolicyviolation" in text
+            or "Permissions-Policy" in text
+        ):
             self.found.append(f"{message.page.url if message.page else '?'}: {text}")
 
     def assert_none(self) -> None:
@@ -86,8 +89,17 @@ def test_pages_and_a_full_purchase_with_no_violation(celery_worker, shop, stripe
     wait_for_esim(page, order)  # the page polls (order.js) and reloads with the QR
     assert page.evaluate("document.querySelector('img.esim-qr').naturalWidth") > 0
 
-    for path in ("/", package.destination.get_absolute_url(), package.get_absolute_url(), "/cart/",
-                 "/destinations/", "/devices/", "/how-it-works/", "/gift-cards/", "/gift-cards/balance/"):
+    for path in (
+        "/",
+        package.destination.get_absolute_url(),
+        package.get_absolute_url(),
+        "/cart/",
+        "/destinations/",
+        "/devices/",
+        "/how-it-works/",
+        "/gift-cards/",
+        "/gift-cards/balance/",
+    ):
         page.goto(base + path)
     page.goto(base + "/")
     page.locator("#site-search").press_sequentially(package.destination.name[:4], delay=30)
@@ -101,8 +113,14 @@ def test_pages_and_a_full_purchase_with_no_violation(celery_worker, shop, stripe
     client.force_login(user)
     sign_in_cookie(page, base, client)
     esim = Order.objects.get(pk=order.pk).esims.get()
-    for path in ("/account/", f"/account/esims/{esim.pk}/", "/account/orders/",
-                 f"/account/orders/{order.number}/receipt/", "/account/settings/", "/account/gift-cards/"):
+    for path in (
+        "/account/",
+        f"/account/esims/{esim.pk}/",
+        "/account/orders/",
+        f"/account/orders/{order.number}/receipt/",
+        "/account/settings/",
+        "/account/gift-cards/",
+    ):
         answer = page.goto(base + path)
         assert answer.status == 200, path
     page.goto(f"{base}/account/esims/{esim.pk}/")
@@ -138,9 +156,16 @@ def test_two_factor_setup_and_the_admin_with_no_violation(shop, chromium_browser
     page.goto(base + "/admin/")
     assert page.url == base + "/admin/"
 
-    for path in ("/admin/checkout/order/", "/admin/catalog/package/", "/admin/giftcards/giftcard/",
-                 "/admin/giftcards/giftcard/add/", "/admin/core/auditentry/", "/admin/auth/user/",
-                 f"/admin/auth/user/{staff.pk}/change/", "/admin/catalog/syncrun/"):
+    for path in (
+        "/admin/checkout/order/",
+        "/admin/catalog/package/",
+        "/admin/giftcards/giftcard/",
+        "/admin/giftcards/giftcard/add/",
+        "/admin/core/auditentry/",
+        "/admin/auth/user/",
+        f"/admin/auth/user/{staff.pk}/change/",
+        "/admin/catalog/syncrun/",
+    ):
         answer = page.goto(base + path)
         assert answer.status == 200, path
     context.close()

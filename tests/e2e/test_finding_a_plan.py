@@ -51,7 +51,14 @@ def fits_the_screen(page) -> None:
 @pytest.mark.e2e
 @pytest.mark.xdist_group("catalog-sync")
 def test_japan_trip_and_france_italy_spain_in_three_taps(
-    roamify, transactional_db, postgres, live_server, settings, clear_cache, phone, chromium_browser,
+    roamify,
+    transactional_db,
+    postgres,
+    live_server,
+    settings,
+    clear_cache,
+    phone,
+    chromium_browser,
 ):
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
     assert sync_catalog(trigger="test").run.status == SyncRun.Status.SUCCEEDED
@@ -86,8 +93,9 @@ def test_japan_trip_and_france_italy_spain_in_three_taps(
     assert taps.count == 4
 
     # -- Without JavaScript the planner still answers (one more tap: "Show my plan").
-    nojs = chromium_browser.new_context(viewport={"width": 390, "height": PHONE_HEIGHT},
-                                        java_script_enabled=False)
+    nojs = chromium_browser.new_context(
+        viewport={"width": 390, "height": PHONE_HEIGHT}, java_script_enabled=False
+    )
     try:
         plain = nojs.new_page()
         plain.goto(base + "/esim/japan/")
@@ -95,8 +103,11 @@ def test_japan_trip_and_france_italy_spain_in_three_taps(
         plain.locator("label[for=data-5]").click()
         plain.get_by_role("button", name="Show my plan").click()
         plain.wait_for_url(re.compile(r"days=10&data=5"))
-        assert plain.locator("#planner-result .pick .package-card").get_attribute("href").endswith(
-            f"/{best.package_id}/")
+        assert (
+            plain.locator("#planner-result .pick .package-card")
+            .get_attribute("href")
+            .endswith(f"/{best.package_id}/")
+        )
     finally:
         nojs.close()
 
@@ -140,13 +151,21 @@ def test_japan_trip_and_france_italy_spain_in_three_taps(
 
 @pytest.fixture
 def phones_and_a_plan(transactional_db):
-    CompatibleDevice.objects.bulk_create([
-        CompatibleDevice(model=m, device_type=t, os=o, brand=b, name=n, search_text=m.lower())
-        for m, t, o, b, n in DEVICES
-    ])
+    CompatibleDevice.objects.bulk_create(
+        [
+            CompatibleDevice(model=m, device_type=t, os=o, brand=b, name=n, search_text=m.lower())
+            for m, t, o, b, n in DEVICES
+        ]
+    )
     japan = DestinationFactory(name="Japan", code="JP", slug="japan", popularity=50)
-    return PackageFactory(destination=japan, package_id="esim-japan-10days-5gb-all", days=10,
-                          data_mb=5120, name="5 GB - 10 Days", retail_cents=1299)
+    return PackageFactory(
+        destination=japan,
+        package_id="esim-japan-10days-5gb-all",
+        days=10,
+        data_mb=5120,
+        name="5 GB - 10 Days",
+        retail_cents=1299,
+    )
 
 
 @pytest.mark.e2e

@@ -35,8 +35,12 @@ from tests.e2e.test_checkout_journey import (
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
 
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){4}")
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 @pytest.fixture
@@ -58,8 +62,11 @@ def signed_in_phone(browser, base: str, user):
 
 
 def mail_to(address: str, subject_part: str = "") -> OutboxEmail:
-    return wait_until(lambda: OutboxEmail.objects.filter(to=address, subject__contains=subject_part).first(),
-                      45, what=f"an email to {address}")
+    return wait_until(
+        lambda: OutboxEmail.objects.filter(to=address, subject__contains=subject_part).first(),
+        45,
+        what=f"an email to {address}",
+    )
 
 
 def pay_on_stripe(page, stripe) -> Order:

@@ -24,8 +24,9 @@ class Command(BaseCommand):
             if bar is None:
                 for earlier in bars.values():  # one bar at a time, the finished ones closed
                     earlier.close()
-                bar = bars[stage] = tqdm(total=total, desc=label, unit=" pkg", file=self.stderr._out,
-                                         dynamic_ncols=True)
+                bar = bars[stage] = tqdm(
+                    total=total, desc=label, unit=" pkg", file=self.stderr._out, dynamic_ncols=True
+                )
             bar.update(done - bar.n)
 
         result = sync_catalog(trigger="command", progress=progress)
@@ -34,9 +35,11 @@ class Command(BaseCommand):
         run = result.run
         if run.status != run.Status.SUCCEEDED:
             raise CommandError(f"Sync failed after {run.duration_ms} ms: {run.error}")
-        self.stdout.write(self.style.SUCCESS(
-            f"Catalog synced in {run.duration_ms / 1000:.1f} s: {run.upstream_packages} packages "
-            f"upstream over {run.pages} pages; {run.added} added, {run.changed} changed, "
-            f"{run.deactivated} deactivated; destinations {run.destinations_added} added, "
-            f"{run.destinations_changed} changed; {run.devices} devices updated."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Catalog synced in {run.duration_ms / 1000:.1f} s: {run.upstream_packages} packages "
+                f"upstream over {run.pages} pages; {run.added} added, {run.changed} changed, "
+                f"{run.deactivated} deactivated; destinations {run.destinations_added} added, "
+                f"{run.destinations_changed} changed; {run.devices} devices updated."
+            )
+        )

@@ -3,8 +3,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = ("Create the admin user if it does not exist, or reset its password; with --totp-secret, "
-            "give it that TOTP secret (the admin needs two factors) and print its unused recovery codes.")
+    help = (
+        "Create the admin user if it does not exist, or reset its password; with --totp-secret, "
+        "give it that TOTP secret (the admin needs two factors) and print its unused recovery codes."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--email", required=True)

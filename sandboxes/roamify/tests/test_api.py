@@ -244,15 +244,17 @@ def test_probabilistic_faults_are_seeded_and_counted(api: httpx.Client, control:
     control.inject_fault("GET", "/api/balance", count=2, status=503)
     assert [api.get("/api/balance").status_code for _ in range(3)] == [503, 503, 200]
     assert control.injected() == {"status 503 GET /api/balance": 2}
-    bad = control._http.post("/faults", json={"method": "GET", "path": "*", "status": 500,
-                                              "probability": 1.5})
+    bad = control._http.post(
+        "/faults", json={"method": "GET", "path": "*", "status": 500, "probability": 1.5}
+    )
     assert bad.status_code == 400 and "probability" in bad.json()["error"]
 
 
 def test_instant_pending_rate(api: httpx.Client, control: SandboxControl) -> None:
     control.set_knobs(instant_pending_seconds=30, instant_pending_rate=0.25)
-    statuses = [order(api, "/api/esim/order/instant", ref=f"p{i}").json()["data"]["status"]
-                for i in range(80)]
+    statuses = [
+        order(api, "/api/esim/order/instant", ref=f"p{i}").json()["data"]["status"] for i in range(80)
+    ]
     pending = statuses.count("PENDING")
     assert 8 <= pending <= 35 and statuses.count("COMPLETED") == 80 - pending
     assert control.injected() == {"pending": pending}

@@ -45,7 +45,8 @@ def test_create_get_list_cancel(api: httpx.Client, control: SandboxControl) -> N
 def test_bad_requests_change_nothing(api: httpx.Client, control: SandboxControl) -> None:
     esim = new_esim(api)
     assert api.post("/api/refund", json={"reason": "NOT_INSTALLED"}).json() == {
-        "error": '"value" must contain at least one of [esimId, iccid]'}
+        "error": '"value" must contain at least one of [esimId, iccid]'
+    }
     bad_reason = api.post("/api/refund", json={"esimId": esim["id"], "reason": "x"})
     assert "must be one of" in bad_reason.json()["error"]
     assert api.post("/api/refund", json={"esimId": "nope", "reason": "OTHER"}).status_code == 404
@@ -57,8 +58,11 @@ def test_bad_requests_change_nothing(api: httpx.Client, control: SandboxControl)
 
 def test_bulk_reports_each_item(api: httpx.Client) -> None:
     a, b = new_esim(api, "rf-a"), new_esim(api, "rf-b")
-    items = [{"esimId": a["id"], "reason": "NOT_INSTALLED"}, {"esimId": b["id"], "reason": "OTHER"},
-             {"esimId": a["id"], "reason": "OTHER"}]
+    items = [
+        {"esimId": a["id"], "reason": "NOT_INSTALLED"},
+        {"esimId": b["id"], "reason": "OTHER"},
+        {"esimId": a["id"], "reason": "OTHER"},
+    ]
     results = api.post("/api/refund/bulk", json={"items": items}).json()["data"]
     assert [r.get("status") for r in results[:2]] == ["PENDING", "PENDING"]
     assert results[2]["error"]["code"] == 409 and results[2]["error"]["refundId"] == results[0]["refundId"]

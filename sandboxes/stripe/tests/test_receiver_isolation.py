@@ -17,10 +17,17 @@ from .conftest import WEBHOOK_SECRET, WebhookReceiver, about
 
 def deliver_late_event(receiver: WebhookReceiver, event_type: str, session_id: str) -> None:
     """What an earlier test's event looks like when it arrives during this one."""
-    body = json.dumps({
-        "id": "evt_from_another_test", "object": "event", "type": event_type, "livemode": False,
-        "data": {"object": {"id": session_id, "object": "checkout.session", "payment_intent": "pi_other"}},
-    })
+    body = json.dumps(
+        {
+            "id": "evt_from_another_test",
+            "object": "event",
+            "type": event_type,
+            "livemode": False,
+            "data": {
+                "object": {"id": session_id, "object": "checkout.session", "payment_intent": "pi_other"}
+            },
+        }
+    )
     signature = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
     httpx.post(f"{receiver.url}/webhook", content=body, headers={"Stripe-Signature": signature})
 
@@ -52,8 +59,14 @@ def test_an_event_signed_for_another_endpoint_is_never_verified_here(
     sb: StripeSandbox, make_session: Callable[..., Any], receiver: WebhookReceiver
 ) -> None:
     # A late delivery for an endpoint another test registered with its own secret.
-    body = json.dumps({"id": "evt_x", "object": "event", "type": "charge.refunded",
-                       "data": {"object": {"id": "ch_other", "object": "charge", "payment_intent": "pi_x"}}})
+    body = json.dumps(
+        {
+            "id": "evt_x",
+            "object": "event",
+            "type": "charge.refunded",
+            "data": {"object": {"id": "ch_other", "object": "charge", "payment_intent": "pi_x"}},
+        }
+    )
     signature = stripe.WebhookSignature.generate_signature_header(body, "whsec_other_endpoint")
     httpx.post(f"{receiver.url}/webhook", content=body, headers={"Stripe-Signature": signature})
     session = make_session()

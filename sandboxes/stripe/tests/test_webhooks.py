@@ -67,8 +67,12 @@ def test_chaos_duplicates_and_reorders_deliveries(
     sb: StripeSandbox, make_session: Callable[..., Any], receiver: WebhookReceiver
 ) -> None:
     settings = sb.control.webhook_chaos(copies=2, max_delay=1.5, seed=7)
-    assert settings == {"copies": 2, "max_delay": 1.5, "seed": 7,
-                        "counts": {"duplicated": 0, "delayed": 0, "out_of_order": 0}}
+    assert settings == {
+        "copies": 2,
+        "max_delay": 1.5,
+        "seed": 7,
+        "counts": {"duplicated": 0, "delayed": 0, "out_of_order": 0},
+    }
     sessions = [make_session() for _ in range(6)]
     for session in sessions:
         sb.control.pay(session.id)
@@ -85,8 +89,12 @@ def test_chaos_duplicates_and_reorders_deliveries(
     with pytest.raises(ControlError, match="copies"):
         sb.control.webhook_chaos(copies=9)
     sb.control.reset()  # back to one prompt delivery
-    assert sb.control.webhook_chaos() == {"copies": 1, "max_delay": 0.0, "seed": 0,
-                                          "counts": {"duplicated": 0, "delayed": 0, "out_of_order": 0}}
+    assert sb.control.webhook_chaos() == {
+        "copies": 1,
+        "max_delay": 0.0,
+        "seed": 0,
+        "counts": {"duplicated": 0, "delayed": 0, "out_of_order": 0},
+    }
 
 
 def test_events_api(client: stripe.StripeClient, sb: StripeSandbox, make_session: Callable[..., Any]) -> None:
