@@ -26,12 +26,13 @@ demo: install
 
 test: install system-deps
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) scripts/audit_deps.py
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check . || true
+	$(PY) -m ruff format --check .
 
 bench-catalog: install
 	$(PY) bench/catalog_bench.py
