@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from checkout import cart
 from checkout import services as checkout
-from core.upstream import UpstreamError
+from core.roamify_client import UpstreamError
 from esims import links
 from esims import selectors as esims
 from esims import services as esim_services

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 import roamify
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 
 from .aliases import default_aliases
 from .bulk import fast_update

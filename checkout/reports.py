@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 from payments.models import PaymentRefund
 
 from .models import Order, OrderLine, OrderStatus

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 import roamify
 from core.queue import after_commit
+from core.roamify_client import roamify_client
 from core.signals import roamify_refund_event
-from core.upstream import roamify_client
 
 from . import cached, links, usage
 from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent

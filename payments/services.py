@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from .models import Payment, PaymentRefund, StripeEvent
 from .providers import PaymentError, PaymentRequest, get_provider
+from .providers.stripe_api import CheckoutSession
 from .signals import payment_captured, payment_failed, payment_refunded
-from .stripe_gateway import CheckoutSession
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from core.text import has_nul
 
 from . import services
-from .stripe_gateway import gateway
+from .providers.stripe_api import gateway
 
 logger = logging.getLogger(__name__)
 

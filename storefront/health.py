@@ -24,7 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 
 logger = logging.getLogger(__name__)
 

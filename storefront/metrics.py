@@ -42,8 +42,8 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from core.metrics import upstream_error_counts
+from core.roamify_client import upstream_error_kinds
 from core.security import client_ip
-from core.upstream import upstream_error_kinds
 
 # Upper bounds (seconds) of the fulfilment latency buckets: most orders take seconds, a pending
 # profile minutes, a retried one up to an hour.

@@ -63,7 +63,7 @@ def test_esim_page_has_install_usage_chart_projection_history_and_topups(setup, 
 
 
 def _other_package_of(roamify, esim, package) -> str:
-    from core.upstream import roamify_client
+    from core.roamify_client import roamify_client
 
     ids = [p.package_id for p in roamify_client().topup_packages(esim.iccid)]
     return next(i for i in ids if i != package.package_id)

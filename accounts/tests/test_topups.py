@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from checkout import cart, services
 from checkout.models import LineKind, Order
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 from esims.models import Esim
 
 from .conftest import bought_esim, make_package

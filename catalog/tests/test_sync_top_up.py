@@ -6,7 +6,7 @@ import pytest
 
 from catalog.services import _sync_top_up_capable
 from checkout.tests.conftest import make_package
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 
 pytestmark = pytest.mark.django_db
 

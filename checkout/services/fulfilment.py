@@ -20,7 +20,7 @@ from django.utils import timezone
 
 import roamify
 from core.queue import after_commit
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 from esims import services as esims
 
 from ..models import LineKind, Order, OrderLine

@@ -16,7 +16,7 @@ from django.db import transaction
 import roamify
 from core import audit
 from core.money import format_money
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 from payments.models import Payment
 
 from ..models import LineKind, Order

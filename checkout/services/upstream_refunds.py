@@ -21,7 +21,7 @@ from django.utils import timezone
 
 import roamify
 from core.money import format_money
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 from esims.models import Esim
 
 from ..models import LineKind, Order, OrderLine, UpstreamRefund

@@ -4,7 +4,7 @@ import pytest
 
 from catalog.models import Destination, Package
 from catalog.pricing import PricingRules, retail_price
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 
 
 def make_package(country_code: str = "JP", *, package_id: str | None = None) -> Package:

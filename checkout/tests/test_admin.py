@@ -80,7 +80,7 @@ def test_admin_index_shows_orders_needing_action_and_balance(staff_client, order
     order.status = OrderStatus.REQUIRES_ACTION
     order.action_reason = "Upstream refused the order: Insufficient partner balance"
     order.save()
-    with mock.patch("core.upstream.RoamifyClient.balance", side_effect=ConnectionError("down")):
+    with mock.patch("core.roamify_client.RoamifyClient.balance", side_effect=ConnectionError("down")):
         html = staff_client.get(reverse("admin:index")).content.decode()
     assert "Orders needing action" in html and "unavailable" in html
     assert "Insufficient partner balance" in html and order.number in html

@@ -11,7 +11,7 @@ from django.urls import reverse
 from checkout.models import Customer, OrderStatus
 from core.models import AuditEntry
 from payments.providers import get_provider
-from payments.stripe_gateway import gateway
+from payments.providers.stripe_api import gateway
 
 from .test_mixed_payments import new_order, pay_part, pay_rest_by_card
 

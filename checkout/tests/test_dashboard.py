@@ -121,7 +121,7 @@ def test_the_page_shows_them_in_few_queries(shop, client, settings):
     sign_in_staff(client, user)
     with (
         mock.patch("django.utils.timezone.now", return_value=NOW),
-        mock.patch("core.upstream.RoamifyClient.balance", return_value=Money(4200, "USD")),
+        mock.patch("core.roamify_client.RoamifyClient.balance", return_value=Money(4200, "USD")),
     ):
         with CaptureQueriesContext(connection) as queries:
             html = client.get(reverse("admin:index")).content.decode()

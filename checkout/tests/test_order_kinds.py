@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from checkout import cart, services, tasks
 from checkout.models import LineKind, Order, OrderStatus
 from conftest import wait_until
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 from esims.models import Esim
 
 from .conftest import make_package

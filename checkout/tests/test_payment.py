@@ -19,7 +19,7 @@ from checkout.services.payment import payment_request
 from payments import services as payments
 from payments.models import Payment, StripeEvent
 from payments.providers import get_provider
-from payments.stripe_gateway import gateway
+from payments.providers.stripe_api import gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from catalog.tests.factories import PackageFactory
 from checkout.models import Order, OrderStatus
-from payments.stripe_gateway import gateway
+from payments.providers.stripe_api import gateway
 
 pytestmark = pytest.mark.django_db
 

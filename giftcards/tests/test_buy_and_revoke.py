@@ -17,7 +17,7 @@ from giftcards import services as giftcards
 from giftcards.models import GiftCard, Kind, RevokeChallenge, Status
 from payments import services as payments
 from payments.models import Payment
-from payments.stripe_gateway import gateway
+from payments.providers.stripe_api import gateway
 
 from .conftest import balanced, new_card
 

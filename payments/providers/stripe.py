@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
-from payments.stripe_gateway import gateway
+from payments.providers.stripe_api import gateway
 
 from .base import PaymentError, PaymentProvider, PaymentRequest, ProviderStatus, StartResult
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from core.upstream import UpstreamError, roamify_client
+from core.roamify_client import UpstreamError, roamify_client
 from esims.models import PartnerBalance
 from tests.test_observability_journey import sample
 

@@ -18,7 +18,7 @@ from checkout.models import LineKind, Order, OrderStatus
 from checkout.tests.conftest import make_package
 from conftest import CeleryWorker, screenshot, wait_until, worker_env
 from core.models import OutboxEmail
-from core.upstream import roamify_client
+from core.roamify_client import roamify_client
 from esims.models import Esim
 
 from .test_checkout_journey import (

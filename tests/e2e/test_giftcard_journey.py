@@ -22,7 +22,7 @@ from core.models import OutboxEmail
 from giftcards.ledger import ledger_sum
 from giftcards.models import GiftCard, Status
 from payments.models import Payment
-from payments.stripe_gateway import gateway
+from payments.providers.stripe_api import gateway
 from tests.e2e.test_checkout_journey import (
     ORDER_URL,
     PAID,

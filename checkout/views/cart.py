@@ -12,8 +12,8 @@ from giftcards import services as giftcards
 from giftcards.forms import CodeForm, PurchaseForm
 from giftcards.views import buy_page
 
-from . import cart, selectors
-from .forms import CheckoutForm
+from .. import cart, selectors
+from ..forms import CheckoutForm
 
 
 @require_POST

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST, require_safe
 from esims.qr import qr_data_uri
 from payments.providers import PaymentError
 
-from . import cart, selectors, services
-from .forms import CheckoutForm
-from .models import Order, OrderStatus
-from .views_cart import cart_context
+from .. import cart, selectors, services
+from ..forms import CheckoutForm
+from ..models import Order, OrderStatus
+from .cart import cart_context
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from .providers.base import PaymentError, PaymentRequest
+from .base import PaymentError, PaymentRequest
 
 
 @dataclass(frozen=True)

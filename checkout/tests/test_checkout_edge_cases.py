@@ -1,4 +1,5 @@
-"""The holes an outside probe of the demo found, each pinned by a test."""
+"""Checkout and order pages at their edges: odd tokens, a switched-off destination, concurrent
+checkouts of one cart, polling, HEAD, and coming back from the payment page."""
 
 from __future__ import annotations
 
