@@ -1,4 +1,4 @@
-"""The arrows between apps run one way, as ../shared/design.md draws them.
+"""The arrows between apps run one way, as docs/architecture.md draws them (from the design).
 
 Reads every module's imports (not tests or migrations, which may use any app
 for fixtures and history) and fails on an import the design forbids.

@@ -1,4 +1,4 @@
-"""Response bodies copied from the spec (/work/shared/roamify-api.md), for unit tests."""
+"""Response bodies copied from the Roamify partner API documentation, for unit tests."""
 
 from __future__ import annotations
 
