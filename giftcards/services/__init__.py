@@ -1,7 +1,7 @@
 """Domain actions of gift cards, one module per concern: `issuing` (new cards and their codes),
 `lifecycle` (what staff and the API change after issue, and expiry), `delivery`, `redemption`,
 `revoking`. A change to a card is one transaction under its row lock; email and Stripe refunds
-happen after it commits.
+happen after it commits. Audit entries are named by `giftcards.events.GiftCardAction`.
 
 Work after commit is queued through `core.queue`, never by importing tasks.
 giftcards never import checkout: checkout calls `issue_for_line` (its fulfiller

@@ -12,6 +12,7 @@ from core import audit
 from core.queue import after_commit
 
 from .. import codes
+from ..events import GiftCardAction
 from ..ledger import GiftCardError, post
 from ..models import GiftCard, Kind, Template
 
@@ -138,7 +139,7 @@ def issue(
         )
         post(card, Kind.ISSUE, amount_cents, actor=actor, reason=f"Issued by {actor}")
         if issued_by is not None:  # by hand (admin or API), not bought
-            audit.record(actor, "giftcard.issue", card, {}, {"balance_cents": amount_cents}, note=note)
+            audit.record(actor, GiftCardAction.ISSUE, card, {}, {"balance_cents": amount_cents}, note=note)
         code = None if recipient_email else set_new_code(card)
         if recipient_email and is_due(card):
             after_commit("giftcards.deliver", card.pk)

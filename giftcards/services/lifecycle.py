@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import audit
 
+from ..events import GiftCardAction
 from ..ledger import GiftCardError, locked, post
 from ..models import GiftCard, Kind, Status, Template
 from .issuing import FieldError, clean_expiry
@@ -38,7 +39,7 @@ def update(card_id: int, *, actor: str, **fields) -> GiftCard:
         for name, value in fields.items():
             setattr(card, name, value if value is not None or name == "expires_on" else "")
         card.save()
-        audit.record(actor, "giftcard.update", card, before, audit.snapshot(card, fields))
+        audit.record(actor, GiftCardAction.UPDATE, card, before, audit.snapshot(card, fields))
     return card
 
 
@@ -61,7 +62,7 @@ def _set_enabled(card_id: int, enabled: bool, actor: str) -> GiftCard:
             card.save(update_fields=["enabled", "disabled_at", "updated_at"])
             audit.record(
                 actor,
-                "giftcard.enable" if enabled else "giftcard.disable",
+                GiftCardAction.ENABLE if enabled else GiftCardAction.DISABLE,
                 card,
                 {"enabled": not enabled},
                 {"enabled": enabled},
@@ -87,7 +88,7 @@ def adjust(card_id: int, amount_cents: int, *, reason: str, actor: str) -> GiftC
         post(card, Kind.ADJUST, amount_cents, reason=reason.strip(), actor=actor)
         audit.record(
             actor,
-            "giftcard.adjust",
+            GiftCardAction.ADJUST,
             card,
             {"balance_cents": before},
             {"balance_cents": before + amount_cents},
