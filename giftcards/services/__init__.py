@@ -1,4 +1,7 @@
-"""Domain actions of gift cards, split by concern; each function is one transaction.
+"""Domain actions of gift cards, one module per concern: `issuing` (new cards and their codes),
+`lifecycle` (what staff and the API change after issue, and expiry), `delivery`, `redemption`,
+`revoking`. A change to a card is one transaction under its row lock; email and Stripe refunds
+happen after it commits. Audit entries are named by `giftcards.events.GiftCardAction`.
 
 Work after commit is queued through `core.queue`, never by importing tasks.
 giftcards never import checkout: checkout calls `issue_for_line` (its fulfiller
@@ -9,19 +12,15 @@ from ..ledger import GiftCardError
 from .delivery import DeliveryInProgress, deliver, send_due
 from .issuing import (
     FieldError,
-    adjust,
     amount_limits,
     clean_expiry,
     clean_issue_amount,
     clean_purchase_amount,
     clean_send_on,
-    disable,
-    enable,
-    expire_cards,
     issue,
     issue_for_line,
-    update,
 )
+from .lifecycle import adjust, disable, enable, expire_cards, update
 from .redemption import CODE_REFUSED, find_by_code, usable
 from .revoking import (
     buyer_card,

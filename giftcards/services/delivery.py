@@ -20,6 +20,7 @@ from django.utils import timezone
 from core import audit
 
 from .. import emails
+from ..events import GiftCardAction
 from ..ledger import GiftCardError, locked
 from ..models import GiftCard, Status
 from .issuing import is_due, set_new_code
@@ -52,7 +53,7 @@ def deliver(card_id: int, *, force: bool = False, actor: str = "system") -> bool
             card.sent_at = timezone.now()
             card.save(update_fields=["sent_at", "updated_at"])
             if force:  # staff sent it again (a new code replaced the old one)
-                audit.record(actor, "giftcard.resend", card, {}, {"sent_to": card.recipient_email})
+                audit.record(actor, GiftCardAction.RESEND, card, {}, {"sent_to": card.recipient_email})
     finally:
         cache.delete(claim)
     buyer = card.customer.email if card.customer_id else (card.order.email if card.order_id else "")

@@ -23,6 +23,7 @@ from payments import services as payments
 from payments.models import Payment, PaymentRefund
 
 from .. import codes, emails, otp
+from ..events import GiftCardAction
 from ..ledger import GiftCardError, locked, post
 from ..models import GiftCard, Kind, RevokeChallenge, Status
 
@@ -187,7 +188,7 @@ def revoke(card_id: int, *, actor: str, reason: str = "", by_buyer: bool = False
         card.save()
         audit.record(
             actor,
-            "giftcard.revoke",
+            GiftCardAction.REVOKE,
             card,
             {"balance_cents": amount},
             {"balance_cents": 0, "refund_cents": card.revoke_refund_cents},

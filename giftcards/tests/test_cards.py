@@ -8,7 +8,9 @@ import re
 import pytest
 from django.utils import timezone
 
+from core.models import AuditEntry
 from giftcards import codes, services
+from giftcards.events import GiftCardAction
 from giftcards.models import GiftCard, Kind, Status
 
 from .conftest import balanced, new_card
@@ -92,6 +94,20 @@ def test_daily_job_expires_cards_with_an_expire_entry():
     assert card.transactions.last().kind == Kind.EXPIRE
     assert services.expire_cards() == 0  # nothing more to do
     assert balanced(fresh) == 3000
+
+
+def test_every_audit_action_the_services_write_is_in_the_vocabulary(django_user_model, mailoutbox, no_queue):
+    staff = django_user_model.objects.create_user("boss", "boss@example.com", is_staff=True)
+    card, _ = services.issue(2000, actor="staff boss", issued_by=staff, recipient_email="ann@example.com")
+    services.update(card.pk, actor="staff boss", note="Apology")
+    services.disable(card.pk, actor="staff boss")
+    services.enable(card.pk, actor="staff boss")
+    services.deliver(card.pk, force=True, actor="staff boss")
+    services.adjust(card.pk, -500, reason="Correction", actor="staff boss")
+    services.revoke(card.pk, actor="staff boss", reason="Fraud")
+    written = list(AuditEntry.objects.values_list("action", flat=True))
+    # Every name written is one of the vocabulary, and each of the vocabulary is written by some action.
+    assert sorted(written) == sorted(GiftCardAction.values)
 
 
 @pytest.mark.parametrize(

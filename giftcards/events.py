@@ -1,0 +1,22 @@
+"""The names of what happens to a gift card, as the audit log records them.
+
+One vocabulary for every `audit.record` the app writes (services and admin alike). The values are
+the strings already stored in `AuditEntry.action`, so old entries and new ones read the same. The
+ledger's own vocabulary is `models.Kind` (what a `GiftCardTransaction` did to the balance).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class GiftCardAction(models.TextChoices):
+    """An action by staff, the API or the buyer on one card (`AuditEntry.action`)."""
+
+    ISSUE = "giftcard.issue", "Issued by hand"
+    UPDATE = "giftcard.update", "Details changed"
+    DISABLE = "giftcard.disable", "Disabled"
+    ENABLE = "giftcard.enable", "Enabled"
+    RESEND = "giftcard.resend", "Sent again with a new code"
+    ADJUST = "giftcard.adjust", "Balance adjusted"
+    REVOKE = "giftcard.revoke", "Revoked"
