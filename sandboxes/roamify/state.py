@@ -1,4 +1,4 @@
-"""The sandbox's mutable world: balance, clock, orders, eSIMs, gifts, faults, knobs.
+"""The sandbox's mutable world: balance, clock, orders, eSIMs, refunds, faults, knobs.
 
 Pure Python with no I/O so it can be unit tested directly. Every public mutator
 validates everything first and only then changes state, so a rejected call leaves
@@ -27,40 +27,6 @@ DEFAULT_SMDP = "smdp.sandbox.roamify.invalid"
 DAY = 86_400
 ORDER_STATUSES = ("PENDING", "COMPLETED", "ARCHIVED", "CANCELLED", "REFUNDED", "REQUIRE_ACTION")
 ESIM_STATUSES = ("NEW", "READY", "INSTALLED", "REVOKED", "EXPIRED", "UNKNOWN")
-GIFT_STATUSES = ("NEW", "REDEEMED", "EXPIRED", "VOIDED", "REFUNDED", "UNKNOWN")
-GIFT_CURRENCIES = (
-    "USD",
-    "CAD",
-    "EUR",
-    "GBP",
-    "AUD",
-    "CNY",
-    "HKD",
-    "JPY",
-    "SGD",
-    "TWD",
-    "KRW",
-    "AED",
-    "MXN",
-    "SAR",
-    "EGP",
-    "RUB",
-    "QAR",
-    "INR",
-    "THB",
-    "BGN",
-    "BRL",
-    "CHF",
-    "CZK",
-    "DKK",
-    "HUF",
-    "MYR",
-    "NOK",
-    "NZD",
-    "PLN",
-    "RON",
-    "SEK",
-)
 USAGE_THRESHOLDS = (25, 50, 75, 90, 100)
 ESIM_ACTIONS = ("install", "activate", "consume", "expire", "revoke")
 # §2.20 refund requests: statuses documented; the reason list is [ASSUMPTION] until read on the docs.
@@ -274,35 +240,6 @@ class Esim:
 
 
 @dataclass
-class Gift:
-    order_id: str
-    sender: str
-    sender_email: str
-    amount: float
-    currency: str
-    status: str
-    code: str
-    created_at: int
-    updated_at: int
-
-    def debit_cents(self) -> int:
-        return to_cents(self.amount) if self.currency == "USD" else 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "orderId": self.order_id,
-            "sender": self.sender,
-            "senderEmail": self.sender_email,
-            "amount": self.amount,
-            "currency": self.currency,
-            "status": self.status,
-            "code": self.code,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        }
-
-
-@dataclass
 class RefundRequest:
     id: str
     esim_id: str
@@ -372,7 +309,6 @@ class World:
         self.orders_by_id: dict[str, Order] = {}
         self.esims: dict[str, Esim] = {}
         self.esims_by_iccid: dict[str, Esim] = {}
-        self.gifts: dict[str, Gift] = {}
         self.links: dict[str, str] = {}  # link key -> esimId
         self.refunds: dict[str, RefundRequest] = {}  # refundId -> request, oldest first
         self.faults: list[Fault] = []
@@ -1017,57 +953,6 @@ class World:
             }
             for o in self.orders
         ]
-
-    # -- gifts (§2.18, assumed behaviour) ----------------------------------------------
-    def gift(self, order_id: str) -> Gift:
-        g = self.gifts.get(order_id)
-        if g is None:
-            raise not_found("Gift card", "orderId")
-        return g
-
-    def create_gift(
-        self, order_id: str, sender: str, sender_email: str, amount: float, currency: str
-    ) -> Gift:
-        if order_id in self.gifts:
-            raise failed(
-                409,
-                "Gift card with the same orderId already exists, please make "
-                "sure your have provided the correct orderId",
-            )
-        debit = to_cents(amount) if currency == "USD" else 0
-        self._check_funds(debit)
-        self._debit(debit)
-        now = self.now()
-        alphabet = string.ascii_uppercase + string.digits
-        code = "".join(self.rng.choice(alphabet) for _ in range(12))
-        g = Gift(order_id, sender, sender_email, amount, currency, "NEW", code, now, now)
-        self.gifts[order_id] = g
-        return g
-
-    def update_gift(self, order_id: str, sender_email: str, amount: float, currency: str) -> Gift:
-        g = self.gift(order_id)
-        if g.status != "NEW":
-            raise failed(409, f"Gift card is {g.status} and can no longer be updated")
-        new_debit = to_cents(amount) if currency == "USD" else 0
-        delta = new_debit - g.debit_cents()
-        if delta > 0:
-            self._check_funds(delta)
-            self._debit(delta)
-        else:
-            self.balance_cents -= delta
-        g.sender_email, g.amount, g.currency, g.updated_at = (sender_email, amount, currency, self.now())
-        return g
-
-    def revoke_gift(self, order_id: str) -> Gift:
-        g = self.gift(order_id)
-        if g.status != "NEW":
-            raise failed(409, f"Gift card is {g.status} and cannot be revoked")
-        self.balance_cents += g.debit_cents()
-        g.status, g.updated_at = "VOIDED", self.now()
-        return g
-
-    def list_gifts(self, status: str | None) -> list[Gift]:
-        return [g for g in reversed(self.gifts.values()) if status is None or g.status == status]
 
     # -- refund requests (§2.20) ----------------------------------------------------
     def _esim_price_cents(self, e: Esim) -> int:
