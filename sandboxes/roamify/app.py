@@ -16,19 +16,15 @@ from aiohttp import web
 
 from . import validation as v
 from .catalog import GEOGRAPHIES, CatalogError, PackageFilter, dumps, money, topup_shape
+from .config import Config
 from .data import DEVICES
 from .errors import ApiError, ControlError, failed, joi
+from .esims import ESIM_STATUSES, Esim
+from .faults import Fault
 from .images import flag_png, qr_png
-from .state import (
-    ESIM_STATUSES,
-    ORDER_STATUSES,
-    REFUND_REASONS,
-    REFUND_STATUSES,
-    Config,
-    Esim,
-    Fault,
-    World,
-)
+from .orders import ORDER_STATUSES
+from .refunds import REFUND_REASONS, REFUND_STATUSES
+from .state import World
 from .webhooks import WebhookSender
 
 log = logging.getLogger("sandboxes.roamify")

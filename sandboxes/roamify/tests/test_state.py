@@ -1,4 +1,4 @@
-"""World (state.py) directly: state machines, money, units, webhooks, no HTTP."""
+"""World (state.py, one resource a module) directly: state machines, money, units, webhooks, no HTTP."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import copy
 
 import pytest
 
+from sandboxes.roamify.config import Config
 from sandboxes.roamify.errors import PENDING_MESSAGE, ApiError, ControlError
-from sandboxes.roamify.state import Config, World, luhn_ok
+from sandboxes.roamify.esims import luhn_ok
+from sandboxes.roamify.state import World
 
 PID = "esim-japan-7days-1gb-all"
 
