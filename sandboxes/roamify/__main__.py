@@ -10,7 +10,7 @@ from aiohttp import web
 
 from . import catalog
 from .app import create_app
-from .state import DEFAULT_SMDP, DEFAULT_TOKEN, Config
+from .config import DEFAULT_SMDP, DEFAULT_TOKEN, Config
 
 
 def parse_args(argv: list[str] | None = None) -> Config:

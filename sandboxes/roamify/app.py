@@ -16,21 +16,15 @@ from aiohttp import web
 
 from . import validation as v
 from .catalog import GEOGRAPHIES, CatalogError, PackageFilter, dumps, money, topup_shape
+from .config import Config
 from .data import DEVICES
 from .errors import ApiError, ControlError, failed, joi
+from .esims import ESIM_STATUSES, Esim
+from .faults import Fault
 from .images import flag_png, qr_png
-from .state import (
-    ESIM_STATUSES,
-    GIFT_CURRENCIES,
-    GIFT_STATUSES,
-    ORDER_STATUSES,
-    REFUND_REASONS,
-    REFUND_STATUSES,
-    Config,
-    Esim,
-    Fault,
-    World,
-)
+from .orders import ORDER_STATUSES
+from .refunds import REFUND_REASONS, REFUND_STATUSES
+from .state import World
 from .webhooks import WebhookSender
 
 log = logging.getLogger("sandboxes.roamify")
@@ -47,7 +41,6 @@ LIST_READS = frozenset(
         "/api/compatible-devices",
         "/api/esim/topup/packages",
         "/api/esim/history",
-        "/api/gifts/gifts",
         "/api/refunds",
     }
 )
@@ -364,37 +357,6 @@ async def link(request: web.Request) -> web.Response:
         raise joi('"value" must contain at least one of [iccid, esimId]')
     w = world(request)
     return ok(w.make_link(w.find_esim(iccid, esim_id)))
-
-
-async def gift_create(request: web.Request) -> web.Response:
-    g = v.gift_body(await read_json(request), GIFT_CURRENCIES, update=False)
-    g["amount"] = money(round(g["amount"] * 100))
-    return ok(world(request).create_gift(**g).to_json())
-
-
-async def gift_update(request: web.Request) -> web.Response:
-    g = v.gift_body(await read_json(request), GIFT_CURRENCIES, update=True)
-    w = world(request)
-    gift = w.update_gift(g["order_id"], g["sender_email"], money(round(g["amount"] * 100)), g["currency"])
-    return ok(gift.to_json())
-
-
-async def gift_revoke(request: web.Request) -> web.Response:
-    body = v.b_object(await read_json(request))
-    order_id = v.b_string(body, "orderId", required=True)
-    return ok(world(request).revoke_gift(order_id or "").to_json())
-
-
-async def gift_get(request: web.Request) -> web.Response:
-    order_id = v.q_string(request.query, "orderId")
-    if order_id is None:
-        raise joi('"orderId" is required')
-    return ok(world(request).gift(order_id).to_json())
-
-
-async def gift_list(request: web.Request) -> web.Response:
-    status = v.q_enum(request.query, "status", GIFT_STATUSES)
-    return ok([g.to_json() for g in world(request).list_gifts(status)])
 
 
 def _refund_body(body: Any, label: str = "value") -> tuple[str | None, str | None, str, str]:
@@ -734,12 +696,6 @@ def create_app(
         ("GET", "/api/esim/history", history),
         ("GET", "/api/esim/events", events),
         ("POST", "/api/esim/link", link),
-        ("POST", "/api/gifts/gift", gift_create),
-        ("PUT", "/api/gifts/gift", gift_update),
-        ("GET", "/api/gifts/gift", gift_get),
-        ("GET", "/api/gifts/gifts", gift_list),
-        ("POST", "/api/gifts/revoke", gift_revoke),
-        ("PUT", "/api/gifts/gift/revoke", gift_revoke),
         ("POST", "/api/refund", refund_create),
         ("POST", "/api/refund/bulk", refund_bulk),
         ("GET", "/api/refund", refund_get),

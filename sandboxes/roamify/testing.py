@@ -16,7 +16,7 @@ import httpx
 
 from sandboxes._process import SandboxProcess, free_port
 
-from .state import DEFAULT_TOKEN
+from .config import DEFAULT_TOKEN
 
 
 class SandboxControl:

@@ -18,7 +18,6 @@ from .errors import joi
 
 _MISSING = object()
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _to_number(label: str, value: Any) -> float:
@@ -191,23 +190,3 @@ def apply_body(body: Any) -> tuple[str | None, str | None, str | None]:
     if esim_id is None and reference_id is None:
         raise joi('"value" must contain at least one of [esimId, referenceId]')
     return esim_id, reference_id, b_date(obj, "startDate")
-
-
-def gift_body(body: Any, currencies: Sequence[str], *, update: bool) -> dict[str, Any]:
-    obj = b_object(body)
-    order_id = b_string(obj, "orderId", required=True)
-    sender = None if update else b_string(obj, "sender", required=False)
-    email = b_string(obj, "senderEmail", required=True)
-    if email is not None and not _EMAIL.match(email):
-        raise joi('"senderEmail" must be a valid email')
-    amount = b_number(obj, "amount", required=True)
-    if amount is not None and amount <= 0:
-        raise joi('"amount" must be a positive number')
-    currency = b_string(obj, "currency", required=True, allowed=currencies)
-    return {
-        "order_id": order_id,
-        "sender": sender or "",
-        "sender_email": email,
-        "amount": amount,
-        "currency": currency,
-    }

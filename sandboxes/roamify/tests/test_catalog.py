@@ -12,7 +12,7 @@ import sys
 from sandboxes._process import REPO_ROOT
 from sandboxes.roamify import catalog
 from sandboxes.roamify.catalog import MAX_SAFE_INTEGER, PackageFilter
-from sandboxes.roamify.state import luhn_digit, luhn_ok
+from sandboxes.roamify.esims import luhn_digit, luhn_ok
 
 BASE = "http://sandbox.test"
 PACKAGE_KEYS = [

@@ -1,4 +1,4 @@
-"""World (state.py) directly: state machines, money, units, webhooks, no HTTP."""
+"""World (state.py, one resource a module) directly: state machines, money, units, webhooks, no HTTP."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import copy
 
 import pytest
 
+from sandboxes.roamify.config import Config
 from sandboxes.roamify.errors import PENDING_MESSAGE, ApiError, ControlError
-from sandboxes.roamify.state import Config, World, luhn_ok
+from sandboxes.roamify.esims import luhn_ok
+from sandboxes.roamify.state import World
 
 PID = "esim-japan-7days-1gb-all"
 
@@ -194,23 +196,6 @@ def test_no_topup_and_usage_check(world: World) -> None:
         world.usage_json(e2, details=False)
     assert exc.value.status == 400
     assert world.esim_json(e2)["notes"]
-
-
-def test_gifts_and_balance(world: World) -> None:
-    g = world.create_gift("g1", "Ann", "ann@example.com", 25, "USD")
-    assert g.status == "NEW" and len(g.code) == 12
-    assert world.balance_cents == 100_000_00 - 2500
-    with pytest.raises(ApiError) as exc:
-        world.create_gift("g1", "Ann", "ann@example.com", 25, "USD")
-    assert exc.value.status == 409
-    world.update_gift("g1", "ann@example.com", 30, "USD")
-    assert world.balance_cents == 100_000_00 - 3000
-    world.revoke_gift("g1")
-    assert world.balance_cents == 100_000_00 and world.gift("g1").status == "VOIDED"
-    with pytest.raises(ApiError):
-        world.revoke_gift("g1")
-    world.create_gift("g2", "", "b@example.com", 10, "EUR")
-    assert world.balance_cents == 100_000_00
 
 
 def test_ids_follow_the_seed() -> None:
