@@ -52,7 +52,7 @@ class AuthenticationError(RoamifyError):
 
 
 class NotFoundError(RoamifyError):
-    """404: the order / eSIM / gift does not exist (for this partner)."""
+    """404: the order or eSIM does not exist (for this partner)."""
 
 
 class ValidationError(RoamifyError):
