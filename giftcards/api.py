@@ -3,7 +3,8 @@
 django-ninja writes the OpenAPI document (/api/v1/openapi.json) from these
 functions and the schemas; it was chosen over DRF + drf-spectacular for
 being one small library whose types are the documentation. Errors: 400
-`{"errors": [...]}` for field problems, `{"error": "..."}` otherwise (400 malformed body, 401 token, 403 scope, 404 card, 422 rule).
+`{"errors": [...]}` for field problems, `{"error": "..."}` otherwise (400
+malformed body, 401 token, 403 scope, 404 card, 422 rule).
 """
 
 from __future__ import annotations
