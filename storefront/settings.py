@@ -412,7 +412,7 @@ if SENTRY_DSN:
         release=env_str("SENTRY_RELEASE", ""),
         traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
-# /metrics (storefront/metrics.py) answers staff, a request with `Authorization: Bearer
+# /metrics (core/metrics/views.py) answers staff, a request with `Authorization: Bearer
 # <METRICS_TOKEN>`, and clients in METRICS_ALLOWED_NETWORKS (CIDRs; behind a proxy the address
 # is read from CLIENT_IP_HEADER). Nobody else: 404. Empty by default: behind nginx every request
 # comes from the proxy's address, which a default like 127.0.0.1 or 10.0.0.0/8 would let through.
