@@ -15,15 +15,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_int, env_list, env_str
 
+from .production_checks import INSECURE_SECRET_KEY, check_production_settings, wholly_sandboxed
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-# The demo's and the tests' key, refused in production (see below): its name says so.
-INSECURE_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY and (DEBUG or env_str("DJANGO_ALLOW_INSECURE_KEY") == "1"):
-    SECRET_KEY = INSECURE_SECRET_KEY  # refused below unless DEBUG or a wholly sandboxed shop
+    SECRET_KEY = INSECURE_SECRET_KEY  # refused (production_checks.py) unless DEBUG or a wholly sandboxed shop
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -246,79 +246,13 @@ PAYMENT_PROVIDERS = [
     "giftcards.provider.GiftCardProvider",
 ]
 
-# --- Production credentials -------------------------------------------------------------
-# With DEBUG off the shop is production: every credential comes from the environment, and
-# start-up stops with ONE ImproperlyConfigured naming every variable that is missing or wrong.
-# The sandbox defaults are public (they are in this repository): with them anyone can
-# sign a Stripe event that marks an order paid. A shop with DEBUG off refuses them.
-SANDBOX_SECRETS = {
-    "STRIPE_SECRET_KEY": "sk_test_sandbox",
-    "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
-    "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
-    "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
-}
-# Values published in this repository that must never guard a real shop.
-PUBLIC_SECRET_VALUES = {
-    *SANDBOX_SECRETS.values(),
-    INSECURE_SECRET_KEY,
-    "change-me-to-a-long-random-string",
-    "change-me-roamify-webhook-secret",
-}
-# ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
-# sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
-# secret is real: a public webhook secret would then let anyone spend real money.
-SANDBOXED = env_bool("ALLOW_SANDBOX_SECRETS") and all(globals()[k] == v for k, v in SANDBOX_SECRETS.items())
-# What production must set; a wholly sandboxed shop (above) may run on SQLite, without Redis or TLS.
-PRODUCTION_REQUIRED = [
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    *SANDBOX_SECRETS,
-    "ROAMIFY_WEBHOOK_SECRET",
-]
-
-
-def _production_problems() -> dict[str, str]:
-    """Each variable production cannot run with, and why (empty: all is well)."""
-    problems: dict[str, str] = {}
-    if not SANDBOXED:
-        problems |= {name: "missing" for name in PRODUCTION_REQUIRED if not env_str(name).strip()}
-        if "DATABASE_URL" not in problems and "postgresql" not in DATABASES["default"]["ENGINE"]:
-            problems["DATABASE_URL"] = "must be a PostgreSQL URL (postgres://...)"
-        if "SITE_URL" not in problems and not SITE_URL.startswith("https://"):
-            problems["SITE_URL"] = "must start with https://"
-        if not EMAIL_HOST and not env_str("EMAIL_BACKEND"):
-            problems["EMAIL_HOST"] = "missing (or set EMAIL_BACKEND to your mail provider's backend)"
-        elif EMAIL_HOST and EMAIL_HOST_USER and not EMAIL_HOST_PASSWORD:
-            problems["EMAIL_HOST_PASSWORD"] = "missing (EMAIL_HOST_USER is set)"  # noqa: S105 (a reason, no secret)
-    elif not SECRET_KEY:
-        problems["SECRET_KEY"] = "missing"  # noqa: S105 (a reason, no secret)
-    secrets = {name: globals()[name] for name in ("SECRET_KEY", *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET")}
-    secrets["EMAIL_HOST_PASSWORD"] = env_str("EMAIL_HOST_PASSWORD", "")
-    for name, value in secrets.items():
-        if value and value in PUBLIC_SECRET_VALUES and name not in problems:
-            problems[name] = "a public sandbox or example value"
-    if SANDBOXED:
-        for name in SANDBOX_SECRETS:
-            problems.pop(name, None)
-        if SECRET_KEY == INSECURE_SECRET_KEY and env_str("DJANGO_ALLOW_INSECURE_KEY") == "1":
-            problems.pop("SECRET_KEY", None)  # image builds and tests, see above
-    return problems
-
-
-def _check_production_settings() -> None:
-    problems = _production_problems()
-    if problems:
-        raise ImproperlyConfigured(
-            "DEBUG is off, so these settings must come from the environment (see README, Configuration):\n"
-            + "\n".join(f"  {name}: {why}" for name, why in problems.items())
-        )
-
-
+# --- Production credentials (storefront/production_checks.py) ----------------------------------
+# With DEBUG off the shop is production: start-up stops with one ImproperlyConfigured naming every
+# credential above that is missing or keeps a value published in this repository.
+# ALLOW_SANDBOX_SECRETS relaxes that for a shop wired wholly to the sandboxes (SANDBOXED).
+SANDBOXED = wholly_sandboxed(globals())
 if not DEBUG:
-    _check_production_settings()
+    check_production_settings(globals())
 
 # Shop money: one currency, integer minor units.
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")
