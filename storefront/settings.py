@@ -153,7 +153,36 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Celery beat: every periodic task, in one schedule (seconds; task names are the apps') -------
+CATALOG_SYNC_INTERVAL_SECONDS = env_int("CATALOG_SYNC_INTERVAL_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE = {
+    "sync-catalog": {
+        "task": "catalog.sync_catalog",
+        "schedule": CATALOG_SYNC_INTERVAL_SECONDS,
+        "options": {"expires": CATALOG_SYNC_INTERVAL_SECONDS},
+    },
+    "reconcile-orders": {
+        "task": "checkout.reconcile_orders",
+        "schedule": env_int("RECONCILE_INTERVAL_SECONDS", 120),
+    },
+    "sync-upstream-refunds": {
+        "task": "checkout.sync_upstream_refunds",
+        "schedule": env_int("UPSTREAM_REFUND_SYNC_SECONDS", 3600),
+    },
+    "check-partner-balance": {
+        "task": "esims.check_partner_balance",
+        "schedule": env_int("ROAMIFY_BALANCE_CHECK_SECONDS", 1800),
+    },
+    "giftcards-send-due": {
+        "task": "giftcards.send_due",
+        "schedule": env_int("GIFTCARD_SEND_INTERVAL_SECONDS", 300),
+    },
+    "giftcards-expire": {"task": "giftcards.expire_cards", "schedule": 24 * 3600},
+    "giftcards-revoke-refunds": {"task": "giftcards.retry_revoke_refunds", "schedule": 600},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -381,7 +410,6 @@ PRICING_ENDING_CENTS = env_int("PRICING_ENDING_CENTS", 99)
 CATALOG_SYNC_PAGE_SIZE = env_int("CATALOG_SYNC_PAGE_SIZE", 50)
 CATALOG_SYNC_CONCURRENCY = env_int("CATALOG_SYNC_CONCURRENCY", 4)
 CATALOG_SYNC_MAX_PAGES = env_int("CATALOG_SYNC_MAX_PAGES", 2000)
-CATALOG_SYNC_INTERVAL_SECONDS = env_int("CATALOG_SYNC_INTERVAL_SECONDS", 3600)
 CATALOG_PAGE_CACHE_SECONDS = env_int("CATALOG_PAGE_CACHE_SECONDS", 600)
 # HTTP caching of anonymous catalog pages (see catalog/cache.py): browsers keep a page this long,
 # shared caches (nginx, a CDN) this long, then serve it stale this long while they revalidate.
@@ -410,13 +438,6 @@ NO_STORE_PATH_PREFIXES = [
 CART_MAX_QUANTITY = env_int("CART_MAX_QUANTITY", 10)
 CART_MAX_LINES = env_int("CART_MAX_LINES", 10)
 
-CELERY_BEAT_SCHEDULE = {
-    "sync-catalog": {
-        "task": "catalog.sync_catalog",
-        "schedule": CATALOG_SYNC_INTERVAL_SECONDS,
-        "options": {"expires": CATALOG_SYNC_INTERVAL_SECONDS},
-    },
-}
 
 # Checkout and fulfilment.
 CHECKOUT_SESSION_MINUTES = env_int("CHECKOUT_SESSION_MINUTES", 60)
@@ -425,7 +446,6 @@ FULFILMENT_RETRY_BASE_SECONDS = env_int("FULFILMENT_RETRY_BASE_SECONDS", 5)
 FULFILMENT_LEASE_SECONDS = env_int("FULFILMENT_LEASE_SECONDS", 180)
 AUTO_REFUND_FAILED_FULFILMENT = env_bool("AUTO_REFUND_FAILED_FULFILMENT", False)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # The traveller's account: usage from upstream, top-ups, links, alerts.
 ESIM_USAGE_FRESH_SECONDS = env_int("ESIM_USAGE_FRESH_SECONDS", 300)
 ESIM_UPSTREAM_FRESH_SECONDS = env_int("ESIM_UPSTREAM_FRESH_SECONDS", 300)  # history, top-ups
@@ -441,14 +461,6 @@ SHOP_ADDRESS = env_str("SHOP_ADDRESS", "")
 SHOP_TAX_ID = env_str("SHOP_TAX_ID", "")
 SHOP_TAX_NAME = env_str("SHOP_TAX_NAME", "")
 SHOP_TAX_PERCENT = env_str("SHOP_TAX_PERCENT", "")  # prices include it; receipts show the share
-CELERY_BEAT_SCHEDULE["check-partner-balance"] = {
-    "task": "esims.check_partner_balance",
-    "schedule": env_int("ROAMIFY_BALANCE_CHECK_SECONDS", 1800),
-}
-CELERY_BEAT_SCHEDULE["reconcile-orders"] = {
-    "task": "checkout.reconcile_orders",
-    "schedule": env_int("RECONCILE_INTERVAL_SECONDS", 120),
-}
 
 # Gift cards (all amounts in cents). Like digitalDenominations and
 # digitalFaceValueLimits {lower, upper, minorUnit} of the gift card API this follows.
@@ -473,19 +485,8 @@ GIFTCARD_OTP_TRIES = env_int("GIFTCARD_OTP_TRIES", 3)
 GIFTCARD_OTP_LOCK_MINUTES = env_int("GIFTCARD_OTP_LOCK_MINUTES", 30)
 # The header a trusted proxy puts the client's address in (e.g. X-Real-IP); empty: REMOTE_ADDR.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
-CELERY_BEAT_SCHEDULE["giftcards-send-due"] = {
-    "task": "giftcards.send_due",
-    "schedule": env_int("GIFTCARD_SEND_INTERVAL_SECONDS", 300),
-}
-CELERY_BEAT_SCHEDULE["giftcards-expire"] = {"task": "giftcards.expire_cards", "schedule": 24 * 3600}
-CELERY_BEAT_SCHEDULE["giftcards-revoke-refunds"] = {"task": "giftcards.retry_revoke_refunds", "schedule": 600}
 # Admin: the owner's dashboard and the partner balance.
 ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
 ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list
-UPSTREAM_REFUND_SYNC_SECONDS = env_int("UPSTREAM_REFUND_SYNC_SECONDS", 3600)
-CELERY_BEAT_SCHEDULE["sync-upstream-refunds"] = {
-    "task": "checkout.sync_upstream_refunds",
-    "schedule": UPSTREAM_REFUND_SYNC_SECONDS,
-}
 # Times in admin say their zone ("14:05 UTC"): the zone is added to Django's default formats.
 FORMAT_MODULE_PATH = ["storefront.formats"]
