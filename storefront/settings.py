@@ -207,13 +207,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-# allauth's login rate limits stay on; failed logins are spelled out because the admin's sign-in
-# goes through them too (core/staff_mfa.py): 5 wrong passwords per account per 5 min, 10/min per IP.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
-
-# --- Staff accounts: two factors for the admin (allauth.mfa; core/staff_mfa.py) -----------------
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
-MFA_TOTP_ISSUER = SHOP_NAME
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:esims"
 
@@ -275,6 +268,9 @@ PAYMENT_PROVIDERS = [
     "giftcards.provider.GiftCardProvider",
 ]
 
+# Shop money: one currency, integer minor units.
+SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")
+
 # --- Production credentials (storefront/production_checks.py) ----------------------------------
 # With DEBUG off the shop is production: start-up stops with one ImproperlyConfigured naming every
 # credential above that is missing or keeps a value published in this repository.
@@ -283,13 +279,38 @@ SANDBOXED = wholly_sandboxed(globals())
 if not DEBUG:
     check_production_settings(globals())
 
-# Shop money: one currency, integer minor units.
-SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")
+# --- Security: the proxy, HTTPS, cookies, headers, staff accounts ---------------------------------
+# `manage.py check --deploy` is clean with DEBUG off.
 
-# --- HTTPS and security headers (`manage.py check --deploy` is clean with DEBUG off) --------
-# A wholly sandboxed shop (tests, benchmarks, the compose sandbox profile) serves plain HTTP on
-# loopback, so it does not redirect to HTTPS unless told to.
+# Behind a proxy, the header it puts the visitor's address in (nginx: X-Real-IP; its last entry
+# counts); empty: REMOTE_ADDR. core.security.client_ip reads it for every rate limit of the shop
+# and for /metrics' METRICS_ALLOWED_NETWORKS.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+
+# HTTPS. A wholly sandboxed shop (tests, benchmarks, the compose sandbox profile) serves plain
+# HTTP on loopback, so it does not redirect to HTTPS unless told to.
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not SANDBOXED)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds every subdomain to HTTPS for years and is hard to undo: the owner opts
+        # in with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder (W021) is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The load balancer's and Prometheus' plain-HTTP probes are not sent to HTTPS (with
+# SECURE_SSL_REDIRECT on): the two paths say nothing private to an anonymous visitor.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
+# Cookies: the session's out of scripts' reach; in production the session's and CSRF's sent
+# over HTTPS only.
 SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+
+# Headers every response carries.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "strict-origin-when-cross-origin")
@@ -319,18 +340,13 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not SANDBOXED)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-    if not SECURE_HSTS_PRELOAD:
-        # Preloading binds every subdomain to HTTPS for years and is hard to undo: the owner opts
-        # in with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder (W021) is silenced.
-        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Staff accounts: two factors for the admin (allauth.mfa; core/staff_mfa.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
+MFA_TOTP_ISSUER = SHOP_NAME
+# allauth's login rate limits stay on; failed logins are spelled out because the admin's sign-in
+# goes through them too (core/staff_mfa.py): 5 wrong passwords per account per 5 min, 10/min per IP.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
 
 # --- Observability: logs (core/logs.py) ---------------------------------------------------------
 # One JSON object per line in every process (web, worker, beat), with the request id; "plain"
@@ -397,9 +413,6 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 else:
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-# The load balancer's and Prometheus' plain-HTTP probes are not sent to HTTPS (with
-# SECURE_SSL_REDIRECT on): the two paths say nothing private to an anonymous visitor.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # Retail pricing (cents). A price ending of 99 makes every price x.99.
 PRICING_MARKUP_PERCENT = env_str("PRICING_MARKUP_PERCENT", "35")
@@ -483,8 +496,6 @@ GIFTCARD_OTP_SENDER = env_str("GIFTCARD_OTP_SENDER", "giftcards.otp.EmailOtpSend
 GIFTCARD_OTP_MINUTES = env_int("GIFTCARD_OTP_MINUTES", 10)
 GIFTCARD_OTP_TRIES = env_int("GIFTCARD_OTP_TRIES", 3)
 GIFTCARD_OTP_LOCK_MINUTES = env_int("GIFTCARD_OTP_LOCK_MINUTES", 30)
-# The header a trusted proxy puts the client's address in (e.g. X-Real-IP); empty: REMOTE_ADDR.
-CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 # Admin: the owner's dashboard and the partner balance.
 ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
 ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list
