@@ -35,7 +35,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
-from core.metrics import PAGE_CACHE_HIT, PAGE_CACHE_MISS
+from core.metrics.counters import PAGE_CACHE_HIT, PAGE_CACHE_MISS
 from core.middleware import PERSONAL_COOKIES
 
 VERSION_KEY = "catalog:version"

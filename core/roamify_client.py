@@ -10,7 +10,7 @@ from django.conf import settings
 from roamify import RoamifyClient
 from roamify import RoamifyError as UpstreamError  # for apps that call upstream only through others
 
-from .metrics import count_upstream_error
+from .metrics.counters import count_upstream_error
 
 __all__ = ["UpstreamError", "roamify_client", "upstream_error_kinds"]
 

@@ -15,15 +15,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_int, env_list, env_str
 
+from .production_checks import INSECURE_SECRET_KEY, check_production_settings, wholly_sandboxed
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-# The demo's and the tests' key, refused in production (see below): its name says so.
-INSECURE_SECRET_KEY = "insecure-dev-key-only-for-demo-and-tests"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY and (DEBUG or env_str("DJANGO_ALLOW_INSECURE_KEY") == "1"):
-    SECRET_KEY = INSECURE_SECRET_KEY  # refused below unless DEBUG or a wholly sandboxed shop
+    SECRET_KEY = INSECURE_SECRET_KEY  # refused (production_checks.py) unless DEBUG or a wholly sandboxed shop
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -153,7 +153,36 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Celery beat: every periodic task, in one schedule (seconds; task names are the apps') -------
+CATALOG_SYNC_INTERVAL_SECONDS = env_int("CATALOG_SYNC_INTERVAL_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE = {
+    "sync-catalog": {
+        "task": "catalog.sync_catalog",
+        "schedule": CATALOG_SYNC_INTERVAL_SECONDS,
+        "options": {"expires": CATALOG_SYNC_INTERVAL_SECONDS},
+    },
+    "reconcile-orders": {
+        "task": "checkout.reconcile_orders",
+        "schedule": env_int("RECONCILE_INTERVAL_SECONDS", 120),
+    },
+    "sync-upstream-refunds": {
+        "task": "checkout.sync_upstream_refunds",
+        "schedule": env_int("UPSTREAM_REFUND_SYNC_SECONDS", 3600),
+    },
+    "check-partner-balance": {
+        "task": "esims.check_partner_balance",
+        "schedule": env_int("ROAMIFY_BALANCE_CHECK_SECONDS", 1800),
+    },
+    "giftcards-send-due": {
+        "task": "giftcards.send_due",
+        "schedule": env_int("GIFTCARD_SEND_INTERVAL_SECONDS", 300),
+    },
+    "giftcards-expire": {"task": "giftcards.expire_cards", "schedule": 24 * 3600},
+    "giftcards-revoke-refunds": {"task": "giftcards.retry_revoke_refunds", "schedule": 600},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -178,13 +207,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-# allauth's login rate limits stay on; failed logins are spelled out because the admin's sign-in
-# goes through them too (core/staff_mfa.py): 5 wrong passwords per account per 5 min, 10/min per IP.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
-
-# --- Staff accounts: two factors for the admin (allauth.mfa; core/staff_mfa.py) -----------------
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
-MFA_TOTP_ISSUER = SHOP_NAME
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:esims"
 
@@ -246,87 +268,49 @@ PAYMENT_PROVIDERS = [
     "giftcards.provider.GiftCardProvider",
 ]
 
-# --- Production credentials -------------------------------------------------------------
-# With DEBUG off the shop is production: every credential comes from the environment, and
-# start-up stops with ONE ImproperlyConfigured naming every variable that is missing or wrong.
-# The sandbox defaults are public (they are in this repository): with them anyone can
-# sign a Stripe event that marks an order paid. A shop with DEBUG off refuses them.
-SANDBOX_SECRETS = {
-    "STRIPE_SECRET_KEY": "sk_test_sandbox",
-    "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
-    "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
-    "ROAMIFY_API_TOKEN": "sandbox-roamify-token",
-}
-# Values published in this repository that must never guard a real shop.
-PUBLIC_SECRET_VALUES = {
-    *SANDBOX_SECRETS.values(),
-    INSECURE_SECRET_KEY,
-    "change-me-to-a-long-random-string",
-    "change-me-roamify-webhook-secret",
-}
-# ALLOW_SANDBOX_SECRETS is for a shop wired wholly to the sandboxes (tests, the compose
-# sandbox profile, image builds, benchmarks). It is ignored once any Stripe or Roamify
-# secret is real: a public webhook secret would then let anyone spend real money.
-SANDBOXED = env_bool("ALLOW_SANDBOX_SECRETS") and all(globals()[k] == v for k, v in SANDBOX_SECRETS.items())
-# What production must set; a wholly sandboxed shop (above) may run on SQLite, without Redis or TLS.
-PRODUCTION_REQUIRED = [
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    *SANDBOX_SECRETS,
-    "ROAMIFY_WEBHOOK_SECRET",
-]
-
-
-def _production_problems() -> dict[str, str]:
-    """Each variable production cannot run with, and why (empty: all is well)."""
-    problems: dict[str, str] = {}
-    if not SANDBOXED:
-        problems |= {name: "missing" for name in PRODUCTION_REQUIRED if not env_str(name).strip()}
-        if "DATABASE_URL" not in problems and "postgresql" not in DATABASES["default"]["ENGINE"]:
-            problems["DATABASE_URL"] = "must be a PostgreSQL URL (postgres://...)"
-        if "SITE_URL" not in problems and not SITE_URL.startswith("https://"):
-            problems["SITE_URL"] = "must start with https://"
-        if not EMAIL_HOST and not env_str("EMAIL_BACKEND"):
-            problems["EMAIL_HOST"] = "missing (or set EMAIL_BACKEND to your mail provider's backend)"
-        elif EMAIL_HOST and EMAIL_HOST_USER and not EMAIL_HOST_PASSWORD:
-            problems["EMAIL_HOST_PASSWORD"] = "missing (EMAIL_HOST_USER is set)"  # noqa: S105 (a reason, no secret)
-    elif not SECRET_KEY:
-        problems["SECRET_KEY"] = "missing"  # noqa: S105 (a reason, no secret)
-    secrets = {name: globals()[name] for name in ("SECRET_KEY", *SANDBOX_SECRETS, "ROAMIFY_WEBHOOK_SECRET")}
-    secrets["EMAIL_HOST_PASSWORD"] = env_str("EMAIL_HOST_PASSWORD", "")
-    for name, value in secrets.items():
-        if value and value in PUBLIC_SECRET_VALUES and name not in problems:
-            problems[name] = "a public sandbox or example value"
-    if SANDBOXED:
-        for name in SANDBOX_SECRETS:
-            problems.pop(name, None)
-        if SECRET_KEY == INSECURE_SECRET_KEY and env_str("DJANGO_ALLOW_INSECURE_KEY") == "1":
-            problems.pop("SECRET_KEY", None)  # image builds and tests, see above
-    return problems
-
-
-def _check_production_settings() -> None:
-    problems = _production_problems()
-    if problems:
-        raise ImproperlyConfigured(
-            "DEBUG is off, so these settings must come from the environment (see README, Configuration):\n"
-            + "\n".join(f"  {name}: {why}" for name, why in problems.items())
-        )
-
-
-if not DEBUG:
-    _check_production_settings()
-
 # Shop money: one currency, integer minor units.
 SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")
 
-# --- HTTPS and security headers (`manage.py check --deploy` is clean with DEBUG off) --------
-# A wholly sandboxed shop (tests, benchmarks, the compose sandbox profile) serves plain HTTP on
-# loopback, so it does not redirect to HTTPS unless told to.
+# --- Production credentials (storefront/production_checks.py) ----------------------------------
+# With DEBUG off the shop is production: start-up stops with one ImproperlyConfigured naming every
+# credential above that is missing or keeps a value published in this repository.
+# ALLOW_SANDBOX_SECRETS relaxes that for a shop wired wholly to the sandboxes (SANDBOXED).
+SANDBOXED = wholly_sandboxed(globals())
+if not DEBUG:
+    check_production_settings(globals())
+
+# --- Security: the proxy, HTTPS, cookies, headers, staff accounts ---------------------------------
+# `manage.py check --deploy` is clean with DEBUG off.
+
+# Behind a proxy, the header it puts the visitor's address in (nginx: X-Real-IP; its last entry
+# counts); empty: REMOTE_ADDR. core.security.client_ip reads it for every rate limit of the shop
+# and for /metrics' METRICS_ALLOWED_NETWORKS.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+
+# HTTPS. A wholly sandboxed shop (tests, benchmarks, the compose sandbox profile) serves plain
+# HTTP on loopback, so it does not redirect to HTTPS unless told to.
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not SANDBOXED)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds every subdomain to HTTPS for years and is hard to undo: the owner opts
+        # in with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder (W021) is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The load balancer's and Prometheus' plain-HTTP probes are not sent to HTTPS (with
+# SECURE_SSL_REDIRECT on): the two paths say nothing private to an anonymous visitor.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
+# Cookies: the session's out of scripts' reach; in production the session's and CSRF's sent
+# over HTTPS only.
 SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+
+# Headers every response carries.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "strict-origin-when-cross-origin")
@@ -356,18 +340,13 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not SANDBOXED)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-    if not SECURE_HSTS_PRELOAD:
-        # Preloading binds every subdomain to HTTPS for years and is hard to undo: the owner opts
-        # in with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder (W021) is silenced.
-        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Staff accounts: two factors for the admin (allauth.mfa; core/staff_mfa.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
+MFA_TOTP_ISSUER = SHOP_NAME
+# allauth's login rate limits stay on; failed logins are spelled out because the admin's sign-in
+# goes through them too (core/staff_mfa.py): 5 wrong passwords per account per 5 min, 10/min per IP.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
 
 # --- Observability: logs (core/logs.py) ---------------------------------------------------------
 # One JSON object per line in every process (web, worker, beat), with the request id; "plain"
@@ -412,7 +391,7 @@ if SENTRY_DSN:
         release=env_str("SENTRY_RELEASE", ""),
         traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
-# /metrics (storefront/metrics.py) answers staff, a request with `Authorization: Bearer
+# /metrics (core/metrics/views.py) answers staff, a request with `Authorization: Bearer
 # <METRICS_TOKEN>`, and clients in METRICS_ALLOWED_NETWORKS (CIDRs; behind a proxy the address
 # is read from CLIENT_IP_HEADER). Nobody else: 404. Empty by default: behind nginx every request
 # comes from the proxy's address, which a default like 127.0.0.1 or 10.0.0.0/8 would let through.
@@ -434,9 +413,6 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 else:
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-# The load balancer's and Prometheus' plain-HTTP probes are not sent to HTTPS (with
-# SECURE_SSL_REDIRECT on): the two paths say nothing private to an anonymous visitor.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # Retail pricing (cents). A price ending of 99 makes every price x.99.
 PRICING_MARKUP_PERCENT = env_str("PRICING_MARKUP_PERCENT", "35")
@@ -447,7 +423,6 @@ PRICING_ENDING_CENTS = env_int("PRICING_ENDING_CENTS", 99)
 CATALOG_SYNC_PAGE_SIZE = env_int("CATALOG_SYNC_PAGE_SIZE", 50)
 CATALOG_SYNC_CONCURRENCY = env_int("CATALOG_SYNC_CONCURRENCY", 4)
 CATALOG_SYNC_MAX_PAGES = env_int("CATALOG_SYNC_MAX_PAGES", 2000)
-CATALOG_SYNC_INTERVAL_SECONDS = env_int("CATALOG_SYNC_INTERVAL_SECONDS", 3600)
 CATALOG_PAGE_CACHE_SECONDS = env_int("CATALOG_PAGE_CACHE_SECONDS", 600)
 # HTTP caching of anonymous catalog pages (see catalog/cache.py): browsers keep a page this long,
 # shared caches (nginx, a CDN) this long, then serve it stale this long while they revalidate.
@@ -476,13 +451,6 @@ NO_STORE_PATH_PREFIXES = [
 CART_MAX_QUANTITY = env_int("CART_MAX_QUANTITY", 10)
 CART_MAX_LINES = env_int("CART_MAX_LINES", 10)
 
-CELERY_BEAT_SCHEDULE = {
-    "sync-catalog": {
-        "task": "catalog.sync_catalog",
-        "schedule": CATALOG_SYNC_INTERVAL_SECONDS,
-        "options": {"expires": CATALOG_SYNC_INTERVAL_SECONDS},
-    },
-}
 
 # Checkout and fulfilment.
 CHECKOUT_SESSION_MINUTES = env_int("CHECKOUT_SESSION_MINUTES", 60)
@@ -491,7 +459,6 @@ FULFILMENT_RETRY_BASE_SECONDS = env_int("FULFILMENT_RETRY_BASE_SECONDS", 5)
 FULFILMENT_LEASE_SECONDS = env_int("FULFILMENT_LEASE_SECONDS", 180)
 AUTO_REFUND_FAILED_FULFILMENT = env_bool("AUTO_REFUND_FAILED_FULFILMENT", False)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 300)
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # The traveller's account: usage from upstream, top-ups, links, alerts.
 ESIM_USAGE_FRESH_SECONDS = env_int("ESIM_USAGE_FRESH_SECONDS", 300)
 ESIM_UPSTREAM_FRESH_SECONDS = env_int("ESIM_UPSTREAM_FRESH_SECONDS", 300)  # history, top-ups
@@ -507,14 +474,6 @@ SHOP_ADDRESS = env_str("SHOP_ADDRESS", "")
 SHOP_TAX_ID = env_str("SHOP_TAX_ID", "")
 SHOP_TAX_NAME = env_str("SHOP_TAX_NAME", "")
 SHOP_TAX_PERCENT = env_str("SHOP_TAX_PERCENT", "")  # prices include it; receipts show the share
-CELERY_BEAT_SCHEDULE["check-partner-balance"] = {
-    "task": "esims.check_partner_balance",
-    "schedule": env_int("ROAMIFY_BALANCE_CHECK_SECONDS", 1800),
-}
-CELERY_BEAT_SCHEDULE["reconcile-orders"] = {
-    "task": "checkout.reconcile_orders",
-    "schedule": env_int("RECONCILE_INTERVAL_SECONDS", 120),
-}
 
 # Gift cards (all amounts in cents). Like digitalDenominations and
 # digitalFaceValueLimits {lower, upper, minorUnit} of the gift card API this follows.
@@ -537,21 +496,8 @@ GIFTCARD_OTP_SENDER = env_str("GIFTCARD_OTP_SENDER", "giftcards.otp.EmailOtpSend
 GIFTCARD_OTP_MINUTES = env_int("GIFTCARD_OTP_MINUTES", 10)
 GIFTCARD_OTP_TRIES = env_int("GIFTCARD_OTP_TRIES", 3)
 GIFTCARD_OTP_LOCK_MINUTES = env_int("GIFTCARD_OTP_LOCK_MINUTES", 30)
-# The header a trusted proxy puts the client's address in (e.g. X-Real-IP); empty: REMOTE_ADDR.
-CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
-CELERY_BEAT_SCHEDULE["giftcards-send-due"] = {
-    "task": "giftcards.send_due",
-    "schedule": env_int("GIFTCARD_SEND_INTERVAL_SECONDS", 300),
-}
-CELERY_BEAT_SCHEDULE["giftcards-expire"] = {"task": "giftcards.expire_cards", "schedule": 24 * 3600}
-CELERY_BEAT_SCHEDULE["giftcards-revoke-refunds"] = {"task": "giftcards.retry_revoke_refunds", "schedule": 600}
 # Admin: the owner's dashboard and the partner balance.
 ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
 ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list
-UPSTREAM_REFUND_SYNC_SECONDS = env_int("UPSTREAM_REFUND_SYNC_SECONDS", 3600)
-CELERY_BEAT_SCHEDULE["sync-upstream-refunds"] = {
-    "task": "checkout.sync_upstream_refunds",
-    "schedule": UPSTREAM_REFUND_SYNC_SECONDS,
-}
 # Times in admin say their zone ("14:05 UTC"): the zone is added to Django's default formats.
 FORMAT_MODULE_PATH = ["storefront.formats"]

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core.metrics.views import metrics
 from core.views import favicon
 
 from .health import healthz
-from .metrics import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

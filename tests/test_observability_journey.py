@@ -13,7 +13,7 @@ from checkout import cart, services
 from checkout.models import Order, OrderStatus
 from checkout.tests.conftest import make_package
 from conftest import wait_until
-from storefront.metrics import FULFILMENT_BUCKETS
+from core.metrics.collectors import FULFILMENT_BUCKETS
 
 pytestmark = pytest.mark.xdist_group("worker")
 

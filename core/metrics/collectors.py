@@ -1,4 +1,4 @@
-"""/metrics for Prometheus: for staff, a bearer token, or the internal network; 404 to others.
+"""The figures /metrics serves, read when Prometheus asks (the view is `core.metrics.views`).
 
 Each figure is taken where it is true for the whole shop, however many processes and
 machines run it:
@@ -9,18 +9,18 @@ machines run it:
   the worker that completes them: a worker's in-process histogram would be seen only by whoever
   scrapes that worker, and lost when it restarts.
 - the Celery queue length is the broker's own list length (Redis LLEN) at scrape time;
-- upstream errors are counted in the shared cache (`core.metrics`), from web and workers;
+- upstream errors are counted in the shared cache (`core.metrics.counters`), from web and workers;
 - page cache hits and misses are in-process counters of the web processes, summed across
   gunicorn's workers by prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR).
 
 The first three kinds are the same whichever web instance answers: with several instances,
 aggregate them with max(), not sum(). Page cache counters are per host: sum() them.
+
+Other apps' models are read by name (`apps.get_model`): core imports no other app.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -30,20 +30,14 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
-
-# 0.0.4: the text format every Prometheus version reads (our names need no escaping).
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from core.metrics import upstream_error_counts
 from core.roamify_client import upstream_error_kinds
-from core.security import client_ip
+
+from .counters import upstream_error_counts
 
 # Upper bounds (seconds) of the fulfilment latency buckets: most orders take seconds, a pending
 # profile minutes, a retried one up to an hour.
@@ -182,6 +176,7 @@ class _InProcess(Collector):
 
 
 def registry() -> CollectorRegistry:
+    """What one scrape reads: the shop's figures and the web processes' own counters."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ShopCollector())
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -189,45 +184,3 @@ def registry() -> CollectorRegistry:
     else:
         registry.register(_InProcess())
     return registry
-
-
-# --- who may read it -----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def _networks(cidrs: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
-
-
-def _from_allowed_network(request: HttpRequest) -> bool:
-    networks = _networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
-    if not networks:
-        return False
-    try:
-        address = ipaddress.ip_address(client_ip(request))
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
-
-
-def _has_token(request: HttpRequest) -> bool:
-    token = settings.METRICS_TOKEN
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
-
-
-def may_read(request: HttpRequest) -> bool:
-    user = getattr(request, "user", None)
-    return (
-        bool(user is not None and user.is_active and user.is_staff)
-        or _has_token(request)
-        or _from_allowed_network(request)
-    )
-
-
-@require_safe
-@never_cache
-def metrics(request: HttpRequest) -> HttpResponse:
-    if not may_read(request):
-        raise Http404  # the same as a path that does not exist
-    return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_PLAIN_0_0_4)

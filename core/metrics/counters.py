@@ -1,4 +1,4 @@
-"""Counters the apps move as things happen; /metrics (storefront/metrics.py) reads them.
+"""Counters the apps move as things happen; /metrics (`core.metrics.collectors`) reads them.
 
 Two kinds, chosen by where the events happen:
 
