@@ -699,7 +699,7 @@ def order_actions(order: Order) -> list[tuple[str, str, str]]:
         out.append(("Retry fulfilment…", reverse("admin:checkout_order_retry", args=[order.pk]), ""))
     if order.status == OrderStatus.COMPLETED and order.esims.exists():
         out.append(("Resend eSIM email…", reverse("admin:checkout_order_resend", args=[order.pk]), ""))
-    if order.status in services.common.REFUNDABLE:
+    if order.status in services.order_state.REFUNDABLE:
         out.append(("Refund…", reverse("admin:checkout_order_refund", args=[order.pk]), "danger"))
     out.append(("Add a note…", reverse("admin:checkout_order_note", args=[order.pk]), ""))
     return out

@@ -23,8 +23,8 @@ from core.queue import after_commit
 from core.roamify_client import roamify_client
 from esims import services as esims
 
-from ..models import LineKind, Order, OrderLine
-from .common import CheckoutError, S, locked, log_event, move
+from ..models import LineKind, Order, OrderLine, OrderStatus
+from .order_state import CheckoutError, locked, log_event, move
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +70,14 @@ def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
     now = timezone.now()
     with transaction.atomic():
         order = locked(order_id)
-        if order.status not in (S.PAID, S.FULFILLING):
+        if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLING):
             return Outcome(done=True, message=f"nothing to do ({order.status})")
         if order.fulfilment_lease_until and order.fulfilment_lease_until > now:
             return Outcome(done=False, retry=True, message="another worker holds the lease")
         order.fulfilment_attempts += 1
         order.fulfilment_lease_until = now + dt.timedelta(seconds=settings.FULFILMENT_LEASE_SECONDS)
-        if order.status == S.PAID:
-            move(order, S.FULFILLING, "Fulfilling the order")
+        if order.status == OrderStatus.PAID:
+            move(order, OrderStatus.FULFILLING, "Fulfilling the order")
         else:
             order.save()
         attempt = order.fulfilment_attempts
@@ -119,7 +119,7 @@ def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> No
     line_for = _line_assignment(lines, upstream_order, len(ready))
     with transaction.atomic():
         locked_order = locked(order.pk)
-        if locked_order.status != S.FULFILLING:
+        if locked_order.status != OrderStatus.FULFILLING:
             return
         saved = esims.record_delivered(
             [
@@ -263,7 +263,7 @@ def _needs_action(order_id: int, reason: str) -> Outcome:
         order = locked(order_id)
         order.fulfilment_lease_until = None
         order.action_reason = reason
-        move(order, S.REQUIRES_ACTION, reason)
+        move(order, OrderStatus.REQUIRES_ACTION, reason)
     if settings.AUTO_REFUND_FAILED_FULFILMENT:
         from .refunds import refund_order
 
@@ -278,14 +278,14 @@ def _needs_action(order_id: int, reason: str) -> Outcome:
 def _complete(order_id: int) -> Outcome:
     with transaction.atomic():
         order = locked(order_id)
-        if order.status not in (S.FULFILLING, S.PAID):
+        if order.status not in (OrderStatus.FULFILLING, OrderStatus.PAID):
             return Outcome(done=True, message=f"already {order.status}")
         if order.lines.filter(fulfilled_at__isnull=True).exists():
             return Outcome(done=False, retry=True, message="lines left to fulfil")
         order.fulfilment_lease_until = None
         order.completed_at = timezone.now()
         order.action_reason = ""
-        move(order, S.COMPLETED, "Every line fulfilled", upstream_order_id=order.upstream_order_id)
+        move(order, OrderStatus.COMPLETED, "Every line fulfilled", upstream_order_id=order.upstream_order_id)
     return Outcome(done=True, completed=True, message="completed")
 
 
@@ -293,11 +293,11 @@ def retry_fulfilment(order_id: int, *, actor: str) -> None:
     """Staff: try a requires_action (or stuck) order again."""
     with transaction.atomic():
         order = locked(order_id)
-        if order.status not in (S.REQUIRES_ACTION, S.PAID, S.FULFILLING):
+        if order.status not in (OrderStatus.REQUIRES_ACTION, OrderStatus.PAID, OrderStatus.FULFILLING):
             raise CheckoutError(f"An order that is {order.get_status_display().lower()} can't be retried.")
         order.fulfilment_lease_until = None
-        if order.status == S.REQUIRES_ACTION:
-            move(order, S.FULFILLING, "Retry requested", actor=actor)
+        if order.status == OrderStatus.REQUIRES_ACTION:
+            move(order, OrderStatus.FULFILLING, "Retry requested", actor=actor)
         else:
             order.save()
             log_event(order, "retry", "Retry requested", actor=actor)

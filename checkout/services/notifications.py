@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from esims.emails import install_email
 
-from ..models import Order
-from .common import CheckoutError, S, locked, log_event
+from ..models import Order, OrderStatus
+from .order_state import CheckoutError, locked, log_event
 
 
 class EmailInProgress(OSError):
@@ -79,7 +79,7 @@ def _send_once(
 def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system") -> bool:
     """Email the eSIMs of a completed order: once, unless staff ask to resend."""
     order = Order.objects.get(pk=order_id)
-    if order.status != S.COMPLETED or not order.esims.exists():
+    if order.status != OrderStatus.COMPLETED or not order.esims.exists():
         if resend:
             raise CheckoutError("Only a completed order has an eSIM to send.")
         return False
@@ -127,7 +127,7 @@ def send_refund_notice(order_id: int) -> bool:
         unsent_request = asked is not None and (
             sent is None or (asked.created_at, asked.pk) > (sent.created_at, sent.pk)
         )
-        if order.status == S.REFUNDED:
+        if order.status == OrderStatus.REFUNDED:
             return sent is None or unsent_request
         return unsent_request and bool(order.payments.filter(refunded_cents__gt=0).exists())
 

@@ -20,8 +20,8 @@ from payments.providers import PaymentError
 
 from .. import cart as cart_module
 from ..models import LineKind, Order, OrderLine
-from .common import CheckoutError, log_event
 from .customers import remember_customer
+from .order_state import CheckoutError, log_event
 from .payment import payment_request
 
 GIFT_CARD_PROVIDER = "giftcard"

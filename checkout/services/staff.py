@@ -19,10 +19,10 @@ from core.money import format_money
 from core.roamify_client import roamify_client
 from payments.models import Payment
 
-from ..models import LineKind, Order
-from .common import REFUNDABLE, CheckoutError, S, locked, log_event
+from ..models import LineKind, Order, OrderStatus
 from .fulfilment import retry_fulfilment
 from .notifications import send_esim_email
+from .order_state import REFUNDABLE, CheckoutError, locked, log_event
 from .refunds import refund_order
 from .upstream_refunds import EsimToRefund, esims_of, file_upstream_refunds
 
@@ -61,7 +61,7 @@ def retry_preview(order: Order) -> RetryPreview:
     """What a retry would cost upstream, and whether the partner balance covers it (asked now)."""
     refusal = (
         ""
-        if order.status in (S.REQUIRES_ACTION, S.PAID, S.FULFILLING)
+        if order.status in (OrderStatus.REQUIRES_ACTION, OrderStatus.PAID, OrderStatus.FULFILLING)
         else (f"An order that is {order.get_status_display().lower()} can't be retried.")
     )
     cost = sum(

@@ -25,7 +25,7 @@ from core.roamify_client import roamify_client
 from esims.models import Esim
 
 from ..models import LineKind, Order, OrderLine, UpstreamRefund
-from .common import log_event
+from .order_state import log_event
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,12 @@
-"""What every checkout service uses: its error, the timeline, status moves under a lock."""
+"""An order's state as every checkout service changes it: the row lock (`locked`), status moves
+(`move`), the timeline (`log_event`), the states that can be refunded, and the error they raise."""
 
 from __future__ import annotations
 
 from ..models import Order, OrderEvent, OrderStatus
 
-S = OrderStatus
-
 # States in which money was taken and may be given back.
-REFUNDABLE = (S.PAID, S.REQUIRES_ACTION, S.COMPLETED, S.FULFILLING)
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.REQUIRES_ACTION, OrderStatus.COMPLETED, OrderStatus.FULFILLING)
 
 
 class CheckoutError(ValueError):
