@@ -570,7 +570,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         order = self._order(request, pk)
         if request.method == "POST":
             try:
-                staff.staff_retry(order.pk, actor=request.user)
+                staff.retry(order.pk, actor=request.user)
             except services.CheckoutError as exc:
                 return self._done(request, order, str(exc), messages.ERROR)
             return self._done(
@@ -588,7 +588,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         order = self._order(request, pk)
         if request.method == "POST":
             try:
-                staff.staff_resend(order.pk, actor=request.user)
+                staff.resend(order.pk, actor=request.user)
             except (services.CheckoutError, OSError) as exc:
                 return self._done(request, order, f"Not sent: {exc}", messages.ERROR)
             return self._done(request, order, f"eSIM email sent again to {order.email}.")
@@ -612,7 +612,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         if request.method == "POST" and form.is_valid() and not preview.refusal:
             data = form.cleaned_data
             try:
-                staff.staff_refund(
+                staff.refund(
                     order.pk,
                     data["amount"],
                     actor=request.user,
@@ -683,7 +683,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         ok = 0
         for order in queryset:
             try:
-                staff.staff_retry(order.pk, actor=request.user)
+                staff.retry(order.pk, actor=request.user)
                 ok += 1
             except services.CheckoutError as exc:
                 self.message_user(request, f"{order.number}: {exc}", messages.ERROR)

@@ -1,4 +1,6 @@
-"""What staff do to an order from its page: retry, resend, refund (with the upstream claims), notes.
+"""What staff do to an order from its page, one function per button, called through the module:
+`staff.retry` (fulfilment), `staff.resend` (the eSIM email), `staff.refund` (with the upstream
+claims), `staff.add_note`.
 
 Each action says first what it will do (`*_preview`), then does it and writes the audit log
 with the values before and after. The refund honours the promise on the shop's pages,
@@ -75,7 +77,7 @@ def retry_preview(order: Order) -> RetryPreview:
     return RetryPreview(not refusal, refusal, cost, balance, error)
 
 
-def staff_retry(order_id: int, *, actor) -> None:
+def retry(order_id: int, *, actor) -> None:
     name = audit.actor_name(actor)
     order = Order.objects.get(pk=order_id)
     before = {"status": order.status, "action_reason": order.action_reason}
@@ -87,7 +89,7 @@ def staff_retry(order_id: int, *, actor) -> None:
 # --- Resend -----------------------------------------------------------------------------------------
 
 
-def staff_resend(order_id: int, *, actor) -> None:
+def resend(order_id: int, *, actor) -> None:
     name = audit.actor_name(actor)
     order = Order.objects.get(pk=order_id)
     before = {"esim_email_sent_at": order.esim_email_sent_at}
@@ -164,7 +166,7 @@ class NeedsSecondConfirmation(CheckoutError):
     """An installed eSIM is in the refund: staff must confirm its cost will not come back."""
 
 
-def staff_refund(
+def refund(
     order_id: int,
     amount_cents: int | None = None,
     *,
