@@ -80,7 +80,7 @@ class Order(models.Model):
 
     def get_absolute_url(self) -> str:
         """The order page for whoever may already see it (the owner, or a session that has it)."""
-        return reverse("checkout:order", args=[self.number])
+        return reverse("checkout:order_detail", args=[self.number])
 
     def access_url(self) -> str:
         """The link that opens the order for anyone holding it (emails, the payment page's return).

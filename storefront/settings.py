@@ -186,7 +186,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
 MFA_TOTP_ISSUER = SHOP_NAME
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "accounts:esims"
+LOGIN_REDIRECT_URL = "accounts:esim_list"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the admin shows every time in it, named
