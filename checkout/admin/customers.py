@@ -14,6 +14,7 @@ from core.money import format_money
 from esims.models import Esim
 from payments.models import Payment
 
+from ..events import AuditAction
 from ..models import Customer, Order
 from .display import when
 from .forms import CustomerForm
@@ -133,4 +134,4 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
         before = Customer.objects.filter(pk=obj.pk).values("note").first() or {}
         super().save_model(request, obj, form, change)
         if "note" in form.changed_data:
-            audit.record(request.user, "customer.note", obj, before, {"note": obj.note})
+            audit.record(request.user, AuditAction.CUSTOMER_NOTE, obj, before, {"note": obj.note})

@@ -29,7 +29,7 @@ from ..services import staff
 from .display import ReadOnlyInline, when
 from .exports import ORDER_HEADER, order_rows
 from .forms import NoteForm, RefundForm
-from .timeline import OrderEventInline
+from .timeline import OrderEventInline, timeline_by_kind
 from .upstream_refunds import UpstreamRefundInline
 
 BADGE = {
@@ -180,6 +180,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "delivered_esims",
         "esim_email",
         "fulfilment_attempts",
+        "timeline_kinds",
         "created",
         "paid",
         "completed",
@@ -193,6 +194,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         ),
         ("eSIMs", {"fields": ("delivered_esims", "esim_email", "upstream_order_id", "fulfilment_attempts")}),
         ("Times", {"fields": ("created", "paid", "completed")}),
+        ("Timeline by kind", {"fields": ("timeline_kinds",)}),
         ("Audit trail", {"classes": ("collapse",), "fields": ("audit_trail",)}),
     )
     change_form_template = "admin/checkout/order/change_form.html"
@@ -311,6 +313,10 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         if not esims:
             return "—"
         return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> · {} · {}</li>", esims))
+
+    @admin.display(description="Show only")
+    def timeline_kinds(self, obj: Order) -> str:
+        return timeline_by_kind(obj)
 
     @admin.display(description="eSIM email")
     def esim_email(self, obj: Order) -> str:

@@ -23,6 +23,7 @@ from core.queue import after_commit
 from core.roamify_client import roamify_client
 from esims import services as esims
 
+from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderLine, OrderStatus
 from .order_state import CheckoutError, locked, log_event, move
 
@@ -143,7 +144,7 @@ def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> No
         locked_order.save(update_fields=["upstream_order_id", "updated_at"])
         log_event(
             locked_order,
-            "esims_delivered",
+            OrderEventKind.ESIMS_DELIVERED,
             f"{len(saved)} eSIM(s) ready from upstream order {upstream_order.id}",
             upstream_order_id=upstream_order.id,
         )
@@ -160,7 +161,7 @@ def _esim_order(order: Order, lines: list[OrderLine], attempt: int) -> roamify.O
     Order.objects.filter(pk=order.pk).update(upstream_order_id=placed.id)
     log_event(
         order,
-        "upstream_order",
+        OrderEventKind.UPSTREAM_ORDER,
         f"Upstream order {placed.id} ({placed.status})",
         upstream_order_id=placed.id,
         upstream_status=placed.status,
@@ -211,7 +212,7 @@ def _fulfil_topup(order: Order, line: OrderLine, attempt: int) -> None:
         placed = client.create_topup(line.esim.iccid, line.package_id_upstream, reference_id=reference)
         log_event(
             order,
-            "upstream_order",
+            OrderEventKind.UPSTREAM_ORDER,
             f"Upstream top-up order {placed.id} ({placed.status}) for eSIM …{line.esim.iccid[-4:]}",
             upstream_order_id=placed.id,
             line=line.pk,
@@ -255,7 +256,7 @@ def _release_lease(order_id: int, message: str) -> None:
         order = locked(order_id)
         order.fulfilment_lease_until = None
         order.save()
-        log_event(order, "fulfilment_retry", message)
+        log_event(order, OrderEventKind.FULFILMENT_RETRY, message)
 
 
 def _needs_action(order_id: int, reason: str) -> Outcome:
@@ -271,7 +272,7 @@ def _needs_action(order_id: int, reason: str) -> Outcome:
             refund_order(order_id, reason=f"Automatic refund: {reason}")
         except Exception as exc:  # the order stays visible in admin as requires_action
             with transaction.atomic():
-                log_event(locked(order_id), "refund_failed", f"Automatic refund failed: {exc}")
+                log_event(locked(order_id), OrderEventKind.REFUND_FAILED, f"Automatic refund failed: {exc}")
     return Outcome(done=True, message=reason)
 
 
@@ -300,5 +301,5 @@ def retry_fulfilment(order_id: int, *, actor: str) -> None:
             move(order, OrderStatus.FULFILLING, "Retry requested", actor=actor)
         else:
             order.save()
-            log_event(order, "retry", "Retry requested", actor=actor)
+            log_event(order, OrderEventKind.RETRY, "Retry requested", actor=actor)
         after_commit("checkout.fulfil_order", order.pk)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from esims.emails import install_email
 
+from ..events import OrderEventKind
 from ..models import Order, OrderStatus
 from .order_state import CheckoutError, locked, log_event
 
@@ -70,7 +71,8 @@ def _send_once(
         build(order).send()  # raises OSError when the mail server is down: the task retries
         with transaction.atomic():
             order = locked(order_id)
-            log_event(order, "email" if what != "refund" else "email_refund", record(order), actor=actor)
+            kind = OrderEventKind.EMAIL_REFUND if what == "refund" else OrderEventKind.EMAIL
+            log_event(order, kind, record(order), actor=actor)
         return True
     finally:
         cache.delete(claim)
@@ -120,8 +122,10 @@ def send_refund_notice(order_id: int) -> bool:
     order closes as refunded (unless staff chose not to tell them)."""
 
     def due(order: Order) -> bool:
-        asked = order.events.filter(kind="refund_requested").order_by("-created_at", "-id").first()
-        sent = order.events.filter(kind="email_refund").order_by("-created_at", "-id").first()
+        asked = (
+            order.events.filter(kind=OrderEventKind.REFUND_REQUESTED).order_by("-created_at", "-id").first()
+        )
+        sent = order.events.filter(kind=OrderEventKind.EMAIL_REFUND).order_by("-created_at", "-id").first()
         if asked is not None and asked.data.get("notify") is False:
             return False
         unsent_request = asked is not None and (

@@ -19,6 +19,7 @@ from payments import services as payments
 from payments.models import Payment
 from payments.providers import PaymentError, PaymentRequest
 
+from ..events import OrderEventKind
 from ..models import Order, OrderStatus
 from .customers import record_payer
 from .order_state import REFUNDABLE, CheckoutError, locked, log_event, move
@@ -72,7 +73,9 @@ def start_payment(order: Order) -> str | None:
             payments.cancel_open(stale, why)
         if not card.external_reference:
             card = payments.start(card, payment_request(order, remaining))
-            log_event(order, "payment_started", f"Card payment page opened ({card.external_reference})")
+            log_event(
+                order, OrderEventKind.PAYMENT_STARTED, f"Card payment page opened ({card.external_reference})"
+            )
             return card.redirect_url
         outcome = payments.sync_with_provider(card, source="pay again")
         if outcome == "open":
@@ -128,7 +131,7 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
             # A second successful payment for an order already paid: staff must refund it.
             log_event(
                 order,
-                "duplicate_payment",
+                OrderEventKind.DUPLICATE_PAYMENT,
                 f"{payment.provider} payment {payment.pk} paid an order already paid",
                 payment_id=payment.pk,
             )
@@ -146,7 +149,7 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
     if captured + reserved < order.total_cents:
         log_event(
             order,
-            "payment",
+            OrderEventKind.PAYMENT,
             f"{payment.amount_cents} {payment.currency} paid by {payment.provider}; "
             f"{order.total_cents - captured - reserved} left to pay",
             payment_id=payment.pk,
@@ -179,7 +182,7 @@ def on_payment_refunded(
     order = locked(payment.order_id)
     log_event(
         order,
-        "refund",
+        OrderEventKind.REFUND,
         f"Refunded {amount_cents} {payment.currency} minor units on the "
         f"{payment.provider} payment" + (f" ({reference})" if reference else ""),
         actor=actor,

@@ -14,6 +14,7 @@ from core.queue import after_commit
 from giftcards.models import Status as GiftCardStatus
 from payments import services as payments
 
+from ..events import OrderEventKind
 from ..models import LineKind, OrderStatus
 from .order_state import REFUNDABLE, CheckoutError, locked, log_event, move
 
@@ -70,7 +71,7 @@ def refund_order(
                 rest -= share
         log_event(
             order,
-            "refund_requested",
+            OrderEventKind.REFUND_REQUESTED,
             f"Refund of {wanted} {order.currency} minor units requested" + (f": {reason}" if reason else ""),
             actor=actor,
             plan=plan,

@@ -21,6 +21,7 @@ from core.money import format_money
 from core.roamify_client import roamify_client
 from payments.models import Payment
 
+from ..events import AuditAction, OrderEventKind
 from ..models import LineKind, Order, OrderStatus
 from .fulfilment import retry_fulfilment
 from .notifications import send_esim_email
@@ -83,7 +84,7 @@ def retry(order_id: int, *, actor) -> None:
     before = {"status": order.status, "action_reason": order.action_reason}
     retry_fulfilment(order_id, actor=name)
     order.refresh_from_db()
-    audit.record(name, "order.retry", order, before, {"status": order.status})
+    audit.record(name, AuditAction.ORDER_RETRY, order, before, {"status": order.status})
 
 
 # --- Resend -----------------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ def resend(order_id: int, *, actor) -> None:
     order.refresh_from_db()
     audit.record(
         name,
-        "order.resend_esim_email",
+        AuditAction.ORDER_RESEND_ESIM_EMAIL,
         order,
         before,
         {"esim_email_sent_at": order.esim_email_sent_at, "to": order.email},
@@ -199,7 +200,7 @@ def refund(
             for item in plan.installed:
                 log_event(
                     locked_order,
-                    "upstream_refund_skipped",
+                    OrderEventKind.UPSTREAM_REFUND_SKIPPED,
                     f"eSIM {item.tail} was installed ({item.esim.status}): not claimed from Roamify; "
                     f"its cost ({_money(item.cost_cents, order)}) stays with the shop",
                     actor=name,
@@ -208,7 +209,7 @@ def refund(
     after = _state(order)
     after["claimed_esims"] = [e.esim.upstream_esim_id for e in plan.claims]
     after["notified"] = notify
-    audit.record(name, "order.refund", order, before, after, note=reason)
+    audit.record(name, AuditAction.ORDER_REFUND, order, before, after, note=reason)
     return plan
 
 
@@ -222,5 +223,5 @@ def add_note(order_id: int, text: str, *, actor) -> None:
         raise CheckoutError("Write the note first.")
     with transaction.atomic():
         order = locked(order_id)
-        log_event(order, "note", text[:5000], actor=name)
-        audit.record(name, "order.note", order, {}, {"note": text[:5000]})
+        log_event(order, OrderEventKind.NOTE, text[:5000], actor=name)
+        audit.record(name, AuditAction.ORDER_NOTE, order, {}, {"note": text[:5000]})
