@@ -10,15 +10,15 @@ from . import views
 app_name = "accounts"
 
 account_patterns = [
-    path("", views.esim_list, name="esims"),
-    path("esims/<int:pk>/", views.esim_detail, name="esim"),
+    path("", views.esim_list, name="esim_list"),
+    path("esims/<int:pk>/", views.esim_detail, name="esim_detail"),
     path("esims/<int:pk>/refresh/", views.esim_refresh, name="esim_refresh"),
     path("esims/<int:pk>/top-up/", views.esim_topup, name="esim_topup"),
     path("esims/<int:pk>/share/", views.esim_share, name="esim_share"),
-    path("orders/", views.order_list, name="orders"),
-    path("orders/<str:number>/receipt/", views.order_receipt, name="receipt"),
-    path("settings/", views.account_settings, name="settings"),
-    path("delete/", views.delete_account, name="delete"),
+    path("orders/", views.order_list, name="order_list"),
+    path("orders/<str:number>/receipt/", views.order_receipt, name="order_receipt"),
+    path("settings/", views.account_settings, name="account_settings"),
+    path("delete/", views.delete_account, name="delete_account"),
 ]
 
 signed_patterns = [

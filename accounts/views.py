@@ -125,7 +125,7 @@ def esim_refresh(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(
                 request, "We couldn't reach the network just now. The figures below may be a few minutes old."
             )
-    return redirect(reverse("accounts:esim", args=[esim.pk]) + "#usage")
+    return redirect(reverse("accounts:esim_detail", args=[esim.pk]) + "#usage")
 
 
 @require_POST
@@ -133,7 +133,7 @@ def esim_refresh(request: HttpRequest, pk: int) -> HttpResponse:
 def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
     """Put a top-up of the customer's eSIM in the cart, if upstream accepts it for this eSIM."""
     esim = selectors.customer_esim(request.user, pk)
-    back = reverse("accounts:esim", args=[esim.pk]) + "#top-ups"
+    back = reverse("accounts:esim_detail", args=[esim.pk]) + "#top-ups"
     if not esim.with_top_up:
         messages.error(request, "This eSIM can't be topped up. Please choose a new eSIM instead.")
         return redirect(back)
@@ -161,7 +161,7 @@ def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
         f"Added a {package.data_label}, {package.days}-day top-up for your eSIM "
         f"{esim.iccid_masked} to your cart.",
     )
-    return redirect("checkout:cart")
+    return redirect("checkout:cart_detail")
 
 
 @require_POST
@@ -170,7 +170,7 @@ def esim_share(request: HttpRequest, pk: int) -> HttpResponse:
     esim = selectors.customer_esim(request.user, pk)
     if not esim.lpa_code:
         messages.error(request, "This eSIM has no install details yet.")
-        return redirect("accounts:esim", pk=esim.pk)
+        return redirect("accounts:esim_detail", pk=esim.pk)
     url = request.build_absolute_uri(
         reverse("accounts:shared_install", args=[links.make_token(esim, links.INSTALL)])
     )
@@ -253,7 +253,7 @@ def signed_topups(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, str(exc))
     offers, offers_note = _offers(esim)
     owner = request.user.is_authenticated and esim.customer_id == request.user.id
-    next_url = reverse("accounts:esim", args=[esim.pk]) + "#top-ups"
+    next_url = reverse("accounts:esim_detail", args=[esim.pk]) + "#top-ups"
     context = {
         "esim": esim,
         "offers": offers,

@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from esims.models import Esim
 
+from .events import OrderEventKind
+
 # Crockford-style alphabet: no 0/O, 1/I/L, easy to read out on the phone.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -80,7 +82,7 @@ class Order(models.Model):
 
     def get_absolute_url(self) -> str:
         """The order page for whoever may already see it (the owner, or a session that has it)."""
-        return reverse("checkout:order", args=[self.number])
+        return reverse("checkout:order_detail", args=[self.number])
 
     def access_url(self) -> str:
         """The link that opens the order for anyone holding it (emails, the payment page's return).
@@ -173,7 +175,7 @@ class OrderEvent(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(auto_now_add=True)
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=OrderEventKind.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     message = models.TextField(blank=True)

@@ -203,3 +203,15 @@ def days_covered(balance: Balance, week: Figures) -> float | None:
     if balance.cents is None or week.cost_cents <= 0:
         return None
     return round(balance.cents / (week.cost_cents / 7), 1)
+
+
+def admin_dashboard() -> dict:
+    """What the admin index shows on top (templates/admin/index.html, through `{% shop_dashboard %}`)."""
+    board = dashboard()
+    balance = upstream_balance()
+    return {
+        "board": board,
+        "balance": balance,
+        "days_covered": days_covered(balance, board.periods["week"]),
+        "low_threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
+    }

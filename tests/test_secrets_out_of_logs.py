@@ -104,6 +104,8 @@ def test_every_page_showing_an_activation_code_is_no_store(alice):
             body = response.content.decode(errors="replace")
             if response.status_code == 200 and (esim.lpa_code in body or esim.activation_code in body):
                 showing[route.name] = response.get("Cache-Control", "")
-    assert {"checkout:order", "accounts:esim", "accounts:shared_install"} <= set(showing), showing
+    assert {"checkout:order_detail", "accounts:esim_detail", "accounts:shared_install"} <= set(showing), (
+        showing
+    )
     cached = {name: value for name, value in showing.items() if "no-store" not in value}
     assert not cached, f"pages showing an activation code without no-store: {cached}"

@@ -21,7 +21,7 @@ EXCLUDED_PREFIXES = ("admin/", "api/", "static/", "media/")
 @dataclass(frozen=True)
 class Route:
     route: str  # the full pattern text, e.g. "account/esims/<int:pk>/"
-    name: str  # namespaced, e.g. "accounts:esim"
+    name: str  # namespaced, e.g. "accounts:esim_detail"
     params: tuple[str, ...] = field(default=())
 
 
@@ -76,15 +76,15 @@ PUBLIC = {
 FILLERS: dict[str, dict[str, str]] = {
     "account_confirm_email": {"key": "email_key"},
     "account_reset_password_from_key": {"uidb36": "uidb36", "key": "reset_key"},
-    "accounts:esim": {"pk": "esim_pk"},
+    "accounts:esim_detail": {"pk": "esim_pk"},
     "accounts:esim_refresh": {"pk": "esim_pk"},
     "accounts:esim_topup": {"pk": "esim_pk"},
     "accounts:esim_share": {"pk": "esim_pk"},
-    "accounts:receipt": {"number": "order_number"},
+    "accounts:order_receipt": {"number": "order_number"},
     "accounts:signed_topups": {"token": "topup_token"},
     "accounts:shared_install": {"token": "install_token"},
     "outbox_message": {"pk": "outbox_pk"},
-    "checkout:order": {"number": "order_number"},
+    "checkout:order_detail": {"number": "order_number"},
     "checkout:order_status": {"number": "order_number"},
     "checkout:order_pay": {"number": "order_number"},
     "giftcards:account_revoke": {"card_id": "card_id"},

@@ -35,7 +35,7 @@ def no_upstream():
 def test_list_shows_destination_status_data_left_and_days(setup, client, roamify):
     package, _, esim = setup
     roamify.control.esim_action(esim.iccid, "consume", mb=100)
-    html = client.get(reverse("accounts:esims")).content.decode()
+    html = client.get(reverse("accounts:esim_list")).content.decode()
     assert package.destination.name in html
     assert "Installed" in html
     assert 'role="meter"' in html and "left" in html
@@ -50,7 +50,7 @@ def test_esim_page_has_install_usage_chart_projection_history_and_topups(setup, 
     for back, mb in ((2, 150), (1, 250), (0, 200)):
         roamify.control.esim_action(esim.iccid, "consume", mb=mb, date=str(day - dt.timedelta(days=back)))
     topup = make_package(package_id=_other_package_of(roamify, esim, package))
-    response = client.get(reverse("accounts:esim", args=[esim.pk]))
+    response = client.get(reverse("accounts:esim_detail", args=[esim.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "data:image/png;base64," in html and esim.ios_install_url.replace("&", "&amp;") in html
@@ -71,27 +71,27 @@ def _other_package_of(roamify, esim, package) -> str:
 
 def test_warm_cache_no_upstream_call_and_pinned_queries(setup, client, django_assert_num_queries):
     _, _, esim = setup
-    client.get(reverse("accounts:esims"))
-    client.get(reverse("accounts:esim", args=[esim.pk]))  # warms usage, history and top-ups
+    client.get(reverse("accounts:esim_list"))
+    client.get(reverse("accounts:esim_detail", args=[esim.pk]))  # warms usage, history and top-ups
     with no_upstream():
         # session, user, eSIMs, their eSIM lines with package and destination
         with django_assert_num_queries(4):
-            assert client.get(reverse("accounts:esims")).status_code == 200
+            assert client.get(reverse("accounts:esim_list")).status_code == 200
         # session, user, the eSIM, its lines, the top-up packages of the catalog
         with django_assert_num_queries(5):
-            assert client.get(reverse("accounts:esim", args=[esim.pk])).status_code == 200
+            assert client.get(reverse("accounts:esim_detail", args=[esim.pk])).status_code == 200
 
 
 def test_stale_usage_is_served_while_one_refresh_is_queued(setup, client, roamify):
     _, _, esim = setup
-    client.get(reverse("accounts:esim", args=[esim.pk]))
+    client.get(reverse("accounts:esim_detail", args=[esim.pk]))
     then = timezone.now() - dt.timedelta(minutes=10)
     stale = replace(cached.get(esim.pk, cached.USAGE).value, fetched_at=then)
     cached.store(esim.pk, cached.USAGE, stale, then)
     roamify.control.esim_action(esim.iccid, "consume", mb=300)
     with no_upstream(), mock.patch("esims.cached.after_commit") as queued:
-        html = client.get(reverse("accounts:esim", args=[esim.pk])).content.decode()
-        client.get(reverse("accounts:esims"))
+        html = client.get(reverse("accounts:esim_detail", args=[esim.pk])).content.decode()
+        client.get(reverse("accounts:esim_list"))
     assert queued.call_args_list == [mock.call("esims.refresh_upstream", esim.pk, "usage")]  # once
     assert "Updated 10" in html  # the stale figures, said to be stale
     esim_services.refresh_in_background(esim.pk, "usage")  # what the task does
@@ -100,7 +100,7 @@ def test_stale_usage_is_served_while_one_refresh_is_queued(setup, client, roamif
 
 def test_refresh_button_fetches_at_most_once_a_minute(setup, client, roamify):
     _, _, esim = setup
-    client.get(reverse("accounts:esim", args=[esim.pk]))
+    client.get(reverse("accounts:esim_detail", args=[esim.pk]))
     roamify.control.esim_action(esim.iccid, "consume", mb=120)
     url = reverse("accounts:esim_refresh", args=[esim.pk])
     response = client.post(url, follow=True)
@@ -119,7 +119,7 @@ def test_esim_without_usage_check_shows_upstream_notes(roamify, alice, client, c
     _, esim = bought_esim(package, alice)
     assert not esim.with_usage_check
     client.force_login(alice)
-    html = client.get(reverse("accounts:esim", args=[esim.pk])).content.decode()
+    html = client.get(reverse("accounts:esim_detail", args=[esim.pk])).content.decode()
     assert "Used" not in html.split('id="usage"')[1].split("</section>")[0].replace("Data used", "")
     note = " ".join(esim.notes) or "doesn't report data use"
     assert note[:40] in html

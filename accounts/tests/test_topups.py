@@ -35,8 +35,8 @@ def cart_of(client) -> dict:
 def test_a_fitting_topup_goes_to_the_cart_and_becomes_a_topup_line(mine, client, alice):
     esim, topup = mine
     response = client.post(reverse("accounts:esim_topup", args=[esim.pk]), {"package": topup.package_id})
-    assert response.status_code == 302 and response["Location"] == reverse("checkout:cart")
-    html = unescape(client.get(reverse("checkout:cart")).content.decode())
+    assert response.status_code == 302 and response["Location"] == reverse("checkout:cart_detail")
+    html = unescape(client.get(reverse("checkout:cart_detail")).content.decode())
     assert f"Top-up: {topup.data_label}" in html and esim.iccid[-4:] in html
     priced = cart.priced(client.session)
     assert [(line.package, line.esim) for line in priced.lines] == [(topup, esim)]
@@ -104,6 +104,6 @@ def test_topup_quantity_stays_one(mine, client):
     esim, topup = mine
     client.post(reverse("accounts:esim_topup", args=[esim.pk]), {"package": topup.package_id})
     key = next(iter(cart_of(client)))
-    response = client.post(reverse("checkout:cart"), {"package": key, "quantity": "3"}, follow=True)
+    response = client.post(reverse("checkout:cart_detail"), {"package": key, "quantity": "3"}, follow=True)
     assert "one at a time" in unescape(response.content.decode())
     assert cart_of(client) == {key: 1}

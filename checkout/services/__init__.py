@@ -1,14 +1,26 @@
-"""Domain actions of checkout, split by concern; each function is one transaction.
+"""Domain actions of checkout, split by concern.
 
-Order states (design.md): pending_payment → paid → fulfilling → completed;
+Order states: pending_payment → paid → fulfilling → completed;
 paid/fulfilling → requires_action → fulfilling | refunded;
-pending_payment → cancelled. Every transition writes an OrderEvent.
+pending_payment → cancelled. Every transition writes an OrderEvent (`order_state.move`).
 Work after commit is queued through `core.queue`, never by importing tasks.
+
+Most actions are one transaction under the order's row lock. Those that wait on Stripe,
+Roamify or a mail server are not: no lock is held across a network call, so each does its
+deciding in one short transaction and records each result in another, and is safe to run again.
+- `place_order`: the order in one transaction, then each gift card reserved as its own payment.
+- `start_payment`: decides under the order's lock, opens the card payment at the provider after.
+- `fulfil_order`: takes a lease on the order, orders upstream outside any transaction, then
+  records each delivery, and the completion, in a transaction of its own.
+- `refund_order`: checks and plans under the lock, then refunds payment by payment through the
+  providers (the receivers in `payment.py` write the timeline and close the order).
+- the emails (`notifications.py`) are sent first and written to the timeline after, and the
+  staff actions (`staff.py`) call the above and write the audit log once they return.
 """
 
-from .common import CheckoutError, log_event, move
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
 from .notifications import send_esim_email, send_receipt, send_refund_notice
+from .order_state import CheckoutError, log_event, move
 from .ordering import place_order, topup_offers
 from .payment import confirm_return, start_payment
 from .reconciliation import reconcile_orders

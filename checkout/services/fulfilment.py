@@ -23,8 +23,9 @@ from core.queue import after_commit
 from core.roamify_client import roamify_client
 from esims import services as esims
 
-from ..models import LineKind, Order, OrderLine
-from .common import CheckoutError, S, locked, log_event, move
+from ..events import OrderEventKind
+from ..models import LineKind, Order, OrderLine, OrderStatus
+from .order_state import CheckoutError, locked, log_event, move
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +71,14 @@ def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
     now = timezone.now()
     with transaction.atomic():
         order = locked(order_id)
-        if order.status not in (S.PAID, S.FULFILLING):
+        if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLING):
             return Outcome(done=True, message=f"nothing to do ({order.status})")
         if order.fulfilment_lease_until and order.fulfilment_lease_until > now:
             return Outcome(done=False, retry=True, message="another worker holds the lease")
         order.fulfilment_attempts += 1
         order.fulfilment_lease_until = now + dt.timedelta(seconds=settings.FULFILMENT_LEASE_SECONDS)
-        if order.status == S.PAID:
-            move(order, S.FULFILLING, "Fulfilling the order")
+        if order.status == OrderStatus.PAID:
+            move(order, OrderStatus.FULFILLING, "Fulfilling the order")
         else:
             order.save()
         attempt = order.fulfilment_attempts
@@ -119,7 +120,7 @@ def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> No
     line_for = _line_assignment(lines, upstream_order, len(ready))
     with transaction.atomic():
         locked_order = locked(order.pk)
-        if locked_order.status != S.FULFILLING:
+        if locked_order.status != OrderStatus.FULFILLING:
             return
         saved = esims.record_delivered(
             [
@@ -143,7 +144,7 @@ def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> No
         locked_order.save(update_fields=["upstream_order_id", "updated_at"])
         log_event(
             locked_order,
-            "esims_delivered",
+            OrderEventKind.ESIMS_DELIVERED,
             f"{len(saved)} eSIM(s) ready from upstream order {upstream_order.id}",
             upstream_order_id=upstream_order.id,
         )
@@ -160,7 +161,7 @@ def _esim_order(order: Order, lines: list[OrderLine], attempt: int) -> roamify.O
     Order.objects.filter(pk=order.pk).update(upstream_order_id=placed.id)
     log_event(
         order,
-        "upstream_order",
+        OrderEventKind.UPSTREAM_ORDER,
         f"Upstream order {placed.id} ({placed.status})",
         upstream_order_id=placed.id,
         upstream_status=placed.status,
@@ -211,7 +212,7 @@ def _fulfil_topup(order: Order, line: OrderLine, attempt: int) -> None:
         placed = client.create_topup(line.esim.iccid, line.package_id_upstream, reference_id=reference)
         log_event(
             order,
-            "upstream_order",
+            OrderEventKind.UPSTREAM_ORDER,
             f"Upstream top-up order {placed.id} ({placed.status}) for eSIM …{line.esim.iccid[-4:]}",
             upstream_order_id=placed.id,
             line=line.pk,
@@ -255,7 +256,7 @@ def _release_lease(order_id: int, message: str) -> None:
         order = locked(order_id)
         order.fulfilment_lease_until = None
         order.save()
-        log_event(order, "fulfilment_retry", message)
+        log_event(order, OrderEventKind.FULFILMENT_RETRY, message)
 
 
 def _needs_action(order_id: int, reason: str) -> Outcome:
@@ -263,7 +264,7 @@ def _needs_action(order_id: int, reason: str) -> Outcome:
         order = locked(order_id)
         order.fulfilment_lease_until = None
         order.action_reason = reason
-        move(order, S.REQUIRES_ACTION, reason)
+        move(order, OrderStatus.REQUIRES_ACTION, reason)
     if settings.AUTO_REFUND_FAILED_FULFILMENT:
         from .refunds import refund_order
 
@@ -271,21 +272,21 @@ def _needs_action(order_id: int, reason: str) -> Outcome:
             refund_order(order_id, reason=f"Automatic refund: {reason}")
         except Exception as exc:  # the order stays visible in admin as requires_action
             with transaction.atomic():
-                log_event(locked(order_id), "refund_failed", f"Automatic refund failed: {exc}")
+                log_event(locked(order_id), OrderEventKind.REFUND_FAILED, f"Automatic refund failed: {exc}")
     return Outcome(done=True, message=reason)
 
 
 def _complete(order_id: int) -> Outcome:
     with transaction.atomic():
         order = locked(order_id)
-        if order.status not in (S.FULFILLING, S.PAID):
+        if order.status not in (OrderStatus.FULFILLING, OrderStatus.PAID):
             return Outcome(done=True, message=f"already {order.status}")
         if order.lines.filter(fulfilled_at__isnull=True).exists():
             return Outcome(done=False, retry=True, message="lines left to fulfil")
         order.fulfilment_lease_until = None
         order.completed_at = timezone.now()
         order.action_reason = ""
-        move(order, S.COMPLETED, "Every line fulfilled", upstream_order_id=order.upstream_order_id)
+        move(order, OrderStatus.COMPLETED, "Every line fulfilled", upstream_order_id=order.upstream_order_id)
     return Outcome(done=True, completed=True, message="completed")
 
 
@@ -293,12 +294,12 @@ def retry_fulfilment(order_id: int, *, actor: str) -> None:
     """Staff: try a requires_action (or stuck) order again."""
     with transaction.atomic():
         order = locked(order_id)
-        if order.status not in (S.REQUIRES_ACTION, S.PAID, S.FULFILLING):
+        if order.status not in (OrderStatus.REQUIRES_ACTION, OrderStatus.PAID, OrderStatus.FULFILLING):
             raise CheckoutError(f"An order that is {order.get_status_display().lower()} can't be retried.")
         order.fulfilment_lease_until = None
-        if order.status == S.REQUIRES_ACTION:
-            move(order, S.FULFILLING, "Retry requested", actor=actor)
+        if order.status == OrderStatus.REQUIRES_ACTION:
+            move(order, OrderStatus.FULFILLING, "Retry requested", actor=actor)
         else:
             order.save()
-            log_event(order, "retry", "Retry requested", actor=actor)
+            log_event(order, OrderEventKind.RETRY, "Retry requested", actor=actor)
         after_commit("checkout.fulfil_order", order.pk)

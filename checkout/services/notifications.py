@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from esims.emails import install_email
 
-from ..models import Order
-from .common import CheckoutError, S, locked, log_event
+from ..events import OrderEventKind
+from ..models import Order, OrderStatus
+from .order_state import CheckoutError, locked, log_event
 
 
 class EmailInProgress(OSError):
@@ -70,7 +71,8 @@ def _send_once(
         build(order).send()  # raises OSError when the mail server is down: the task retries
         with transaction.atomic():
             order = locked(order_id)
-            log_event(order, "email" if what != "refund" else "email_refund", record(order), actor=actor)
+            kind = OrderEventKind.EMAIL_REFUND if what == "refund" else OrderEventKind.EMAIL
+            log_event(order, kind, record(order), actor=actor)
         return True
     finally:
         cache.delete(claim)
@@ -79,7 +81,7 @@ def _send_once(
 def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system") -> bool:
     """Email the eSIMs of a completed order: once, unless staff ask to resend."""
     order = Order.objects.get(pk=order_id)
-    if order.status != S.COMPLETED or not order.esims.exists():
+    if order.status != OrderStatus.COMPLETED or not order.esims.exists():
         if resend:
             raise CheckoutError("Only a completed order has an eSIM to send.")
         return False
@@ -120,14 +122,16 @@ def send_refund_notice(order_id: int) -> bool:
     order closes as refunded (unless staff chose not to tell them)."""
 
     def due(order: Order) -> bool:
-        asked = order.events.filter(kind="refund_requested").order_by("-created_at", "-id").first()
-        sent = order.events.filter(kind="email_refund").order_by("-created_at", "-id").first()
+        asked = (
+            order.events.filter(kind=OrderEventKind.REFUND_REQUESTED).order_by("-created_at", "-id").first()
+        )
+        sent = order.events.filter(kind=OrderEventKind.EMAIL_REFUND).order_by("-created_at", "-id").first()
         if asked is not None and asked.data.get("notify") is False:
             return False
         unsent_request = asked is not None and (
             sent is None or (asked.created_at, asked.pk) > (sent.created_at, sent.pk)
         )
-        if order.status == S.REFUNDED:
+        if order.status == OrderStatus.REFUNDED:
             return sent is None or unsent_request
         return unsent_request and bool(order.payments.filter(refunded_cents__gt=0).exists())
 

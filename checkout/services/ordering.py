@@ -19,9 +19,10 @@ from payments import services as payments
 from payments.providers import PaymentError
 
 from .. import cart as cart_module
+from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderLine
-from .common import CheckoutError, log_event
 from .customers import remember_customer
+from .order_state import CheckoutError, log_event
 from .payment import payment_request
 
 GIFT_CARD_PROVIDER = "giftcard"
@@ -224,7 +225,7 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
     order.save(update_fields=["total_cents"])
     log_event(
         order,
-        "placed",
+        OrderEventKind.PLACED,
         f"Order placed by {email} for {total} {order.currency} minor units",
         to_status=order.status,
     )

@@ -19,9 +19,10 @@ from payments import services as payments
 from payments.models import Payment
 from payments.providers import PaymentError, PaymentRequest
 
-from ..models import Order
-from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
+from ..events import OrderEventKind
+from ..models import Order, OrderStatus
 from .customers import record_payer
+from .order_state import REFUNDABLE, CheckoutError, locked, log_event, move
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def start_payment(order: Order) -> str | None:
     for _ in range(3):  # an open session found closed is replaced, once or twice
         with transaction.atomic():
             order = locked(order.pk)
-            if order.status != S.PENDING_PAYMENT:
+            if order.status != OrderStatus.PENDING_PAYMENT:
                 raise CheckoutError("This order is already paid or closed.")
             held = order.payments.filter(status__in=[*Payment.CAPTURED_STATES, Payment.Status.RESERVED])
             remaining = order.total_cents - (held.aggregate(s=Sum("amount_cents"))["s"] or 0)
@@ -72,7 +73,9 @@ def start_payment(order: Order) -> str | None:
             payments.cancel_open(stale, why)
         if not card.external_reference:
             card = payments.start(card, payment_request(order, remaining))
-            log_event(order, "payment_started", f"Card payment page opened ({card.external_reference})")
+            log_event(
+                order, OrderEventKind.PAYMENT_STARTED, f"Card payment page opened ({card.external_reference})"
+            )
             return card.redirect_url
         outcome = payments.sync_with_provider(card, source="pay again")
         if outcome == "open":
@@ -84,7 +87,7 @@ def start_payment(order: Order) -> str | None:
 
 def confirm_return(order: Order, session_id: str) -> None:
     """The customer came back from the card page: look the payment up once, then trust the webhook."""
-    if order.status != S.PENDING_PAYMENT or not session_id:
+    if order.status != OrderStatus.PENDING_PAYMENT or not session_id:
         return
     payment = order.payments.filter(
         provider=CARD_PROVIDER, external_reference=session_id, status=Payment.Status.CREATED
@@ -108,7 +111,7 @@ def _settle(order: Order, *, source: str) -> None:
             .values_list("provider", flat=True)
         )
     )
-    move(order, S.PAID, f"Paid ({', '.join(providers) or 'nothing to pay'}; {source})")
+    move(order, OrderStatus.PAID, f"Paid ({', '.join(providers) or 'nothing to pay'}; {source})")
     after_commit("checkout.fulfil_order", order.pk)  # which sends the receipt too
     for reserved in order.payments.filter(status=Payment.Status.RESERVED):
         payments.capture(reserved.pk, source="order paid")
@@ -123,12 +126,12 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
     record_payer(order, payer.get("name") or "", payer.get("phone") or "")
     captured = order.payments.captured_cents()
     expected = payment.data.get("expected_cents")
-    if order.status not in (S.PENDING_PAYMENT, S.CANCELLED):
+    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
         if captured > order.total_cents:
             # A second successful payment for an order already paid: staff must refund it.
             log_event(
                 order,
-                "duplicate_payment",
+                OrderEventKind.DUPLICATE_PAYMENT,
                 f"{payment.provider} payment {payment.pk} paid an order already paid",
                 payment_id=payment.pk,
             )
@@ -138,7 +141,7 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
             f"Paid {payment.amount_cents} {payment.currency} by {payment.provider}, "
             f"expected {expected or order.total_cents} {order.currency}"
         )
-        move(order, S.REQUIRES_ACTION, order.action_reason, payment_id=payment.pk)
+        move(order, OrderStatus.REQUIRES_ACTION, order.action_reason, payment_id=payment.pk)
         return
     reserved = (
         order.payments.filter(status=Payment.Status.RESERVED).aggregate(s=Sum("amount_cents"))["s"] or 0
@@ -146,7 +149,7 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
     if captured + reserved < order.total_cents:
         log_event(
             order,
-            "payment",
+            OrderEventKind.PAYMENT,
             f"{payment.amount_cents} {payment.currency} paid by {payment.provider}; "
             f"{order.total_cents - captured - reserved} left to pay",
             payment_id=payment.pk,
@@ -158,11 +161,11 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
 def on_payment_failed(sender, payment: Payment, reason: str = "", **kwargs) -> None:
     """A payment can no longer pay: the order is cancelled if nothing else can pay it."""
     order = locked(payment.order_id)
-    if order.status != S.PENDING_PAYMENT:
+    if order.status != OrderStatus.PENDING_PAYMENT:
         return
     if order.payments.filter(status=Payment.Status.CREATED).exists() or order.payments.captured().exists():
         return
-    move(order, S.CANCELLED, reason, payment_id=payment.pk)
+    move(order, OrderStatus.CANCELLED, reason, payment_id=payment.pk)
     for reserved in order.payments.filter(status=Payment.Status.RESERVED):
         payments.fail(reserved.pk, "Order cancelled")  # releases the hold
 
@@ -179,7 +182,7 @@ def on_payment_refunded(
     order = locked(payment.order_id)
     log_event(
         order,
-        "refund",
+        OrderEventKind.REFUND,
         f"Refunded {amount_cents} {payment.currency} minor units on the "
         f"{payment.provider} payment" + (f" ({reference})" if reference else ""),
         actor=actor,
@@ -188,5 +191,5 @@ def on_payment_refunded(
     )
     still_held = sum(p.refundable_cents for p in order.payments.captured())
     if still_held == 0 and order.status in REFUNDABLE:
-        move(order, S.REFUNDED, reason or "Refunded", actor=actor)
+        move(order, OrderStatus.REFUNDED, reason or "Refunded", actor=actor)
         after_commit("checkout.send_refund_notice", order.pk)

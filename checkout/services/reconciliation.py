@@ -13,8 +13,7 @@ from payments import services as payments
 from payments.models import Payment
 from payments.providers import PaymentError
 
-from ..models import LineKind, Order
-from .common import S
+from ..models import LineKind, Order, OrderStatus
 
 
 def reconcile_orders() -> dict[str, int]:
@@ -22,9 +21,9 @@ def reconcile_orders() -> dict[str, int]:
     stale = now - dt.timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
     lease_free = Q(fulfilment_lease_until__isnull=True) | Q(fulfilment_lease_until__lt=now)
     stuck = list(
-        Order.objects.filter(lease_free, status__in=[S.PAID, S.FULFILLING], updated_at__lt=stale).values_list(
-            "id", flat=True
-        )
+        Order.objects.filter(
+            lease_free, status__in=[OrderStatus.PAID, OrderStatus.FULFILLING], updated_at__lt=stale
+        ).values_list("id", flat=True)
     )
     for order_id in stuck:
         send("checkout.fulfil_order", order_id)
@@ -34,7 +33,7 @@ def reconcile_orders() -> dict[str, int]:
         (
             "checkout.send_esim_email",
             Order.objects.filter(
-                status=S.COMPLETED,
+                status=OrderStatus.COMPLETED,
                 completed_at__lt=stale,
                 esim_email_sent_at__isnull=True,
                 lines__kind=LineKind.ESIM,
@@ -49,7 +48,7 @@ def reconcile_orders() -> dict[str, int]:
     checked = 0
     open_payments = (
         Payment.objects.filter(
-            status=Payment.Status.CREATED, order__status=S.PENDING_PAYMENT, updated_at__lt=stale
+            status=Payment.Status.CREATED, order__status=OrderStatus.PENDING_PAYMENT, updated_at__lt=stale
         )
         .exclude(external_reference="")
         .order_by("updated_at")[:200]
@@ -74,7 +73,7 @@ def _release_abandoned(now) -> int:
     before = now - dt.timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)
     held = (
         Payment.objects.filter(
-            status=Payment.Status.RESERVED, order__status=S.PENDING_PAYMENT, created_at__lt=before
+            status=Payment.Status.RESERVED, order__status=OrderStatus.PENDING_PAYMENT, created_at__lt=before
         )
         .exclude(order__payments__status=Payment.Status.CREATED)
         .values_list("id", flat=True)

@@ -14,8 +14,9 @@ from core.queue import after_commit
 from giftcards.models import Status as GiftCardStatus
 from payments import services as payments
 
-from ..models import LineKind
-from .common import REFUNDABLE, CheckoutError, S, locked, log_event, move
+from ..events import OrderEventKind
+from ..models import LineKind, OrderStatus
+from .order_state import REFUNDABLE, CheckoutError, locked, log_event, move
 
 
 def refund_order(
@@ -32,12 +33,12 @@ def refund_order(
     """
     with transaction.atomic():
         order = locked(order_id)
-        if order.status == S.REFUNDED:
+        if order.status == OrderStatus.REFUNDED:
             return 0
         if order.status not in REFUNDABLE:
             raise CheckoutError(f"An order that is {order.get_status_display().lower()} can't be refunded.")
         if (
-            order.status == S.FULFILLING
+            order.status == OrderStatus.FULFILLING
             and order.fulfilment_lease_until
             and order.fulfilment_lease_until > timezone.now()
         ):
@@ -57,7 +58,7 @@ def refund_order(
         captured = list(order.payments.captured().order_by("-created_at", "-id"))
         left = sum(p.refundable_cents for p in captured)
         if left == 0:  # nothing left to give back (a free order, or refunded at the provider)
-            move(order, S.REFUNDED, reason or "Closed with nothing left to refund", actor=actor)
+            move(order, OrderStatus.REFUNDED, reason or "Closed with nothing left to refund", actor=actor)
             return 0
         wanted = left if amount_cents is None else amount_cents
         if wanted <= 0 or wanted > left:
@@ -70,7 +71,7 @@ def refund_order(
                 rest -= share
         log_event(
             order,
-            "refund_requested",
+            OrderEventKind.REFUND_REQUESTED,
             f"Refund of {wanted} {order.currency} minor units requested" + (f": {reason}" if reason else ""),
             actor=actor,
             plan=plan,

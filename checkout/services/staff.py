@@ -1,4 +1,6 @@
-"""What staff do to an order from its page: retry, resend, refund (with the upstream claims), notes.
+"""What staff do to an order from its page, one function per button, called through the module:
+`staff.retry` (fulfilment), `staff.resend` (the eSIM email), `staff.refund` (with the upstream
+claims), `staff.add_note`.
 
 Each action says first what it will do (`*_preview`), then does it and writes the audit log
 with the values before and after. The refund honours the promise on the shop's pages,
@@ -19,10 +21,11 @@ from core.money import format_money
 from core.roamify_client import roamify_client
 from payments.models import Payment
 
-from ..models import LineKind, Order
-from .common import REFUNDABLE, CheckoutError, S, locked, log_event
+from ..events import AuditAction, OrderEventKind
+from ..models import LineKind, Order, OrderStatus
 from .fulfilment import retry_fulfilment
 from .notifications import send_esim_email
+from .order_state import REFUNDABLE, CheckoutError, locked, log_event
 from .refunds import refund_order
 from .upstream_refunds import EsimToRefund, esims_of, file_upstream_refunds
 
@@ -61,7 +64,7 @@ def retry_preview(order: Order) -> RetryPreview:
     """What a retry would cost upstream, and whether the partner balance covers it (asked now)."""
     refusal = (
         ""
-        if order.status in (S.REQUIRES_ACTION, S.PAID, S.FULFILLING)
+        if order.status in (OrderStatus.REQUIRES_ACTION, OrderStatus.PAID, OrderStatus.FULFILLING)
         else (f"An order that is {order.get_status_display().lower()} can't be retried.")
     )
     cost = sum(
@@ -75,19 +78,19 @@ def retry_preview(order: Order) -> RetryPreview:
     return RetryPreview(not refusal, refusal, cost, balance, error)
 
 
-def staff_retry(order_id: int, *, actor) -> None:
+def retry(order_id: int, *, actor) -> None:
     name = audit.actor_name(actor)
     order = Order.objects.get(pk=order_id)
     before = {"status": order.status, "action_reason": order.action_reason}
     retry_fulfilment(order_id, actor=name)
     order.refresh_from_db()
-    audit.record(name, "order.retry", order, before, {"status": order.status})
+    audit.record(name, AuditAction.ORDER_RETRY, order, before, {"status": order.status})
 
 
 # --- Resend -----------------------------------------------------------------------------------------
 
 
-def staff_resend(order_id: int, *, actor) -> None:
+def resend(order_id: int, *, actor) -> None:
     name = audit.actor_name(actor)
     order = Order.objects.get(pk=order_id)
     before = {"esim_email_sent_at": order.esim_email_sent_at}
@@ -95,7 +98,7 @@ def staff_resend(order_id: int, *, actor) -> None:
     order.refresh_from_db()
     audit.record(
         name,
-        "order.resend_esim_email",
+        AuditAction.ORDER_RESEND_ESIM_EMAIL,
         order,
         before,
         {"esim_email_sent_at": order.esim_email_sent_at, "to": order.email},
@@ -164,7 +167,7 @@ class NeedsSecondConfirmation(CheckoutError):
     """An installed eSIM is in the refund: staff must confirm its cost will not come back."""
 
 
-def staff_refund(
+def refund(
     order_id: int,
     amount_cents: int | None = None,
     *,
@@ -197,7 +200,7 @@ def staff_refund(
             for item in plan.installed:
                 log_event(
                     locked_order,
-                    "upstream_refund_skipped",
+                    OrderEventKind.UPSTREAM_REFUND_SKIPPED,
                     f"eSIM {item.tail} was installed ({item.esim.status}): not claimed from Roamify; "
                     f"its cost ({_money(item.cost_cents, order)}) stays with the shop",
                     actor=name,
@@ -206,7 +209,7 @@ def staff_refund(
     after = _state(order)
     after["claimed_esims"] = [e.esim.upstream_esim_id for e in plan.claims]
     after["notified"] = notify
-    audit.record(name, "order.refund", order, before, after, note=reason)
+    audit.record(name, AuditAction.ORDER_REFUND, order, before, after, note=reason)
     return plan
 
 
@@ -220,5 +223,5 @@ def add_note(order_id: int, text: str, *, actor) -> None:
         raise CheckoutError("Write the note first.")
     with transaction.atomic():
         order = locked(order_id)
-        log_event(order, "note", text[:5000], actor=name)
-        audit.record(name, "order.note", order, {}, {"note": text[:5000]})
+        log_event(order, OrderEventKind.NOTE, text[:5000], actor=name)
+        audit.record(name, AuditAction.ORDER_NOTE, order, {}, {"note": text[:5000]})

@@ -24,8 +24,9 @@ from core.money import format_money
 from core.roamify_client import roamify_client
 from esims.models import Esim
 
+from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderLine, UpstreamRefund
-from .common import log_event
+from .order_state import log_event
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def _record(
         message += f". {note}" if note else ""
         log_event(
             claim.order,
-            "upstream_refund",
+            OrderEventKind.UPSTREAM_REFUND,
             message,
             actor=claim.requested_by,
             refund_id=claim.refund_id,
@@ -191,7 +192,7 @@ def _record_failure(claim: UpstreamRefund, error: str) -> UpstreamRefund:
         claim.last_error = error[:2000]
         claim.save(update_fields=["last_error", "updated_at"])
         message = f"Could not ask Roamify to refund {_describe(claim)}: {error}. Tried again within the hour."
-        log_event(claim.order, "upstream_refund_failed", message, actor=claim.requested_by)
+        log_event(claim.order, OrderEventKind.UPSTREAM_REFUND_FAILED, message, actor=claim.requested_by)
     return claim
 
 
@@ -231,7 +232,7 @@ def record_upstream_refund_event(refund_id: str, status: str, reason: str = "", 
         }.get(new, f"Roamify is processing the refund request for {what} (request {refund_id})")
         log_event(
             claim.order,
-            f"upstream_refund_{new}",
+            OrderEventKind.upstream_refund_became(new),
             message,
             actor="roamify",
             refund_id=refund_id,

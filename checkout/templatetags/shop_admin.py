@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from checkout import reports
 from core.money import format_money
 
 register = template.Library()
@@ -13,9 +14,7 @@ LABEL = '<text x="{}" y="{}" font-size="11" fill="#4f5863" text-anchor="{}">{}</
 
 @register.simple_tag
 def shop_dashboard() -> dict:
-    from checkout.admin import admin_dashboard
-
-    return admin_dashboard()
+    return reports.admin_dashboard()
 
 
 @register.simple_tag

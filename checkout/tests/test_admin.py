@@ -12,6 +12,7 @@ from django.utils import timezone
 from catalog.tests.factories import PackageFactory
 from checkout import services
 from checkout.models import Order, OrderStatus
+from checkout.services import staff
 from esims.models import Esim
 
 from .helpers import paid_order
@@ -163,3 +164,31 @@ def test_esim_email_has_an_inline_qr_and_every_way_to_install(order, mailoutbox)
     assert message.body.count("SM-DP+ address: smdp.example") == 1
     images = [a for a in message.attachments if getattr(a, "get_content_type", lambda: "")() == "image/png"]
     assert len(images) == 1
+
+
+def test_order_timeline_can_be_filtered_by_kind(staff_client, order):
+    other = paid_order(PackageFactory(retail_cents=499), email="other@example.com")
+    staff.add_note(order.pk, "Called the customer", actor="boss@example.com")
+    staff.add_note(other.pk, "Someone else's note", actor="boss@example.com")
+    # The order page links to its timeline by kind, with how many of each.
+    page = staff_client.get(reverse("admin:checkout_order_change", args=[order.pk])).content.decode()
+    timeline = reverse("admin:checkout_orderevent_changelist")
+    notes_url = f"{timeline}?order__id__exact={order.pk}&amp;kind__exact=note"
+    assert f'<a href="{notes_url}">Staff note (1)</a>' in page
+    assert f'<a href="{timeline}?order__id__exact={order.pk}">Everything (' in page
+    # That link shows this order's notes only.
+    notes = staff_client.get(timeline, {"order__id__exact": order.pk, "kind__exact": "note"})
+    html = notes.content.decode()
+    assert notes.status_code == 200
+    assert "Called the customer" in html and "Someone else&#x27;s note" not in html
+    assert "Order placed by" not in html  # the order's other events are filtered out
+    # Across every order, one kind: both notes; the list filter offers the kinds by name.
+    html = staff_client.get(timeline, {"kind__exact": "note"}).content.decode()
+    assert "Called the customer" in html and "Someone else&#x27;s note" in html
+    assert order.number in html and other.number in html
+    assert "Refund email sent" in html and "Cost refunded by Roamify" in html  # the filter's choices
+    # History is shown, never edited or added to.
+    event = order.events.get(kind="note")
+    change = staff_client.get(reverse("admin:checkout_orderevent_change", args=[event.pk]))
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    assert staff_client.get(reverse("admin:checkout_orderevent_add")).status_code == 403

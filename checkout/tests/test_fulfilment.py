@@ -111,7 +111,7 @@ def test_package_gone_upstream_ends_in_requires_action(roamify, package):
     assert ledger_for(roamify, order) == []
 
 
-def test_staff_retry_after_balance_is_topped_up(roamify, package):
+def test_retry_by_staff_after_balance_is_topped_up(roamify, package):
     roamify.control.set_balance(0)
     order = paid_order(package)
     services.fulfil_order(order.id)

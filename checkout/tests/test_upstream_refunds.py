@@ -44,7 +44,7 @@ def upstream_requests(roamify, order: Order) -> list[dict]:
 def test_refund_of_an_uninstalled_esim_files_one_request_and_refunded_closes_it(roamify, package):
     order = completed_order(package)
     esim = order.esims.get()
-    staff.staff_refund(order.id, actor="boss", reason="Trip cancelled", notify=True)
+    staff.refund(order.id, actor="boss", reason="Trip cancelled", notify=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
     [claim] = order.upstream_refunds.all()
@@ -57,7 +57,7 @@ def test_refund_of_an_uninstalled_esim_files_one_request_and_refunded_closes_it(
     assert request["reason"] == "NOT_INSTALLED" and order.number in request["notes"]
     # Twice in a row: nothing more upstream.
     with pytest.raises(services.CheckoutError, match="can't be refunded"):
-        staff.staff_refund(order.id, actor="boss", reason="again", notify=False)
+        staff.refund(order.id, actor="boss", reason="again", notify=False)
     services.upstream_refunds.file_upstream_refunds(order.id, actor="boss")
     services.upstream_refunds.file_upstream_refunds(order.id, actor="boss")
     assert len(upstream_requests(roamify, order)) == 1 and order.upstream_refunds.count() == 1
@@ -90,7 +90,7 @@ def test_refund_of_an_uninstalled_esim_files_one_request_and_refunded_closes_it(
 
 def test_rejected_shows_in_the_timeline(roamify, package):
     order = completed_order(package)
-    staff.staff_refund(order.id, actor="boss", reason="Trip cancelled", notify=False)
+    staff.refund(order.id, actor="boss", reason="Trip cancelled", notify=False)
     claim = order.upstream_refunds.get()
     with Receiver() as receiver:
         roamify.control.set_webhook(receiver.url, SECRET)
@@ -145,7 +145,7 @@ def test_an_installed_esim_asks_for_a_second_confirmation(roamify, package, clie
 def test_unanswered_request_is_looked_up_before_filing_again(roamify, package):
     order = completed_order(package)
     roamify.control.inject_fault("POST", "/api/refund", hang_seconds=1.5, then="create", status=504)
-    staff.staff_refund(order.id, actor="boss", reason="Trip cancelled", notify=False)
+    staff.refund(order.id, actor="boss", reason="Trip cancelled", notify=False)
     claim = order.upstream_refunds.get()
     assert claim.status == "requested" and claim.last_error
     assert order.events.filter(kind="upstream_refund_failed").exists()
@@ -163,12 +163,12 @@ def test_unanswered_request_is_looked_up_before_filing_again(roamify, package):
 
 def test_partial_refund_claims_nothing_and_can_skip_the_email(roamify, package, mailoutbox):
     order = completed_order(package)
-    staff.staff_refund(order.id, 100, actor="boss", reason="Goodwill", notify=False)
+    staff.refund(order.id, 100, actor="boss", reason="Goodwill", notify=False)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and upstream_requests(roamify, order) == []
     # The notice task (queued after commit) finds nothing to send when staff chose not to tell.
     assert services.send_refund_notice(order.id) is False
-    staff.staff_refund(order.id, 100, actor="boss", reason="More goodwill", notify=True)
+    staff.refund(order.id, 100, actor="boss", reason="More goodwill", notify=True)
     assert services.send_refund_notice(order.id) is True
     assert services.send_refund_notice(order.id) is False  # once
     assert [m.subject for m in mailoutbox] == [f"Refund for order {order.number}"]

@@ -28,7 +28,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         return redirect(_back_within_the_shop(request))
     days = f"{package.days} day{'s' if package.days != 1 else ''}"
     messages.success(request, f"Added {package.destination.name} {package.data_label}, {days} to your cart.")
-    return redirect("checkout:cart")
+    return redirect("checkout:cart_detail")
 
 
 def _back_within_the_shop(request: HttpRequest) -> str:
@@ -38,11 +38,11 @@ def _back_within_the_shop(request: HttpRequest) -> str:
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return referer
-    return "checkout:cart"
+    return "checkout:cart_detail"
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def cart_view(request: HttpRequest) -> HttpResponse:
+def cart_detail(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         package_id = request.POST.get("package", "")
         try:
@@ -54,7 +54,7 @@ def cart_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Cart updated.")
         except cart.CartError as exc:
             messages.error(request, str(exc))
-        return redirect("checkout:cart")
+        return redirect("checkout:cart_detail")
     priced = cart.priced(request.session)
     if not priced and not priced.removed and "orders" in request.session:
         # Back from the payment page: the cart became an order; offer to pay that, not an empty cart.
@@ -103,14 +103,14 @@ def cart_add_gift_card(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("giftcards:buy")
     messages.success(request, f"Added a gift card for {line.recipient_name} to your cart.")
-    return redirect("checkout:cart")
+    return redirect("checkout:cart_detail")
 
 
 @require_POST
-def cart_gift_card_line(request: HttpRequest) -> HttpResponse:
+def cart_remove_gift_card(request: HttpRequest) -> HttpResponse:
     cart.remove_gift_card(request.session, request.POST.get("line", ""))
     messages.success(request, "Removed from your cart.")
-    return redirect("checkout:cart")
+    return redirect("checkout:cart_detail")
 
 
 @require_POST
@@ -119,7 +119,7 @@ def cart_gift_code(request: HttpRequest) -> HttpResponse:
     if request.POST.get("action") == "remove":
         cart.unapply_gift_card(request.session, request.POST.get("card", ""))
         messages.success(request, "Gift card removed from this order.")
-        return redirect("checkout:cart")
+        return redirect("checkout:cart_detail")
     try:
         card = giftcards.find_by_code(request.POST.get("code", ""), ip=client_ip(request), user=request.user)
         cart.apply_gift_card(request.session, card.pk)
@@ -127,4 +127,4 @@ def cart_gift_code(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Gift card …{card.last_characters} applied.")
-    return redirect("checkout:cart")
+    return redirect("checkout:cart_detail")

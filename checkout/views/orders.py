@@ -29,7 +29,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if recent is not None:
             return redirect(recent.get_absolute_url())
         messages.error(request, "Your cart is empty.")
-        return redirect("checkout:cart")
+        return redirect("checkout:cart_detail")
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     form = CheckoutForm(request.POST, needs_travel_date=needs_date)
     if not form.is_valid():

@@ -1,16 +1,14 @@
 """The order admin where support works: buttons on the order page (retry, resend, refund, note),
-each saying what it will do and asking to confirm; customers; exports; the owner's dashboard."""
+each saying what it will do and asking to confirm; the list with its filter and the CSV export."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -19,18 +17,20 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core import audit
-from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin, ReadOnlyMixin
-from core.exports import CsvExport, in_chunks, money_cell
-from core.forms import MoneyField
+from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin
+from core.exports import CsvExport
 from core.money import format_money
-from esims.models import Esim
 from payments.models import Payment
 from payments.providers import PaymentError
 
-from . import reports, services
-from .models import Customer, Order, OrderEvent, OrderLine, OrderStatus, UpstreamRefund
-from .services import staff
+from .. import reports, services
+from ..models import Customer, Order, OrderLine, OrderStatus
+from ..services import staff
+from .display import ReadOnlyInline, when
+from .exports import ORDER_HEADER, order_rows
+from .forms import NoteForm, RefundForm
+from .timeline import OrderEventInline, timeline_by_kind
+from .upstream_refunds import UpstreamRefundInline
 
 BADGE = {
     "completed": "ok",
@@ -41,32 +41,9 @@ BADGE = {
     "paid": "warn",
     "fulfilling": "warn",
 }
-CLAIM_BADGE = {"refunded": "ok", "rejected": "bad", "cancelled": "quiet"}
 
 
-def when(value: dt.datetime | None) -> str:
-    """A time in the shop's zone, saying which ("3 Dec 2025, 14:05 UTC")."""
-    return timezone.localtime(value).strftime("%-d %b %Y, %H:%M %Z") if value else "—"
-
-
-# --- Inlines ---------------------------------------------------------------------------------------
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
+# --- Inlines (the timeline and the Roamify claims have modules of their own) ----------------------
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -131,49 +108,6 @@ class PaymentInline(ReadOnlyInline):
         return when(obj.created_at)
 
 
-class UpstreamRefundInline(ReadOnlyInline):
-    model = UpstreamRefund
-    verbose_name_plural = "Cost claimed back from Roamify"
-    fields = ("esim_iccid", "cost", "state", "refund_id", "rejection_reason", "last_error", "created")
-
-    @admin.display(description="eSIM")
-    def esim_iccid(self, obj: UpstreamRefund) -> str:
-        return obj.esim.iccid or obj.esim.upstream_esim_id
-
-    @admin.display(description="Cost")
-    def cost(self, obj: UpstreamRefund) -> str:
-        return format_money(obj.cost_cents, obj.currency)
-
-    @admin.display(description="Status")
-    def state(self, obj: UpstreamRefund) -> str:
-        return format_html(
-            '<span class="shop-badge {}">{}</span>',
-            CLAIM_BADGE.get(obj.status, "warn"),
-            obj.get_status_display(),
-        )
-
-    @admin.display(description="Filed")
-    def created(self, obj: UpstreamRefund) -> str:
-        return when(obj.created_at)
-
-
-class OrderEventInline(ReadOnlyInline):
-    model = OrderEvent
-    verbose_name_plural = "Timeline"
-    fields = ("time", "kind", "change", "message", "actor")
-    ordering = ("created_at", "id")
-
-    @admin.display(description="When")
-    def time(self, obj: OrderEvent) -> str:
-        return when(obj.created_at)
-
-    @admin.display(description="Status")
-    def change(self, obj: OrderEvent) -> str:
-        if not obj.to_status:
-            return ""
-        return f"{obj.from_status or '—'} → {obj.to_status}"
-
-
 # --- Filters ---------------------------------------------------------------------------------------
 
 
@@ -203,137 +137,6 @@ class OrderViewFilter(admin.SimpleListFilter):
         if self.value() == "all" or request.GET.get("q") or request.GET.get("status__exact"):
             return queryset  # a search or a status asked for finds every order
         return queryset.exclude(abandoned)
-
-
-# --- Exports ---------------------------------------------------------------------------------------
-
-ORDER_HEADER = [
-    "order",
-    "created",
-    "paid",
-    "status",
-    "email",
-    "name",
-    "currency",
-    "order_total",
-    "line_kind",
-    "description",
-    "destination",
-    "quantity",
-    "unit_price",
-    "line_total",
-    "line_cost",
-    "line_margin",
-    "payments",
-    "refunded",
-]
-
-
-def order_rows(queryset: QuerySet[Order]) -> Iterable[list]:
-    """One row per order line; the order's payments beside each line. Three queries per 2,000 orders."""
-    for chunk in in_chunks(
-        queryset.only(
-            "id",
-            "number",
-            "created_at",
-            "paid_at",
-            "status",
-            "email",
-            "customer_name",
-            "currency",
-            "total_cents",
-        )
-    ):
-        ids = [o.pk for o in chunk]
-        lines: dict[int, list] = {}
-        for line in (
-            OrderLine.objects.filter(order_id__in=ids)
-            .order_by("order_id", "id")
-            .values_list(
-                "order_id",
-                "kind",
-                "description",
-                "package__destination__name",
-                "quantity",
-                "unit_price_cents",
-                "total_cents",
-                "wholesale_cents",
-            )
-        ):
-            lines.setdefault(line[0], []).append(line)
-        paid: dict[int, list[str]] = {}
-        refunded: dict[int, int] = {}
-        for order_id, provider, amount, back in (
-            Payment.objects.filter(order_id__in=ids)
-            .captured()
-            .values_list("order_id", "provider", "amount_cents", "refunded_cents")
-        ):
-            paid.setdefault(order_id, []).append(f"{provider}:{money_cell(amount)}")
-            refunded[order_id] = refunded.get(order_id, 0) + back
-        for o in chunk:
-            head = [
-                o.number,
-                o.created_at,
-                o.paid_at,
-                o.status,
-                o.email,
-                o.customer_name,
-                o.currency,
-                money_cell(o.total_cents),
-            ]
-            tail = [" ".join(paid.get(o.pk, [])), money_cell(refunded.get(o.pk, 0))]
-            for _, kind, description, destination, qty, unit, total, cost in lines.get(o.pk, []):
-                line_cost = cost * qty if kind != "giftcard" else 0
-                yield [
-                    *head,
-                    kind,
-                    description,
-                    destination or "",
-                    qty,
-                    money_cell(unit),
-                    money_cell(total),
-                    money_cell(line_cost),
-                    money_cell(total - line_cost),
-                    *tail,
-                ]
-
-
-# --- Forms -----------------------------------------------------------------------------------------
-
-
-class RefundForm(forms.Form):
-    amount = MoneyField(
-        required=False,
-        min_cents=1,
-        label="Amount to refund",
-        help_text="Leave it as it is to refund everything that is left.",
-    )
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=500,
-        label="Reason",
-        help_text="Kept in the timeline and the audit log.",
-    )
-    notify = forms.BooleanField(
-        required=False, initial=True, label="Email the customer that the refund is on its way"
-    )
-    confirm_installed = forms.BooleanField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, refundable_cents: int, currency: str, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["amount"].max_cents = refundable_cents
-        self.fields["amount"].currency = currency
-        self.fields["amount"].widget.currency = currency
-        self.fields["amount"].initial = refundable_cents
-
-
-class NoteForm(forms.Form):
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        max_length=5000,
-        label="Note",
-        help_text="Shown in the order's timeline with your name.",
-    )
 
 
 # --- Orders ----------------------------------------------------------------------------------------
@@ -377,6 +180,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "delivered_esims",
         "esim_email",
         "fulfilment_attempts",
+        "timeline_kinds",
         "created",
         "paid",
         "completed",
@@ -390,6 +194,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         ),
         ("eSIMs", {"fields": ("delivered_esims", "esim_email", "upstream_order_id", "fulfilment_attempts")}),
         ("Times", {"fields": ("created", "paid", "completed")}),
+        ("Timeline by kind", {"fields": ("timeline_kinds",)}),
         ("Audit trail", {"classes": ("collapse",), "fields": ("audit_trail",)}),
     )
     change_form_template = "admin/checkout/order/change_form.html"
@@ -509,6 +314,10 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             return "—"
         return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> · {} · {}</li>", esims))
 
+    @admin.display(description="Show only")
+    def timeline_kinds(self, obj: Order) -> str:
+        return timeline_by_kind(obj)
+
     @admin.display(description="eSIM email")
     def esim_email(self, obj: Order) -> str:
         return f"last sent {when(obj.esim_email_sent_at)}" if obj.esim_email_sent_at else "not sent"
@@ -570,7 +379,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         order = self._order(request, pk)
         if request.method == "POST":
             try:
-                staff.staff_retry(order.pk, actor=request.user)
+                staff.retry(order.pk, actor=request.user)
             except services.CheckoutError as exc:
                 return self._done(request, order, str(exc), messages.ERROR)
             return self._done(
@@ -588,7 +397,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         order = self._order(request, pk)
         if request.method == "POST":
             try:
-                staff.staff_resend(order.pk, actor=request.user)
+                staff.resend(order.pk, actor=request.user)
             except (services.CheckoutError, OSError) as exc:
                 return self._done(request, order, f"Not sent: {exc}", messages.ERROR)
             return self._done(request, order, f"eSIM email sent again to {order.email}.")
@@ -612,7 +421,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         if request.method == "POST" and form.is_valid() and not preview.refusal:
             data = form.cleaned_data
             try:
-                staff.staff_refund(
+                staff.refund(
                     order.pk,
                     data["amount"],
                     actor=request.user,
@@ -683,7 +492,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         ok = 0
         for order in queryset:
             try:
-                staff.staff_retry(order.pk, actor=request.user)
+                staff.retry(order.pk, actor=request.user)
                 ok += 1
             except services.CheckoutError as exc:
                 self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
@@ -699,171 +508,7 @@ def order_actions(order: Order) -> list[tuple[str, str, str]]:
         out.append(("Retry fulfilment…", reverse("admin:checkout_order_retry", args=[order.pk]), ""))
     if order.status == OrderStatus.COMPLETED and order.esims.exists():
         out.append(("Resend eSIM email…", reverse("admin:checkout_order_resend", args=[order.pk]), ""))
-    if order.status in services.common.REFUNDABLE:
+    if order.status in services.order_state.REFUNDABLE:
         out.append(("Refund…", reverse("admin:checkout_order_refund", args=[order.pk]), "danger"))
     out.append(("Add a note…", reverse("admin:checkout_order_note", args=[order.pk]), ""))
     return out
-
-
-# --- Upstream refund requests --------------------------------------------------------------------
-
-
-@admin.register(UpstreamRefund)
-class UpstreamRefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "order", "esim", "cost", "status", "refund_id", "rejection_reason")
-    list_filter = ("status",)
-    search_fields = ("refund_id", "order__number", "esim__iccid", "esim__upstream_esim_id")
-    list_select_related = ("order", "esim")
-
-    @admin.display(description="Cost", ordering="cost_cents")
-    def cost(self, obj: UpstreamRefund) -> str:
-        return format_money(obj.cost_cents, obj.currency)
-
-
-# --- Customers -----------------------------------------------------------------------------------
-
-# Panels other parts of the shop add to a customer's page: (title, fn(customer) -> html).
-# Gift cards plug in here (checkout may import giftcards; giftcards may not import checkout).
-CustomerPanel = Callable[[Customer], str]
-CUSTOMER_PANELS: list[tuple[str, CustomerPanel]] = []
-
-
-def register_customer_panel(title: str, panel: CustomerPanel) -> None:
-    CUSTOMER_PANELS.append((title, panel))
-
-
-class CustomerForm(forms.ModelForm):
-    class Meta:
-        model = Customer
-        fields = ("note",)
-
-
-@admin.register(Customer)
-class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
-    form = CustomerForm
-    list_display = ("email", "name", "phone", "orders", "spent", "account", "created_at")
-    search_fields = ("email", "name", "phone", "user__first_name", "user__last_name")
-    search_help_text = "Name, email or phone"
-    readonly_fields = (
-        "email",
-        "name",
-        "phone",
-        "account",
-        "orders",
-        "spent",
-        "order_list",
-        "esim_list",
-        "panels",
-        "audit_trail",
-    )
-    fields = (
-        "email",
-        "name",
-        "phone",
-        "account",
-        "orders",
-        "spent",
-        "note",
-        "order_list",
-        "esim_list",
-        "panels",
-        "audit_trail",
-    )
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        orders = (
-            Order.objects.filter(email__iexact=OuterRef("email"))
-            .values("email")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        spent = (
-            Payment.objects.filter(order__email__iexact=OuterRef("email"), status__in=Payment.CAPTURED_STATES)
-            .values("currency")
-            .annotate(s=Sum(F("amount_cents") - F("refunded_cents")))
-            .values("s")[:1]
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("user")
-            .annotate(
-                order_count=Coalesce(Subquery(orders[:1], output_field=IntegerField()), Value(0)),
-                spent_cents=Coalesce(Subquery(spent, output_field=IntegerField()), Value(0)),
-            )
-        )
-
-    def has_add_permission(self, request) -> bool:
-        return False  # customers come from orders
-
-    @admin.display(description="Orders", ordering="order_count")
-    def orders(self, obj: Customer) -> int:
-        return getattr(obj, "order_count", 0)
-
-    @admin.display(description="Total spent", ordering="spent_cents")
-    def spent(self, obj: Customer) -> str:
-        return format_money(getattr(obj, "spent_cents", 0))
-
-    @admin.display(description="Account")
-    def account(self, obj: Customer) -> str:
-        return "account" if obj.user_id else "guest"
-
-    @admin.display(description="Their orders")
-    def order_list(self, obj: Customer) -> str:
-        rows = [
-            (
-                reverse("admin:checkout_order_change", args=[o.pk]),
-                o.number,
-                o.get_status_display(),
-                format_money(o.total_cents, o.currency),
-                when(o.created_at),
-            )
-            for o in Order.objects.filter(email__iexact=obj.email).order_by("-created_at")[:50]
-        ]
-        if not rows:
-            return "—"
-        return format_html(
-            "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> · {} · {} · {}</li>', rows)
-        )
-
-    @admin.display(description="Their eSIMs")
-    def esim_list(self, obj: Customer) -> str:
-        esims = Esim.objects.filter(
-            Q(email__iexact=obj.email) | Q(customer_id=obj.user_id)
-            if obj.user_id
-            else Q(email__iexact=obj.email)
-        ).order_by("-created_at")[:50]
-        rows = [(e.iccid or e.upstream_esim_id, e.status or "?", e.title) for e in esims]
-        if not rows:
-            return "—"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> · {} · {}</li>", rows))
-
-    @admin.display(description="More")
-    def panels(self, obj: Customer) -> str:
-        if not CUSTOMER_PANELS:
-            return "—"
-        return format_html_join(
-            "", "<h3>{}</h3>{}", [(title, panel(obj)) for title, panel in CUSTOMER_PANELS]
-        )
-
-    def save_model(self, request, obj, form, change) -> None:
-        before = Customer.objects.filter(pk=obj.pk).values("note").first() or {}
-        super().save_model(request, obj, form, change)
-        if "note" in form.changed_data:
-            audit.record(request.user, "customer.note", obj, before, {"note": obj.note})
-
-
-# --- The admin index -----------------------------------------------------------------------------
-
-
-def admin_dashboard() -> dict:
-    """What the admin index shows on top (see templates/admin/index.html)."""
-    board = reports.dashboard()
-    balance = reports.upstream_balance()
-    return {
-        "board": board,
-        "balance": balance,
-        "days_covered": reports.days_covered(balance, board.periods["week"]),
-        "low_threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
-    }

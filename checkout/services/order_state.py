@@ -1,13 +1,13 @@
-"""What every checkout service uses: its error, the timeline, status moves under a lock."""
+"""An order's state as every checkout service changes it: the row lock (`locked`), status moves
+(`move`), the timeline (`log_event`), the states that can be refunded, and the error they raise."""
 
 from __future__ import annotations
 
+from ..events import OrderEventKind
 from ..models import Order, OrderEvent, OrderStatus
 
-S = OrderStatus
-
 # States in which money was taken and may be given back.
-REFUNDABLE = (S.PAID, S.REQUIRES_ACTION, S.COMPLETED, S.FULFILLING)
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.REQUIRES_ACTION, OrderStatus.COMPLETED, OrderStatus.FULFILLING)
 
 
 class CheckoutError(ValueError):
@@ -16,7 +16,7 @@ class CheckoutError(ValueError):
 
 def log_event(
     order: Order,
-    kind: str,
+    kind: OrderEventKind,
     message: str = "",
     *,
     actor: str = "system",
@@ -24,9 +24,10 @@ def log_event(
     to_status: str = "",
     **data,
 ) -> OrderEvent:
+    """Write one entry of the order's timeline; `kind` must be one of checkout's event kinds."""
     return OrderEvent.objects.create(
         order=order,
-        kind=kind,
+        kind=OrderEventKind(kind),  # an unknown kind raises ValueError rather than being stored
         message=message[:5000],
         actor=actor,
         from_status=from_status,
@@ -40,7 +41,7 @@ def move(order: Order, to: str, message: str = "", *, actor: str = "system", **d
     before = order.status
     order.status = to
     order.save()
-    log_event(order, "status", message, actor=actor, from_status=before, to_status=to, **data)
+    log_event(order, OrderEventKind.STATUS, message, actor=actor, from_status=before, to_status=to, **data)
 
 
 def locked(order_id: int) -> Order:
