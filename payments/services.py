@@ -21,8 +21,6 @@ from .signals import payment_captured, payment_failed, payment_refunded
 
 logger = logging.getLogger(__name__)
 
-S = Payment.Status
-
 
 def open_payment(order, provider: str, amount_cents: int, currency: str, **data) -> Payment:
     """A new Payment in `created`, not yet started at the provider."""
@@ -45,15 +43,15 @@ def start(payment: Payment, request: PaymentRequest) -> Payment:
     result = get_provider(payment.provider).start(payment, request)
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.status != S.CREATED:
+        if locked.status != Payment.Status.CREATED:
             return locked  # someone else recorded it first
         locked.external_reference = result.external_reference
         locked.redirect_url = result.redirect_url
         locked.capture_reference = result.capture_reference
-        if result.status == S.RESERVED:
-            locked.status = S.RESERVED
+        if result.status == Payment.Status.RESERVED:
+            locked.status = Payment.Status.RESERVED
         locked.save()
-    if result.status == S.CAPTURED:
+    if result.status == Payment.Status.CAPTURED:
         capture(locked.pk, capture_reference=result.capture_reference, source=payment.provider)
         locked.refresh_from_db()
     return locked
@@ -77,9 +75,9 @@ def capture(
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status in Payment.CAPTURED_STATES:
             return False
-        if payment.status == S.RESERVED:
+        if payment.status == Payment.Status.RESERVED:
             capture_reference = get_provider(payment.provider).capture(payment) or capture_reference
-        payment.status = S.CAPTURED
+        payment.status = Payment.Status.CAPTURED
         payment.captured_at = timezone.now()
         if amount_cents is not None and amount_cents != payment.amount_cents:
             # What was really paid; the order sees the difference and asks staff.
@@ -101,8 +99,8 @@ def fail(payment_id: int, reason: str) -> bool:
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status not in Payment.OPEN_STATES:
             return False
-        was_reserved = payment.status == S.RESERVED
-        payment.status = S.FAILED if not was_reserved else S.CANCELLED
+        was_reserved = payment.status == Payment.Status.RESERVED
+        payment.status = Payment.Status.FAILED if not was_reserved else Payment.Status.CANCELLED
         payment.data = {**payment.data, "closed_reason": reason}
         payment.save()
         if was_reserved:
@@ -118,7 +116,7 @@ def can_start(payment: Payment) -> bool:
 
 def cancel_open(payment: Payment, reason: str) -> None:
     """Close a payment the customer will not use (a card session replaced, a hold released)."""
-    if payment.status == S.CREATED and get_provider(payment.provider).needs_redirect:
+    if payment.status == Payment.Status.CREATED and get_provider(payment.provider).needs_redirect:
         try:
             get_provider(payment.provider).cancel(payment)
         except PaymentError:
@@ -201,7 +199,11 @@ def _our_refunds(payment: Payment) -> int:
 
 def _add_refunded(payment: Payment, amount: int) -> None:
     payment.refunded_cents += amount
-    payment.status = S.REFUNDED if payment.refunded_cents >= payment.amount_cents else S.PARTIALLY_REFUNDED
+    payment.status = (
+        Payment.Status.REFUNDED
+        if payment.refunded_cents >= payment.amount_cents
+        else Payment.Status.PARTIALLY_REFUNDED
+    )
     payment.save()
 
 

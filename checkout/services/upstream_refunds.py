@@ -30,16 +30,20 @@ from .order_state import log_event
 
 logger = logging.getLogger(__name__)
 
-R = UpstreamRefund.Status
 # Upstream statuses of an eSIM that no phone has taken yet: Roamify can take those back.
 NOT_INSTALLED = frozenset({"NEW", "READY"})
-LIVE = (R.REQUESTED, R.PENDING, R.PROCESSING, R.REFUNDED)
+LIVE = (
+    UpstreamRefund.Status.REQUESTED,
+    UpstreamRefund.Status.PENDING,
+    UpstreamRefund.Status.PROCESSING,
+    UpstreamRefund.Status.REFUNDED,
+)
 UPSTREAM_STATUS = {
-    "PENDING": R.PENDING,
-    "PROCESSING": R.PROCESSING,
-    "REFUNDED": R.REFUNDED,
-    "REJECTED": R.REJECTED,
-    "CANCELLED": R.CANCELLED,
+    "PENDING": UpstreamRefund.Status.PENDING,
+    "PROCESSING": UpstreamRefund.Status.PROCESSING,
+    "REFUNDED": UpstreamRefund.Status.REFUNDED,
+    "REJECTED": UpstreamRefund.Status.REJECTED,
+    "CANCELLED": UpstreamRefund.Status.CANCELLED,
 }
 
 
@@ -97,7 +101,7 @@ def file_upstream_refund(
     order: Order, esim: Esim, cost_cents: int, *, actor: str = "system", notes: str = ""
 ) -> UpstreamRefund | None:
     claim, retrying = _claim(order, esim, cost_cents, actor, notes)
-    if claim.status != R.REQUESTED or claim.refund_id:
+    if claim.status != UpstreamRefund.Status.REQUESTED or claim.refund_id:
         return claim  # filed before: nothing is sent twice
     client = roamify_client()
     try:
@@ -112,10 +116,10 @@ def file_upstream_refund(
         if request is None:
             return _record_failure(claim, f"Roamify says a request is open already ({exc})")
     except roamify.AlreadyRefundedError:
-        return _record(claim, None, R.REFUNDED, "Roamify had refunded this eSIM already")
+        return _record(claim, None, UpstreamRefund.Status.REFUNDED, "Roamify had refunded this eSIM already")
     except roamify.RoamifyError as exc:
         return _record_failure(claim, str(exc))
-    return _record(claim, request, UPSTREAM_STATUS.get(request.status, R.PENDING), "")
+    return _record(claim, request, UPSTREAM_STATUS.get(request.status, UpstreamRefund.Status.PENDING), "")
 
 
 def _claim(order: Order, esim: Esim, cost_cents: int, actor: str, notes: str) -> tuple[UpstreamRefund, bool]:
@@ -220,15 +224,19 @@ def record_upstream_refund_event(refund_id: str, status: str, reason: str = "", 
         claim.status = new
         if new not in UpstreamRefund.OPEN:
             claim.decided_at = timezone.now()
-        if new == R.REJECTED:
+        if new == UpstreamRefund.Status.REJECTED:
             claim.rejection_reason = (reason or "no reason given")[:2000]
         claim.save()
         what = _describe(claim)
         message = {
-            R.REFUNDED: f"Roamify refunded the cost of {what} (request {refund_id})",
-            R.REJECTED: f"Roamify rejected the refund request for {what} (request {refund_id}): "
-            f"{claim.rejection_reason}. Its cost will not come back.",
-            R.CANCELLED: f"The refund request for {what} was cancelled (request {refund_id})",
+            UpstreamRefund.Status.REFUNDED: f"Roamify refunded the cost of {what} (request {refund_id})",
+            UpstreamRefund.Status.REJECTED: (
+                f"Roamify rejected the refund request for {what} (request {refund_id}): "
+                f"{claim.rejection_reason}. Its cost will not come back."
+            ),
+            UpstreamRefund.Status.CANCELLED: (
+                f"The refund request for {what} was cancelled (request {refund_id})"
+            ),
         }.get(new, f"Roamify is processing the refund request for {what} (request {refund_id})")
         log_event(
             claim.order,
@@ -247,17 +255,23 @@ def sync_upstream_refunds(older_than_seconds: int = 60) -> dict[str, int]:
     and ask upstream how the open requests stand."""
     since = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     done = {"filed": 0, "decided": 0}
-    for claim in UpstreamRefund.objects.filter(status=R.REQUESTED, updated_at__lt=since).select_related(
-        "order", "esim"
-    ):
+    for claim in UpstreamRefund.objects.filter(
+        status=UpstreamRefund.Status.REQUESTED, updated_at__lt=since
+    ).select_related("order", "esim"):
         filed = file_upstream_refund(claim.order, claim.esim, claim.cost_cents, actor=claim.requested_by)
         done["filed"] += bool(filed and filed.refund_id)
     client = roamify_client()
-    for claim in UpstreamRefund.objects.filter(status__in=[R.PENDING, R.PROCESSING]).exclude(refund_id=""):
+    for claim in UpstreamRefund.objects.filter(
+        status__in=[UpstreamRefund.Status.PENDING, UpstreamRefund.Status.PROCESSING]
+    ).exclude(refund_id=""):
         request = _get_or_none(client, claim.refund_id)
         if request is not None and record_upstream_refund_event(
             claim.refund_id, request.status, request.rejection_reason or ""
-        ) in (R.REFUNDED, R.REJECTED, R.CANCELLED):
+        ) in (
+            UpstreamRefund.Status.REFUNDED,
+            UpstreamRefund.Status.REJECTED,
+            UpstreamRefund.Status.CANCELLED,
+        ):
             done["decided"] += 1
     return done
 
