@@ -108,7 +108,8 @@ def customer_orders(user):
 
 
 def customer_order(user, number: str) -> Order:
-    order = Order.objects.for_customer(user).filter(number=number[:20]).first()
+    # PostgreSQL text cannot hold NUL: such a number is simply not an order (not a 500).
+    order = None if "\x00" in number else Order.objects.for_customer(user).filter(number=number[:20]).first()
     if order is None:
         raise Http404
     return order

@@ -32,38 +32,77 @@ def alices(alice):
     return esim, order
 
 
+# What each page of the area answers, per method: the methods it takes, and what its owner's
+# GET shows (pages without an id are the visitor's own: bob sees his, never alice's).
+GET, POST = "GET", "POST"
+PAGES: dict[str, dict] = {
+    "esims": {"methods": {GET}, "own": "<h1>My eSIMs</h1>"},
+    "esim": {"methods": {GET}},
+    "esim_refresh": {"methods": {POST}},
+    "esim_topup": {"methods": {POST}},
+    "esim_share": {"methods": {POST}},
+    "orders": {"methods": {GET}, "own": "<h1>Orders</h1>"},
+    "receipt": {"methods": {GET}},
+    "settings": {"methods": {GET}, "own": "<h1>Settings</h1>"},
+    # Its POST without the password is refused with the form again (400), deleting nothing.
+    "delete": {"methods": {GET, POST}, "own": "<h1>Delete your account</h1>"},
+}
+SHOP_404 = "We couldn't find that page"
+
+
+def _call(client, method: str, url: str):
+    return client.get(url) if method == GET else client.post(url)
+
+
+def _not_allowed(response, pattern: URLPattern) -> None:
+    """Django's 405 (an empty body by design) naming the methods the page does take."""
+    assert response.status_code == 405, response.status_code
+    allowed = {m.strip() for m in response["Allow"].split(",")}
+    assert PAGES[pattern.name]["methods"] <= allowed, allowed
+
+
 def test_every_account_url_is_covered():
     assert len(PATTERNS) >= 9
     assert all(p.name for p in PATTERNS)
+    # A page added later must say here what it answers.
+    assert {p.name for p in PATTERNS} == set(PAGES)
     # The signed-link pages are the only ones outside the area, on purpose.
     signed = {p.name for p in account_urls.signed_patterns}
     assert signed == {"signed_topups", "shared_install"}
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
-def test_anonymous_visitor_is_sent_to_sign_in(client, alices, pattern):
+@pytest.mark.parametrize("method", [GET, POST])
+def test_anonymous_visitor_is_sent_to_sign_in(client, alices, pattern, method):
     url = _url(pattern, *alices)
-    for method in (client.get, client.post):
-        response = method(url)
-        if response.status_code == 405:
-            continue
-        assert response.status_code == 302, (method, url)
-        assert response["Location"].startswith(reverse("account_login") + "?next=")
+    response = _call(client, method, url)
+    if method not in PAGES[pattern.name]["methods"]:
+        _not_allowed(response, pattern)
+        return
+    assert response.status_code == 302, (method, url, response.status_code)
+    assert response["Location"] == f"{reverse('account_login')}?next={url}"
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
-def test_another_customer_gets_404_or_only_their_own(client, alices, bob, pattern):
+@pytest.mark.parametrize("method", [GET, POST])
+def test_another_customer_gets_404_or_only_their_own(client, alices, bob, pattern, method):
     esim, order = alices
     client.force_login(bob)
     url = _url(pattern, esim, order)
-    for method in (client.get, client.post):
-        response = method(url)
-        if response.status_code == 405:
-            continue
-        if pattern.pattern.converters:
-            assert response.status_code == 404, (method, url)
-        else:  # a page of bob's own: nothing of alice's on it
-            body = response.content.decode()
-            assert response.status_code in (200, 302, 400), (method, url, response.status_code)
-            assert esim.iccid[-4:] not in body and order.number not in body and "alice" not in body
+    response = _call(client, method, url)
+    body = response.content.decode()
+    page = PAGES[pattern.name]
+    if method not in page["methods"]:
+        _not_allowed(response, pattern)
+    elif pattern.pattern.converters:  # alice's eSIM or order: the shop's 404 page, as for no such id
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert SHOP_404 in body
+    elif method == GET:  # a page of bob's own
+        assert response.status_code == 200, (method, url, response.status_code)
+        assert page["own"] in body
+    else:  # the delete form posted empty: refused, the form shown again, nothing deleted
+        assert (response.status_code, pattern.name) == (400, "delete")
+        assert page["own"] in body
+    assert esim.iccid[-4:] not in body and order.number not in body and "alice" not in body
     assert Order.objects.filter(customer=esim.customer).count() == 1  # alice's data untouched
+    assert type(bob).objects.filter(pk=bob.pk).exists()

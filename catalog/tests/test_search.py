@@ -11,6 +11,7 @@ import pytest
 
 from catalog import search
 from catalog.aliases import default_aliases
+from conftest import need
 
 from .world import make_world
 
@@ -134,8 +135,8 @@ def world(db, clear_cache):
 def engine_ok(engine: str) -> None:
     from django.db import connection
 
-    if engine == "trigram" and connection.vendor != "postgresql":
-        pytest.skip("pg_trgm needs PostgreSQL")
+    if engine == "trigram":
+        need(connection.vendor == "postgresql", "PostgreSQL (the trigram engine is pg_trgm)")
 
 
 def test_the_tables_are_big_enough():

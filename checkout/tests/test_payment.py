@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -18,7 +20,7 @@ from checkout.models import Order, OrderStatus
 from checkout.services.payment import payment_request
 from payments import services as payments
 from payments.models import Payment, StripeEvent
-from payments.providers import get_provider
+from payments.providers import get_provider, stripe_api
 from payments.providers.stripe_api import gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
@@ -82,6 +84,26 @@ def crash_after_stripe_made_the_session(order: Order) -> None:
     get_provider("stripe").start(card, payment_request(order, order.total_cents))
 
 
+@contextmanager
+def clocks_ahead(seconds: int) -> Iterator[None]:
+    """The clocks a payment request could read its expiry from, moved on instead of waited for.
+
+    Stripe's expires_at is in whole seconds: the bug made it now + N minutes at each try, from
+    timezone.now or (in the gateway's fallback) datetime.now, so both move."""
+    later = timezone.now() + dt.timedelta(seconds=seconds)
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later.astimezone(tz) if tz else later.astimezone().replace(tzinfo=None)
+
+    with (
+        mock.patch("django.utils.timezone.now", return_value=later),
+        mock.patch.object(stripe_api, "dt", SimpleNamespace(**{**vars(dt), "datetime": Later})),
+    ):
+        yield
+
+
 def test_payment_page_asked_again_after_a_crash_gets_the_same_session(stripe, package):
     """Found by the soak: the web process died after Stripe made the session and before the shop
     recorded it. The customer's retry sent the same idempotency key with a later expiry, which
@@ -90,9 +112,9 @@ def test_payment_page_asked_again_after_a_crash_gets_the_same_session(stripe, pa
     crash_after_stripe_made_the_session(order)
     (made,) = stripe.control.sessions()
     assert order.payments.get().external_reference == ""
-    time.sleep(1.1)  # the retry comes (at least) a second later
 
-    url = services.start_payment(order)
+    with clocks_ahead(seconds=2):  # the retry comes (at least) a second later
+        url = services.start_payment(order)
     payment = order.payments.get()
     assert payment.external_reference == made["id"] and url == payment.redirect_url
     assert len(stripe.control.sessions()) == 1

@@ -2,37 +2,31 @@
 
 The sandbox starts lazily, once per session, only for tests that ask for it.
 If it cannot be imported or started the tests skip, unless REQUIRE_SERVICES=1
-(CI), where that is a failure.
+(CI), where that is a failure (the project's `need`, conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
+from conftest import need
 from roamify import RoamifyClient
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 def _run_sandbox(**kwargs: Any) -> Iterator[Any]:
     try:
         from sandboxes.roamify.testing import RoamifySandbox
     except Exception as exc:  # ImportError, or a sandbox module that is mid-edit
-        _unavailable(f"Roamify sandbox not importable: {exc!r}")
+        need(False, f"The Roamify sandbox (not importable: {exc!r})")
     with ExitStack() as stack:
         try:
             sandbox = stack.enter_context(RoamifySandbox(seed=1, **kwargs))
         except Exception as exc:
-            _unavailable(f"Roamify sandbox did not start: {exc!r}")
+            need(False, f"The Roamify sandbox (it did not start: {exc!r})")
         yield sandbox
 
 

@@ -19,7 +19,7 @@ from checkout.tests.conftest import make_package
 from conftest import CeleryWorker, screenshot, wait_until, worker_env
 from core.models import OutboxEmail
 from core.roamify_client import roamify_client
-from esims.models import Esim
+from esims.models import Esim, LowDataAlert, RoamifyEvent
 
 from .test_checkout_journey import (
     EMAIL,
@@ -170,6 +170,15 @@ def low_data_emails():
     )
 
 
+def usage_processed(iccid: str, at_least: float) -> bool:
+    """A usage webhook of the eSIM reporting at least this percent used has been acted on."""
+    for event in RoamifyEvent.objects.filter(iccid=iccid, event_type="usage", processed_at__isnull=False):
+        usage = event.payload["data"]["usage_data"]
+        if 100 * (1 - usage["remaining_data"] / usage["allowed_data"]) >= at_least - 0.5:
+            return True
+    return False
+
+
 def test_low_data_webhook_email_and_its_signed_link(shop, roamify, phone):
     from checkout.tests.helpers import paid_order
 
@@ -191,7 +200,12 @@ def test_low_data_webhook_email_and_its_signed_link(shop, roamify, phone):
     mail = wait_until(lambda: low_data_emails().first(), 30, what="the low-data email")
     assert mail.to == "lowdata@example.com" and "80%" in mail.subject
     roamify.control.esim_action(esim.iccid, "consume", mb=package.data_mb * 0.07)  # 92 %: no new email
-    time.sleep(2)
+    # Wait for the shop to have acted on that usage webhook (not for a while): an email it
+    # would send is queued in the same transaction as its alert, so no new alert, no email.
+    wait_until(lambda: usage_processed(esim.iccid, at_least=92), 30, what="the 92 % usage webhook processed")
+    assert list(
+        LowDataAlert.objects.filter(esim=esim, skipped=False).values_list("threshold", flat=True)
+    ) == [80]
     assert low_data_emails().count() == 1
     assert all(d["delivered"] for d in roamify.control.webhook_deliveries())
 

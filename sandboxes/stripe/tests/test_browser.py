@@ -8,23 +8,11 @@ from typing import Any
 
 import pytest
 import stripe
+from playwright.sync_api import expect
 
 from sandboxes.stripe.testing import StripeSandbox
 
 from .conftest import WebhookReceiver, about
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.mark.e2e
@@ -33,37 +21,35 @@ def test_pay_on_hosted_page(
     sb: StripeSandbox,
     make_session: Callable[..., Any],
     receiver: WebhookReceiver,
+    chromium_browser: Any,  # conftest.py: Chromium, or a skip (a failure under REQUIRE_SERVICES=1)
 ) -> None:
-    expect = playwright_sync.expect
     session = make_session()
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            # A phone-sized viewport: the page is meant for travellers on mobile.
-            page = browser.new_page(viewport={"width": 390, "height": 844})
-            page.goto(session.url)
-            expect(page.get_by_role("heading", name=re.compile(r"Pay\s+\$25\.98"))).to_be_visible()
-            expect(page.get_by_text("Japan 5 GB")).to_be_visible()
-            expect(page.get_by_label("Email")).to_have_value("traveller@example.com")
-            expect(page.get_by_role("link", name="Back")).to_have_attribute("href", receiver.url + "/cancel")
+    # A phone-sized viewport: the page is meant for travellers on mobile.
+    page = chromium_browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(session.url)
+        expect(page.get_by_role("heading", name=re.compile(r"Pay\s+\$25\.98"))).to_be_visible()
+        expect(page.get_by_text("Japan 5 GB")).to_be_visible()
+        expect(page.get_by_label("Email")).to_have_value("traveller@example.com")
+        expect(page.get_by_role("link", name="Back")).to_have_attribute("href", receiver.url + "/cancel")
 
-            page.get_by_label("Card number").fill("4000 0000 0000 0341")
-            page.get_by_label("Expiry (MM/YY)").fill("12 / 34")
-            page.get_by_label("CVC").fill("123")
-            page.get_by_label("Name on card").fill("Ada Lovelace")
-            page.get_by_role("button", name=re.compile(r"^Pay")).click()
-            expect(page.get_by_role("alert")).to_have_text("Your card was declined.")
-            expect(page.get_by_label("Name on card")).to_have_value("Ada Lovelace")
-            assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+        page.get_by_label("Card number").fill("4000 0000 0000 0341")
+        page.get_by_label("Expiry (MM/YY)").fill("12 / 34")
+        page.get_by_label("CVC").fill("123")
+        page.get_by_label("Name on card").fill("Ada Lovelace")
+        page.get_by_role("button", name=re.compile(r"^Pay")).click()
+        expect(page.get_by_role("alert")).to_have_text("Your card was declined.")
+        expect(page.get_by_label("Name on card")).to_have_value("Ada Lovelace")
+        assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
 
-            page.get_by_label("Card number").fill("4242424242424242")
-            page.get_by_label("CVC").fill("123")
-            page.get_by_role("button", name=re.compile(r"^Pay")).click()
-            page.wait_for_url(f"{receiver.url}/success?session_id={session.id}")
-            expect(page.get_by_role("heading", name="Thanks for your order")).to_be_visible()
-            expect(page.get_by_text(session.id)).to_be_visible()
-        finally:
-            browser.close()
+        page.get_by_label("Card number").fill("4242424242424242")
+        page.get_by_label("CVC").fill("123")
+        page.get_by_role("button", name=re.compile(r"^Pay")).click()
+        page.wait_for_url(f"{receiver.url}/success?session_id={session.id}")
+        expect(page.get_by_role("heading", name="Thanks for your order")).to_be_visible()
+        expect(page.get_by_text(session.id)).to_be_visible()
+    finally:
+        page.close()
 
     done = client.v1.checkout.sessions.retrieve(session.id)
     assert (done.status, done.payment_status) == ("complete", "paid")
