@@ -149,7 +149,7 @@ ANSWERS: dict[str, Expect] = {
     **{
         name: {"owner": owner, "bob": lambda w, url: NOT_FOUND, "anonymous": lambda w, url: sign_in(url)}
         for name, owner in {
-            "accounts:esim": lambda w, url: Answer(200, shows=w.iccid[-4:]),
+            "accounts:esim_detail": lambda w, url: Answer(200, shows=w.iccid[-4:]),
             "accounts:esim_refresh": lambda w, url: Answer(
                 302, location=f"/account/esims/{w.esim_pk}/#usage"
             ),
@@ -160,7 +160,7 @@ ANSWERS: dict[str, Expect] = {
             "giftcards:account_revoke": lambda w, url: Answer(200, shows=f"•••• {w.card_code[-4:]}"),
         }.items()
     },
-    "accounts:receipt": {
+    "accounts:order_receipt": {
         "owner": lambda w, url: Answer(200, shows=f"Receipt {w.order_number}"),
         "bob": lambda w, url: NOT_FOUND,
         "anonymous": lambda w, url: sign_in(url),
@@ -176,7 +176,7 @@ ANSWERS: dict[str, Expect] = {
     },
     # The outbox is staff-only: the owner is refused too.
     "outbox_message": {name: lambda w, url: staff_sign_in(url) for name in ("owner", "bob", "anonymous")},
-    "checkout:order": {
+    "checkout:order_detail": {
         "owner": lambda w, url: Answer(200, shows=f"Order {w.order_number}"),
         "bob": lambda w, url: NOT_FOUND,
         "anonymous": lambda w, url: NOT_FOUND,

@@ -36,16 +36,16 @@ def alices(alice):
 # GET shows (pages without an id are the visitor's own: bob sees his, never alice's).
 GET, POST = "GET", "POST"
 PAGES: dict[str, dict] = {
-    "esims": {"methods": {GET}, "own": "<h1>My eSIMs</h1>"},
-    "esim": {"methods": {GET}},
+    "esim_list": {"methods": {GET}, "own": "<h1>My eSIMs</h1>"},
+    "esim_detail": {"methods": {GET}},
     "esim_refresh": {"methods": {POST}},
     "esim_topup": {"methods": {POST}},
     "esim_share": {"methods": {POST}},
-    "orders": {"methods": {GET}, "own": "<h1>Orders</h1>"},
-    "receipt": {"methods": {GET}},
-    "settings": {"methods": {GET}, "own": "<h1>Settings</h1>"},
+    "order_list": {"methods": {GET}, "own": "<h1>Orders</h1>"},
+    "order_receipt": {"methods": {GET}},
+    "account_settings": {"methods": {GET}, "own": "<h1>Settings</h1>"},
     # Its POST without the password is refused with the form again (400), deleting nothing.
-    "delete": {"methods": {GET, POST}, "own": "<h1>Delete your account</h1>"},
+    "delete_account": {"methods": {GET, POST}, "own": "<h1>Delete your account</h1>"},
 }
 SHOP_404 = "We couldn't find that page"
 
@@ -101,7 +101,7 @@ def test_another_customer_gets_404_or_only_their_own(client, alices, bob, patter
         assert response.status_code == 200, (method, url, response.status_code)
         assert page["own"] in body
     else:  # the delete form posted empty: refused, the form shown again, nothing deleted
-        assert (response.status_code, pattern.name) == (400, "delete")
+        assert (response.status_code, pattern.name) == (400, "delete_account")
         assert page["own"] in body
     assert esim.iccid[-4:] not in body and order.number not in body and "alice" not in body
     assert Order.objects.filter(customer=esim.customer).count() == 1  # alice's data untouched
