@@ -1,6 +1,6 @@
-"""The short soak (`bench/soak.py --short`): shoppers buy eSIMs, gift cards and top-ups for about a
-minute while the Roamify sandbox fails calls, Stripe webhooks come twice and out of order, a Celery
-worker is SIGKILLed twice and the web server once; then the books must balance.
+"""The short soak (`python -m bench.soak --short`): shoppers buy eSIMs, gift cards and top-ups for
+about a minute while the Roamify sandbox fails calls, Stripe webhooks come twice and out of order, a
+Celery worker is SIGKILLed twice and the web server once; then the books must balance.
 
 The soak starts its own world (database, Redis queue, sandboxes, gunicorn, workers, beat), so this
 test only needs PostgreSQL and Redis on 127.0.0.1 and runs it as a subprocess.
@@ -28,7 +28,7 @@ def test_short_soak_loses_nothing(tmp_path: Path) -> None:
     need(answers("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
     # A clean environment: nothing of the test run's settings (database, cache prefix) leaks in.
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    command = [sys.executable, str(ROOT / "bench" / "soak.py"), "--short", "--out", str(tmp_path)]
+    command = [sys.executable, "-m", "bench.soak", "--short", "--out", str(tmp_path)]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     (path,) = tmp_path.glob("soak-*.json")
