@@ -1,4 +1,7 @@
-"""The faults done to the shop while the shoppers shop, and how the shop gets over each:
+"""The faults done to the shop while the shoppers shop, and how each is meant to end.
+
+Every one of them is a fault the shop must get over by itself, so each is meant to end in a
+completed order:
 
 - Roamify answers a call with a 500 (before or after doing the work) or hangs past the shop's
   timeout (after doing the work): fulfilment retries with backoff (FULFILMENT_MAX_RETRIES, 8, from
@@ -10,6 +13,10 @@
   the emails it held are sent by the next claim.
 - The web server is SIGKILLed: shoppers retry connection errors; a payment page it was opening is
   opened again when the customer presses Pay.
+
+None is meant to leave an order needing staff (requires_action) or to refund it
+(AUTO_REFUND_FAILED_FULFILMENT stays off and nobody refunds): the books (books.py) count any paid
+order that did not complete as a failure.
 """
 
 from __future__ import annotations
