@@ -45,7 +45,7 @@ bench-edge: install
 
 # 50 shoppers for 10 minutes under faults (SOAK_ARGS="--shoppers 20 --minutes 3" for less).
 bench-soak: install
-	$(PY) bench/soak.py $(SOAK_ARGS)
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf var test-artifacts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,12 +19,15 @@ from sandboxes._process import free_port
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"  # git-ignored
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')  # a form's token, read off its page
 
 __all__ = [
+    "CSRF_INPUT",
     "PG_ADMIN_URL",
     "RESULTS",
     "Child",
     "answers",
+    "connect_stripe_webhook",
     "database_url",
     "drop_queue",
     "free_port",
@@ -32,9 +36,11 @@ __all__ = [
     "percentile",
     "prepare_run",
     "shop_env",
+    "start_django",
     "start_gunicorn",
     "start_worker",
     "stop_process_group",
+    "stop_services",
     "write_result",
 ]
 
@@ -133,6 +139,35 @@ def shop_env(roamify, stripe, site_url: str, database: str, redis_url: str, queu
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def start_django(env: dict[str, str]) -> None:
+    """This process as the shop of `env` (from shop_env), its database migrated: the bench reads
+    and writes the shop's models directly."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def connect_stripe_webhook(stripe, site_url: str) -> None:
+    """The Stripe sandbox sends its events to the shop at `site_url`, as the dashboard would."""
+    stripe.control.register_webhook(f"{site_url}/checkout/stripe/webhook/", stripe.webhook_secret)
+
+
+def stop_services(roamify, stripe, redis_url: str, queue: str) -> None:
+    """The end of a run against the sandboxes: both stopped, the run's queue dropped, this process's
+    database connections closed (so the database can be dropped). Safe after a failed start."""
+    stripe.stop()
+    roamify.stop()
+    drop_queue(redis_url, queue)
+    with contextlib.suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
 
 
 class Child:

@@ -24,11 +24,9 @@ Every process started here is stopped at the end, also on Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import platform
-import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,17 +37,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import (  # noqa: E402
+    CSRF_INPUT,
     RESULTS,
     Child,
-    drop_queue,
+    connect_stripe_webhook,
     free_port,
     fresh_database,
     log,
     percentile,
     prepare_run,
     shop_env,
+    start_django,
     start_gunicorn,
     start_worker,
+    stop_services,
     write_result,
 )
 
@@ -61,16 +62,6 @@ DEFAULT_ORDERS = {"zero": 40, "realistic": 12}
 
 
 # -- setup ------------------------------------------------------------------------------
-
-
-def django_setup() -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    log(f"migrating {DB_NAME}")
-    call_command("migrate", verbosity=0)
 
 
 def create_packages() -> list[str]:
@@ -88,8 +79,6 @@ def log_path(name: str) -> Path:
 
 
 # -- the orders -------------------------------------------------------------------------
-
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def place_order(site: str, package_id: str, n: int) -> dict:
@@ -293,15 +282,15 @@ def main() -> int:
         port = free_port()
         site = f"http://127.0.0.1:{port}"
         env = shop_env(roamify, stripe, site, DB_NAME, REDIS_URL, QUEUE)
-        os.environ.update(env)
-        django_setup()
+        log(f"migrating {DB_NAME}")
+        start_django(env)
         package_ids = create_packages()
 
         log(f"starting gunicorn on {site} and one Celery worker")
         children.append(start_gunicorn(env, port, args.gunicorn_workers, log_path("gunicorn")))
         children.append(start_worker(env, QUEUE, log_path("celery"), args.pool, args.concurrency))
         worker = children[-1]
-        stripe.control.register_webhook(f"{site}/checkout/stripe/webhook/", stripe.webhook_secret)
+        connect_stripe_webhook(stripe, site)
 
         log(f"placing {orders} orders over HTTP")
         with ThreadPoolExecutor(8) as pool:
@@ -354,13 +343,7 @@ def main() -> int:
     finally:
         for child in reversed(children):
             child.stop()
-        stripe.stop()
-        roamify.stop()
-        drop_queue(REDIS_URL, QUEUE)
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
+        stop_services(roamify, stripe, REDIS_URL, QUEUE)
 
 
 if __name__ == "__main__":
