@@ -156,6 +156,36 @@ def stripe(stripe_sandbox, settings):
     return stripe_sandbox
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under xdist: slow tests first, and `xdist_group` marks honoured by `--dist loadgroup`.
+
+    xdist hands out its work in collection order (its groups, largest first); a slow test
+    collected late (the soak) would end the run alone on one worker while the other idles.
+
+    xdist 3.8 names a grouped test `<nodeid>@<group>` through `item._nodeid`, which pytest 9.2
+    no longer reads (its node ids are structured), so every group silently falls apart and the
+    tests of one group (sharing a module's server, a Celery worker, a browser) run on both
+    workers, each starting what they share (pytest-dev/pytest-xdist#1386). Until xdist does it
+    itself, the suffix goes on the structured id.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 class CeleryWorker:
     """A real `celery worker` process on Redis, using the test database.
 
