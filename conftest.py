@@ -156,6 +156,26 @@ def stripe(stripe_sandbox, settings):
     return stripe_sandbox
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _catalog_defaults_outlive_a_flush() -> None:
+    """The shop's default pages (terms, privacy, ...) and destination aliases come from a data
+    migration, and a transactional test ends by emptying every table (Django's flush). Flush
+    sends post_migrate, so they are put back then, as the migration made them: a test that
+    reads /terms/ passes whichever tests ran before it in its process."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    seed = import_module("catalog.migrations.0003_default_aliases_and_pages").load
+
+    def put_back(sender, using: str = "default", **_kwargs) -> None:
+        if sender.name == "catalog":
+            seed(apps, None)
+
+    post_migrate.connect(put_back, weak=False, dispatch_uid="catalog-defaults-after-flush")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items) -> None:
     """Under xdist: slow tests first, and `xdist_group` marks honoured by `--dist loadgroup`.
@@ -204,6 +224,7 @@ class CeleryWorker:
         # the other test processes' workers on the same Redis.
         self.node = f"{env['CELERY_QUEUE']}-{id(self)}@localhost"
         self.log_offset = 0  # where this test's part of the log starts
+        self.paused = False  # not consuming its queue (between the tests that use it)
 
     @property
     def running(self) -> bool:
@@ -216,6 +237,7 @@ class CeleryWorker:
 
         if CeleryWorker.shared is not None and CeleryWorker.shared is not self:
             CeleryWorker.shared.stop()  # one consumer per queue: this worker's tasks go to it
+        self.paused = False
         self.proc = subprocess.Popen(
             # --quiet: no banner, so that every line of the log is a JSON log line (as in production).
             [
@@ -292,6 +314,8 @@ class CeleryWorker:
 
         app.control.purge()  # nothing left over from an earlier test
         self._clear_cache()
+        if self.running and self.paused and not self._control("add_consumer"):
+            self.stop()  # it did not answer: a new one
         if not self.running:
             self.start()
         self.log_offset = self.log_path.stat().st_size
@@ -304,6 +328,12 @@ class CeleryWorker:
         from storefront.celery import app
 
         if not self.running:
+            return
+        # Between its tests the worker takes nothing from the queue: other tests of this process
+        # queue tasks that no worker is meant to run (a paid order stays paid).
+        self.paused = self._control("cancel_consumer")
+        if not self.paused:
+            self.stop()
             return
         revoked: set[str] = set()
         deadline = time.monotonic() + timeout
@@ -319,6 +349,14 @@ class CeleryWorker:
                 return
             time.sleep(0.1)
         self.stop()
+
+    def _control(self, command: str) -> bool:
+        """add_consumer or cancel_consumer on the worker's queue; whether it answered."""
+        from storefront.celery import app
+
+        queue = self.env["CELERY_QUEUE"]
+        replies = getattr(app.control, command)(queue, destination=[self.node], reply=True, timeout=10)
+        return bool(replies)
 
     def _clear_cache(self) -> None:
         """The worker's own cache keys: each test's worker starts with none (as a new one did)."""
