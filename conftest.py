@@ -169,7 +169,7 @@ def _catalog_defaults_outlive_a_flush() -> None:
 
     seed = import_module("catalog.migrations.0003_default_aliases_and_pages").load
 
-    def put_back(sender, using: str = "default", **_kwargs) -> None:
+    def put_back(sender, **_kwargs) -> None:
         if sender.name == "catalog":
             seed(apps, None)
 
