@@ -1,14 +1,16 @@
 """The catalog sync against the Roamify sandbox over HTTP, into PostgreSQL.
 
-A full sync of 28,000 packages costs about 20 s, so this module does two:
-one walks first sync → unchanged sync → upstream changes → sync → upstream
-failures, asserting at each step; the other runs the management command.
-The admin and page-cache tests need no sandbox.
+A first sync writes 28,000 packages, which takes most of its time, so TestSync does one (with
+the management command) and each of its tests checks one thing on top of it: what arrived,
+what an unchanged re-sync, upstream changes and upstream failures do. Re-syncs only compare,
+and are quick. The admin and page-cache tests need no sandbox.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from dataclasses import dataclass
 from unittest import mock
 
 import pytest
@@ -16,14 +18,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Max, Min, Q
 from django.db.models.functions import Mod
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import roamify
 from catalog.cache import bump_catalog_version, catalog_version
-from catalog.models import CompatibleDevice, Destination, Package, SyncRun
+from catalog.models import CompatibleDevice, Destination, DestinationAlias, Package, SyncChange, SyncRun
 from catalog.pricing import PricingRules, round_to_ending
 from catalog.services import reprice, sync_catalog
+from conftest import need
 
 from .factories import DestinationFactory, PackageFactory
 
@@ -74,109 +78,47 @@ def page(client, url):
     return response.status_code, response.get("X-Page-Cache"), response.content.decode()
 
 
-def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, client, admin_client, fresh_cache):
-    control = roamify.control
+@pytest.fixture(scope="class")
+def first_sync(django_db_setup, django_db_blocker, roamify_sandbox) -> Iterator[FirstSync]:
+    """The whole seed-1 catalog, synced once by the management command into an empty database.
 
-    # -- 1. First sync: the whole catalog arrives ------------------------------------------
-    version = catalog_version()
-    result = sync_catalog(trigger="test")
-    run = result.run
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    assert result.changed_anything and run.changed_anything
-    assert run.upstream_packages == 28_000
-    assert run.added == Package.objects.count() == 28_000
-    assert Package.objects.filter(active=True).count() >= 27_000
-    assert run.changed == run.deactivated == 0
-    assert run.changes.filter(kind="added").count() == 28_000
-    assert run.destinations_added == Destination.objects.count() >= 190
-    assert run.pages >= 5 and run.finished_at is not None and run.duration_ms > 0
-    assert SyncRun.objects.get() == run and run.trigger == "test"
-    assert catalog_version() > version
+    A first sync writes 28,000 packages (most of its time); the tests of the class below share
+    this one, each in a transaction rolled back after it. The catalog goes at the class's end.
+    """
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    roamify_sandbox.control.reset()
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        django_db_blocker.unblock(),
+        override_settings(ROAMIFY_BASE_URL=roamify_sandbox.base_url, ROAMIFY_API_TOKEN=roamify_sandbox.token),
+    ):
+        assert not Package.objects.exists() and not SyncRun.objects.exists()
+        had_aliases = DestinationAlias.objects.exists()
+        version = catalog_version()
+        call_command("sync_catalog", stdout=out, stderr=err)
+        try:
+            yield FirstSync(SyncRun.objects.get(), out.getvalue(), err.getvalue(), version, catalog_version())
+        finally:
+            SyncChange.objects.all().delete()
+            SyncRun.objects.all().delete()
+            Package.objects.all().delete()
+            Destination.objects.all().delete()
+            CompatibleDevice.objects.all().delete()
+            if not had_aliases:
+                DestinationAlias.objects.all().delete()
 
-    # Retail prices follow the rules: a few by hand, then every package at once.
-    for package_id, (wholesale, retail) in EXPECTED_PRICES.items():
-        pkg = Package.objects.get(package_id=package_id)
-        assert (pkg.wholesale_cents, pkg.retail_cents) == (wholesale, retail), package_id
-    assert Package.objects.get(package_id="esim-japan-7days-1gb-all").price_per_gb_cents == 699
-    assert not Package.objects.filter(retail_cents__lt=F("wholesale_cents") + 100).exists()
-    assert not Package.objects.annotate(cents=Mod("retail_cents", 100)).exclude(cents=99).exists()
-    # Where 35 % is less than a dollar, the minimum margin decides the price.
-    cheap = Package.objects.filter(wholesale_cents__lt=285).order_by("wholesale_cents").first()
-    assert cheap is not None  # the seed-1 catalog has 536 of them
-    assert cheap.retail_cents == round_to_ending(cheap.wholesale_cents + 100, 99)
-    unlimited = Package.objects.filter(is_unlimited=True).first()
-    assert unlimited.data_mb is None and unlimited.price_per_gb_cents is None
 
-    # Destination summaries match their packages.
-    japan = Destination.objects.get(upstream_id="japan-esims")
-    assert (japan.slug, japan.code, japan.geography) == ("japan", "JP", "local")
-    assert japan.package_count == 112
-    assert japan.from_price_cents == japan.packages.aggregate(m=Min("retail_cents"))["m"]
-    wrong = Destination.objects.annotate(
-        n=Count("packages", filter=Q(packages__active=True)),
-        low=Min("packages__retail_cents", filter=Q(packages__active=True)),
-    ).exclude(package_count=F("n"), from_price_cents=F("low"))
-    assert list(wrong) == []
-    # Regions and global plans cover countries; codes may clash (North America vs Namibia).
-    asia = Destination.objects.get(upstream_id="asia-esims")
-    assert asia.geography == "regional" and asia.covers.filter(code="JP").exists()
-    assert japan in asia.covers.all() and asia in japan.covered_by.all()
-    assert all(d.covers.exists() for d in Destination.objects.exclude(geography="local"))
-    north_america = Destination.objects.get(geography="regional", code="NA")
-    assert set(north_america.covers.values_list("code", flat=True)) == {"US", "CA", "MX"}
-    assert Destination.objects.filter(geography="local", code="NA").exists()  # Namibia
-    # Devices came along.
-    upstream_models = {d.model for d in fast_client(roamify).compatible_devices()}
-    assert run.devices == CompatibleDevice.objects.count() == len(upstream_models) > 20
-    assert CompatibleDevice.objects.filter(brand="Apple", search_text__contains="iphone").exists()
+@dataclass
+class FirstSync:
+    run: SyncRun
+    out: str
+    err: str
+    version_before: int
+    version_after: int
 
-    # -- 2. Unchanged re-sync writes nothing ---------------------------------------------
-    before = Package.objects.aggregate(m=Max("updated_at"))["m"]
-    dest_before = Destination.objects.aggregate(m=Max("updated_at"))["m"]
-    version = catalog_version()
-    result, written = writes_during(lambda: sync_catalog(trigger="test"))
-    run = result.run
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    assert not result.changed_anything
-    assert (
-        run.added,
-        run.changed,
-        run.deactivated,
-        run.destinations_added,
-        run.destinations_changed,
-        run.devices,
-    ) == (0, 0, 0, 0, 0, 0)
-    assert run.upstream_packages == 28_000
-    assert written == {"catalog_syncrun"}, written
-    assert Package.objects.aggregate(m=Max("updated_at"))["m"] == before
-    assert Destination.objects.aggregate(m=Max("updated_at"))["m"] == dest_before
-    assert catalog_version() == version
 
-    # -- 3. Upstream changes: a price, an override, a vanished and an added package -------
-    # Cache the pages the changes will touch, as an anonymous visitor.
-    price_url = "/esim/japan/esim-japan-7days-1gb-all/"
-    gone_url = "/esim/japan/esim-japan-10days-512mb-all/"
-    for url in ("/esim/japan/", price_url, gone_url):
-        assert page(client, url)[:2] == (200, "miss")
-        assert page(client, url)[:2] == (200, "hit")
-    assert "$6.99" in page(client, price_url)[2]
-    assert gone_url in page(client, "/esim/japan/")[2]
-    # What a shared cache in front (nginx) holds: the pages' ETags, to revalidate with.
-    still_url = "/esim/france/"  # nothing in France changes
-    etags = {url: client.get(url)["ETag"] for url in (price_url, still_url)}
-    assert client.get(price_url, HTTP_IF_NONE_MATCH=etags[price_url]).status_code == 304
-
-    # Admin overrides: one stays above cost + margin after the change, one would not.
-    kept = Package.objects.get(package_id="esim-japan-30days-10gb-all")  # wholesale 21.00
-    squeezed = Package.objects.get(package_id="esim-japan-60days-10gb-all")  # wholesale 21.92
-    kept.price_override_cents, squeezed.price_override_cents = 2500, 2400
-    Package.objects.bulk_update([kept, squeezed], ["price_override_cents"])
-    assert reprice(package_ids=[kept.id, squeezed.id]) == 2
-    kept.refresh_from_db()
-    assert kept.retail_cents == 2500
-
-    thailand = Destination.objects.get(upstream_id="thailand-esims")
-    before = Package.objects.aggregate(m=Max("updated_at"))["m"]
+def change_upstream(control) -> None:
+    """A price, two costs under admin overrides, a vanished and an added package."""
     control.update_package("esim-japan-7days-1gb-all", price=5.55)
     control.update_package("esim-japan-30days-10gb-all", price=22.00)  # floor 23.00 < override
     control.update_package("esim-japan-60days-10gb-all", price=24.50)  # floor 25.50 > override
@@ -191,138 +133,266 @@ def test_first_sync_unchanged_sync_changes_and_failures(roamify, postgres, clien
             "price": 9.10,
         },
     )
-    version = catalog_version()
-    result = sync_catalog(trigger="test")
-    run = result.run
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    assert result.changed_anything
-    assert (run.added, run.changed, run.deactivated) == (1, 3, 1)
-    # The run says what changed, package by package, with old and new cost and price.
-    changes = {(c.package.package_id, c.kind): c for c in run.changes.select_related("package")}
-    assert len(changes) == 5
-    prices = {
-        key: (c.old_cost_cents, c.new_cost_cents, c.old_price_cents, c.new_price_cents, c.override_lifted)
-        for key, c in changes.items()
-    }
-    assert prices[("esim-japan-7days-1gb-all", "changed")] == (462, 555, 699, 799, False)
-    assert prices[("esim-japan-30days-10gb-all", "changed")] == (2100, 2200, 2500, 2500, False)
-    assert prices[("esim-japan-60days-10gb-all", "changed")] == (2192, 2450, 2400, 2550, True)  # lifted
-    assert prices[("esim-japan-10days-512mb-all", "deactivated")][1::2] == (None, None)
-    assert prices[("esim-thailand-9days-7gb-all", "added")] == (None, 910, None, 1299, False)
-    admin_page = admin_client.get(reverse("admin:catalog_syncrun_change", args=[run.pk])).content.decode()
-    assert "esim-japan-60days-10gb-all" in admin_page and "price override lifted by the cost" in admin_page
-    assert "$21.92" in admin_page and "$25.50" in admin_page
-    lifted = admin_client.get(reverse("admin:catalog_package_changelist"), {"override": "lifted"})
-    assert "esim-japan-60days-10gb-all" in lifted.content.decode()
-    assert "esim-japan-30days-10gb-all" not in lifted.content.decode()
-    assert changed_since(before) == {
-        "esim-japan-7days-1gb-all",
-        "esim-japan-30days-10gb-all",
-        "esim-japan-60days-10gb-all",
-        "esim-japan-10days-512mb-all",
-        "esim-thailand-9days-7gb-all",
-    }
-    assert catalog_version() > version
-
-    repriced = Package.objects.get(package_id="esim-japan-7days-1gb-all")
-    # 555 × 1.35 = 749.25 → 7.50 → 7.99
-    assert (repriced.wholesale_cents, repriced.retail_cents, repriced.price_per_gb_cents) == (555, 799, 799)
-    kept.refresh_from_db()
-    squeezed.refresh_from_db()
-    assert (kept.wholesale_cents, kept.price_override_cents, kept.retail_cents) == (2200, 2500, 2500)
-    assert (squeezed.wholesale_cents, squeezed.price_override_cents, squeezed.retail_cents) == (
-        2450,
-        2400,
-        2550,
-    )  # never below cost plus the minimum margin
-
-    gone = Package.objects.get(package_id="esim-japan-10days-512mb-all")  # kept, not deleted
-    assert not gone.active and gone.deactivated_at is not None
-    japan.refresh_from_db()
-    assert japan.package_count == 111
-    assert japan.from_price_cents == japan.packages.active().aggregate(m=Min("retail_cents"))["m"]
-    added = Package.objects.get(package_id="esim-thailand-9days-7gb-all")
-    assert added.active and added.destination == thailand and added.wholesale_cents == 910
-    assert added.retail_cents == 1299  # 1228.5 → 12.29 → 12.99
-    count_before = thailand.package_count
-    thailand.refresh_from_db()
-    assert thailand.package_count == count_before + 1
-
-    # The cached anonymous pages show the change at once; a cache revalidating its old copy
-    # gets the new page with a new ETag, and a 304 for a page the sync did not change.
-    revalidated = client.get(price_url, HTTP_IF_NONE_MATCH=etags[price_url])
-    assert revalidated.status_code == 200 and revalidated["X-Page-Cache"] == "miss"
-    assert revalidated["ETag"] != etags[price_url] and "public" in revalidated["Cache-Control"]
-    assert "$7.99" in revalidated.content.decode() and "$6.99" not in revalidated.content.decode()
-    assert client.get(price_url, HTTP_IF_NONE_MATCH=revalidated["ETag"]).status_code == 304
-    unchanged = client.get(still_url, HTTP_IF_NONE_MATCH=etags[still_url])
-    assert (unchanged.status_code, unchanged["ETag"]) == (304, etags[still_url])
-    status, cache_state, html = page(client, price_url)
-    assert (status, cache_state) == (200, "hit") and "$7.99" in html and "$6.99" not in html
-    assert page(client, gone_url)[0] == 404
-    status, _, html = page(client, "/esim/japan/")
-    # 111 packages, one card per data/days pair (unlimited plans differ only in fair use).
-    assert status == 200 and gone_url not in html and "All 98 plans" in html
-    assert page(client, "/esim/thailand/esim-thailand-9days-7gb-all/")[0] == 200
-
-    # -- 4. Upstream failures change nothing ----------------------------------------------
-    active = Package.objects.filter(active=True).count()
-    version = catalog_version()
-    runs = SyncRun.objects.count()
-    # 4 pages fetched at once, each tried 1 + 3 times: 50 failures outlast every retry.
-    control.inject_fault(
-        "GET",
-        PACKAGES_PATH,
-        count=50,
-        status=503,
-        body={"status": "failed", "message": "Service Unavailable"},
-    )
-    result = sync_catalog(trigger="test", client=fast_client(roamify))
-    control.clear_faults()
-    run = result.run
-    assert run.status == SyncRun.Status.FAILED and not result.changed_anything
-    assert "UpstreamUnavailable" in run.error and "Service Unavailable" in run.error
-    assert run.finished_at is not None and run.duration_ms is not None
-    assert (run.added, run.changed, run.deactivated) == (0, 0, 0)
-    assert Package.objects.filter(active=True).count() == active
-    assert catalog_version() == version and SyncRun.objects.count() == runs + 1
-
-    # An empty catalog is an upstream fault, not a reason to deactivate everything.
-    control.inject_fault(
-        "GET", PACKAGES_PATH, count=None, status=200, body={"status": "success", "data": {"packages": []}}
-    )
-    result = sync_catalog(trigger="test", client=fast_client(roamify))
-    control.clear_faults()
-    run = result.run
-    assert run.status == SyncRun.Status.FAILED and "empty catalog" in run.error
-    assert run.deactivated == 0
-    assert Package.objects.filter(active=True).count() == active
-    assert catalog_version() == version
-    assert page(client, price_url)[:2] == (200, "hit")
 
 
-def test_management_command_prints_progress_and_a_summary(roamify, postgres, fresh_cache):
-    out, err = io.StringIO(), io.StringIO()
-    call_command("sync_catalog", stdout=out, stderr=err)
-    summary = out.getvalue()
-    assert "Catalog synced in" in summary
-    assert "28000 packages upstream" in summary and "28000 added, 0 changed, 0 deactivated" in summary
-    assert "devices updated" in summary
-    progress = err.getvalue()
-    assert "Fetching packages" in progress and "Comparing" in progress and "Writing" in progress
-    assert "28000/28000" in progress
-    run = SyncRun.objects.get()
-    assert run.trigger == "command" and run.status == SyncRun.Status.SUCCEEDED
+PRICE_URL = "/esim/japan/esim-japan-7days-1gb-all/"
+GONE_URL = "/esim/japan/esim-japan-10days-512mb-all/"
+STILL_URL = "/esim/france/"  # nothing in France changes
 
-    # A failed sync is an error exit with the reason, and still recorded.
-    roamify.control.inject_fault(
-        "GET", PACKAGES_PATH, count=None, status=401, body={"status": "failed", "message": "Invalid token"}
-    )
-    with pytest.raises(CommandError, match=r"Sync failed.*Invalid token"):
-        call_command("sync_catalog", "--quiet-progress", stdout=io.StringIO(), stderr=io.StringIO())
-    roamify.control.clear_faults()
-    assert SyncRun.objects.filter(status=SyncRun.Status.FAILED).count() == 1
-    assert Package.objects.filter(active=True).count() == 28_000
+
+@pytest.mark.usefixtures("postgres", "fresh_cache")
+class TestSync:
+    """A first sync, then what later syncs do on top of it."""
+
+    def test_the_command_prints_progress_and_a_summary(self, first_sync):
+        summary = first_sync.out
+        assert "Catalog synced in" in summary
+        assert "28000 packages upstream" in summary and "28000 added, 0 changed, 0 deactivated" in summary
+        assert "devices updated" in summary
+        progress = first_sync.err
+        assert "Fetching packages" in progress and "Comparing" in progress and "Writing" in progress
+        assert "28000/28000" in progress
+        run = SyncRun.objects.get()
+        assert run.trigger == "command" and run.status == SyncRun.Status.SUCCEEDED
+
+    def test_a_failed_command_is_an_error_exit_and_still_recorded(self, first_sync, roamify):
+        roamify.control.inject_fault(
+            "GET",
+            PACKAGES_PATH,
+            count=None,
+            status=401,
+            body={"status": "failed", "message": "Invalid token"},
+        )
+        with pytest.raises(CommandError, match=r"Sync failed.*Invalid token"):
+            call_command("sync_catalog", "--quiet-progress", stdout=io.StringIO(), stderr=io.StringIO())
+        roamify.control.clear_faults()
+        assert SyncRun.objects.filter(status=SyncRun.Status.FAILED).count() == 1
+        assert Package.objects.filter(active=True).count() == 28_000
+
+    def test_a_first_sync_brings_the_whole_catalog(self, first_sync):
+        run = first_sync.run
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error
+        assert run.changed_anything
+        assert run.upstream_packages == 28_000
+        assert run.added == Package.objects.count() == 28_000
+        assert Package.objects.filter(active=True).count() >= 27_000
+        assert run.changed == run.deactivated == 0
+        assert run.changes.filter(kind="added").count() == 28_000
+        assert run.destinations_added == Destination.objects.count() >= 190
+        assert run.pages >= 5 and run.finished_at is not None and run.duration_ms > 0
+        assert SyncRun.objects.get() == run
+        assert first_sync.version_after > first_sync.version_before
+
+    def test_retail_prices_follow_the_rules(self, first_sync):
+        # A few by hand, then every package at once.
+        for package_id, (wholesale, retail) in EXPECTED_PRICES.items():
+            pkg = Package.objects.get(package_id=package_id)
+            assert (pkg.wholesale_cents, pkg.retail_cents) == (wholesale, retail), package_id
+        assert Package.objects.get(package_id="esim-japan-7days-1gb-all").price_per_gb_cents == 699
+        assert not Package.objects.filter(retail_cents__lt=F("wholesale_cents") + 100).exists()
+        assert not Package.objects.annotate(cents=Mod("retail_cents", 100)).exclude(cents=99).exists()
+        # Where 35 % is less than a dollar, the minimum margin decides the price.
+        cheap = Package.objects.filter(wholesale_cents__lt=285).order_by("wholesale_cents").first()
+        assert cheap is not None  # the seed-1 catalog has 536 of them
+        assert cheap.retail_cents == round_to_ending(cheap.wholesale_cents + 100, 99)
+        unlimited = Package.objects.filter(is_unlimited=True).first()
+        assert unlimited.data_mb is None and unlimited.price_per_gb_cents is None
+
+    def test_destination_summaries_match_their_packages(self, first_sync):
+        japan = Destination.objects.get(upstream_id="japan-esims")
+        assert (japan.slug, japan.code, japan.geography) == ("japan", "JP", "local")
+        assert japan.package_count == 112
+        assert japan.from_price_cents == japan.packages.aggregate(m=Min("retail_cents"))["m"]
+        wrong = Destination.objects.annotate(
+            n=Count("packages", filter=Q(packages__active=True)),
+            low=Min("packages__retail_cents", filter=Q(packages__active=True)),
+        ).exclude(package_count=F("n"), from_price_cents=F("low"))
+        assert list(wrong) == []
+
+    def test_regions_and_global_plans_cover_countries(self, first_sync):
+        # Codes may clash (North America vs Namibia).
+        japan = Destination.objects.get(upstream_id="japan-esims")
+        asia = Destination.objects.get(upstream_id="asia-esims")
+        assert asia.geography == "regional" and asia.covers.filter(code="JP").exists()
+        assert japan in asia.covers.all() and asia in japan.covered_by.all()
+        assert all(d.covers.exists() for d in Destination.objects.exclude(geography="local"))
+        north_america = Destination.objects.get(geography="regional", code="NA")
+        assert set(north_america.covers.values_list("code", flat=True)) == {"US", "CA", "MX"}
+        assert Destination.objects.filter(geography="local", code="NA").exists()  # Namibia
+
+    def test_compatible_devices_come_along(self, first_sync, roamify):
+        upstream_models = {d.model for d in fast_client(roamify).compatible_devices()}
+        assert first_sync.run.devices == CompatibleDevice.objects.count() == len(upstream_models) > 20
+        assert CompatibleDevice.objects.filter(brand="Apple", search_text__contains="iphone").exists()
+
+    def test_an_unchanged_resync_writes_nothing(self, first_sync, roamify):
+        before = Package.objects.aggregate(m=Max("updated_at"))["m"]
+        dest_before = Destination.objects.aggregate(m=Max("updated_at"))["m"]
+        version = catalog_version()
+        result, written = writes_during(lambda: sync_catalog(trigger="test"))
+        run = result.run
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error
+        assert run.trigger == "test"
+        assert not result.changed_anything
+        assert (
+            run.added,
+            run.changed,
+            run.deactivated,
+            run.destinations_added,
+            run.destinations_changed,
+            run.devices,
+        ) == (0, 0, 0, 0, 0, 0)
+        assert run.upstream_packages == 28_000
+        assert written == {"catalog_syncrun"}, written
+        assert Package.objects.aggregate(m=Max("updated_at"))["m"] == before
+        assert Destination.objects.aggregate(m=Max("updated_at"))["m"] == dest_before
+        assert catalog_version() == version
+
+    def test_upstream_changes_are_recorded_and_repriced(self, first_sync, roamify, admin_client):
+        # Admin overrides: one stays above cost + margin after the change, one would not.
+        kept = Package.objects.get(package_id="esim-japan-30days-10gb-all")  # wholesale 21.00
+        squeezed = Package.objects.get(package_id="esim-japan-60days-10gb-all")  # wholesale 21.92
+        kept.price_override_cents, squeezed.price_override_cents = 2500, 2400
+        Package.objects.bulk_update([kept, squeezed], ["price_override_cents"])
+        assert reprice(package_ids=[kept.id, squeezed.id]) == 2
+        kept.refresh_from_db()
+        assert kept.retail_cents == 2500
+
+        japan = Destination.objects.get(upstream_id="japan-esims")
+        thailand = Destination.objects.get(upstream_id="thailand-esims")
+        before = Package.objects.aggregate(m=Max("updated_at"))["m"]
+        change_upstream(roamify.control)
+        version = catalog_version()
+        result = sync_catalog(trigger="test")
+        run = result.run
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error
+        assert result.changed_anything
+        assert (run.added, run.changed, run.deactivated) == (1, 3, 1)
+        # The run says what changed, package by package, with old and new cost and price.
+        changes = {(c.package.package_id, c.kind): c for c in run.changes.select_related("package")}
+        assert len(changes) == 5
+        prices = {
+            key: (c.old_cost_cents, c.new_cost_cents, c.old_price_cents, c.new_price_cents, c.override_lifted)
+            for key, c in changes.items()
+        }
+        assert prices[("esim-japan-7days-1gb-all", "changed")] == (462, 555, 699, 799, False)
+        assert prices[("esim-japan-30days-10gb-all", "changed")] == (2100, 2200, 2500, 2500, False)
+        assert prices[("esim-japan-60days-10gb-all", "changed")] == (2192, 2450, 2400, 2550, True)  # lifted
+        assert prices[("esim-japan-10days-512mb-all", "deactivated")][1::2] == (None, None)
+        assert prices[("esim-thailand-9days-7gb-all", "added")] == (None, 910, None, 1299, False)
+        admin_page = admin_client.get(reverse("admin:catalog_syncrun_change", args=[run.pk])).content.decode()
+        assert (
+            "esim-japan-60days-10gb-all" in admin_page and "price override lifted by the cost" in admin_page
+        )
+        assert "$21.92" in admin_page and "$25.50" in admin_page
+        lifted = admin_client.get(reverse("admin:catalog_package_changelist"), {"override": "lifted"})
+        assert "esim-japan-60days-10gb-all" in lifted.content.decode()
+        assert "esim-japan-30days-10gb-all" not in lifted.content.decode()
+        assert changed_since(before) == {
+            "esim-japan-7days-1gb-all",
+            "esim-japan-30days-10gb-all",
+            "esim-japan-60days-10gb-all",
+            "esim-japan-10days-512mb-all",
+            "esim-thailand-9days-7gb-all",
+        }
+        assert catalog_version() > version
+
+        repriced = Package.objects.get(package_id="esim-japan-7days-1gb-all")
+        # 555 × 1.35 = 749.25 → 7.50 → 7.99
+        assert (repriced.wholesale_cents, repriced.retail_cents, repriced.price_per_gb_cents) == (
+            555,
+            799,
+            799,
+        )
+        kept.refresh_from_db()
+        squeezed.refresh_from_db()
+        assert (kept.wholesale_cents, kept.price_override_cents, kept.retail_cents) == (2200, 2500, 2500)
+        assert (squeezed.wholesale_cents, squeezed.price_override_cents, squeezed.retail_cents) == (
+            2450,
+            2400,
+            2550,
+        )  # never below cost plus the minimum margin
+
+        gone = Package.objects.get(package_id="esim-japan-10days-512mb-all")  # kept, not deleted
+        assert not gone.active and gone.deactivated_at is not None
+        japan.refresh_from_db()
+        assert japan.package_count == 111
+        assert japan.from_price_cents == japan.packages.active().aggregate(m=Min("retail_cents"))["m"]
+        added = Package.objects.get(package_id="esim-thailand-9days-7gb-all")
+        assert added.active and added.destination == thailand and added.wholesale_cents == 910
+        assert added.retail_cents == 1299  # 1228.5 → 12.29 → 12.99
+        count_before = thailand.package_count
+        thailand.refresh_from_db()
+        assert thailand.package_count == count_before + 1
+
+    def test_cached_pages_show_upstream_changes_at_once(self, first_sync, roamify, client):
+        # Cache the pages the changes will touch, as an anonymous visitor.
+        for url in ("/esim/japan/", PRICE_URL, GONE_URL):
+            assert page(client, url)[:2] == (200, "miss")
+            assert page(client, url)[:2] == (200, "hit")
+        assert "$6.99" in page(client, PRICE_URL)[2]
+        assert GONE_URL in page(client, "/esim/japan/")[2]
+        # What a shared cache in front (nginx) holds: the pages' ETags, to revalidate with.
+        etags = {url: client.get(url)["ETag"] for url in (PRICE_URL, STILL_URL)}
+        assert client.get(PRICE_URL, HTTP_IF_NONE_MATCH=etags[PRICE_URL]).status_code == 304
+
+        change_upstream(roamify.control)
+        assert sync_catalog(trigger="test").changed_anything
+
+        # The cached anonymous pages show the change at once; a cache revalidating its old copy
+        # gets the new page with a new ETag, and a 304 for a page the sync did not change.
+        revalidated = client.get(PRICE_URL, HTTP_IF_NONE_MATCH=etags[PRICE_URL])
+        assert revalidated.status_code == 200 and revalidated["X-Page-Cache"] == "miss"
+        assert revalidated["ETag"] != etags[PRICE_URL] and "public" in revalidated["Cache-Control"]
+        assert "$7.99" in revalidated.content.decode() and "$6.99" not in revalidated.content.decode()
+        assert client.get(PRICE_URL, HTTP_IF_NONE_MATCH=revalidated["ETag"]).status_code == 304
+        unchanged = client.get(STILL_URL, HTTP_IF_NONE_MATCH=etags[STILL_URL])
+        assert (unchanged.status_code, unchanged["ETag"]) == (304, etags[STILL_URL])
+        status, cache_state, html = page(client, PRICE_URL)
+        assert (status, cache_state) == (200, "hit") and "$7.99" in html and "$6.99" not in html
+        assert page(client, GONE_URL)[0] == 404
+        status, _, html = page(client, "/esim/japan/")
+        # 111 packages, one card per data/days pair (unlimited plans differ only in fair use).
+        assert status == 200 and GONE_URL not in html and "All 98 plans" in html
+        assert page(client, "/esim/thailand/esim-thailand-9days-7gb-all/")[0] == 200
+
+    def test_upstream_failures_change_nothing(self, first_sync, roamify, client):
+        control = roamify.control
+        assert page(client, PRICE_URL)[:2] == (200, "miss")
+        assert page(client, PRICE_URL)[:2] == (200, "hit")
+        active = Package.objects.filter(active=True).count()
+        version = catalog_version()
+        runs = SyncRun.objects.count()
+        # 4 pages fetched at once, each tried 1 + 3 times: 50 failures outlast every retry.
+        control.inject_fault(
+            "GET",
+            PACKAGES_PATH,
+            count=50,
+            status=503,
+            body={"status": "failed", "message": "Service Unavailable"},
+        )
+        result = sync_catalog(trigger="test", client=fast_client(roamify))
+        control.clear_faults()
+        run = result.run
+        assert run.status == SyncRun.Status.FAILED and not result.changed_anything
+        assert "UpstreamUnavailable" in run.error and "Service Unavailable" in run.error
+        assert run.finished_at is not None and run.duration_ms is not None
+        assert (run.added, run.changed, run.deactivated) == (0, 0, 0)
+        assert Package.objects.filter(active=True).count() == active
+        assert catalog_version() == version and SyncRun.objects.count() == runs + 1
+
+        # An empty catalog is an upstream fault, not a reason to deactivate everything.
+        control.inject_fault(
+            "GET", PACKAGES_PATH, count=None, status=200, body={"status": "success", "data": {"packages": []}}
+        )
+        result = sync_catalog(trigger="test", client=fast_client(roamify))
+        control.clear_faults()
+        run = result.run
+        assert run.status == SyncRun.Status.FAILED and "empty catalog" in run.error
+        assert run.deactivated == 0
+        assert Package.objects.filter(active=True).count() == active
+        assert catalog_version() == version
+        assert page(client, PRICE_URL)[:2] == (200, "hit")
 
 
 @pytest.mark.django_db

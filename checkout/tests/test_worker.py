@@ -91,16 +91,16 @@ def test_ten_webhooks_and_the_success_page_race_one_order_one_email(
     assert esim.activation_code in page and "data:image/png;base64," in page
 
 
-def test_worker_killed_mid_order_still_one_upstream_order(celery_worker, roamify, package):
+def test_worker_killed_mid_order_still_one_upstream_order(own_celery_worker, roamify, package):
     from checkout import tasks
 
     roamify.control.inject_fault("POST", "/api/esim/order/instant", hang_seconds=15, then="create")
     order = paid_order(package)
     tasks.fulfil_order.delay(order.id)
     wait_until(lambda: upstream_orders(roamify, order), 30, what="upstream order placed")
-    celery_worker.kill()  # the worker dies while waiting for upstream's answer
+    own_celery_worker.kill()  # the worker dies while waiting for upstream's answer
     assert status_of(order) == OrderStatus.FULFILLING
-    celery_worker.start()
+    own_celery_worker.start()
     wait_until(lambda: status_of(order) == OrderStatus.COMPLETED, 90, what="order completed after restart")
     assert len(upstream_orders(roamify, order)) == 1
     assert order.esims.count() == 1

@@ -23,6 +23,9 @@ def files_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+NODE = "filesystem-broker@localhost"
+
+
 @pytest.mark.slow
 def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
     cwd, var = tmp_path / "cwd", tmp_path / "var"
@@ -43,7 +46,7 @@ def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "1"],
+            [*celery, "worker", "--loglevel", "INFO", "--concurrency", "1", "-n", NODE],
             cwd=cwd,
             env=env,
             stdout=out,
@@ -56,9 +59,10 @@ def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
             assert worker.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.2)
-        # A broadcast goes through the exchange tables (the control folder) and back.
+        # A broadcast goes through the exchange tables (the control folder) and back. Naming
+        # the worker ends the wait at its answer (without, ping waits out the whole timeout).
         ping = subprocess.run(
-            [*celery, "inspect", "ping", "--timeout", "10"],
+            [*celery, "inspect", "ping", "--timeout", "10", "--destination", NODE],
             cwd=cwd,
             env=env,
             capture_output=True,
