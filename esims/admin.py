@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin_tools import ReadOnlyMixin
+
 from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
 
 
@@ -28,7 +30,10 @@ class _ReadOnly(admin.ModelAdmin):
 
 
 @admin.register(RoamifyEvent)
-class RoamifyEventAdmin(_ReadOnly):
+class RoamifyEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """What Roamify told us, as received: the record behind each eSIM's status. Never deleted, one by
+    one or in bulk (no delete permission, so no "delete selected" action)."""
+
     list_display = ("received_at", "category", "event_type", "iccid", "processed_at")
     list_filter = ("category", "event_type")
     search_fields = ("iccid", "digest")

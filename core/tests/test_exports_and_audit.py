@@ -133,6 +133,7 @@ def test_price_override_typed_as_money_and_audited(staff_client):
 
 PROTECTED = [
     "esims.esim",
+    "esims.roamifyevent",
     "checkout.order",
     "payments.payment",
     "payments.paymentrefund",

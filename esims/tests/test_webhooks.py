@@ -280,3 +280,22 @@ def test_the_webhook_stores_the_event_and_leaves_the_work_to_celery(
     assert not RoamifyEvent.objects.filter(processed_at__isnull=False).exists()
     assert cached.peek(esim.pk, cached.USAGE) is None
     assert not LowDataAlert.objects.exists() and low_data_emails(esim) == []
+
+
+def test_roamify_events_cannot_be_deleted_in_admin(client, esim, admin_client):
+    """What Roamify told us is kept: no delete page, no "delete selected", one by one or in bulk."""
+    assert post(client, usage_event(esim, 10)).status_code == 200
+    event = RoamifyEvent.objects.get()
+    changelist = reverse("admin:esims_roamifyevent_changelist")
+    listing = admin_client.get(changelist)
+    assert listing.status_code == 200 and "delete_selected" not in listing.content.decode()
+    page = admin_client.get(reverse("admin:esims_roamifyevent_change", args=[event.pk])).content.decode()
+    assert "deletelink" not in page
+    delete_url = reverse("admin:esims_roamifyevent_delete", args=[event.pk])
+    assert admin_client.get(delete_url).status_code == 403
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    bulk = admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"}
+    )
+    assert bulk.status_code in (200, 302)
+    assert RoamifyEvent.objects.filter(pk=event.pk).exists()
