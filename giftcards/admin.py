@@ -13,7 +13,7 @@ from django.urls import path, reverse
 
 from core.money import format_money
 
-from . import codes, services
+from . import services
 from .models import ApiToken, GiftCard, GiftCardTransaction, Status
 
 
@@ -309,12 +309,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return ", ".join(obj.scopes or [])
 
     def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
-        if not change:
-            obj.prefix, token = codes.new_api_token()
-            obj.token_hash = codes.token_hash(token)
-            obj.created_by = request.user
-            messages.warning(request, f"The new token is {token}. Copy it now: it is shown only once.")
-        super().save_model(request, obj, form, change)
+        # Both audited (the token's secret stays out of the entry).
+        if change:
+            services.change_api_token(obj, actor=_actor(request))
+            return
+        obj.created_by = request.user
+        token = services.create_api_token(obj, actor=_actor(request))
+        messages.warning(request, f"The new token is {token}. Copy it now: it is shown only once.")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # set "revoked at" instead: the row stays for the record

@@ -20,3 +20,12 @@ class GiftCardAction(models.TextChoices):
     RESEND = "giftcard.resend", "Sent again with a new code"
     ADJUST = "giftcard.adjust", "Balance adjusted"
     REVOKE = "giftcard.revoke", "Revoked"
+
+
+class ApiTokenAction(models.TextChoices):
+    """An action by staff on a JSON API token (`AuditEntry.action`). Entries name the token by its
+    prefix and never hold the token or its hash."""
+
+    CREATE = "apitoken.create", "API token created"
+    UPDATE = "apitoken.update", "API token changed"
+    REVOKE = "apitoken.revoke", "API token revoked"

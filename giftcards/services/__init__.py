@@ -1,7 +1,8 @@
 """Domain actions of gift cards, one module per concern: `issuing` (new cards and their codes),
 `lifecycle` (what staff and the API change after issue, and expiry), `delivery`, `redemption`,
-`revoking`. A change to a card is one transaction under its row lock; email and Stripe refunds
-happen after it commits. Audit entries are named by `giftcards.events.GiftCardAction`.
+`revoking`, and `tokens` (the JSON API's keys). A change to a card is one transaction under its row
+lock; email and Stripe refunds happen after it commits. Audit entries are named by
+`giftcards.events.GiftCardAction` (and `ApiTokenAction` for tokens).
 
 Work after commit is queued through `core.queue`, never by importing tasks.
 giftcards never import checkout: checkout calls `issue_for_line` (its fulfiller
@@ -31,6 +32,7 @@ from .revoking import (
     settle_revoke_refund,
     start_revoke,
 )
+from .tokens import change_api_token, create_api_token
 
 __all__ = [
     "CODE_REFUSED",
@@ -40,11 +42,13 @@ __all__ = [
     "adjust",
     "amount_limits",
     "buyer_card",
+    "change_api_token",
     "clean_expiry",
     "clean_issue_amount",
     "clean_purchase_amount",
     "clean_send_on",
     "confirm_revoke",
+    "create_api_token",
     "deliver",
     "disable",
     "enable",

@@ -7,8 +7,10 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
+from core.models import AuditEntry
 from core.tests.staff import sign_in_staff
 from giftcards import codes
+from giftcards.events import ApiTokenAction
 from giftcards.models import ApiToken, GiftCard, Kind, Status
 
 from .conftest import balanced, new_card
@@ -96,3 +98,52 @@ def test_api_tokens_are_shown_once_and_stored_hashed(client, staff):
     row = ApiToken.objects.get()
     assert row.scopes == ["gift_cards:read"] and row.token_hash == codes.token_hash(token)
     assert token not in client.get(f"/admin/giftcards/apitoken/{row.pk}/change/").content.decode()
+
+
+def test_creating_and_revoking_an_api_token_is_audited_without_its_secret(client, staff):
+    response = client.post(
+        "/admin/giftcards/apitoken/add/",
+        {"name": "Support desk", "scopes": ["gift_cards:read"], "revoked_at_0": "", "revoked_at_1": ""},
+        follow=True,
+    )
+    token = re.search(r"The new token is (\S+)\.", " ".join(shown(response))).group(1)
+    row = ApiToken.objects.get()
+    created = AuditEntry.objects.get(action=ApiTokenAction.CREATE)
+    assert created.actor == "staff boss" and created.target_id == str(row.pk)
+    assert created.after == {
+        "name": "Support desk",
+        "prefix": row.prefix,
+        "scopes": ["gift_cards:read"],
+        "revoked_at": None,
+    }
+    secret = token.split("_", 2)[2]
+    client.post(
+        f"/admin/giftcards/apitoken/{row.pk}/change/",
+        {
+            "name": "Support desk",
+            "scopes": ["gift_cards:read", "gift_cards:write"],
+            "revoked_at_0": "2026-01-02",
+            "revoked_at_1": "10:00:00",
+        },
+    )
+    row.refresh_from_db()
+    assert row.revoked_at
+    revoked = AuditEntry.objects.get(action=ApiTokenAction.REVOKE)
+    assert revoked.before == {"scopes": ["gift_cards:read"], "revoked_at": None}
+    assert revoked.after["scopes"] == ["gift_cards:read", "gift_cards:write"] and revoked.after["revoked_at"]
+    client.post(
+        f"/admin/giftcards/apitoken/{row.pk}/change/",
+        {
+            "name": "Old desk",
+            "scopes": ["gift_cards:read"],
+            "revoked_at_0": "2026-01-02",
+            "revoked_at_1": "10:00:00",
+        },
+    )
+    renamed = AuditEntry.objects.get(action=ApiTokenAction.UPDATE)
+    assert renamed.before["name"] == "Support desk" and renamed.after["name"] == "Old desk"
+    stored = str(list(AuditEntry.objects.values()))
+    for kept_out in (token, secret, row.token_hash):
+        assert kept_out not in stored
+    listing = client.get("/admin/core/auditentry/").content.decode()
+    assert "apitoken.create" in listing and secret not in listing
