@@ -11,7 +11,6 @@ from pydantic import ConfigDict, StrictInt
 from .models import GiftCard
 
 StatusName = Literal["active", "disabled", "expired", "revoked"]
-ListedStatusName = Literal["active", "disabled", "expired"]  # revoked cards are not listed
 TemplateName = Literal["globe", "sunset", "mountains", "city"]
 
 

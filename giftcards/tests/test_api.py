@@ -101,7 +101,7 @@ def test_tokens_are_stored_hashed_and_checked(client, openapi):
 def test_list_filter_and_pages(reader):
     cards = [new_card(1000 + i)[0] for i in range(5)]
     services.disable(cards[0].pk, actor="t")
-    services.revoke(cards[1].pk, actor="t")  # revoked: not listed
+    services.revoke(cards[1].pk, actor="t")  # revoked: listed only when asked for
     response = reader.call("get", BASE, per_page=2)
     assert response.status_code == 200
     body = response.json()
@@ -112,16 +112,31 @@ def test_list_filter_and_pages(reader):
     assert [c["id"] for c in disabled] == [cards[0].pk] and disabled[0]["status"] == "disabled"
     active = reader.call("get", BASE, status="active").json()["gift_cards"]
     assert {c["id"] for c in active} == {cards[2].pk, cards[3].pk, cards[4].pk}
+    revoked = reader.call("get", BASE, status="revoked")
+    assert revoked.status_code == 200
+    body = revoked.json()
+    assert [c["id"] for c in body["gift_cards"]] == [cards[1].pk] and body["next_page"] is None
+    assert body["gift_cards"][0]["status"] == "revoked" and body["gift_cards"][0]["revoked_at"]
     for query, field in (
         ({"status": "weird"}, "status"),
         ({"page": 0}, "page"),
         ({"per_page": 1000}, "per_page"),
         ({"page": "x"}, "page"),
-        ({"status": "revoked"}, "status"),
+        ({"status": "REVOKED"}, "status"),
     ):
         response = reader.call("get", BASE, **query)
         assert response.status_code == 400
         assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_the_document_lists_every_status_the_list_accepts(openapi):
+    """?status=revoked is accepted (it used to be a 400) and the document says so."""
+    parameters = openapi["paths"][BASE]["get"]["parameters"]
+    status = next(p for p in parameters if p["name"] == "status")
+    schema = status["schema"]
+    allowed = next((s["enum"] for s in schema.get("anyOf", [schema]) if "enum" in s), None)
+    assert allowed == [s.value for s in Status] == ["active", "disabled", "expired", "revoked"]
+    assert "revoked" in status.get("description", "") + schema.get("description", "")
 
 
 def test_get_one_and_not_found(reader):
