@@ -232,4 +232,6 @@ def admin_dashboard() -> dict:
         "board": board,
         "balance": balance,
         "days_covered": balance.days_covered,
+        "low_threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
+        "low_days": settings.ROAMIFY_LOW_BALANCE_DAYS,
     }
