@@ -66,7 +66,6 @@ def _send_once(
     build: Callable[[Order], EmailMultiAlternatives],
     record: Callable[[Order], str],
     actor: str = "system",
-    kind: OrderEventKind = OrderEventKind.EMAIL,
 ) -> bool:
     claim = f"order-email:{what}:{order_id}"
     if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
@@ -78,6 +77,13 @@ def _send_once(
         build(order).send()  # raises OSError when the mail server is down: the task retries
         with transaction.atomic():
             order = locked(order_id)
+            kind = (
+                OrderEventKind.EMAIL_REFUND
+                if what == "refund"
+                else OrderEventKind.STAFF_ALERT
+                if what == "staff-alert"
+                else OrderEventKind.EMAIL
+            )
             log_event(order, kind, record(order), actor=actor)
         return True
     finally:
@@ -145,14 +151,7 @@ def send_refund_notice(order_id: int) -> bool:
         refunded = sum(p.refunded_cents for p in order.payments.all())
         return _order_email(order, f"Refund for order {order.number}", "refund", {"refunded_cents": refunded})
 
-    return _send_once(
-        order_id,
-        "refund",
-        due,
-        build,
-        lambda o: f"Sent the refund notice to {o.email}",
-        kind=OrderEventKind.EMAIL_REFUND,
-    )
+    return _send_once(order_id, "refund", due, build, lambda o: f"Sent the refund notice to {o.email}")
 
 
 def send_staff_alert(order_id: int) -> bool:
@@ -186,4 +185,4 @@ def send_staff_alert(order_id: int) -> bool:
         order.save(update_fields=["staff_alerted_at", "updated_at"])
         return f"Emailed staff ({', '.join(to)}) that the order needs action"
 
-    return _send_once(order_id, "staff-alert", due, build, record, kind=OrderEventKind.STAFF_ALERT)
+    return _send_once(order_id, "staff-alert", due, build, record)
