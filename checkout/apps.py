@@ -8,10 +8,12 @@ class CheckoutConfig(AppConfig):
 
     def ready(self) -> None:
         from core.signals import roamify_refund_event
+        from esims import balance
         from giftcards.services import issue_for_line
         from payments import signals
 
         from .models import LineKind
+        from .reports import daily_cost_cents
         from .services import payment, register_line_fulfiller, upstream_refunds
 
         signals.payment_captured.connect(payment.on_payment_captured, dispatch_uid="checkout-captured")
@@ -19,6 +21,9 @@ class CheckoutConfig(AppConfig):
         signals.payment_refunded.connect(payment.on_payment_refunded, dispatch_uid="checkout-refunded")
         # Gift cards are issued by their own app (which never imports checkout).
         register_line_fulfiller(LineKind.GIFTCARD, issue_for_line)
+        # The partner balance is measured against the cost of what checkout delivered (esims runs
+        # the check and may not import checkout).
+        balance.register_daily_cost(daily_cost_cents)
         roamify_refund_event.connect(
             upstream_refunds.on_roamify_refund_event, dispatch_uid="checkout-roamify-refund"
         )

@@ -31,6 +31,7 @@ class OrderEventKind(models.TextChoices):
     # Emails and notes
     EMAIL = "email", "Email sent"
     EMAIL_REFUND = "email_refund", "Refund email sent"
+    STAFF_ALERT = "staff_alert", "Staff alerted"
     NOTE = "note", "Staff note"
     # The eSIMs' cost claimed back from Roamify after a refund
     UPSTREAM_REFUND = "upstream_refund", "Cost claim filed"

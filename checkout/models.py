@@ -66,6 +66,9 @@ class Order(models.Model):
     fulfilment_lease_until = models.DateTimeField(null=True, blank=True)
     esim_email_sent_at = models.DateTimeField(null=True, blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    staff_alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff were emailed that the order needs action (once)"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -18,12 +18,13 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.roamify_client import roamify_client
+from esims import balance as balance_rule
 from payments.models import PaymentRefund
 
 from .models import Order, OrderLine, OrderStatus
 
 CACHE_KEY = "admin:dashboard:v1"
-BALANCE_KEY = "admin:upstream_balance:v2"
+BALANCE_KEY = "admin:upstream_balance:v3"
 SOLD = (
     OrderStatus.PAID,
     OrderStatus.FULFILLING,
@@ -176,33 +177,51 @@ def dashboard() -> Dashboard:
 
 @dataclass(frozen=True)
 class Balance:
+    """The Roamify partner balance, and the pace of cost it is measured against (`esims.balance`)."""
+
     cents: int | None
     currency: str = "USD"
     error: str = ""
+    daily_cost_cents: int = 0
+
+    @property
+    def low_reasons(self) -> list[str]:
+        return balance_rule.low_reasons(self.cents, self.daily_cost_cents, self.currency)
 
     @property
     def low(self) -> bool:
-        return self.cents is not None and self.cents < settings.ROAMIFY_LOW_BALANCE_CENTS
+        return bool(self.low_reasons)
+
+    @property
+    def days_covered(self) -> float | None:
+        """How many days of sales the balance pays for, at the last 7 days' pace of wholesale cost."""
+        return balance_rule.days_covered(self.cents, self.daily_cost_cents)
+
+
+def daily_cost_cents(now: dt.datetime | None = None) -> int:
+    """The wholesale cost of a day of sales at the last 7 days' pace: what the eSIMs and top-ups
+    delivered in the last 7 days cost, over 7. Registered with `esims.balance` (checkout/apps.py),
+    so the balance check that esims runs measures the balance against it."""
+    since = (now or timezone.now()) - dt.timedelta(days=7)
+    delivered = OrderLine.objects.filter(fulfilled_at__gte=since).aggregate(
+        cost=Sum(F("wholesale_cents") * F("quantity"))
+    )
+    return round((delivered["cost"] or 0) / 7)
 
 
 def upstream_balance() -> Balance:
-    """The partner balance, asked at most once a minute (the dashboard must not wait on upstream)."""
+    """The partner balance and the pace of cost, asked at most once a minute (the dashboard must
+    not wait on upstream)."""
     found = cache.get(BALANCE_KEY)
     if found is None:
+        pace = daily_cost_cents()
         try:
             money = roamify_client().balance()
-            found = Balance(money.amount_cents, money.currency)
+            found = Balance(money.amount_cents, money.currency, daily_cost_cents=pace)
         except Exception as exc:  # the dashboard says so rather than failing
-            found = Balance(None, error=f"unavailable ({type(exc).__name__})")
+            found = Balance(None, error=f"unavailable ({type(exc).__name__})", daily_cost_cents=pace)
         cache.set(BALANCE_KEY, found, 60)
     return found
-
-
-def days_covered(balance: Balance, week: Figures) -> float | None:
-    """How many days of sales the balance pays for, at the last 7 days' pace of wholesale cost."""
-    if balance.cents is None or week.cost_cents <= 0:
-        return None
-    return round(balance.cents / (week.cost_cents / 7), 1)
 
 
 def admin_dashboard() -> dict:
@@ -212,6 +231,7 @@ def admin_dashboard() -> dict:
     return {
         "board": board,
         "balance": balance,
-        "days_covered": days_covered(balance, board.periods["week"]),
+        "days_covered": balance.days_covered,
         "low_threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
+        "low_days": settings.ROAMIFY_LOW_BALANCE_DAYS,
     }

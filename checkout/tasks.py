@@ -73,6 +73,18 @@ def send_refund_notice(self, order_id: int) -> bool:
     return services.send_refund_notice(order_id)
 
 
+@shared_task(
+    bind=True,
+    name="checkout.send_staff_alert",
+    acks_late=True,
+    max_retries=5,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+)
+def send_staff_alert(self, order_id: int) -> bool:
+    return services.send_staff_alert(order_id)
+
+
 @shared_task(name="checkout.reconcile_orders", acks_late=True)
 def reconcile_orders() -> dict:
     return services.reconcile_orders()

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from . import balance as balance_rule
+
 
 class EsimQuerySet(models.QuerySet):
     def owned_by(self, user) -> EsimQuerySet:
@@ -108,9 +110,21 @@ class PartnerBalance(models.Model):
     checked_at = models.DateTimeField()
     alerted_at = models.DateTimeField(null=True, blank=True, help_text="Set while an alert stands")
     alert_sent_at = models.DateTimeField(null=True, blank=True, help_text="When admins were emailed")
+    daily_cost_cents = models.BigIntegerField(
+        default=0, help_text="Wholesale cost of a day of sales at the last 7 days' pace, when checked"
+    )
 
     class Meta:
         verbose_name = "Roamify partner balance"
 
     def __str__(self) -> str:
         return f"{self.balance_cents / 100:.2f} {self.currency}"
+
+    @property
+    def days_covered(self) -> float | None:
+        return balance_rule.days_covered(self.balance_cents, self.daily_cost_cents)
+
+    @property
+    def low_reasons(self) -> list[str]:
+        """Why the balance is low (the settings as they are now), empty while it is comfortable."""
+        return balance_rule.low_reasons(self.balance_cents, self.daily_cost_cents, self.currency)

@@ -17,10 +17,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 import roamify
+from core.money import format_money
 from core.queue import after_commit
 from core.roamify_client import roamify_client
 from core.signals import roamify_refund_event
 
+from . import balance as balance_rule
 from . import cached, links, usage
 from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
 
@@ -367,9 +369,11 @@ def topup_link_path(esim: Esim) -> str:
 
 
 def record_balance(balance_cents: int, currency: str, source: str) -> str:
-    """Keep the partner balance upstream reported; alert admins once each time it drops below
-    ROAMIFY_LOW_BALANCE_CENTS (the alert stands until the balance is back above it)."""
+    """Keep the partner balance upstream reported, with the pace of cost it is measured against;
+    alert staff once each time it becomes low (`esims.balance`: under the threshold or too few days
+    of sales). The alert stands until the balance is comfortable again, so one drop sends one email."""
     now = timezone.now()
+    daily_cost = balance_rule.daily_cost_cents()
     with transaction.atomic():
         row, _ = PartnerBalance.objects.select_for_update().get_or_create(
             pk=1,
@@ -382,7 +386,8 @@ def record_balance(balance_cents: int, currency: str, source: str) -> str:
         )
         row.balance_cents, row.currency = balance_cents, currency[:3]
         row.source, row.checked_at = source[:40], now
-        low = balance_cents < settings.ROAMIFY_LOW_BALANCE_CENTS
+        row.daily_cost_cents = daily_cost
+        low = balance_rule.is_low(balance_cents, daily_cost)
         alert = low and row.alerted_at is None
         if alert:
             row.alerted_at = now
@@ -401,7 +406,7 @@ def check_balance() -> str:
 
 
 def send_low_balance_alert() -> bool:
-    """Email admins about the standing low-balance alert, once."""
+    """Email staff (`ALERT_EMAILS`) about the standing low-balance alert, once."""
     claim = "esims:low-balance-email"
     if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
         raise OSError("the low-balance email is being sent")  # the task retries
@@ -409,25 +414,18 @@ def send_low_balance_alert() -> bool:
         row = PartnerBalance.objects.filter(pk=1).first()
         if row is None or row.alerted_at is None or row.alert_sent_at is not None:
             return False
-        from django.contrib.auth import get_user_model
-
-        to = list(settings.ALERT_EMAILS) or list(
-            get_user_model()
-            .objects.filter(is_staff=True, is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
+        to = list(settings.ALERT_EMAILS)
         if not to:
-            logger.warning("low partner balance (%s) but no ALERT_EMAILS and no staff email", row)
+            logger.warning("low partner balance (%s) but ALERT_EMAILS is empty", row)
             return False
         context = {
             "SHOP_NAME": settings.SHOP_NAME,
             "row": row,
-            "threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
+            "reasons": row.low_reasons,
             "admin_url": settings.SITE_URL + "/admin/",
         }
         EmailMultiAlternatives(
-            f"[{settings.SHOP_NAME}] Roamify balance is low: {row.balance_cents / 100:.2f} {row.currency}",
+            f"[{settings.SHOP_NAME}] Roamify balance is low: {format_money(row.balance_cents, row.currency)}",
             render_to_string("emails/low_balance.txt", context),
             settings.DEFAULT_FROM_EMAIL,
             to,

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_int, env_list, env_str
+from core.money import parse_money
 
 from .production_checks import INSECURE_SECRET_KEY, check_production_settings, wholly_sandboxed
 
@@ -468,8 +469,12 @@ ESIM_TOPUP_CHECK_SECONDS = env_int("ESIM_TOPUP_CHECK_SECONDS", 60)
 ESIM_LOW_DATA_THRESHOLDS = sorted(int(t) for t in env_list("ESIM_LOW_DATA_THRESHOLDS", ["80", "100"]))
 ESIM_TOPUP_LINK_DAYS = env_int("ESIM_TOPUP_LINK_DAYS", 7)
 ESIM_SHARE_LINK_HOURS = env_int("ESIM_SHARE_LINK_HOURS", 72)
-ROAMIFY_LOW_BALANCE_CENTS = env_int("ROAMIFY_LOW_BALANCE_CENTS", 10000)
-ALERT_EMAILS = env_list("ALERT_EMAILS", [])
+# The partner balance is low (a banner, an email) below this amount, or when it pays for fewer than
+# ROAMIFY_LOW_BALANCE_DAYS of the wholesale cost delivered a day over the last 7 days.
+ROAMIFY_LOW_BALANCE_CENTS = parse_money(env_str("ROAMIFY_LOW_BALANCE_USD", "100.00"))
+ROAMIFY_LOW_BALANCE_DAYS = env_int("ROAMIFY_LOW_BALANCE_DAYS", 3)
+# Where staff alerts go: an order that needs action, a low partner balance.
+ALERT_EMAILS = env_list("ALERT_EMAILS", [SUPPORT_EMAIL])
 SHOP_ADDRESS = env_str("SHOP_ADDRESS", "")
 SHOP_TAX_ID = env_str("SHOP_TAX_ID", "")
 SHOP_TAX_NAME = env_str("SHOP_TAX_NAME", "")

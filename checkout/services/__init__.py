@@ -14,12 +14,13 @@ deciding in one short transaction and records each result in another, and is saf
   records each delivery, and the completion, in a transaction of its own.
 - `refund_order`: checks and plans under the lock, then refunds payment by payment through the
   providers (the receivers in `payment.py` write the timeline and close the order).
-- the emails (`notifications.py`) are sent first and written to the timeline after, and the
+- the emails (`notifications.py`) are sent first and written to the timeline after (staff are
+  emailed from `order_state.move`, the one place an order moves to requires_action), and the
   staff actions (`staff.py`) call the above and write the audit log once they return.
 """
 
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
-from .notifications import send_esim_email, send_receipt, send_refund_notice
+from .notifications import send_esim_email, send_receipt, send_refund_notice, send_staff_alert
 from .order_state import CheckoutError, log_event, move
 from .ordering import place_order, topup_offers
 from .payment import confirm_return, start_payment
@@ -44,6 +45,7 @@ __all__ = [
     "send_esim_email",
     "send_receipt",
     "send_refund_notice",
+    "send_staff_alert",
     "start_payment",
     "sync_upstream_refunds",
     "topup_offers",

@@ -1,4 +1,5 @@
-"""The order's emails: the eSIM install details, the receipt, the refund notice.
+"""The order's emails: the eSIM install details, the receipt, the refund notice, and the alert to
+staff (`ALERT_EMAILS`) when it needs action.
 
 Each goes once. The mail server is never called while the order is locked:
 a short claim in the cache keeps two workers from sending the same email,
@@ -7,6 +8,7 @@ and the order records it as sent after the send succeeded.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -14,13 +16,17 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from esims.emails import install_email
 
 from ..events import OrderEventKind
 from ..models import Order, OrderStatus
 from .order_state import CheckoutError, locked, log_event
+
+logger = logging.getLogger(__name__)
 
 
 class EmailInProgress(OSError):
@@ -71,7 +77,13 @@ def _send_once(
         build(order).send()  # raises OSError when the mail server is down: the task retries
         with transaction.atomic():
             order = locked(order_id)
-            kind = OrderEventKind.EMAIL_REFUND if what == "refund" else OrderEventKind.EMAIL
+            kind = (
+                OrderEventKind.EMAIL_REFUND
+                if what == "refund"
+                else OrderEventKind.STAFF_ALERT
+                if what == "staff-alert"
+                else OrderEventKind.EMAIL
+            )
             log_event(order, kind, record(order), actor=actor)
         return True
     finally:
@@ -140,3 +152,37 @@ def send_refund_notice(order_id: int) -> bool:
         return _order_email(order, f"Refund for order {order.number}", "refund", {"refunded_cents": refunded})
 
     return _send_once(order_id, "refund", due, build, lambda o: f"Sent the refund notice to {o.email}")
+
+
+def send_staff_alert(order_id: int) -> bool:
+    """Tell staff that an order needs action, with the reason and a link to it in admin: once per
+    order, however often it moves to requires_action (queued by `order_state.move`)."""
+    to = list(settings.ALERT_EMAILS)
+    if not to:
+        logger.warning("order %s needs action but ALERT_EMAILS is empty", order_id)
+        return False
+
+    def due(order: Order) -> bool:
+        return order.status == OrderStatus.REQUIRES_ACTION and order.staff_alerted_at is None
+
+    def build(order: Order) -> EmailMultiAlternatives:
+        reason = order.action_reason or "no reason recorded"
+        context = {
+            "order": order,
+            "reason": reason,
+            "SHOP_NAME": settings.SHOP_NAME,
+            "admin_url": _absolute(reverse("admin:checkout_order_change", args=[order.pk])),
+        }
+        return EmailMultiAlternatives(
+            f"[{settings.SHOP_NAME}] Order {order.number} needs action: {Truncator(reason).chars(80)}",
+            render_to_string("emails/staff_order_alert.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            to,
+        )
+
+    def record(order: Order) -> str:
+        order.staff_alerted_at = timezone.now()
+        order.save(update_fields=["staff_alerted_at", "updated_at"])
+        return f"Emailed staff ({', '.join(to)}) that the order needs action"
+
+    return _send_once(order_id, "staff-alert", due, build, record)

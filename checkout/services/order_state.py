@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from core.queue import after_commit
+
 from ..events import OrderEventKind
 from ..models import Order, OrderEvent, OrderStatus
 
@@ -37,11 +39,16 @@ def log_event(
 
 
 def move(order: Order, to: str, message: str = "", *, actor: str = "system", **data) -> None:
-    """Change the status of a locked order and write the transition to its timeline."""
+    """Change the status of a locked order and write the transition to its timeline.
+
+    Every move to requires_action passes here, so this is where staff are told: the email is
+    queued after commit and goes once per order (`notifications.send_staff_alert`)."""
     before = order.status
     order.status = to
     order.save()
     log_event(order, OrderEventKind.STATUS, message, actor=actor, from_status=before, to_status=to, **data)
+    if to == OrderStatus.REQUIRES_ACTION and before != to and order.staff_alerted_at is None:
+        after_commit("checkout.send_staff_alert", order.pk)
 
 
 def locked(order_id: int) -> Order:

@@ -27,8 +27,14 @@ def reconcile_orders() -> dict[str, int]:
     )
     for order_id in stuck:
         send("checkout.fulfil_order", order_id)
-    # Emails a worker killed after its order's payment or completion left unsent.
+    # Emails a worker killed after its order's payment, completion or failure left unsent.
     unsent = [
+        (
+            "checkout.send_staff_alert",
+            Order.objects.filter(
+                status=OrderStatus.REQUIRES_ACTION, updated_at__lt=stale, staff_alerted_at__isnull=True
+            ),
+        ),
         ("checkout.send_receipt", Order.objects.filter(paid_at__lt=stale, receipt_sent_at__isnull=True)),
         (
             "checkout.send_esim_email",
