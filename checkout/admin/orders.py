@@ -309,10 +309,22 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     @admin.display(description="eSIMs delivered")
     def delivered_esims(self, obj: Order) -> str:
-        esims = [(e.iccid or e.upstream_esim_id, e.status or "?", e.title) for e in obj.esims]
+        esims = [
+            (
+                reverse("admin:esims_esim_change", args=[e.pk]),
+                e.iccid or e.upstream_esim_id,
+                e.status or "?",
+                f" · {e.get_refund_state_display()}" if e.refund_state else "",
+                e.title,
+            )
+            for e in obj.esims
+        ]
         if not esims:
             return "—"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> · {} · {}</li>", esims))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", '<li><a href="{}"><code>{}</code></a> · {}{} · {}</li>', esims),
+        )
 
     @admin.display(description="Show only")
     def timeline_kinds(self, obj: Order) -> str:
@@ -418,10 +430,18 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         the refund is refused when the picks changed since (the page shows the new split first) or
         the order's payments did (`refund_order` checks under the order's lock)."""
         order = self._order(request, pk)
-        items = [i.key for i in refunds.refund_items(order) if i.pickable]
+        pickable = [i for i in refunds.refund_items(order) if i.pickable]
         left = sum(p.refundable_cents for p in order.payments.captured())
-        form = RefundForm(request.POST or None, items=items, refundable_cents=left, currency=order.currency)
-        picked, goodwill, rule = [], None, refunds.DEFAULT_SPLIT_RULE
+        form = RefundForm(
+            request.POST or None,
+            items=[i.key for i in pickable],
+            refundable_cents=left,
+            currency=order.currency,
+        )
+        # First shown with everything picked but gift cards (revoking one is a choice of its own):
+        # "Not installed? Full refund." is the usual case; staff untick what stays.
+        picked = [i.key for i in pickable if not i.is_gift_card]
+        goodwill, rule = None, refunds.DEFAULT_SPLIT_RULE
         if request.method == "POST" and form.is_valid():
             picked, goodwill, rule = (
                 form.cleaned_data["lines"],
@@ -480,7 +500,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             payments=list(order.payments.captured().order_by("-created_at", "-id")),
             rules=refunds.SplitRule.choices,
             second_confirmation=second,
-            checked=set(request.POST.getlist("lines")) if request.method == "POST" else set(),
+            checked=set(request.POST.getlist("lines")) if request.method == "POST" else set(picked),
         )
 
     def note_view(self, request: HttpRequest, pk: int) -> HttpResponse:
