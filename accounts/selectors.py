@@ -54,7 +54,7 @@ class Validity:
 def validity(esim: Esim, snapshot: UsageSnapshot | None, now: dt.datetime | None = None) -> Validity:
     now = now or timezone.now()
     status = (snapshot.status if snapshot and snapshot.status else esim.status or "").upper()
-    if status == "REVOKED":
+    if status == "REVOKED" or esim.refund_state == "cancelled":
         return Validity("Cancelled", expired=True)
     started = snapshot.started_at if snapshot else None
     ends = (snapshot.expires_at if snapshot and snapshot.expires_at else None) or (
@@ -78,6 +78,8 @@ STATUS_LABELS = {
 
 
 def status_label(esim: Esim, snapshot: UsageSnapshot | None) -> str:
+    if esim.refund_state:  # the shop refunded it ("Cancelled" once Roamify took it back): upstream says READY
+        return esim.get_refund_state_display()
     status = (snapshot.status if snapshot and snapshot.status else esim.status or "").upper()
     return STATUS_LABELS.get(status, status.title() or "Unknown")
 

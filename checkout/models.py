@@ -145,6 +145,9 @@ class OrderLine(models.Model):
     )
     upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    # Refunds by line (not goodwill amounts): what went back for it, and when all of it had.
+    refunded_cents = models.PositiveIntegerField(default=0, help_text="Given back by refunds of this line")
+    refunded_at = models.DateTimeField(null=True, blank=True, help_text="When the whole line was refunded")
     data = models.JSONField(default=dict, blank=True, help_text="What the line's kind needs")
 
     class Meta:

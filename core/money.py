@@ -30,7 +30,11 @@ def parse_money(text: str) -> int:
     import re
     from decimal import Decimal, InvalidOperation
 
-    cleaned = re.sub(r"[\s$€£,]", "", str(text or ""))
+    text = re.sub(r"[\s$€£]", "", str(text or ""))
+    # A comma only between thousands ("1,234.50"): "7,4.9" is a typo, not 74.90.
+    if "," in text and not re.fullmatch(r"(?i)-?\d{1,3}(,\d{3})+(\.\d*)?(usd|eur|gbp)?", text):
+        raise ValueError("Type an amount like 7.49")
+    cleaned = text.replace(",", "")
     cleaned = re.sub(r"(?i)(usd|eur|gbp)$", "", cleaned)
     if not re.fullmatch(r"-?\d+(\.\d{1,2})?|-?\.\d{1,2}", cleaned):
         raise ValueError("Type an amount like 7.49")

@@ -1,18 +1,62 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from core.admin_tools import ReadOnlyMixin
 
+from . import selectors, usage
 from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
 
 
 @admin.register(Esim)
 class EsimAdmin(admin.ModelAdmin):
-    list_display = ("iccid", "title", "status", "email", "customer", "created_at")
+    list_display = ("iccid", "title", "status", "refund_state", "email", "customer", "created_at")
     search_fields = ("iccid", "upstream_esim_id", "upstream_order_id", "email")
-    list_filter = ("status",)
+    list_filter = ("status", "refund_state")
     raw_id_fields = ("customer",)
-    readonly_fields = [f.name for f in Esim._meta.fields]
+    readonly_fields = ["data_usage", "orders", *[f.name for f in Esim._meta.fields]]
     actions = None  # no "delete selected": a sold eSIM stays on the books
+
+    def get_fields(self, request, obj=None):
+        return [
+            "refund_state",
+            "data_usage",
+            "orders",
+            *[f.name for f in Esim._meta.fields if f.name not in ("id", "refund_state")],
+        ]
+
+    @admin.display(description="Data used and left")
+    def data_usage(self, obj: Esim) -> str:
+        """From the usage cache (fetched from Roamify when the cache has none), as support decides on it."""
+        if not obj.iccid:
+            return "—"
+        snapshot = selectors.usage_of(obj)
+        when = f" · as of {localtime(snapshot.fetched_at):%Y-%m-%d %H:%M}" if snapshot else ""
+        return usage.summary(snapshot) + when
+
+    @admin.display(description="Orders and top-ups")
+    def orders(self, obj: Esim) -> str:
+        """The order that bought it and the top-up orders for it (checkout's lines point at the eSIM:
+        read through those relations by name, so esims import nothing of checkout)."""
+        bought = [(line.order, "bought it") for line in obj.order_lines.select_related("order")]
+        topped = [
+            (line.order, f"top-up: {line.description}") for line in obj.topup_lines.select_related("order")
+        ]
+        rows = [
+            (
+                reverse("admin:checkout_order_change", args=[order.pk]),
+                order.number,
+                what,
+                order.get_status_display(),
+            )
+            for order, what in bought + topped
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> · {} · {}</li>', rows)
+        )
 
     def has_add_permission(self, request) -> bool:
         return False  # eSIMs come from upstream

@@ -11,6 +11,14 @@ class EsimQuerySet(models.QuerySet):
         return self.filter(customer=user) if user.is_authenticated else self.none()
 
 
+class RefundState(models.TextChoices):
+    """What the shop did with an eSIM it refunded (set by checkout's refund, through `services`)."""
+
+    NONE = "", "Not refunded"
+    REFUNDED = "refunded", "Refunded"
+    CANCELLED = "cancelled", "Cancelled"  # Roamify accepted the refund request: it took the eSIM back
+
+
 class Esim(models.Model):
     """An eSIM delivered to a customer, as upstream made it."""
 
@@ -37,6 +45,9 @@ class Esim(models.Model):
     with_usage_check = models.BooleanField(default=True, help_text="Upstream reports data used and left")
     notes = models.JSONField(default=list, blank=True, help_text="Upstream's notes, e.g. how to check usage")
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Kept apart from `status` (upstream's word, which stays READY after a refund): the shop's own.
+    refund_state = models.CharField(max_length=10, choices=RefundState.choices, blank=True, default="")
+    refunded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ from core.signals import roamify_refund_event
 
 from . import balance as balance_rule
 from . import cached, links, usage
-from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
+from .models import Esim, LowDataAlert, PartnerBalance, RefundState, RoamifyEvent
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,27 @@ def record_topped_up(esim: Esim, upstream: roamify.Esim | None) -> None:
     esim.save(update_fields=["status", "expires_at", "updated_at"])
     # The allowance grew: what the pages show must come from upstream again.
     transaction.on_commit(lambda: forget_upstream_views(esim.pk))
+
+
+# --- Refunded by the shop (checkout calls these: esims never import checkout) --------------------
+
+
+def mark_refunded(esim_ids: list[int]) -> int:
+    """The shop refunded these eSIMs. Returns how many were newly marked (a second call marks none)."""
+    now = timezone.now()
+    return Esim.objects.filter(pk__in=esim_ids, refund_state=RefundState.NONE).update(
+        refund_state=RefundState.REFUNDED, refunded_at=now, updated_at=now
+    )
+
+
+def mark_cancelled(esim_id: int) -> bool:
+    """Roamify accepted the refund request for this eSIM: it took it back, so it is cancelled."""
+    now = timezone.now()
+    return bool(
+        Esim.objects.filter(pk=esim_id)
+        .exclude(refund_state=RefundState.CANCELLED)
+        .update(refund_state=RefundState.CANCELLED, refunded_at=Coalesce("refunded_at", now), updated_at=now)
+    )
 
 
 # --- Upstream views of an eSIM (usage, packages history, top-ups), kept in the cache -------------

@@ -205,3 +205,18 @@ def format_mb(mb: float | None) -> str:
     if mb >= 10 or mb == 0:
         return f"{mb:.0f} MB"
     return f"{mb:.1f} MB"
+
+
+def summary(snapshot: UsageSnapshot | None) -> str:
+    """Data used and left in one line, for staff ("1.2 GB used of 5 GB, 3.8 GB left (24 % used)")."""
+    if snapshot is None:
+        return "Usage unknown: Roamify did not answer"
+    if not snapshot.supported:
+        return "No usage check for this package"
+    used = format_mb(snapshot.used_mb)
+    if snapshot.unlimited:
+        return f"{used} used (unlimited)"
+    if snapshot.allowed_mb is None:
+        return "Usage unknown"
+    text = f"{used} used of {format_mb(snapshot.allowed_mb)}, {format_mb(snapshot.remaining_mb)} left"
+    return text + (f" ({snapshot.percent_used} % used)" if snapshot.percent_used is not None else "")

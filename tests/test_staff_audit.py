@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog.tests.factories import PackageFactory
 from checkout.models import OrderStatus
-from checkout.tests.helpers import paid_order
+from checkout.tests.helpers import paid_order, refund_on_page
 from core.models import AuditEntry
 from esims.models import Esim
 from giftcards.models import GiftCard
@@ -51,8 +51,7 @@ def test_order_actions_are_recorded_with_the_staff_user(staff_client, roamify):
     order.save()
     staff_client.post(reverse("admin:checkout_order_resend", args=[order.pk]))
     assert entry("order.resend_esim_email", order).actor == "boss@example.com"
-    refund_page = reverse("admin:checkout_order_refund", args=[order.pk])
-    staff_client.post(refund_page, {"amount": "2.50", "reason": "Goodwill"})
+    refund_on_page(staff_client, order, goodwill="2.50", reason="Goodwill")
     refund = entry("order.refund", order)
     assert refund.actor == "boss@example.com" and refund.note == "Goodwill"
     staff_client.post(reverse("admin:checkout_order_note", args=[order.pk]), {"note": "Called the customer"})

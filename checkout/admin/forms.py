@@ -7,16 +7,28 @@ from django import forms
 from core.forms import MoneyField
 
 from ..models import Customer
+from ..services.refunds import DEFAULT_SPLIT_RULE, SplitRule
 
 
 class RefundForm(forms.Form):
-    amount = MoneyField(
+    """Staff pick lines (the page lists them as checkboxes) and/or type an amount for goodwill, choose
+    how the money is split, and give a reason. `split` carries back the split the page showed."""
+
+    lines = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Lines")
+    goodwill = MoneyField(
         required=False,
         min_cents=1,
-        label="Amount to refund",
-        help_text="Leave it as it is to refund everything that is left.",
+        label="Goodwill amount",
+        help_text="Money given back on top of the lines picked (or alone); the customer keeps the eSIMs.",
+    )
+    rule = forms.ChoiceField(
+        choices=SplitRule.choices,
+        initial=DEFAULT_SPLIT_RULE,
+        widget=forms.RadioSelect,
+        label="Money goes back to",
     )
     reason = forms.CharField(
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=500,
         label="Reason",
@@ -25,14 +37,15 @@ class RefundForm(forms.Form):
     notify = forms.BooleanField(
         required=False, initial=True, label="Email the customer that the refund is on its way"
     )
+    split = forms.CharField(required=False, widget=forms.HiddenInput)
     confirm_installed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, refundable_cents: int, currency: str, **kwargs) -> None:
+    def __init__(self, *args, items: list[str], refundable_cents: int, currency: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["amount"].max_cents = refundable_cents
-        self.fields["amount"].currency = currency
-        self.fields["amount"].widget.currency = currency
-        self.fields["amount"].initial = refundable_cents
+        self.fields["lines"].choices = [(key, key) for key in items]
+        self.fields["goodwill"].max_cents = refundable_cents
+        self.fields["goodwill"].currency = currency
+        self.fields["goodwill"].widget.currency = currency
 
 
 class NoteForm(forms.Form):

@@ -25,7 +25,7 @@ from payments.providers import PaymentError
 
 from .. import reports, services
 from ..models import Customer, Order, OrderLine, OrderStatus
-from ..services import staff
+from ..services import refunds, staff
 from .display import ReadOnlyInline, when
 from .exports import ORDER_HEADER, order_rows
 from .forms import NoteForm, RefundForm
@@ -309,10 +309,22 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     @admin.display(description="eSIMs delivered")
     def delivered_esims(self, obj: Order) -> str:
-        esims = [(e.iccid or e.upstream_esim_id, e.status or "?", e.title) for e in obj.esims]
+        esims = [
+            (
+                reverse("admin:esims_esim_change", args=[e.pk]),
+                e.iccid or e.upstream_esim_id,
+                e.status or "?",
+                f" · {e.get_refund_state_display()}" if e.refund_state else "",
+                e.title,
+            )
+            for e in obj.esims
+        ]
         if not esims:
             return "—"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> · {} · {}</li>", esims))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", '<li><a href="{}"><code>{}</code></a> · {}{} · {}</li>', esims),
+        )
 
     @admin.display(description="Show only")
     def timeline_kinds(self, obj: Order) -> str:
@@ -412,38 +424,69 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         )
 
     def refund_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Pick lines and/or a goodwill amount, see where the money goes back, then confirm.
+
+        "Refund" does what the preview on the page said: the form carries the split it showed, and
+        the refund is refused when the picks changed since (the page shows the new split first) or
+        the order's payments did (`refund_order` checks under the order's lock)."""
         order = self._order(request, pk)
-        preview = staff.refund_preview(order, refresh=request.method == "GET")
+        pickable = [i for i in refunds.refund_items(order) if i.pickable]
+        left = sum(p.refundable_cents for p in order.payments.captured())
         form = RefundForm(
-            request.POST or None, refundable_cents=preview.refundable_cents, currency=order.currency
+            request.POST or None,
+            items=[i.key for i in pickable],
+            refundable_cents=left,
+            currency=order.currency,
         )
+        # First shown with everything picked but gift cards (revoking one is a choice of its own):
+        # "Not installed? Full refund." is the usual case; staff untick what stays.
+        picked = [i.key for i in pickable if not i.is_gift_card]
+        goodwill, rule = None, refunds.DEFAULT_SPLIT_RULE
+        if request.method == "POST" and form.is_valid():
+            picked, goodwill, rule = (
+                form.cleaned_data["lines"],
+                form.cleaned_data["goodwill"],
+                form.cleaned_data["rule"],
+            )
+        preview = staff.refund_preview(order, goodwill, lines=picked, rule=rule, usage=True)
         second = None
-        if request.method == "POST" and form.is_valid() and not preview.refusal:
+        if request.method == "POST" and form.is_valid() and request.POST.get("action") == "refund":
             data = form.cleaned_data
-            try:
-                staff.refund(
-                    order.pk,
-                    data["amount"],
-                    actor=request.user,
-                    reason=data["reason"],
-                    notify=data["notify"],
-                    confirm_installed=data["confirm_installed"],
+            if request.POST.get("shown") != _shown(preview):
+                form.add_error(
+                    None, "Check the split below (it is for what is picked now), then press Refund again."
                 )
-            except staff.NeedsSecondConfirmation as exc:
-                second = str(exc)
-                preview = staff.refund_preview(order, data["amount"], refresh=False)
-            except (services.CheckoutError, PaymentError) as exc:
-                form.add_error(None, str(exc))
             else:
-                order.refresh_from_db()
-                claims = order.upstream_refunds.count()
-                amount = format_money(data["amount"] or preview.amount_cents, order.currency)
-                return self._done(
-                    request,
-                    order,
-                    f"Refunded {amount}"
-                    + (f"; {claims} eSIM cost claim(s) filed with Roamify." if claims else "."),
-                )
+                try:
+                    done = staff.refund(
+                        order.pk,
+                        goodwill,
+                        lines=picked,
+                        rule=rule,
+                        actor=request.user,
+                        reason=data["reason"],
+                        notify=data["notify"],
+                        confirm_installed=data["confirm_installed"],
+                        expected_split=data["split"],
+                    )
+                except staff.NeedsSecondConfirmation as exc:
+                    second = str(exc)
+                except (services.CheckoutError, PaymentError) as exc:
+                    form.add_error(None, str(exc))
+                    preview = staff.refund_preview(
+                        order, goodwill, lines=picked, rule=rule, refresh=False, usage=True
+                    )
+                else:
+                    claims = len(done.claims)
+                    self.message_user(
+                        request,
+                        f"Refunded {done.money(done.amount_cents)}"
+                        + (f"; {claims} eSIM cost claim(s) filed with Roamify." if claims else "."),
+                        messages.SUCCESS,
+                    )
+                    # Back to this page, read again: it shows the new figures at once.
+                    return HttpResponseRedirect(reverse("admin:checkout_order_refund", args=[order.pk]))
+        order_is_refundable = order.status in services.order_state.REFUNDABLE
         return self._page(
             request,
             order,
@@ -451,7 +494,13 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             f"Refund {order.number}",
             form=form,
             preview=preview,
+            shown=_shown(preview),
+            # The page shows its figures even when nothing more can be refunded (the form is hidden).
+            closed=preview.refusal if not preview.refundable_cents or not order_is_refundable else "",
+            payments=list(order.payments.captured().order_by("-created_at", "-id")),
+            rules=refunds.SplitRule.choices,
             second_confirmation=second,
+            checked=set(request.POST.getlist("lines")) if request.method == "POST" else set(picked),
         )
 
     def note_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -499,6 +548,11 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         if ok:
             self.message_user(request, f"Fulfilment queued: {ok} order(s).", messages.SUCCESS)
         return None
+
+
+def _shown(plan: staff.RefundPlan) -> str:
+    """What the preview on the page was for: the picks, the goodwill and the rule."""
+    return f"{','.join(sorted(plan.picked_keys))}|{plan.goodwill_cents}|{plan.rule}"
 
 
 def order_actions(order: Order) -> list[tuple[str, str, str]]:

@@ -12,7 +12,8 @@ deciding in one short transaction and records each result in another, and is saf
 - `start_payment`: decides under the order's lock, opens the card payment at the provider after.
 - `fulfil_order`: takes a lease on the order, orders upstream outside any transaction, then
   records each delivery, and the completion, in a transaction of its own.
-- `refund_order`: checks and plans under the lock, then refunds payment by payment through the
+- `refund_order`: checks, plans (lines, goodwill, the split rule) and marks the lines under the
+  lock, then refunds payment by payment through the
   providers (the receivers in `payment.py` write the timeline and close the order).
 - the emails (`notifications.py`) are sent first and written to the timeline after (staff are
   emailed from `order_state.move`, the one place an order moves to requires_action), and the

@@ -82,7 +82,10 @@ def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
         else:
             order.save()
         attempt = order.fulfilment_attempts
-        pending = list(order.lines.filter(fulfilled_at__isnull=True).select_related("esim"))
+        # A line staff refunded before it was delivered is never bought.
+        pending = list(
+            order.lines.filter(fulfilled_at__isnull=True, refunded_at__isnull=True).select_related("esim")
+        )
     try:
         esim_lines = [line for line in pending if line.kind == LineKind.ESIM]
         if esim_lines:
@@ -281,7 +284,7 @@ def _complete(order_id: int) -> Outcome:
         order = locked(order_id)
         if order.status not in (OrderStatus.FULFILLING, OrderStatus.PAID):
             return Outcome(done=True, message=f"already {order.status}")
-        if order.lines.filter(fulfilled_at__isnull=True).exists():
+        if order.lines.filter(fulfilled_at__isnull=True, refunded_at__isnull=True).exists():
             return Outcome(done=False, retry=True, message="lines left to fulfil")
         order.fulfilment_lease_until = None
         order.completed_at = timezone.now()

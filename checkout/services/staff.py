@@ -11,7 +11,7 @@ confirmation that says its cost will not come back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -19,15 +19,15 @@ import roamify
 from core import audit
 from core.money import format_money
 from core.roamify_client import roamify_client
-from payments.models import Payment
+from esims import selectors as esim_usage
 
 from ..events import AuditAction, OrderEventKind
 from ..models import LineKind, Order, OrderStatus
 from .fulfilment import retry_fulfilment
 from .notifications import send_esim_email
-from .order_state import REFUNDABLE, CheckoutError, locked, log_event
-from .refunds import refund_order
-from .upstream_refunds import EsimToRefund, esims_of, file_upstream_refunds
+from .order_state import CheckoutError, locked, log_event
+from .refunds import DEFAULT_SPLIT_RULE, RefundPlan, plan_refund, refund_order
+from .upstream_refunds import esims_of, file_upstream_refund
 
 
 def _money(cents: int, order: Order) -> str:
@@ -108,59 +108,26 @@ def resend(order_id: int, *, actor) -> None:
 # --- Refund -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class RefundPreview:
-    order: Order
-    refundable_cents: int
-    amount_cents: int
-    shares: list[tuple[Payment, int]]  # what goes back on each payment, newest first
-    esims: list[EsimToRefund]
-    full: bool
-    refusal: str = ""
-    claims: list[EsimToRefund] = field(default_factory=list)  # eSIMs whose cost will be claimed upstream
-    installed: list[EsimToRefund] = field(default_factory=list)  # refunded at the shop's cost
-
-    @property
-    def installed_cost_cents(self) -> int:
-        return sum(e.cost_cents for e in self.installed)
-
-    @property
-    def needs_second_confirmation(self) -> bool:
-        return bool(self.installed)
-
-
-def refund_preview(order: Order, amount_cents: int | None = None, *, refresh: bool = True) -> RefundPreview:
-    """The refund of `amount_cents` (all that is left when None): who gets what back, and the eSIMs."""
-    captured = list(order.payments.captured().order_by("-created_at", "-id"))
-    left = sum(p.refundable_cents for p in captured)
-    esims = esims_of(order, refresh=refresh)
-    refusal = ""
-    if order.status not in REFUNDABLE:
-        refusal = f"An order that is {order.get_status_display().lower()} can't be refunded."
-    elif left == 0:
-        refusal = "Nothing is left to refund on this order."
-    wanted = left if amount_cents is None else amount_cents
-    if not refusal and not 0 < wanted <= left:
-        refusal = f"Choose an amount between {_money(1, order)} and {_money(left, order)}."
-    shares, rest = [], wanted
-    for payment in captured:
-        share = min(max(rest, 0), payment.refundable_cents)
-        if share:
-            shares.append((payment, share))
-            rest -= share
-    full = wanted >= left
-    fresh = [e for e in esims if e.claim is None]
-    return RefundPreview(
-        order,
-        left,
-        wanted,
-        shares,
-        esims,
-        full,
-        refusal,
-        claims=[e for e in fresh if not e.installed] if full else [],
-        installed=[e for e in fresh if e.installed] if full else [],
-    )
+def refund_preview(
+    order: Order,
+    amount_cents: int | None = None,
+    *,
+    lines: list[str] | None = None,
+    rule: str = DEFAULT_SPLIT_RULE,
+    refresh: bool = True,
+    usage: bool = False,
+) -> RefundPlan:
+    """The refund of the picked `lines` and/or `amount_cents` (everything left when both are None):
+    who gets what back, and each eSIM's state. `refresh` asks Roamify for each eSIM's status now (a
+    phone may have installed one); `usage` adds each eSIM's data used and left (the usage cache)."""
+    if refresh:
+        esims_of(order, refresh=True)  # writes the statuses Roamify gives now on the eSIM rows
+    plan = plan_refund(order, lines, amount_cents, rule=rule, full=lines is None and amount_cents is None)
+    if usage:
+        found = esim_usage.usage_of_many([i.esim for i in plan.esims])
+        for item in plan.esims:
+            item.usage = found.get(item.esim.pk)
+    return plan
 
 
 class NeedsSecondConfirmation(CheckoutError):
@@ -175,15 +142,21 @@ def refund(
     reason: str,
     notify: bool,
     confirm_installed: bool = False,
-) -> RefundPreview:
-    """Refund (all, or an amount) with a reason; a full refund also claims each uninstalled eSIM's cost
-    from Roamify. Raises NeedsSecondConfirmation when an installed eSIM is in it and it was not confirmed."""
+    lines: list[str] | None = None,
+    rule: str = DEFAULT_SPLIT_RULE,
+    expected_split: str | None = None,
+) -> RefundPlan:
+    """Refund the picked lines and/or an amount (everything when both are None) with a reason, and
+    claim each picked uninstalled eSIM's cost from Roamify. Raises NeedsSecondConfirmation when an
+    installed eSIM is picked and it was not confirmed; CheckoutError when the split is no longer the
+    one staff saw (`expected_split`)."""
     name = audit.actor_name(actor)
     reason = " ".join((reason or "").split())
     if not reason:
         raise CheckoutError("Say why the order is refunded: the customer and the audit log read it.")
     order = Order.objects.get(pk=order_id)
-    plan = refund_preview(order, amount_cents)  # eSIM statuses asked again: a phone may have installed one
+    # eSIM statuses asked again: a phone may have installed one since the page was shown.
+    plan = refund_preview(order, amount_cents, lines=lines, rule=rule)
     if plan.refusal:
         raise CheckoutError(plan.refusal)
     if plan.needs_second_confirmation and not confirm_installed:
@@ -193,8 +166,17 @@ def refund(
             + f": their cost ({_money(plan.installed_cost_cents, order)}) will not come back from Roamify."
         )
     before = _state(order)
-    refund_order(order_id, plan.amount_cents, actor=name, reason=reason, notify=notify)
-    if plan.full:
+    refund_order(
+        order_id,
+        amount_cents,
+        actor=name,
+        reason=reason,
+        notify=notify,
+        lines=lines,
+        rule=plan.rule,
+        expected_split=plan.split if expected_split is None else expected_split,
+    )
+    if plan.installed:
         with transaction.atomic():
             locked_order = locked(order_id)
             for item in plan.installed:
@@ -205,8 +187,14 @@ def refund(
                     f"its cost ({_money(item.cost_cents, order)}) stays with the shop",
                     actor=name,
                 )
-        file_upstream_refunds(order_id, actor=name, notes=f"Order {order.number}: {reason}"[:500])
+    notes = f"Order {order.number}: {reason}"[:500]
+    for item in plan.claims:  # exactly one request per eSIM: a second call finds the first
+        file_upstream_refund(order, item.esim, item.cost_cents, actor=name, notes=notes)
     after = _state(order)
+    after["lines"] = plan.picked_keys
+    after["goodwill_cents"] = plan.goodwill_cents
+    after["split"] = {str(s.payment.pk): s.cents for s in plan.shares if s.cents}
+    after["split_rule"] = plan.rule
     after["claimed_esims"] = [e.esim.upstream_esim_id for e in plan.claims]
     after["notified"] = notify
     audit.record(name, AuditAction.ORDER_REFUND, order, before, after, note=reason)

@@ -22,6 +22,7 @@ from django.utils import timezone
 import roamify
 from core.money import format_money
 from core.roamify_client import roamify_client
+from esims import services as esims
 from esims.models import Esim
 
 from ..events import OrderEventKind
@@ -175,6 +176,8 @@ def _record(
         if status not in UpstreamRefund.OPEN:
             claim.decided_at = timezone.now()
         claim.save()
+        if status == UpstreamRefund.Status.REFUNDED:
+            esims.mark_cancelled(claim.esim_id)
         state, ref = claim.get_status_display().lower(), claim.refund_id or "—"
         message = f"Asked Roamify to refund the cost of {_describe(claim)}: request {ref}, {state}"
         message += f". {note}" if note else ""
@@ -227,6 +230,8 @@ def record_upstream_refund_event(refund_id: str, status: str, reason: str = "", 
         if new == UpstreamRefund.Status.REJECTED:
             claim.rejection_reason = (reason or "no reason given")[:2000]
         claim.save()
+        if new == UpstreamRefund.Status.REFUNDED:  # Roamify took the eSIM back: it is cancelled
+            esims.mark_cancelled(claim.esim_id)
         what = _describe(claim)
         message = {
             UpstreamRefund.Status.REFUNDED: f"Roamify refunded the cost of {what} (request {refund_id})",

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import html
+import re
+
+from django.urls import reverse
+
 from catalog.models import Package
 from checkout import cart, services
 from checkout.models import Order
@@ -21,3 +26,37 @@ def force_paid(order: Order, provider: str = "test-instant") -> None:
     order.refresh_from_db()
     # Paid: a running worker may already have moved it on to fulfilling.
     assert order.paid_at is not None and order.status != "pending_payment", order.status
+
+
+def shown_on(page: str, name: str) -> str:
+    """The value of a hidden input of a page (the refund page's `split` and `shown`)."""
+    found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
+    assert found, f"no hidden {name} on the page"
+    return html.unescape(found.group(1))
+
+
+def refund_on_page(
+    client,
+    order: Order,
+    *,
+    lines: list[str] = (),
+    goodwill: str = "",
+    rule: str = "card_first",
+    reason: str = "Refunded in a test",
+    notify: bool = True,
+    extra: dict | None = None,
+):
+    """As staff do it: pick on the refund page, see the preview, then press Refund (what was shown).
+    Returns (the preview page's HTML, the answer to Refund)."""
+    url = reverse("admin:checkout_order_refund", args=[order.pk])
+    form = {"lines": list(lines), "goodwill": goodwill, "rule": rule, "reason": reason}
+    if notify:
+        form["notify"] = "on"
+    preview = client.post(url, {**form, "action": "preview"}).content.decode()
+    confirm = {
+        **form,
+        "split": shown_on(preview, "split"),
+        "shown": shown_on(preview, "shown"),
+        "action": "refund",
+    }
+    return preview, client.post(url, {**confirm, **(extra or {})})

@@ -15,7 +15,7 @@ from checkout.models import Order, OrderStatus
 from checkout.services import staff
 from esims.models import Esim
 
-from .helpers import paid_order
+from .helpers import paid_order, refund_on_page
 
 pytestmark = pytest.mark.django_db
 
@@ -137,18 +137,22 @@ def test_list_actions_no_longer_move_money(staff_client, order, roamify):
 def test_refund_page_validates_money_and_reason(staff_client, order, roamify):
     url = reverse("admin:checkout_order_refund", args=[order.pk])
     page = staff_client.get(url).content.decode()
-    assert 'value="9.99"' in page and "Not installed? Full refund." in page
-    bad = staff_client.post(url, {"amount": "12.00", "reason": "x"}).content.decode()
-    assert "Must be at most $9.99." in bad
+    # The goodwill box starts empty now (lines are picked instead); the page says what is left.
+    assert "Left to refund: <strong>$9.99</strong>" in page and "Not installed? Full refund." in page
 
     def answer(form: dict) -> str:
-        return staff_client.post(url, form).content.decode()
+        return staff_client.post(url, {"action": "preview", "rule": "card_first", **form}).content.decode()
 
-    assert "Type an amount like 7.49" in answer({"amount": "abc", "reason": "x"})
-    assert "This field is required" in answer({"amount": "1.00", "reason": ""})
+    assert "Must be at most $9.99." in answer({"goodwill": "12.00", "reason": "x"})
+    assert "Type an amount like 7.49" in answer({"goodwill": "abc", "reason": "x"})
+    refused = answer({"goodwill": "7,4.9", "reason": "x"})
+    assert "Type an amount like 7.49" in refused and "$7.49" not in refused
+    assert "$7.49" in answer({"goodwill": "7.49", "reason": "x"})  # previewed, not refunded
+    _, no_reason = refund_on_page(staff_client, order, goodwill="1.00", reason="")
+    assert "Say why the order is refunded" in no_reason.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and order.payments.get().refunded_cents == 0
-    done = staff_client.post(url, {"amount": "2.50", "reason": "Goodwill"})
+    _, done = refund_on_page(staff_client, order, goodwill="2.50", reason="Goodwill")
     assert done.status_code == 302
     assert order.payments.get().refunded_cents == 250
 

@@ -13,6 +13,7 @@ from core.models import AuditEntry
 from payments.providers import get_provider
 from payments.providers.stripe_api import gateway
 
+from .helpers import refund_on_page
 from .test_mixed_payments import new_order, pay_part, pay_rest_by_card
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
@@ -27,8 +28,9 @@ def test_partial_refund_of_a_mixed_order_from_the_order_page(stripe, package, st
     # The page shows where the money goes back: the newest payment (the card) first.
     assert "Card (Stripe)" in page and "test-instant" in page
     partial = card.amount_cents + 150  # all of the card, and 1.50 of the other payment
-    response = staff_client.post(
-        url, {"amount": f"{partial // 100}.{partial % 100:02d}", "reason": "Two days unused", "notify": "on"}
+    # An amount for goodwill (typed as money), previewed and then confirmed as shown.
+    _, response = refund_on_page(
+        staff_client, order, goodwill=f"{partial // 100}.{partial % 100:02d}", reason="Two days unused"
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
     card.refresh_from_db()

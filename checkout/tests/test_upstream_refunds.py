@@ -22,7 +22,7 @@ from core.signals import roamify_refund_event
 from core.tests.staff import sign_in_staff
 from sandboxes.roamify.tests.test_webhooks import Receiver
 
-from .helpers import paid_order
+from .helpers import paid_order, refund_on_page
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 SECRET = "whsec-refunds"
@@ -123,12 +123,16 @@ def test_an_installed_esim_asks_for_a_second_confirmation(roamify, package, clie
     url = reverse("admin:checkout_order_refund", args=[order.pk])
     page = client.get(url).content.decode()
     assert "installed: its cost will not come back" in page and "cost claimed back from Roamify" in page
-    form = {"amount": f"{order.total_cents / 100:.2f}", "reason": "Changed plans", "notify": "on"}
-    asked = client.post(url, form).content.decode()
+    # Both eSIMs picked on the page (it was an amount of the whole order before refunds by line).
+    picks = [f"esim:{first.pk}", f"esim:{second.pk}"]
+    _, answer = refund_on_page(client, order, lines=picks, reason="Changed plans")
+    asked = answer.content.decode()
     assert "Second confirmation" in asked and "will not come back" in asked and first.iccid[-4:] in asked
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and not order.payments.filter(refunded_cents__gt=0).exists()
-    done = client.post(url, {**form, "confirm_installed": "True"})
+    _, done = refund_on_page(
+        client, order, lines=picks, reason="Changed plans", extra={"confirm_installed": "True"}
+    )
     assert done.status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
