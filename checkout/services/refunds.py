@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from core.money import format_money
 from core.queue import after_commit
 from giftcards.models import Status as GiftCardStatus
 from payments import services as payments
@@ -62,7 +63,10 @@ def refund_order(
             return 0
         wanted = left if amount_cents is None else amount_cents
         if wanted <= 0 or wanted > left:
-            raise CheckoutError(f"Choose an amount between 0.01 and what is left to refund ({left} cents).")
+            raise CheckoutError(
+                f"Choose an amount between {format_money(1, order.currency)} and what is left to refund "
+                f"({format_money(left, order.currency)})."
+            )
         plan, rest = [], wanted
         for payment in captured:
             share = min(rest, payment.refundable_cents)
@@ -72,7 +76,7 @@ def refund_order(
         log_event(
             order,
             OrderEventKind.REFUND_REQUESTED,
-            f"Refund of {wanted} {order.currency} minor units requested" + (f": {reason}" if reason else ""),
+            f"Refund of {format_money(wanted, order.currency)} requested" + (f": {reason}" if reason else ""),
             actor=actor,
             plan=plan,
             notify=notify,
