@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.money import format_money
+
 from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
 
 
@@ -54,3 +56,9 @@ class LowDataAlertAdmin(_ReadOnly):
 @admin.register(PartnerBalance)
 class PartnerBalanceAdmin(_ReadOnly):
     list_display = ("__str__", "source", "checked_at", "alerted_at", "alert_sent_at")
+    exclude = ("balance_cents",)  # shown as money below
+    readonly_fields = ("balance",)
+
+    @admin.display(description="Balance")
+    def balance(self, obj: PartnerBalance) -> str:
+        return format_money(obj.balance_cents, obj.currency)

@@ -153,7 +153,7 @@ class GiftCardAdmin(admin.ModelAdmin):
         "message",
         "send_on",
         "sent_at",
-        "revoke_refund_cents",
+        "revoke_refund",
         "revoke_refunded_at",
         "created_at",
         "updated_at",
@@ -204,6 +204,10 @@ class GiftCardAdmin(admin.ModelAdmin):
     @admin.display(description="Initial value", ordering="initial_value_cents")
     def initial(self, obj: GiftCard) -> str:
         return format_money(obj.initial_value_cents, obj.currency)
+
+    @admin.display(description="Refund owed by a revoke")
+    def revoke_refund(self, obj: GiftCard) -> str:
+        return format_money(obj.revoke_refund_cents, obj.currency) if obj.revoke_refund_cents else "—"
 
     @admin.display(description="Customer", ordering="order__email")
     def buyer(self, obj: GiftCard) -> str:
