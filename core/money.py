@@ -42,7 +42,7 @@ def parse_money(text: str) -> int:
         if not shown:
             raise ValueError("Type an amount like 7.49.")
         commas = " (commas only between thousands, as in 1,234.50)" if "," in cleaned else ""
-        raise ValueError(f"“{shown}” is not an amount: type it like 7.49{commas}.")
+        raise ValueError(f"Type an amount like 7.49: “{shown}” is not one{commas}.")
     try:
         return int((Decimal(cleaned.replace(",", "")) * 100).to_integral_value())
     except InvalidOperation as exc:  # pragma: no cover - the pattern above rules it out

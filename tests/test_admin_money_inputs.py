@@ -25,12 +25,13 @@ from catalog.models import Package
 from catalog.tests.factories import PackageFactory
 from core.forms import MoneyField
 from core.models import AuditEntry
+from core.money import parse_money
 from giftcards import services as giftcards
 from giftcards.models import GiftCard
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
 
-REFUSED = "“7,4.9” is not an amount: type it like 7.49 (commas only between thousands, as in 1,234.50)."
+REFUSED = "Type an amount like 7.49: “7,4.9” is not one (commas only between thousands, as in 1,234.50)."
 
 
 @dataclass
@@ -196,3 +197,14 @@ def test_no_form_of_an_admin_page_reads_cents():
     # The scan sees the forms it must: the gift card forms and the order refund page's.
     assert {"giftcards.admin.IssueForm", "giftcards.admin.AdjustForm"} <= found.keys()
     assert "checkout.admin.forms.RefundForm" in found
+
+
+@pytest.mark.parametrize("typed", ["7,4.9", "1,23", "1234,567", "7,49", "7.499", "abc", "7."])
+def test_amounts_that_are_typos_are_refused_not_guessed(typed):
+    with pytest.raises(ValueError, match=r"Type an amount like 7\.49"):
+        parse_money(typed)
+
+
+def test_amounts_are_read_as_money():
+    typed = ("7.49", "$7.49", "7", "1,234.5", "12,345,678.90", "-5.00", " 0.99 ")
+    assert [parse_money(t) for t in typed] == [749, 749, 700, 123450, 1234567890, -500, 99]
