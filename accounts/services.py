@@ -8,25 +8,29 @@ from django.db import transaction
 
 from checkout.models import Order
 from esims.models import Esim
+from giftcards.models import GiftCard
 
 logger = logging.getLogger(__name__)
 
 
-def attach_guest_purchases(user, email: str) -> tuple[int, int]:
-    """Orders and eSIMs bought as a guest with `email` become `user`'s.
+def attach_guest_purchases(user, email: str) -> tuple[int, int, int]:
+    """Orders, eSIMs and gift cards bought as a guest with `email` become `user`'s.
 
     Only called once `user` has proven they own `email` (a verified address): whoever can
     read that inbox already received these eSIMs. Purchases of another account stay put.
-    Returns (orders, eSIMs) attached.
+    A gift card follows the order that bought it, so it shows among the buyer's cards.
+    Returns (orders, eSIMs, gift cards) attached.
     """
     if not email or not user.is_authenticated:
-        return 0, 0
+        return 0, 0, 0
     with transaction.atomic():
         orders = Order.objects.filter(customer__isnull=True, email__iexact=email).update(customer=user)
         esims = Esim.objects.filter(customer__isnull=True, email__iexact=email).update(customer=user)
-    if orders or esims:
-        logger.info("attached %d guest order(s) and %d eSIM(s) to user %s", orders, esims, user.pk)
-    return orders, esims
+        cards = GiftCard.objects.filter(customer__isnull=True, order__customer=user).update(customer=user)
+    if orders or esims or cards:
+        attached = "attached %d guest order(s), %d eSIM(s), %d gift card(s) to user %s"
+        logger.info(attached, orders, esims, cards, user.pk)
+    return orders, esims, cards
 
 
 def delete_account(user) -> None:

@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from esims.models import Esim
+from payments.models import PaymentRefund
 
-from .models import Order, OrderStatus
+from .models import Customer, Order, OrderStatus
 
 
 def customer_orders(user) -> QuerySet[Order]:
@@ -33,3 +34,17 @@ def recent_unpaid_order(session: SessionBase) -> Order | None:
     return Order.objects.filter(
         number__in=numbers, status=OrderStatus.PENDING_PAYMENT, created_at__gte=since
     ).first()
+
+
+def orders_of_customer(customer: Customer) -> QuerySet[Order]:
+    """The orders of a customer record: every order placed with their email, guest or signed in."""
+    return Order.objects.filter(email__iexact=customer.email)
+
+
+def refunds_of(orders: QuerySet[Order]) -> QuerySet[PaymentRefund]:
+    """Money sent back on these orders' payments, newest first (one row per refund the shop made)."""
+    return (
+        PaymentRefund.objects.filter(payment__order__in=orders.values("pk"))
+        .select_related("payment__order")
+        .order_by("-created_at", "-id")
+    )

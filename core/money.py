@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -25,20 +28,22 @@ def cents_to_text(cents: int | None) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
+# Digits with commas only between thousands ("1,234"), a dot and one or two decimals: "7,4.9" is a typo,
+# not 74.90, and is refused rather than guessed at.
+_AMOUNT = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)?(\.\d{1,2})?")
+
+
 def parse_money(text: str) -> int:
     """'7.49', '$7.49', '7', '1,234.5' -> cents. ValueError with a message staff can read."""
-    import re
-    from decimal import Decimal, InvalidOperation
-
-    text = re.sub(r"[\s$€£]", "", str(text or ""))
-    # A comma only between thousands ("1,234.50"): "7,4.9" is a typo, not 74.90.
-    if "," in text and not re.fullmatch(r"(?i)-?\d{1,3}(,\d{3})+(\.\d*)?(usd|eur|gbp)?", text):
-        raise ValueError("Type an amount like 7.49")
-    cleaned = text.replace(",", "")
+    cleaned = re.sub(r"[\s$€£]", "", str(text or ""))
     cleaned = re.sub(r"(?i)(usd|eur|gbp)$", "", cleaned)
-    if not re.fullmatch(r"-?\d+(\.\d{1,2})?|-?\.\d{1,2}", cleaned):
-        raise ValueError("Type an amount like 7.49")
+    if not cleaned.strip("-.") or not _AMOUNT.fullmatch(cleaned):
+        shown = str(text or "").strip()
+        if not shown:
+            raise ValueError("Type an amount like 7.49.")
+        commas = " (commas only between thousands, as in 1,234.50)" if "," in cleaned else ""
+        raise ValueError(f"Type an amount like 7.49: “{shown}” is not one{commas}.")
     try:
-        return int((Decimal(cleaned) * 100).to_integral_value())
+        return int((Decimal(cleaned.replace(",", "")) * 100).to_integral_value())
     except InvalidOperation as exc:  # pragma: no cover - the pattern above rules it out
-        raise ValueError("Type an amount like 7.49") from exc
+        raise ValueError("Type an amount like 7.49.") from exc

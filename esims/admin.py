@@ -4,6 +4,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
 from core.admin_tools import ReadOnlyMixin
+from core.money import format_money
 
 from . import selectors, usage
 from .models import Esim, LowDataAlert, PartnerBalance, RoamifyEvent
@@ -103,3 +104,13 @@ class LowDataAlertAdmin(_ReadOnly):
 @admin.register(PartnerBalance)
 class PartnerBalanceAdmin(_ReadOnly):
     list_display = ("__str__", "source", "checked_at", "alerted_at", "alert_sent_at")
+    exclude = ("balance_cents", "daily_cost_cents")  # shown as money below
+    readonly_fields = ("balance", "daily_cost")
+
+    @admin.display(description="Balance")
+    def balance(self, obj: PartnerBalance) -> str:
+        return format_money(obj.balance_cents, obj.currency)
+
+    @admin.display(description="Cost per day (last 7 days' pace)")
+    def daily_cost(self, obj: PartnerBalance) -> str:
+        return format_money(obj.daily_cost_cents, obj.currency) if obj.daily_cost_cents is not None else "-"

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from core.money import format_money
+
 from . import balance as balance_rule
 
 
@@ -129,7 +131,7 @@ class PartnerBalance(models.Model):
         verbose_name = "Roamify partner balance"
 
     def __str__(self) -> str:
-        return f"{self.balance_cents / 100:.2f} {self.currency}"
+        return format_money(self.balance_cents, self.currency)
 
     @property
     def days_covered(self) -> float | None:

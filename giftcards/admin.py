@@ -9,8 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
+from core.forms import MoneyField
 from core.money import format_money
 
 from . import services
@@ -26,15 +29,32 @@ class TransactionInline(admin.TabularInline):
     verbose_name_plural = "Ledger"
     extra = 0
     can_delete = False
-    fields = readonly_fields = (
-        "created_at",
-        "kind",
-        "amount_cents",
-        "balance_after_cents",
-        "payment",
-        "reason",
-        "actor",
-    )
+    fields = readonly_fields = ("created_at", "kind", "amount", "balance_after", "paid_by", "reason", "actor")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("card", "payment__order")
+
+    @admin.display(description="Amount")
+    def amount(self, obj: GiftCardTransaction) -> str:
+        return format_money(obj.amount_cents, obj.card.currency)
+
+    @admin.display(description="Balance after")
+    def balance_after(self, obj: GiftCardTransaction) -> str:
+        return format_money(obj.balance_after_cents, obj.card.currency)
+
+    @admin.display(description="Payment")
+    def paid_by(self, obj: GiftCardTransaction) -> str:
+        payment = obj.payment
+        if payment is None:
+            return "—"
+        order = payment.order  # a lazy reference by name: giftcards never import checkout
+        return format_html(
+            '<a href="{}">Order {}</a> · {} {}',
+            reverse("admin:checkout_order_change", args=[order.pk]),
+            order.number,
+            payment.provider,
+            format_money(payment.amount_cents, payment.currency),
+        )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -46,7 +66,7 @@ class TransactionInline(admin.TabularInline):
 class IssueForm(forms.ModelForm):
     """Staff issue a card by hand; with a recipient email it is emailed, otherwise the code is shown once."""
 
-    initial_value_cents = forms.IntegerField(label="Amount (cents)", min_value=1)
+    initial_value_cents = MoneyField(label="Amount", min_cents=1, help_text="Typed as money: 25 or 7.49.")
 
     class Meta:
         model = GiftCard
@@ -75,7 +95,9 @@ class ChangeForm(forms.ModelForm):
 
 
 class AdjustForm(forms.Form):
-    amount_cents = forms.IntegerField(label="Change (cents, negative to take off)")
+    amount_cents = MoneyField(
+        label="Change", min_cents=None, help_text="Typed as money: 5.00 adds, -5.00 takes off."
+    )
     reason = forms.CharField(max_length=500)
 
 
@@ -97,7 +119,7 @@ class GiftCardAdmin(admin.ModelAdmin):
         "status_label",
         "balance",
         "initial",
-        "customer",
+        "buyer",
         "recipient_email",
         "order",
         "created_at",
@@ -124,14 +146,14 @@ class GiftCardAdmin(admin.ModelAdmin):
         "expired_at",
         "order",
         "order_line",
-        "customer",
+        "buyer",
         "issued_by",
         "recipient_name",
         "recipient_email",
         "message",
         "send_on",
         "sent_at",
-        "revoke_refund_cents",
+        "revoke_refund",
         "revoke_refunded_at",
         "created_at",
         "updated_at",
@@ -182,6 +204,22 @@ class GiftCardAdmin(admin.ModelAdmin):
     @admin.display(description="Initial value", ordering="initial_value_cents")
     def initial(self, obj: GiftCard) -> str:
         return format_money(obj.initial_value_cents, obj.currency)
+
+    @admin.display(description="Refund owed by a revoke")
+    def revoke_refund(self, obj: GiftCard) -> str:
+        return format_money(obj.revoke_refund_cents, obj.currency) if obj.revoke_refund_cents else "—"
+
+    @admin.display(description="Customer", ordering="order__email")
+    def buyer(self, obj: GiftCard) -> str:
+        """Who bought it: the customer of its order's email (a guest too), as their orders are shown."""
+        email = obj.order.email if obj.order_id else (obj.customer.email if obj.customer_id else "")
+        if not email:
+            return "— (issued by staff)" if obj.issued_by_id else "—"
+        try:
+            url = reverse("admin:checkout_customer_changelist") + "?" + urlencode({"email": email.lower()})
+        except NoReverseMatch:  # pragma: no cover - the customer admin is always installed with the shop
+            return email
+        return format_html('<a href="{}">{}</a>{}', url, email, "" if obj.customer_id else " (guest)")
 
     def save_model(self, request, obj: GiftCard, form, change: bool) -> None:
         if change:  # expiry, design, note only
@@ -272,6 +310,8 @@ class GiftCardAdmin(admin.ModelAdmin):
                     reason=form.cleaned_data["reason"],
                     actor=_actor(request),
                 )
+            except services.FieldError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             except services.GiftCardError as exc:
                 form.add_error("amount_cents", str(exc))
             else:
@@ -284,6 +324,7 @@ class GiftCardAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
                 "card": card,
+                "balance": format_money(card.balance_cents, card.currency),
                 "form": form,
                 "title": f"Adjust the balance of {card}",
             },

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.money import format_money
+
 
 class Template(models.TextChoices):
     """The designs a buyer chooses from (`template_suffix` in the API)."""
@@ -177,7 +179,7 @@ class GiftCardTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount_cents:+d}"
+        return f"{self.get_kind_display()} {format_money(self.amount_cents, self.card.currency)}"
 
 
 class RevokeChallenge(models.Model):

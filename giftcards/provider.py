@@ -39,9 +39,11 @@ class GiftCardProvider(PaymentProvider):
     def cancel(self, payment: Payment) -> None:
         redemption.release(payment)
 
-    def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str:
+    def refund(
+        self, payment: Payment, amount_cents: int, idempotency_key: str, *, actor: str = "system"
+    ) -> str:
         try:
-            return redemption.refund(payment, amount_cents, idempotency_key)
+            return redemption.refund(payment, amount_cents, idempotency_key, actor=actor)
         except GiftCardError as exc:
             raise PaymentError(str(exc)) from None
 

@@ -1,10 +1,14 @@
-"""Reads of gift cards: the buyer's list, what applied cards would pay, a card's ledger."""
+"""Reads of gift cards: the buyer's list, what applied cards would pay, a card's ledger, and a
+customer's cards bought and spent (for checkout's customer page: the caller names the orders, as
+giftcards never import checkout)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import GiftCard, GiftCardTransaction
+from django.db.models import Q, QuerySet
+
+from .models import GiftCard, GiftCardTransaction, Kind
 from .services import redemption
 
 
@@ -34,3 +38,24 @@ def cards_bought_by(user) -> list[GiftCard]:
 
 def ledger(card: GiftCard) -> list[GiftCardTransaction]:
     return list(card.transactions.select_related("payment").order_by("created_at", "id"))
+
+
+def cards_bought(orders: QuerySet, user_id: int | None = None) -> QuerySet[GiftCard]:
+    """Cards bought by these orders (a guest's too), or by this account: newest first.
+
+    `orders`: a queryset of the customer's orders (used as a subquery)."""
+    bought = Q(order__in=orders.values("pk"))
+    if user_id:
+        bought |= Q(customer_id=user_id)
+    return GiftCard.objects.filter(bought).select_related("order").order_by("-created_at", "-id")
+
+
+def cards_spent(orders: QuerySet) -> QuerySet[GiftCardTransaction]:
+    """What cards paid for these orders: one entry per paid gift card payment (its capture), newest first.
+
+    The amount is the payment's; what went back on the card is the payment's `refunded_cents`."""
+    return (
+        GiftCardTransaction.objects.filter(kind=Kind.CAPTURE, payment__order__in=orders.values("pk"))
+        .select_related("card", "payment__order")
+        .order_by("-created_at", "-id")
+    )

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q, Sum
 
+from core.money import format_money
+
 
 class PaymentQuerySet(models.QuerySet):
     def captured(self) -> PaymentQuerySet:
@@ -73,7 +75,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.amount_cents} {self.currency} ({self.status})"
+        return f"{self.provider} {format_money(self.amount_cents, self.currency)} ({self.status})"
 
     @property
     def refundable_cents(self) -> int:
@@ -95,7 +97,7 @@ class PaymentRefund(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.amount_cents} on payment {self.payment_id}"
+        return f"{format_money(self.amount_cents, self.payment.currency)} on payment {self.payment_id}"
 
 
 class StripeEvent(models.Model):

@@ -159,7 +159,7 @@ def refund(payment_id: int, amount_cents: int, *, reason: str = "", actor: str =
         return 0
     key = f"refund-{payment.pk}-{payment.refunded_cents}-{amount}"
     at_provider_before = payment.refunded_cents - _our_refunds(payment)
-    reference = get_provider(payment.provider).refund(payment, amount, key)
+    reference = get_provider(payment.provider).refund(payment, amount, key, actor=actor)
     try:
         with transaction.atomic():
             payment = Payment.objects.select_for_update().get(pk=payment_id)

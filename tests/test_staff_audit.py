@@ -69,7 +69,7 @@ def test_gift_card_actions_are_recorded_with_the_staff_user(staff_client, mailou
     ):
         staff_client.post(url, {"action": action, "_selected_action": [card.pk]})
         assert entry(recorded, card).actor == "staff boss@example.com", recorded
-    staff_client.post(f"{url}{card.pk}/adjust/", {"amount_cents": "-300", "reason": "Correction"})
+    staff_client.post(f"{url}{card.pk}/adjust/", {"amount_cents": "-3.00", "reason": "Correction"})
     adjust = entry("giftcard.adjust", card)
     assert (adjust.before, adjust.after, adjust.note) == (
         {"balance_cents": 1000},
@@ -85,7 +85,7 @@ def test_a_card_issued_by_hand_is_recorded(staff_client):
     staff_client.post(
         "/admin/giftcards/giftcard/add/",
         {
-            "initial_value_cents": "2000",
+            "initial_value_cents": "20.00",
             "recipient_name": "",
             "recipient_email": "",
             "message": "",

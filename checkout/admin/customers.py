@@ -1,4 +1,5 @@
-"""The customer admin: one record per email, with their orders, eSIMs, total spent and a staff note."""
+"""The customer admin: one record per email, with their orders, eSIMs, total spent, gift cards bought and
+spent, refunds (`panels.py`) and a staff note."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from core.money import format_money
 from esims.models import Esim
 from payments.models import Payment
 
+from .. import selectors
 from ..events import AuditAction
 from ..models import Customer, Order
+from ..services.ordering import GIFT_CARD_PROVIDER
 from .display import when
 from .forms import CustomerForm
 from .panels import CUSTOMER_PANELS
@@ -61,8 +64,10 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
             .annotate(n=Count("id"))
             .values("n")
         )
+        # Money the customer paid: a gift card spent was paid for when it was bought (counted then).
         spent = (
             Payment.objects.filter(order__email__iexact=OuterRef("email"), status__in=Payment.CAPTURED_STATES)
+            .exclude(provider=GIFT_CARD_PROVIDER)
             .values("currency")
             .annotate(s=Sum(F("amount_cents") - F("refunded_cents")))
             .values("s")[:1]
@@ -84,7 +89,7 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
     def orders(self, obj: Customer) -> int:
         return getattr(obj, "order_count", 0)
 
-    @admin.display(description="Total spent", ordering="spent_cents")
+    @admin.display(description="Total spent (less refunds)", ordering="spent_cents")
     def spent(self, obj: Customer) -> str:
         return format_money(getattr(obj, "spent_cents", 0))
 
@@ -102,7 +107,7 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
                 format_money(o.total_cents, o.currency),
                 when(o.created_at),
             )
-            for o in Order.objects.filter(email__iexact=obj.email).order_by("-created_at")[:50]
+            for o in selectors.orders_of_customer(obj).order_by("-created_at")[:50]
         ]
         if not rows:
             return "—"
@@ -122,7 +127,7 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
             return "—"
         return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> · {} · {}</li>", rows))
 
-    @admin.display(description="More")
+    @admin.display(description="Gift cards and refunds")
     def panels(self, obj: Customer) -> str:
         if not CUSTOMER_PANELS:
             return "—"

@@ -46,6 +46,8 @@ class UpstreamRefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("refund_id", "order__number", "esim__iccid", "esim__upstream_esim_id")
     list_select_related = ("order", "esim")
+    exclude = ("cost_cents",)  # shown as money
+    readonly_fields = ("cost",)
 
     @admin.display(description="Cost", ordering="cost_cents")
     def cost(self, obj: UpstreamRefund) -> str:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 import roamify
 from catalog.models import Package
+from core.money import format_money
 from esims import selectors as esim_selectors
 from esims.models import Esim
 from giftcards import selectors as giftcard_selectors
@@ -226,7 +227,7 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
     log_event(
         order,
         OrderEventKind.PLACED,
-        f"Order placed by {email} for {total} {order.currency} minor units",
+        f"Order placed by {email} for {format_money(total, order.currency)}",
         to_status=order.status,
     )
     remember_customer(order)

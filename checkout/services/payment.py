@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.money import format_money
 from core.queue import after_commit
 from payments import services as payments
 from payments.models import Payment
@@ -138,8 +139,8 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
         return
     if payment.currency != order.currency or expected is not None or captured > order.total_cents:
         order.action_reason = (
-            f"Paid {payment.amount_cents} {payment.currency} by {payment.provider}, "
-            f"expected {expected or order.total_cents} {order.currency}"
+            f"Paid {format_money(payment.amount_cents, payment.currency)} by {payment.provider}, "
+            f"expected {format_money(expected or order.total_cents, order.currency)}"
         )
         move(order, OrderStatus.REQUIRES_ACTION, order.action_reason, payment_id=payment.pk)
         return
@@ -150,8 +151,8 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
         log_event(
             order,
             OrderEventKind.PAYMENT,
-            f"{payment.amount_cents} {payment.currency} paid by {payment.provider}; "
-            f"{order.total_cents - captured - reserved} left to pay",
+            f"{format_money(payment.amount_cents, payment.currency)} paid by {payment.provider}; "
+            f"{format_money(order.total_cents - captured - reserved, order.currency)} left to pay",
             payment_id=payment.pk,
         )
         return
@@ -183,7 +184,7 @@ def on_payment_refunded(
     log_event(
         order,
         OrderEventKind.REFUND,
-        f"Refunded {amount_cents} {payment.currency} minor units on the "
+        f"Refunded {format_money(amount_cents, payment.currency)} on the "
         f"{payment.provider} payment" + (f" ({reference})" if reference else ""),
         actor=actor,
         payment_id=payment.pk,

@@ -20,7 +20,7 @@ class WebhookFirstProvider(InstantProvider):
 
     identifier = "test-webhook-first"
 
-    def refund(self, payment, amount_cents: int, idempotency_key: str) -> str:
+    def refund(self, payment, amount_cents: int, idempotency_key: str, *, actor: str = "system") -> str:
         total = payment.refunded_cents + amount_cents
         outcome = payments.record_provider_refund(self.identifier, payment.capture_reference, total)
         assert outcome == "refunded"

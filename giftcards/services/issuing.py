@@ -52,7 +52,7 @@ def clean_issue_amount(cents: int) -> int:
     """Staff and the API may issue any amount from one minor unit up to the upper limit."""
     upper = settings.GIFTCARD_CUSTOM_MAX_CENTS
     if not 1 <= cents <= upper:
-        raise FieldError("initial_value_cents", f"Choose an amount from 1 to {upper} cents.")
+        raise FieldError("initial_value_cents", f"Choose an amount from {_money(1)} to {_money(upper)}.")
     return cents
 
 

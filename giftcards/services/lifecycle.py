@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.money import format_money
 
 from ..events import GiftCardAction
 from ..ledger import GiftCardError, locked, post
@@ -83,7 +84,9 @@ def adjust(card_id: int, amount_cents: int, *, reason: str, actor: str) -> GiftC
         if card.balance_cents + amount_cents > settings.GIFTCARD_CUSTOM_MAX_CENTS * 10:
             raise FieldError("amount_cents", "That would make the balance implausibly large.")
         if card.balance_cents + amount_cents < 0:
-            raise FieldError("amount_cents", f"The balance is only {card.balance_cents} cents.")
+            raise FieldError(
+                "amount_cents", f"The balance is only {format_money(card.balance_cents, card.currency)}."
+            )
         before = card.balance_cents
         post(card, Kind.ADJUST, amount_cents, reason=reason.strip(), actor=actor)
         audit.record(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from core.money import format_money
+
 from .. import codes, ratelimit
 from ..ledger import GiftCardError, locked, post
 from ..models import GiftCard, GiftCardTransaction, Kind, Status
@@ -52,7 +54,8 @@ def reserve(card_id: int, payment) -> GiftCardTransaction:
             raise GiftCardError(f"Gift card …{card.last_characters} is in {card.currency}.")
         if card.balance_cents < payment.amount_cents:
             raise GiftCardError(
-                f"Gift card …{card.last_characters} no longer has {payment.amount_cents} cents on it."
+                f"Gift card …{card.last_characters} no longer has "
+                f"{format_money(payment.amount_cents, payment.currency)} on it."
             )
         return post(
             card,
@@ -99,8 +102,10 @@ def release(payment) -> None:
         )
 
 
-def refund(payment, amount_cents: int, idempotency_key: str) -> str:
-    """Money of a refunded order goes back on the card that paid it (the same key: the same entry)."""
+def refund(payment, amount_cents: int, idempotency_key: str, *, actor: str = "system") -> str:
+    """Money of a refunded order goes back on the card that paid it (the same key: the same entry).
+
+    `actor`: who refunded (the staff member), written on the ledger entry."""
     with transaction.atomic():
         card = locked(payment.data["gift_card_id"])
         done = GiftCardTransaction.objects.filter(idempotency_key=idempotency_key).first()
@@ -115,6 +120,7 @@ def refund(payment, amount_cents: int, idempotency_key: str) -> str:
                     payment=payment,
                     idempotency_key=idempotency_key,
                     reason=f"Refund of order {payment.data.get('order_number', '')}",
+                    actor=actor,
                 )
         except IntegrityError:
             raise GiftCardError("This refund is being recorded by another request") from None

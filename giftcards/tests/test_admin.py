@@ -33,7 +33,7 @@ def test_issue_by_hand_shows_the_code_once_and_records_the_staff_user(client, st
     response = client.post(
         "/admin/giftcards/giftcard/add/",
         {
-            "initial_value_cents": "2000",
+            "initial_value_cents": "20.00",
             "recipient_name": "",
             "recipient_email": "",
             "message": "",
@@ -69,9 +69,9 @@ def test_actions_and_adjust(client, staff):
     assert GiftCard.objects.get(pk=card.pk).status == Status.DISABLED
     client.post(url, {"action": "enable_cards", "_selected_action": [card.pk]})
     assert GiftCard.objects.get(pk=card.pk).status == Status.ACTIVE
-    response = client.post(f"{url}{card.pk}/adjust/", {"amount_cents": "-2000", "reason": "x"})
+    response = client.post(f"{url}{card.pk}/adjust/", {"amount_cents": "-20.00", "reason": "x"})
     assert response.status_code == 200 and balanced(card) == 1000  # refused: below zero
-    client.post(f"{url}{card.pk}/adjust/", {"amount_cents": "-300", "reason": "Correction"})
+    client.post(f"{url}{card.pk}/adjust/", {"amount_cents": "-3.00", "reason": "Correction"})
     assert balanced(card) == 700 and card.transactions.last().kind == Kind.ADJUST
     client.post(url, {"action": "revoke_cards", "_selected_action": [card.pk]})
     assert GiftCard.objects.get(pk=card.pk).status == Status.REVOKED and balanced(card) == 0

@@ -74,6 +74,11 @@ class PaymentProvider:
         """Ask the provider how the payment stands (None: it has nothing to say)."""
         return None
 
-    def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str:
-        """Send money back; returns the provider's refund id. Must be idempotent on the key."""
+    def refund(
+        self, payment: Payment, amount_cents: int, idempotency_key: str, *, actor: str = "system"
+    ) -> str:
+        """Send money back; returns the provider's refund id. Must be idempotent on the key.
+
+        `actor`: who refunds (staff by name), for a provider that keeps its own record of
+        refunds (the gift card ledger)."""
         raise NotImplementedError

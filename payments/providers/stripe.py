@@ -68,7 +68,9 @@ class StripeCheckoutProvider(PaymentProvider):
         if payment.external_reference:
             gateway().expire_session(payment.external_reference)
 
-    def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str:
+    def refund(
+        self, payment: Payment, amount_cents: int, idempotency_key: str, *, actor: str = "system"
+    ) -> str:
         if not payment.capture_reference:
             raise PaymentError("This card payment has no PaymentIntent to refund")
         return gateway().refund(payment.capture_reference, amount_cents, idempotency_key)

@@ -19,7 +19,7 @@ class InstantProvider(PaymentProvider):
     def start(self, payment, request: PaymentRequest) -> StartResult:
         return StartResult(status="captured", capture_reference=f"instant-{payment.pk}")
 
-    def refund(self, payment, amount_cents: int, idempotency_key: str) -> str:
+    def refund(self, payment, amount_cents: int, idempotency_key: str, *, actor: str = "system") -> str:
         self.refunds.append((payment.pk, amount_cents, idempotency_key))
         return f"instant-refund-{uuid.uuid4().hex[:8]}"
 
