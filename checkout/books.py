@@ -99,7 +99,8 @@ class Books:
     breakage_cents: int = 0  # balances expired in the range
     liability_start_cents: int = 0
     liability_end_cents: int = 0  # gift card liability outstanding at the range's end
-    orders: int = 0
+    orders: int = 0  # orders paid in the range (gift cards alone too)
+    sale_orders: int = 0  # of which with an eSIM or a top-up
     completed: int = 0
     fast: int = 0  # completed within a minute of payment
 
@@ -125,7 +126,7 @@ class Books:
 
     @property
     def average_cents(self) -> int:
-        return self.gross_sales_cents // self.orders if self.orders else 0
+        return self.gross_sales_cents // self.sale_orders if self.sale_orders else 0
 
     @property
     def fast_percent(self) -> float | None:
@@ -166,6 +167,7 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
                     ),
                 ),
                 ("orders", Count("order", distinct=True, filter=_in("order__paid_at", span))),
+                ("sale_orders", Count("order", distinct=True, filter=_in("order__paid_at", span) & revenue)),
                 (
                     "completed",
                     Count(
@@ -274,7 +276,9 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
         b.gross_sales_cents = _cents(sums[f"{key}_gross"])
         b.giftcards_sold_cents = _cents(sums[f"{key}_sold"])
         b.delivered_cost_cents = _cents(sums[f"{key}_cost"])
-        b.orders, b.completed, b.fast = (_cents(sums[f"{key}_{n}"]) for n in ("orders", "completed", "fast"))
+        b.orders, b.sale_orders, b.completed, b.fast = (
+            _cents(sums[f"{key}_{n}"]) for n in ("orders", "sale_orders", "completed", "fast")
+        )
         b.giftcard_refunds_cents = _cents(refunded[f"{key}_gift"])
         b.refunds_cents = (
             _cents(refunded[f"{key}_all"]) - b.giftcard_refunds_cents + _cents(payments[f"{key}_outside"])

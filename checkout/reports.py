@@ -68,7 +68,12 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
     labels = dict(PERIODS)
     if custom is not None:
         ranges[CUSTOM] = date_range(*custom)
-        labels[CUSTOM] = f"{custom[0]:%-d %b %Y} – {custom[1]:%-d %b %Y}"
+        first, last = custom
+        labels[CUSTOM] = (
+            f"{first:%-d %b} – {last:%-d %b %Y}"
+            if first.year == last.year
+            else f"{first:%-d %b %Y} – {last:%-d %b %Y}"
+        )
     periods = ledger.books(ranges)
     for key, figures in periods.items():
         figures.label = labels[key]

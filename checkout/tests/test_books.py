@@ -240,6 +240,7 @@ def test_every_figure_matches_a_sum_by_hand(shop):
     assert (whole.liability_start_cents, whole.liability_end_cents) == (0, LIABILITY)
     assert whole.breakage_cents == 2000
     assert whole.orders == 9  # o1 to o8 and o10: o9 is not paid
+    assert whole.sale_orders == 6 and whole.average_cents == GROSS // 6  # gift card orders are no sale
 
     # Today alone: the sale of o8; the refunds, claims and revoke made today.
     assert today.gross_sales_cents == 499 and today.refunds_cents == 300 + 500
