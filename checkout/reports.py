@@ -1,9 +1,8 @@
-"""The owner's dashboard: sales, margin, refunds, top destinations, fulfilment health, the balance.
+"""The owner's dashboard: the books (`checkout.books`) for today, 7 and 30 days and a chosen range,
+top destinations, sales by day, fulfilment health, the balance.
 
-Every figure is an SQL aggregate (a handful of queries, whatever the number of orders),
-cached for a minute. Sales count an order on the day it was paid, at the prices it was
-sold for; its cost is the wholesale price frozen on its lines. Refunds count on the day
-the money went back.
+Every figure is an SQL aggregate (a handful of queries, whatever the number of orders), cached for a
+minute. The rules (gift cards are a liability, refunds and Roamify claims count) are `books`'s.
 """
 
 from __future__ import annotations
@@ -19,54 +18,24 @@ from django.utils import timezone
 
 from core.roamify_client import roamify_client
 from esims import balance as balance_rule
-from payments.models import PaymentRefund
 
+from . import books as ledger
+from .books import Books, LostClaim, Range
 from .models import Order, OrderLine, OrderStatus
 
-CACHE_KEY = "admin:dashboard:v1"
+CACHE_KEY = "admin:dashboard:v2"
 BALANCE_KEY = "admin:upstream_balance:v3"
-SOLD = (
-    OrderStatus.PAID,
-    OrderStatus.FULFILLING,
-    OrderStatus.COMPLETED,
-    OrderStatus.REQUIRES_ACTION,
-    OrderStatus.REFUNDED,
-)
 PERIODS = (("today", "Today"), ("week", "Last 7 days"), ("month", "Last 30 days"))
-
-
-@dataclass
-class Figures:
-    label: str
-    revenue_cents: int = 0
-    orders: int = 0
-    cost_cents: int = 0
-    refunds_cents: int = 0
-    fast: int = 0  # completed within a minute of payment
-    completed: int = 0
-
-    @property
-    def average_cents(self) -> int:
-        return self.revenue_cents // self.orders if self.orders else 0
-
-    @property
-    def margin_cents(self) -> int:
-        return self.revenue_cents - self.cost_cents
-
-    @property
-    def margin_percent(self) -> float | None:
-        return round(self.margin_cents * 100 / self.revenue_cents, 1) if self.revenue_cents else None
-
-    @property
-    def fast_percent(self) -> float | None:
-        return round(self.fast * 100 / self.completed, 1) if self.completed else None
+CUSTOM = "custom"
 
 
 @dataclass
 class Dashboard:
-    periods: dict[str, Figures]
+    periods: dict[str, Books]  # today, week, month and (when asked) custom, in that order
+    labels: dict[str, str]
     top: dict[str, list[tuple[str, int, int]]]  # period -> (destination, revenue, orders), best first
-    days: list[tuple[dt.date, int]]  # revenue by day, the last 30 days, oldest first
+    days: list[tuple[dt.date, int]]  # gross sales by day, the last 30 days, oldest first
+    lost_claims: list[LostClaim] = field(default_factory=list)  # in the widest range shown
     needing_action: list[dict] = field(default_factory=list)
     needing_action_count: int = 0
     being_fulfilled: int = 0
@@ -74,63 +43,58 @@ class Dashboard:
     computed_at: dt.datetime | None = None
 
 
-def period_starts(now: dt.datetime) -> dict[str, dt.datetime]:
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return {"today": today, "week": today - dt.timedelta(days=6), "month": today - dt.timedelta(days=29)}
+def day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def compute(now: dt.datetime | None = None) -> Dashboard:
+def period_ranges(now: dt.datetime) -> dict[str, Range]:
+    """Today, the last 7 days and the last 30 days, each up to the end of today."""
+    today = timezone.localtime(now).date()
+    end = day_start(today + dt.timedelta(days=1))
+    return {
+        "today": (day_start(today), end),
+        "week": (day_start(today - dt.timedelta(days=6)), end),
+        "month": (day_start(today - dt.timedelta(days=29)), end),
+    }
+
+
+def date_range(first: dt.date, last: dt.date) -> Range:
+    """From the start of `first` to the end of `last` (both days included)."""
+    return day_start(first), day_start(last + dt.timedelta(days=1))
+
+
+def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | None = None) -> Dashboard:
     now = now or timezone.now()
-    starts = period_starts(now)
-    month = starts["month"]
-    sold = Order.objects.filter(status__in=SOLD, paid_at__gte=month, paid_at__lte=now)
-    minute = dt.timedelta(minutes=1)
-    within_minute = Q(completed_at__isnull=False) & Q(completed_at__lte=F("paid_at") + minute)
-    order_sums = sold.aggregate(
-        **{
-            f"{key}_{name}": agg
-            for key, start in starts.items()
-            for name, agg in (
-                ("revenue", Sum("total_cents", filter=Q(paid_at__gte=start))),
-                ("orders", Count("id", filter=Q(paid_at__gte=start))),
-                ("completed", Count("id", filter=Q(paid_at__gte=start, completed_at__isnull=False))),
-                ("fast", Count("id", filter=Q(paid_at__gte=start) & within_minute)),
-            )
-        }
-    )
-    lines = OrderLine.objects.filter(order__in=sold)
-    cost = F("wholesale_cents") * F("quantity")
-    cost_sums = lines.aggregate(
-        **{key: Sum(cost, filter=Q(order__paid_at__gte=start)) for key, start in starts.items()}
-    )
-    refund_sums = PaymentRefund.objects.filter(created_at__gte=month, created_at__lte=now).aggregate(
-        **{key: Sum("amount_cents", filter=Q(created_at__gte=start)) for key, start in starts.items()}
-    )
-    periods = {}
-    for key, label in PERIODS:
-        periods[key] = Figures(
-            label,
-            revenue_cents=order_sums[f"{key}_revenue"] or 0,
-            orders=order_sums[f"{key}_orders"] or 0,
-            cost_cents=cost_sums[key] or 0,
-            refunds_cents=refund_sums[key] or 0,
-            fast=order_sums[f"{key}_fast"] or 0,
-            completed=order_sums[f"{key}_completed"] or 0,
+    ranges = period_ranges(now)
+    labels = dict(PERIODS)
+    if custom is not None:
+        ranges[CUSTOM] = date_range(*custom)
+        first, last = custom
+        labels[CUSTOM] = (
+            f"{first:%-d %b} – {last:%-d %b %Y}"
+            if first.year == last.year
+            else f"{first:%-d %b %Y} – {last:%-d %b %Y}"
         )
+    periods = ledger.books(ranges)
+    for key, figures in periods.items():
+        figures.label = labels[key]
+    month_start, month_end = ranges["month"]
     # Destinations: one grouped query for 30 days, with the 7 days and today beside it.
-    by_destination = (
-        lines.filter(package__isnull=False)
-        .values("package__destination__name")
-        .annotate(
-            **{
-                f"{key}_rev": Sum("total_cents", filter=Q(order__paid_at__gte=start))
-                for key, start in starts.items()
-            },
-            **{
-                f"{key}_n": Count("order", distinct=True, filter=Q(order__paid_at__gte=start))
-                for key, start in starts.items()
-            },
-        )
+    sales = OrderLine.objects.filter(
+        kind__in=ledger.REVENUE_KINDS,
+        order__status__in=ledger.PAID,
+        order__paid_at__gte=month_start,
+        order__paid_at__lt=month_end,
+    )
+    by_destination = sales.values("package__destination__name").annotate(
+        **{
+            f"{key}_rev": Sum("total_cents", filter=Q(order__paid_at__gte=ranges[key][0]))
+            for key, _ in PERIODS
+        },
+        **{
+            f"{key}_n": Count("order", distinct=True, filter=Q(order__paid_at__gte=ranges[key][0]))
+            for key, _ in PERIODS
+        },
     )
     rows = list(by_destination)
     top = {
@@ -145,16 +109,17 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
         for key, _ in PERIODS
     }
     per_day = dict(
-        sold.annotate(day=TruncDate("paid_at"))
+        sales.annotate(day=TruncDate("order__paid_at"))
         .values("day")
         .annotate(total=Sum("total_cents"))
         .values_list("day", "total")
     )
-    first_day = timezone.localtime(month).date()
+    first_day = timezone.localtime(month_start).date()
     days = [
         (first_day + dt.timedelta(days=i), per_day.get(first_day + dt.timedelta(days=i), 0) or 0)
         for i in range(30)
     ]
+    widest = ranges[CUSTOM] if custom is not None else ranges["month"]
     action = Order.objects.needing_action().order_by("updated_at")
     needing = list(action.values("id", "number", "action_reason", "updated_at", "total_cents")[:10])
     counts = Order.objects.aggregate(
@@ -162,16 +127,26 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
         fulfilling=Count("id", filter=Q(status__in=[OrderStatus.PAID, OrderStatus.FULFILLING])),
     )
     return Dashboard(
-        periods, top, days, needing, counts["needing"], counts["fulfilling"], settings.SHOP_CURRENCY, now
+        periods=periods,
+        labels=labels,
+        top=top,
+        days=days,
+        lost_claims=ledger.lost_claims(widest),
+        needing_action=needing,
+        needing_action_count=counts["needing"],
+        being_fulfilled=counts["fulfilling"],
+        currency=settings.SHOP_CURRENCY,
+        computed_at=now,
     )
 
 
-def dashboard() -> Dashboard:
-    """The dashboard, computed at most once a minute."""
-    found = cache.get(CACHE_KEY)
+def dashboard(custom: tuple[dt.date, dt.date] | None = None) -> Dashboard:
+    """The dashboard, computed at most once a minute (for each range asked)."""
+    key = CACHE_KEY if custom is None else f"{CACHE_KEY}:{custom[0]:%Y%m%d}-{custom[1]:%Y%m%d}"
+    found = cache.get(key)
     if found is None:
-        found = compute()
-        cache.set(CACHE_KEY, found, settings.ADMIN_DASHBOARD_CACHE_SECONDS)
+        found = compute(custom=custom)
+        cache.set(key, found, settings.ADMIN_DASHBOARD_CACHE_SECONDS)
     return found
 
 
@@ -224,9 +199,10 @@ def upstream_balance() -> Balance:
     return found
 
 
-def admin_dashboard() -> dict:
-    """What the admin index shows on top (templates/admin/index.html, through `{% shop_dashboard %}`)."""
-    board = dashboard()
+def admin_dashboard(custom: tuple[dt.date, dt.date] | None = None) -> dict:
+    """What the admin index shows on top (templates/admin/index.html, through `{% shop_dashboard %}`);
+    `custom`: a range of days (first, last) shown beside today, 7 and 30 days."""
+    board = dashboard(custom)
     balance = upstream_balance()
     return {
         "board": board,

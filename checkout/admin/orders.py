@@ -8,7 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -23,11 +23,11 @@ from core.money import format_money
 from payments.models import Payment
 from payments.providers import PaymentError
 
-from .. import reports, services
+from .. import books, reports, services
 from ..models import Customer, Order, OrderLine, OrderStatus
 from ..services import refunds, staff
 from .display import ReadOnlyInline, when
-from .exports import ORDER_HEADER, order_rows
+from .exports import LINE_HEADER, ORDER_HEADER, line_rows, order_rows
 from .forms import NoteForm, RefundForm
 from .timeline import OrderEventInline, timeline_by_kind
 from .upstream_refunds import UpstreamRefundInline
@@ -146,7 +146,8 @@ class OrderViewFilter(admin.SimpleListFilter):
 class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmin):
     list_display = ("number", "status_badge", "total", "margin", "destination", "customer_email", "paid")
     list_display_links = ("number",)
-    list_filter = (OrderViewFilter, "status", "lines__kind", ("created_at", admin.DateFieldListFilter))
+    # Dates are the paid time: "this month" means sold this month (an unpaid order is not a sale).
+    list_filter = (OrderViewFilter, "status", "lines__kind", ("paid_at", admin.DateFieldListFilter))
     search_fields = (
         "number",
         "email",
@@ -162,7 +163,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "upstream_refunds__refund_id",
     )
     search_help_text = "Email, name, phone, order number, ICCID, upstream order or eSIM id, Stripe id"
-    date_hierarchy = "created_at"
+    date_hierarchy = "paid_at"
     inlines = [OrderLineInline, PaymentInline, UpstreamRefundInline, OrderEventInline]
     actions = ["retry_fulfilment"]
     readonly_fields = (
@@ -200,18 +201,14 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     change_form_template = "admin/checkout/order/change_form.html"
     show_full_result_count = False
     list_per_page = 50
-    csv_exports = [CsvExport("orders", "Export orders (CSV)", ORDER_HEADER, order_rows)]
+    csv_exports = [
+        CsvExport("orders", "Export orders (CSV)", ORDER_HEADER, order_rows),
+        CsvExport("lines", "Export order lines (CSV)", LINE_HEADER, line_rows),
+    ]
 
     def get_queryset(self, request):
         if getattr(request, "shop_export", False):
             return super().get_queryset(request)  # the export reads lines itself, a chunk at a time
-        cost = (
-            OrderLine.objects.filter(order=OuterRef("pk"))
-            .exclude(kind="giftcard")
-            .values("order")
-            .annotate(s=Sum(F("wholesale_cents") * F("quantity")))
-            .values("s")
-        )
         first = (
             OrderLine.objects.filter(order=OuterRef("pk"), package__isnull=False)
             .order_by("id")
@@ -223,11 +220,10 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             .annotate(n=Count("package__destination", distinct=True))
             .values("n")
         )
-        return (
+        return books.with_money(
             super()
             .get_queryset(request)
             .annotate(
-                cost_cents=Coalesce(Subquery(cost, output_field=IntegerField()), Value(0)),
                 first_destination=Subquery(first),
                 destination_count=Coalesce(Subquery(places, output_field=IntegerField()), Value(0)),
             )
@@ -254,21 +250,53 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     @admin.display(description="Margin", ordering="total_cents")
     def margin(self, obj: Order) -> str:
-        cost = getattr(obj, "cost_cents", 0)
-        if not obj.total_cents:
+        """Net revenue less cost, by the books' rules (a gift card bought is not a sale)."""
+        money = books.order_money(obj)
+        if not money.has_sales:
             return "—"
-        share = (obj.total_cents - cost) * 100 / obj.total_cents
-        return f"{format_money(obj.total_cents - cost, obj.currency)} ({share:.0f}%)"
+        share = f" ({money.margin_percent:.0f}%)" if money.margin_percent is not None else ""
+        return f"{format_money(money.margin_cents, obj.currency)}{share}"
 
     @admin.display(description="Margin")
     def margin_detail(self, obj: Order) -> str:
-        cost = getattr(obj, "cost_cents", None)
-        if cost is None:
-            cost = sum(line.wholesale_cents * line.quantity for line in obj.lines.exclude(kind="giftcard"))
-        return (
-            f"{format_money(obj.total_cents - cost, obj.currency)} "
-            f"(price {format_money(obj.total_cents, obj.currency)} − cost {format_money(cost)})"
+        money = books.order_money(obj)
+        cur = obj.currency
+        rows = [
+            ("eSIMs and top-ups sold", money.gross_sales_cents),
+            ("Refunded of them", -money.refunds_cents),
+            ("Net revenue", money.net_revenue_cents),
+            ("Wholesale cost delivered", -money.delivered_cost_cents),
+            ("Cost recovered from Roamify", money.recovered_cost_cents),
+            ("Margin", money.margin_cents),
+        ]
+        notes = []
+        if money.lost_cost_cents:
+            notes.append(
+                f"{format_money(money.lost_cost_cents, cur)} of cost lost to a rejected Roamify claim"
+            )
+        if money.giftcards_sold_cents:
+            notes.append(
+                f"gift cards {format_money(money.giftcards_sold_cents, cur)} (not a sale: held for the card)"
+                + (
+                    f", {format_money(money.giftcard_refunds_cents, cur)} of it refunded"
+                    if money.giftcard_refunds_cents
+                    else ""
+                )
+            )
+        table = format_html(
+            '<table class="shop-money">{}</table>',
+            format_html_join(
+                "",
+                '<tr><th scope="row">{}</th><td>{}</td></tr>',
+                ((k, format_money(v, cur)) for k, v in rows),
+            ),
         )
+        if money.margin_percent is not None:
+            table = format_html("{}<p>{}% of net revenue.</p>", table, money.margin_percent)
+        if notes:
+            text = "; ".join(notes)
+            table = format_html("{}<p>{}</p>", table, text[:1].upper() + text[1:] + ".")
+        return table
 
     @admin.display(description="Destination")
     def destination(self, obj: Order) -> str:

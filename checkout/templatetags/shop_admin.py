@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from checkout import reports
+from checkout.admin.dashboard import dashboard_context
 from core.money import format_money
 
 register = template.Library()
@@ -12,9 +12,9 @@ BAR = '<rect x="{}" y="{}" width="{}" height="{}" fill="#417690"><title>{}</titl
 LABEL = '<text x="{}" y="{}" font-size="11" fill="#4f5863" text-anchor="{}">{}</text>'
 
 
-@register.simple_tag
-def shop_dashboard() -> dict:
-    return reports.admin_dashboard()
+@register.simple_tag(takes_context=True)
+def shop_dashboard(context) -> dict:
+    return dashboard_context(context.get("request"))
 
 
 @register.simple_tag

@@ -1,0 +1,51 @@
+"""The dashboard on the admin index: its range form (two dates, in the query string) and what the
+template gets. The figures are `checkout.reports`'s."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.http import HttpRequest
+
+from .. import reports
+
+MAX_RANGE_DAYS = 366 * 3
+
+
+class DashboardRangeForm(forms.Form):
+    """A range of days to show beside today, 7 and 30 days (a GET form: the URL can be kept)."""
+
+    start = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the first day as a date, like 2026-11-01."},
+    )
+    end = forms.DateField(
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the last day as a date, like 2026-11-30."},
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError("The last day comes before the first: swap them.")
+            if (end - start).days > MAX_RANGE_DAYS:
+                raise forms.ValidationError("Choose at most three years.")
+        return data
+
+    @property
+    def days(self) -> tuple[dt.date, dt.date] | None:
+        if not self.is_bound or not self.is_valid():
+            return None
+        return self.cleaned_data["start"], self.cleaned_data["end"]
+
+
+def dashboard_context(request: HttpRequest | None) -> dict:
+    """The figures, with the range form as the query string filled it (an invalid one says why)."""
+    asked = request is not None and ("start" in request.GET or "end" in request.GET)
+    form = DashboardRangeForm(request.GET if asked else None, auto_id="dash-%s")
+    return {**reports.admin_dashboard(form.days), "range_form": form}

@@ -1,0 +1,554 @@
+"""The books: what the shop earned and what it owes, by the rules in docs/architecture.md ("The books").
+
+One module answers every money question the admin asks (the dashboard, the order list and page, both
+CSVs), so they cannot disagree:
+
+- Gift cards are a liability, not a sale. A gift card line is money held for the card's holder;
+  revenue is recognised when a card pays for an eSIM or a top-up, so eSIM and top-up lines count
+  whatever paid them (a card, a gift card).
+- Net revenue = eSIM and top-up lines of orders paid in the range (on the paid time) less refunds of
+  them (on the day the money went back).
+- Cost = wholesale cost of the eSIM and top-up lines delivered (on the order's paid time) less cost
+  recovered through Roamify refund requests (on the day Roamify accepted). A rejected request keeps
+  the cost and is reported as lost, with its reason.
+- Gross margin = net revenue − cost.
+- Gift card liability at a moment = what the cards' ledgers hold then, reserves of unpaid checkouts
+  counted as still owed (a reserve becomes spent when its payment is captured). Expired balances are
+  breakage, on the day the expiry job closes the card.
+
+A refund of gift card money (a revoked card's unused balance paid back to its buyer) is told from a
+refund of an eSIM by its reason (`giftcards.services.revoking._refund_reason`); every other refund is
+a refund of what the order's eSIMs and top-ups were paid.
+
+Ranges are half-open, [start, end). Every figure over any number of ranges takes a fixed number of
+queries (an aggregate each, one FILTER per range).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from giftcards.models import GiftCardTransaction
+from giftcards.models import Kind as LedgerKind
+from payments.models import Payment, PaymentRefund
+
+from .models import LineKind, Order, OrderLine, OrderStatus, UpstreamRefund
+
+GIFTCARD_PROVIDER = "giftcard"
+REVENUE_KINDS = (LineKind.ESIM, LineKind.TOPUP)
+# Orders that were paid (a refunded order was paid, and its refunds count against it).
+PAID = (
+    OrderStatus.PAID,
+    OrderStatus.FULFILLING,
+    OrderStatus.COMPLETED,
+    OrderStatus.REQUIRES_ACTION,
+    OrderStatus.REFUNDED,
+)
+# How a refund of a revoked card's balance is told apart (giftcards.services.revoking._refund_reason).
+GIFTCARD_REFUND_REASON = r"^Gift card #[0-9]+ revoked$"
+# Ledger entries that are the cards' own movements; a reserve (and its release) only holds money for
+# a checkout that is not paid yet: the money is spent when the gift card payment is captured.
+HELD_KINDS = (LedgerKind.RESERVE, LedgerKind.RELEASE, LedgerKind.CAPTURE)
+
+Range = tuple[dt.datetime, dt.datetime]
+
+
+def _cents(value) -> int:
+    return int(value or 0)
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(part * 100 / whole, 1) if whole else None
+
+
+# --- Figures over a range --------------------------------------------------------------------------
+
+
+@dataclass
+class Books:
+    """The figures of one date range. Money in cents of the shop's currency."""
+
+    start: dt.datetime
+    end: dt.datetime
+    label: str = ""
+    gross_sales_cents: int = 0  # eSIM and top-up lines of orders paid in the range
+    refunds_cents: int = 0  # refunds of them, on the day the money went back
+    delivered_cost_cents: int = 0  # wholesale cost of the eSIM and top-up lines delivered
+    recovered_cost_cents: int = 0  # Roamify refund requests accepted in the range
+    lost_cost_cents: int = 0  # Roamify refund requests rejected in the range (the cost stays)
+    giftcards_sold_cents: int = 0  # gift card lines of orders paid in the range
+    giftcard_refunds_cents: int = 0  # unused balances of revoked cards paid back to their buyers
+    giftcards_spent_cents: int = 0  # gift card payments captured (what cards paid for)
+    giftcards_unpaid_cents: int = 0  # value added to cards without a payment: by hand, adjusted
+    breakage_cents: int = 0  # balances expired in the range
+    liability_start_cents: int = 0
+    liability_end_cents: int = 0  # gift card liability outstanding at the range's end
+    orders: int = 0  # orders paid in the range (gift cards alone too)
+    sale_orders: int = 0  # of which with an eSIM or a top-up
+    completed: int = 0
+    fast: int = 0  # completed within a minute of payment
+
+    @property
+    def net_revenue_cents(self) -> int:
+        return self.gross_sales_cents - self.refunds_cents
+
+    @property
+    def cost_cents(self) -> int:
+        return self.delivered_cost_cents - self.recovered_cost_cents
+
+    @property
+    def margin_cents(self) -> int:
+        return self.net_revenue_cents - self.cost_cents
+
+    @property
+    def margin_percent(self) -> float | None:
+        return _percent(self.margin_cents, self.net_revenue_cents)
+
+    @property
+    def liability_change_cents(self) -> int:
+        return self.liability_end_cents - self.liability_start_cents
+
+    @property
+    def average_cents(self) -> int:
+        return self.gross_sales_cents // self.sale_orders if self.sale_orders else 0
+
+    @property
+    def fast_percent(self) -> float | None:
+        return _percent(self.fast, self.completed)
+
+
+def _in(name: str, span: Range) -> Q:
+    return Q(**{f"{name}__gte": span[0], f"{name}__lt": span[1]})
+
+
+def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
+    """The figures of each named range, in six queries whatever the number of ranges or orders."""
+    if not ranges:
+        return {}
+    found = {key: Books(start, end) for key, (start, end) in ranges.items()}
+    earliest = min(start for start, _ in ranges.values())
+    latest = max(end for _, end in ranges.values())
+
+    # 1. Sales and delivered cost, on the order's paid time; the orders themselves.
+    lines = OrderLine.objects.filter(
+        order__status__in=PAID, order__paid_at__gte=earliest, order__paid_at__lt=latest
+    )
+    revenue = Q(kind__in=REVENUE_KINDS)
+    minute = dt.timedelta(minutes=1)
+    fast = Q(order__completed_at__isnull=False, order__completed_at__lte=F("order__paid_at") + minute)
+    sums = lines.aggregate(
+        **{
+            f"{key}_{name}": agg
+            for key, span in ranges.items()
+            for name, agg in (
+                ("gross", Sum("total_cents", filter=_in("order__paid_at", span) & revenue)),
+                ("sold", Sum("total_cents", filter=_in("order__paid_at", span) & Q(kind=LineKind.GIFTCARD))),
+                (
+                    "cost",
+                    Sum(
+                        F("wholesale_cents") * F("quantity"),
+                        filter=_in("order__paid_at", span) & revenue & Q(fulfilled_at__lt=span[1]),
+                    ),
+                ),
+                ("orders", Count("order", distinct=True, filter=_in("order__paid_at", span))),
+                ("sale_orders", Count("order", distinct=True, filter=_in("order__paid_at", span) & revenue)),
+                (
+                    "completed",
+                    Count(
+                        "order",
+                        distinct=True,
+                        filter=_in("order__paid_at", span) & Q(order__completed_at__isnull=False),
+                    ),
+                ),
+                ("fast", Count("order", distinct=True, filter=_in("order__paid_at", span) & fast)),
+            )
+        }
+    )
+    # 2. Refunds we made, on the day the money went back; gift card money told apart by its reason.
+    gift_refund = Q(reason__regex=GIFTCARD_REFUND_REASON)
+    refunded = PaymentRefund.objects.filter(created_at__gte=earliest, created_at__lt=latest).aggregate(
+        **{f"{key}_all": Sum("amount_cents", filter=_in("created_at", span)) for key, span in ranges.items()},
+        **{
+            f"{key}_gift": Sum("amount_cents", filter=_in("created_at", span) & gift_refund)
+            for key, span in ranges.items()
+        },
+    )
+    # 3. Refunds made at the provider (Stripe's dashboard) have no row of ours: they count on the day
+    # we heard of them (the payment's last change). Gift card payments captured: what cards paid for.
+    ours = (
+        PaymentRefund.objects.filter(payment=OuterRef("pk"))
+        .values("payment")
+        .annotate(s=Sum("amount_cents"))
+        .values("s")
+    )
+    payments = (
+        Payment.objects.captured()
+        .annotate(ours=Coalesce(Subquery(ours, output_field=IntegerField()), Value(0)))
+        .aggregate(
+            **{
+                f"{key}_outside": Sum(
+                    F("refunded_cents") - F("ours"),
+                    filter=_in("updated_at", span) & Q(refunded_cents__gt=F("ours")),
+                )
+                for key, span in ranges.items()
+            },
+            **{
+                f"{key}_spent": Sum(
+                    "amount_cents", filter=Q(provider=GIFTCARD_PROVIDER) & _in("captured_at", span)
+                )
+                for key, span in ranges.items()
+            },
+            **{
+                f"{key}_spent_before": Sum(
+                    "amount_cents", filter=Q(provider=GIFTCARD_PROVIDER, captured_at__lt=span[0])
+                )
+                for key, span in ranges.items()
+            },
+        )
+    )
+    # 4. The gift card ledger: liability at each range's start (and its movements within it).
+    ledger = GiftCardTransaction.objects.exclude(kind__in=HELD_KINDS).aggregate(
+        **{
+            f"{key}_before": Sum("amount_cents", filter=Q(created_at__lt=span[0]))
+            for key, span in ranges.items()
+        },
+        **{
+            f"{key}_moved": Sum("amount_cents", filter=_in("created_at", span))
+            for key, span in ranges.items()
+        },
+        **{
+            f"{key}_expired": Sum("amount_cents", filter=_in("created_at", span) & Q(kind=LedgerKind.EXPIRE))
+            for key, span in ranges.items()
+        },
+        **{
+            f"{key}_unpaid": Sum(
+                "amount_cents",
+                filter=_in("created_at", span)
+                & (
+                    Q(kind=LedgerKind.ADJUST)
+                    | Q(kind__in=[LedgerKind.ISSUE, LedgerKind.REVOKE], card__order__isnull=True)
+                ),
+            )
+            for key, span in ranges.items()
+        },
+    )
+    # 5. Roamify's answers to refund requests: cost recovered, or lost (unless a later request won).
+    accepted_later = UpstreamRefund.objects.filter(
+        esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED
+    )
+    claims = (
+        UpstreamRefund.objects.filter(decided_at__gte=earliest, decided_at__lt=latest)
+        .annotate(won_later=Exists(accepted_later))
+        .aggregate(
+            **{
+                f"{key}_recovered": Sum(
+                    "cost_cents", filter=_in("decided_at", span) & Q(status=UpstreamRefund.Status.REFUNDED)
+                )
+                for key, span in ranges.items()
+            },
+            **{
+                f"{key}_lost": Sum(
+                    "cost_cents",
+                    filter=_in("decided_at", span)
+                    & Q(status=UpstreamRefund.Status.REJECTED, won_later=False),
+                )
+                for key, span in ranges.items()
+            },
+        )
+    )
+    for key, b in found.items():
+        b.gross_sales_cents = _cents(sums[f"{key}_gross"])
+        b.giftcards_sold_cents = _cents(sums[f"{key}_sold"])
+        b.delivered_cost_cents = _cents(sums[f"{key}_cost"])
+        b.orders, b.sale_orders, b.completed, b.fast = (
+            _cents(sums[f"{key}_{n}"]) for n in ("orders", "sale_orders", "completed", "fast")
+        )
+        b.giftcard_refunds_cents = _cents(refunded[f"{key}_gift"])
+        b.refunds_cents = (
+            _cents(refunded[f"{key}_all"]) - b.giftcard_refunds_cents + _cents(payments[f"{key}_outside"])
+        )
+        b.giftcards_spent_cents = _cents(payments[f"{key}_spent"])
+        b.breakage_cents = -_cents(ledger[f"{key}_expired"])
+        b.giftcards_unpaid_cents = _cents(ledger[f"{key}_unpaid"])
+        b.liability_start_cents = _cents(ledger[f"{key}_before"]) - _cents(payments[f"{key}_spent_before"])
+        b.liability_end_cents = (
+            b.liability_start_cents + _cents(ledger[f"{key}_moved"]) - b.giftcards_spent_cents
+        )
+        b.recovered_cost_cents = _cents(claims[f"{key}_recovered"])
+        b.lost_cost_cents = _cents(claims[f"{key}_lost"])
+    return found
+
+
+def books_between(start: dt.datetime, end: dt.datetime) -> Books:
+    return books({"range": (start, end)})["range"]
+
+
+@dataclass(frozen=True)
+class LostClaim:
+    order_id: int
+    order_number: str
+    cost_cents: int
+    currency: str
+    reason: str
+    decided_at: dt.datetime
+
+
+def lost_claims(span: Range, limit: int = 20) -> list[LostClaim]:
+    """Refund requests Roamify rejected in the range (and no later one won): the cost kept, and why."""
+    accepted_later = UpstreamRefund.objects.filter(
+        esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED
+    )
+    rows = (
+        UpstreamRefund.objects.filter(_in("decided_at", span), status=UpstreamRefund.Status.REJECTED)
+        .exclude(Exists(accepted_later))
+        .order_by("-decided_at")
+        .values_list("order_id", "order__number", "cost_cents", "currency", "rejection_reason", "decided_at")
+    )
+    return [LostClaim(*row) for row in rows[:limit]]
+
+
+def undelivered_cents(end: dt.datetime) -> int:
+    """Money held for paid orders not delivered by `end`: their undelivered lines (gift cards not yet
+    issued too), less what was refunded on those orders. The term that makes the books balance while
+    orders are still being fulfilled."""
+    lines = list(
+        OrderLine.objects.filter(order__status__in=PAID, order__paid_at__lt=end)
+        .filter(
+            Q(kind__in=REVENUE_KINDS) & (Q(fulfilled_at__isnull=True) | Q(fulfilled_at__gte=end))
+            | Q(kind=LineKind.GIFTCARD) & (Q(gift_card__isnull=True) | Q(gift_card__created_at__gte=end))
+        )
+        .values_list("order_id", "total_cents")
+    )
+    held: dict[int, int] = {}
+    for order_id, total in lines:
+        held[order_id] = held.get(order_id, 0) + total
+    if not held:
+        return 0
+    back: dict[int, int] = {}
+    for order_id, amount in PaymentRefund.objects.filter(
+        payment__order_id__in=held, created_at__lt=end
+    ).values_list("payment__order_id", "amount_cents"):
+        back[order_id] = back.get(order_id, 0) + amount
+    return sum(max(0, cents - back.get(order_id, 0)) for order_id, cents in held.items())
+
+
+# --- One order's figures ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """An order's figures by the same rules, whenever its refunds and claims happened."""
+
+    currency: str
+    total_cents: int = 0
+    gross_sales_cents: int = 0
+    giftcards_sold_cents: int = 0
+    refunded_cents: int = 0  # all money sent back on its payments
+    giftcard_refunds_cents: int = 0
+    delivered_cost_cents: int = 0
+    recovered_cost_cents: int = 0
+    lost_cost_cents: int = 0
+    paid_by_giftcard_cents: int = 0
+    paid_otherwise_cents: int = 0
+
+    @property
+    def refunds_cents(self) -> int:
+        """Refunds of its eSIMs and top-ups (the rest of what went back was gift card money)."""
+        return self.refunded_cents - self.giftcard_refunds_cents
+
+    @property
+    def net_revenue_cents(self) -> int:
+        return self.gross_sales_cents - self.refunds_cents
+
+    @property
+    def cost_cents(self) -> int:
+        return self.delivered_cost_cents - self.recovered_cost_cents
+
+    @property
+    def margin_cents(self) -> int:
+        return self.net_revenue_cents - self.cost_cents
+
+    @property
+    def margin_percent(self) -> float | None:
+        return _percent(self.margin_cents, self.net_revenue_cents)
+
+    @property
+    def has_sales(self) -> bool:
+        return bool(self.gross_sales_cents)
+
+
+ORDER_MONEY_FIELDS = (
+    "m_gross",
+    "m_sold",
+    "m_refunded",
+    "m_gift_refunds",
+    "m_cost",
+    "m_recovered",
+    "m_lost",
+    "m_by_giftcard",
+    "m_otherwise",
+)
+
+
+def _sum_of(queryset: QuerySet, expression, order_field: str = "order") -> Coalesce:
+    """The sum of `expression` over `queryset` (rows of the outer order) as a subquery."""
+    summed = queryset.values(order_field).annotate(s=Sum(expression)).values("s")
+    return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
+
+
+def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders annotated with what `order_money` reads (one subquery a figure, no query per order)."""
+    lines = OrderLine.objects.filter(order=OuterRef("pk"))
+    captured = Payment.objects.captured().filter(order=OuterRef("pk"))
+    refunds = PaymentRefund.objects.filter(
+        payment__order=OuterRef("pk"), reason__regex=GIFTCARD_REFUND_REASON
+    )
+    claims = UpstreamRefund.objects.filter(order=OuterRef("pk"))
+    accepted_later = UpstreamRefund.objects.filter(
+        esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED
+    )
+    return queryset.annotate(
+        m_gross=_sum_of(lines.filter(kind__in=REVENUE_KINDS), "total_cents"),
+        m_sold=_sum_of(lines.filter(kind=LineKind.GIFTCARD), "total_cents"),
+        m_cost=_sum_of(
+            lines.filter(kind__in=REVENUE_KINDS, fulfilled_at__isnull=False),
+            F("wholesale_cents") * F("quantity"),
+        ),
+        m_refunded=_sum_of(captured, "refunded_cents"),
+        m_by_giftcard=_sum_of(captured.filter(provider=GIFTCARD_PROVIDER), "amount_cents"),
+        m_otherwise=_sum_of(captured.exclude(provider=GIFTCARD_PROVIDER), "amount_cents"),
+        m_gift_refunds=_sum_of(refunds, "amount_cents", "payment__order"),
+        m_recovered=_sum_of(claims.filter(status=UpstreamRefund.Status.REFUNDED), "cost_cents"),
+        m_lost=_sum_of(
+            claims.filter(status=UpstreamRefund.Status.REJECTED).exclude(Exists(accepted_later)), "cost_cents"
+        ),
+    )
+
+
+def order_money(order: Order) -> OrderMoney:
+    """The order's figures: from `with_money`'s annotations when it has them, else read now."""
+    if not hasattr(order, "m_gross"):
+        order = with_money(Order.objects.filter(pk=order.pk)).get()
+    return OrderMoney(
+        currency=order.currency,
+        total_cents=order.total_cents,
+        gross_sales_cents=order.m_gross,
+        giftcards_sold_cents=order.m_sold,
+        refunded_cents=order.m_refunded,
+        giftcard_refunds_cents=order.m_gift_refunds,
+        delivered_cost_cents=order.m_cost,
+        recovered_cost_cents=order.m_recovered,
+        lost_cost_cents=order.m_lost,
+        paid_by_giftcard_cents=order.m_by_giftcard,
+        paid_otherwise_cents=order.m_otherwise,
+    )
+
+
+# --- One line's figures (the lines CSV) ------------------------------------------------------------
+
+
+@dataclass
+class LineMoney:
+    gross_sales_cents: int = 0
+    giftcards_sold_cents: int = 0
+    refunds_cents: int = 0
+    giftcard_refunds_cents: int = 0
+    delivered_cost_cents: int = 0
+    recovered_cost_cents: int = 0
+    lost_cost_cents: int = 0
+
+    @property
+    def net_revenue_cents(self) -> int:
+        return self.gross_sales_cents - self.refunds_cents
+
+    @property
+    def cost_cents(self) -> int:
+        return self.delivered_cost_cents - self.recovered_cost_cents
+
+    @property
+    def margin_cents(self) -> int:
+        return self.net_revenue_cents - self.cost_cents
+
+
+@dataclass
+class LineFacts:
+    """What `split_by_line` needs of a line."""
+
+    pk: int
+    kind: str
+    total_cents: int
+    delivered_cost_cents: int
+    esim_ids: list[int] = field(default_factory=list)
+
+
+def share_out(amount: int, weights: list[int]) -> list[int]:
+    """`amount` split in proportion to `weights`, in whole cents that add up to it exactly
+    (largest remainders first; the first lines win a tie)."""
+    whole = sum(weights)
+    if not amount or not whole:
+        return [0] * len(weights)
+    exact = [amount * w / whole for w in weights]
+    parts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: amount - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def _weights(lines: list[LineFacts]) -> list[int]:
+    weights = [line.total_cents for line in lines]
+    return weights if sum(weights) else [1] * len(lines)
+
+
+def split_by_line(
+    money: OrderMoney, lines: Iterable[LineFacts], claims: Iterable[tuple[int, str, int]]
+) -> dict[int, LineMoney]:
+    """The order's figures spread over its lines so that every column adds up to the order's.
+
+    Refunds of eSIMs and top-ups go to those lines in proportion to their price (refunds are made by
+    amount); gift card money refunded to the gift card lines likewise; a Roamify claim's recovered or
+    lost cost to the line that delivered its eSIM. `claims` are (esim id, status, cost).
+    """
+    lines = list(lines)
+    out = {line.pk: LineMoney() for line in lines}
+    sales = [line for line in lines if line.kind in REVENUE_KINDS]
+    cards = [line for line in lines if line.kind == LineKind.GIFTCARD]
+    for line in sales:
+        out[line.pk].gross_sales_cents = line.total_cents
+        out[line.pk].delivered_cost_cents = line.delivered_cost_cents
+    for line in cards:
+        out[line.pk].giftcards_sold_cents = line.total_cents
+    # An order with no line of the kind (never expected) still keeps its refund on some line.
+    takers = sales or lines
+    for line, part in zip(takers, share_out(money.refunds_cents, _weights(takers)), strict=True):
+        out[line.pk].refunds_cents = part
+    takers = cards or lines
+    for line, part in zip(takers, share_out(money.giftcard_refunds_cents, _weights(takers)), strict=True):
+        out[line.pk].giftcard_refunds_cents = part
+    by_esim = {esim_id: line.pk for line in sales for esim_id in line.esim_ids}
+    fallback = sales[0].pk if sales else None
+    for esim_id, status, cost in claims:
+        pk = by_esim.get(esim_id, fallback)
+        if pk is None:
+            continue
+        if status == UpstreamRefund.Status.REFUNDED:
+            out[pk].recovered_cost_cents += cost
+        elif status == "lost":
+            out[pk].lost_cost_cents += cost
+    return out

@@ -1,0 +1,398 @@
+"""The books (checkout/books.py): every figure against a sum worked out by hand, the books balance,
+and both CSVs add up to the dashboard.
+
+The fixture is six days of a small shop, built with the real services where they need no outside
+service (gift cards issued, reserved, captured, refunded, revoked and expired through `giftcards`;
+refunds through `payments.services.refund` and the instant test provider, which stands for a card),
+and with the models directly for what would need Stripe or Roamify (orders paid, eSIMs delivered,
+Roamify's answers to refund requests). Each step happens at its own time (`at`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from contextlib import contextmanager
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.tests.factories import DestinationFactory, PackageFactory
+from checkout import books, reports
+from checkout.models import LineKind, Order, OrderLine, OrderStatus, UpstreamRefund
+from core.tests.staff import sign_in_staff
+from esims.models import Esim
+from giftcards.ledger import locked, post
+from giftcards.models import GiftCard, Kind
+from giftcards.services import issuing, lifecycle, redemption, revoking
+from payments import services as payments
+from payments.models import Payment
+from roamify import Money
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres", "clear_cache")]
+
+NOW = timezone.make_aware(dt.datetime(2026, 11, 20, 15, 0))
+TODAY = NOW.date()
+
+
+def day(n: int, minutes: int = 0) -> dt.datetime:
+    """`n` days before NOW (at the same hour), plus some minutes."""
+    return NOW - dt.timedelta(days=n) + dt.timedelta(minutes=minutes)
+
+
+@contextmanager
+def at(when: dt.datetime):
+    with mock.patch("django.utils.timezone.now", return_value=when):
+        yield
+
+
+class Shop:
+    """Builds orders the way checkout leaves them."""
+
+    def __init__(self) -> None:
+        self.japan = PackageFactory(destination=DestinationFactory(name="Japan"))
+        self.italy = PackageFactory(destination=DestinationFactory(name="Italy"))
+        self.esims = 0
+
+    def order(self, when: dt.datetime, lines: list[tuple], *, status=OrderStatus.COMPLETED) -> Order:
+        """Lines of (kind, quantity, unit price, unit cost, delivered); eSIM lines get their eSIMs."""
+        with at(when):
+            order = Order.objects.create(
+                email="owner-test@example.com",
+                currency="USD",
+                total_cents=sum(q * price for _, q, price, _, _ in lines),
+                status=status,
+                paid_at=when,
+                completed_at=when + dt.timedelta(seconds=30) if status == OrderStatus.COMPLETED else None,
+            )
+            for kind, q, price, cost, delivered in lines:
+                line = OrderLine.objects.create(
+                    order=order,
+                    kind=kind,
+                    package=None if kind == LineKind.GIFTCARD else self.japan,
+                    esim=self.esim() if kind == LineKind.TOPUP else None,
+                    description=kind,
+                    quantity=q,
+                    unit_price_cents=price,
+                    total_cents=q * price,
+                    wholesale_cents=cost,
+                    fulfilled_at=when + dt.timedelta(seconds=20) if delivered else None,
+                )
+                if kind == LineKind.ESIM and delivered:
+                    line.esims.set([self.esim() for _ in range(q)])
+        return order
+
+    def esim(self) -> Esim:
+        self.esims += 1
+        return Esim.objects.create(upstream_esim_id=f"esim-{self.esims}", status="READY")
+
+    def pay(self, order: Order, cents: int, when: dt.datetime) -> Payment:
+        with at(when):
+            return Payment.objects.create(
+                order=order,
+                provider="test-instant",
+                status=Payment.Status.CAPTURED,
+                amount_cents=cents,
+                currency="USD",
+                captured_at=when,
+            )
+
+    def pay_by_gift_card(self, order: Order, card: GiftCard, cents: int, when: dt.datetime, capture=True):
+        with at(when):
+            payment = Payment.objects.create(
+                order=order,
+                provider="giftcard",
+                status=Payment.Status.RESERVED,
+                amount_cents=cents,
+                currency="USD",
+                data={"gift_card_id": card.pk, "order_number": order.number},
+            )
+            redemption.reserve(card.pk, payment)
+            if capture:
+                redemption.capture(payment)
+                Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CAPTURED, captured_at=when)
+        return payment
+
+    def card_for(self, order: Order, when: dt.datetime, **kwargs) -> GiftCard:
+        line = order.lines.get(kind=LineKind.GIFTCARD)
+        with at(when):
+            card, _ = issuing.issue(line.total_cents, actor="test", order=order, order_line=line, **kwargs)
+        return card
+
+    def refund(self, payment: Payment, cents: int, when: dt.datetime, reason: str = "Customer asked") -> None:
+        with at(when):
+            assert payments.refund(payment.pk, cents, reason=reason, actor="staff") == cents
+
+    def claim(self, order: Order, esim: Esim, cost: int, status: str, when: dt.datetime, why: str = ""):
+        with at(when):
+            return UpstreamRefund.objects.create(
+                order=order,
+                esim=esim,
+                refund_id=f"rf-{esim.pk}",
+                status=status,
+                cost_cents=cost,
+                reason="not_installed",
+                rejection_reason=why,
+                decided_at=when,
+            )
+
+
+@pytest.fixture
+def shop():
+    s = Shop()
+    esim, topup, giftcard = LineKind.ESIM, LineKind.TOPUP, LineKind.GIFTCARD
+    # Day -5: a $50 gift card sold (A); two eSIMs at 9.99 (cost 6.86 each).
+    o1 = s.order(day(5), [(giftcard, 1, 5000, 0, True)])
+    s.pay(o1, 5000, day(5))
+    card_a = s.card_for(o1, day(5, 1))
+    o2 = s.order(day(5, 10), [(esim, 2, 999, 686, True)])
+    s.pay(o2, 1998, day(5, 10))
+    # Day -3: card A pays an eSIM at 14.99 (cost 10.00) and part of a 5.00 top-up (cost 3.50);
+    # a $20 gift card (B) sold that expires the next day; a $30 gift card (C) sold.
+    o3 = s.order(day(3), [(esim, 1, 1499, 1000, True)])
+    o3_card = s.pay_by_gift_card(o3, card_a, 1499, day(3))
+    o4 = s.order(day(3, 5), [(topup, 1, 500, 350, True)])
+    s.pay_by_gift_card(o4, card_a, 300, day(3, 5))
+    s.pay(o4, 200, day(3, 5))
+    o5 = s.order(day(3, 10), [(giftcard, 1, 2000, 0, True)])
+    s.pay(o5, 2000, day(3, 10))
+    card_b = s.card_for(o5, day(3, 11), expires_on=TODAY - dt.timedelta(days=2))
+    o10 = s.order(day(3, 20), [(giftcard, 1, 3000, 0, True)])
+    o10_pay = s.pay(o10, 3000, day(3, 20))
+    card_c = s.card_for(o10, day(3, 21))
+    # Day -1: an eSIM at 9.99 (cost 6.86) refunded in full the same day; two eSIMs at 7.99 (cost 5.00
+    # each); the daily expiry job closes card B (its $20 is breakage).
+    o6 = s.order(day(1), [(esim, 1, 999, 686, True)])
+    o6_pay = s.pay(o6, 999, day(1))
+    s.refund(o6_pay, 999, day(1, 60))
+    o7 = s.order(day(1, 5), [(esim, 2, 799, 500, True)])
+    o7_pay = s.pay(o7, 1598, day(1, 5))
+    with at(day(1, 120)):
+        lifecycle.expire_cards()
+    # Today: 3.00 back on o7 (partial); 5.00 of o3 back onto card A; Roamify accepts o6's claim and
+    # rejects one of o7's; card C is revoked and its $30 paid back; an eSIM at 4.99 (cost 3.00) is paid
+    # but not delivered (needs action); a checkout reserves 10.00 of card A and is not paid yet.
+    s.refund(o7_pay, 300, day(0, -300))
+    s.refund(o3_card, 500, day(0, -290))
+    s.claim(o6, o6.lines.get().esims.get(), 686, UpstreamRefund.Status.REFUNDED, day(0, -280))
+    s.claim(
+        o7,
+        o7.lines.get().esims.first(),
+        500,
+        UpstreamRefund.Status.REJECTED,
+        day(0, -270),
+        "eSIM was installed",
+    )
+    with at(day(0, -260)), transaction.atomic():
+        card = locked(card_c.pk)
+        post(card, Kind.REVOKE, -card.balance_cents, actor="staff", reason="Revoked")
+    s.refund(o10_pay, 3000, day(0, -259), reason=revoking._refund_reason(card_c))
+    o8 = s.order(day(0, -200), [(esim, 1, 499, 300, False)], status=OrderStatus.REQUIRES_ACTION)
+    s.pay(o8, 499, day(0, -200))
+    o9 = s.order(day(0, -100), [(esim, 1, 1000, 700, False)], status=OrderStatus.PENDING_PAYMENT)
+    Order.objects.filter(pk=o9.pk).update(paid_at=None)
+    s.pay_by_gift_card(o9, card_a, 1000, day(0, -100), capture=False)
+    card_b.refresh_from_db()
+    assert card_b.balance_cents == 0 and card_b.transactions.filter(kind=Kind.EXPIRE).count() == 1
+    return {"o3": o3, "o6": o6, "o7": o7, "o8": o8, "o10": o10}
+
+
+WHOLE = (reports.day_start(TODAY - dt.timedelta(days=6)), reports.day_start(TODAY + dt.timedelta(days=1)))
+TODAY_RANGE = (reports.day_start(TODAY), reports.day_start(TODAY + dt.timedelta(days=1)))
+# Sums by hand (cents):
+GROSS = 1998 + 1499 + 500 + 999 + 1598 + 499  # o2, o3, o4, o6, o7, o8: eSIMs and top-ups, however paid
+REFUNDS = 999 + 300 + 500  # o6 in full, o7 in part, o3 back onto card A
+NET = GROSS - REFUNDS
+DELIVERED_COST = 2 * 686 + 1000 + 350 + 686 + 2 * 500  # o8 was not delivered
+RECOVERED = 686
+COST = DELIVERED_COST - RECOVERED
+SOLD_CARDS = 5000 + 2000 + 3000
+LIABILITY = 5000 - 1499 - 300 + 500  # card A; B expired, C revoked; o9's reserve is not spent yet
+CASH_IN = 5000 + 1998 + 200 + 2000 + 3000 + 999 + 1598 + 499  # every captured payment but gift cards
+CASH_OUT = 999 + 300 + 3000
+
+
+def test_every_figure_matches_a_sum_by_hand(shop):
+    with at(NOW):
+        found = books.books({"whole": WHOLE, "today": TODAY_RANGE})
+    whole, today = found["whole"], found["today"]
+    assert whole.gross_sales_cents == GROSS == 7093
+    assert whole.refunds_cents == REFUNDS
+    assert whole.net_revenue_cents == NET == 5294
+    assert (whole.delivered_cost_cents, whole.recovered_cost_cents, whole.cost_cents) == (
+        DELIVERED_COST,
+        RECOVERED,
+        COST,
+    )
+    assert whole.lost_cost_cents == 500
+    assert whole.margin_cents == NET - COST == 1572
+    assert whole.margin_percent == round(1572 * 100 / 5294, 1)
+    assert whole.giftcards_sold_cents == SOLD_CARDS
+    assert whole.giftcard_refunds_cents == 3000
+    assert whole.giftcards_spent_cents == 1499 + 300
+    assert (whole.liability_start_cents, whole.liability_end_cents) == (0, LIABILITY)
+    assert whole.breakage_cents == 2000
+    assert whole.orders == 9  # o1 to o8 and o10: o9 is not paid
+    assert whole.sale_orders == 6 and whole.average_cents == GROSS // 6  # gift card orders are no sale
+
+    # Today alone: the sale of o8; the refunds, claims and revoke made today.
+    assert today.gross_sales_cents == 499 and today.refunds_cents == 300 + 500
+    assert today.net_revenue_cents == 499 - 800
+    assert (today.delivered_cost_cents, today.recovered_cost_cents, today.lost_cost_cents) == (0, 686, 500)
+    assert today.margin_cents == (499 - 800) - (0 - 686)
+    assert today.liability_start_cents == (5000 - 1499 - 300) + 3000  # A and C; B expired yesterday
+    assert today.liability_end_cents == LIABILITY and today.breakage_cents == 0
+    assert today.giftcards_sold_cents == 0 and today.giftcard_refunds_cents == 3000
+
+    # Yesterday: o6 sold and refunded, o7 sold, card B expired.
+    yesterday = books.books_between(reports.day_start(TODAY - dt.timedelta(days=1)), TODAY_RANGE[0])
+    assert yesterday.gross_sales_cents == 999 + 1598 and yesterday.refunds_cents == 999
+    assert yesterday.delivered_cost_cents == 686 + 1000 and yesterday.breakage_cents == 2000
+
+    # One order's figures, as the order page and the list show them.
+    o7 = books.order_money(shop["o7"])
+    assert (o7.gross_sales_cents, o7.refunds_cents, o7.net_revenue_cents) == (1598, 300, 1298)
+    assert (o7.delivered_cost_cents, o7.lost_cost_cents, o7.margin_cents) == (1000, 500, 298)
+    o6 = books.order_money(shop["o6"])
+    assert (o6.net_revenue_cents, o6.cost_cents, o6.margin_cents) == (0, 0, 0)  # refunded, cost recovered
+    o10 = books.order_money(shop["o10"])
+    assert (o10.gross_sales_cents, o10.refunds_cents, o10.giftcard_refunds_cents) == (0, 0, 3000)
+    assert o10.margin_percent is None and not o10.has_sales
+    lost = books.lost_claims(WHOLE)
+    assert [(c.order_number, c.cost_cents, c.reason) for c in lost] == [
+        (shop["o7"].number, 500, "eSIM was installed")
+    ]
+
+
+def test_the_revoke_refund_reason_is_recognised():
+    """The books tell a revoked card's refund from an eSIM's by the reason revoking gives it."""
+    import re
+
+    assert re.match(books.GIFTCARD_REFUND_REASON, revoking._refund_reason(GiftCard(pk=42)))
+    assert not re.match(books.GIFTCARD_REFUND_REASON, "Customer asked")
+
+
+def test_the_books_balance(shop):
+    """Money captured − money refunded = net revenue of delivered lines + change in gift card liability
+    + breakage (income, not owed any more) + money held for orders not delivered yet."""
+    with at(NOW):
+        whole = books.books_between(*WHOLE)
+        held = books.undelivered_cents(WHOLE[1])
+    assert held == 499  # o8
+    by_card = list(Payment.objects.captured().exclude(provider="giftcard"))
+    cash_in = sum(p.amount_cents for p in by_card)
+    cash_out = sum(p.refunded_cents for p in by_card)
+    assert (cash_in, cash_out) == (CASH_IN, CASH_OUT)
+    assert whole.giftcards_unpaid_cents == 0  # no card issued by hand here
+    assert cash_in - cash_out == (
+        (whole.net_revenue_cents - held)
+        + whole.liability_change_cents
+        + whole.breakage_cents
+        + held
+        - whole.giftcards_unpaid_cents
+    )
+    # And over today alone (every card movement and refund of today is in it).
+    with at(NOW):
+        today = books.books_between(*TODAY_RANGE)
+    today_in = 499
+    today_out = 300 + 3000
+    assert (
+        today_in - today_out == today.net_revenue_cents + today.liability_change_cents + today.breakage_cents
+    )
+
+
+def _csv(client, slug: str, query: str) -> list[dict]:
+    response = client.get(reverse("admin:checkout_order_export", args=[slug]) + query)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def _total(rows: list[dict], column: str) -> int:
+    return int(sum(Decimal(r[column] or "0") for r in rows) * 100)
+
+
+def test_both_csvs_add_up_to_the_dashboard(shop, client):
+    user = get_user_model().objects.create_superuser("owner@example.com", "owner@example.com", "pw")
+    sign_in_staff(client, user)
+    first, last = TODAY - dt.timedelta(days=6), TODAY
+    query = f"?view=all&paid_at__gte={first}&paid_at__lt={last + dt.timedelta(days=1)}"
+    with at(NOW):
+        board = reports.compute(NOW, custom=(first, last))
+        orders = _csv(client, "orders", query)
+        lines = _csv(client, "lines", query)
+    figures = board.periods["custom"]
+    assert len(orders) == 9 and {r["currency"] for r in orders} == {"USD"}
+    assert len(lines) == 9 and all(r["order"] for r in lines)
+    expected = {
+        "gross_sales": figures.gross_sales_cents,
+        "refunds": figures.refunds_cents,
+        "net_revenue": figures.net_revenue_cents,
+        "cost_delivered": figures.delivered_cost_cents,
+        "cost_recovered": figures.recovered_cost_cents,
+        "cost": figures.cost_cents,
+        "margin": figures.margin_cents,
+        "cost_lost": figures.lost_cost_cents,
+        "gift_cards_sold": figures.giftcards_sold_cents,
+        "gift_cards_refunded": figures.giftcard_refunds_cents,
+    }
+    for column, cents in expected.items():
+        assert _total(orders, column) == cents, column
+        assert _total(lines, column) == cents, column
+    assert expected["margin"] == 1572
+    # The payments columns add up too: what was paid, by what, and what went back.
+    assert _total(orders, "order_total") == GROSS + SOLD_CARDS
+    assert _total(orders, "paid_by_card") == CASH_IN and _total(orders, "refunded") == CASH_OUT + 500
+    assert _total(orders, "paid_by_gift_card") == 1499 + 300
+    assert _total(lines, "line_total") == GROSS + SOLD_CARDS
+
+
+def test_the_dashboard_shows_the_books_in_pinned_queries(shop, client, settings):
+    settings.ROAMIFY_LOW_BALANCE_CENTS = 5000
+    user = get_user_model().objects.create_superuser("owner@example.com", "owner@example.com", "pw")
+    sign_in_staff(client, user)
+    url = reverse("admin:index")
+    with at(NOW), mock.patch("core.roamify_client.RoamifyClient.balance", return_value=Money(4200, "USD")):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        # Pinned: session, user, the user's TOTP; the books (lines, refunds, payments, ledger,
+        # claims), destinations, days, rejected claims, the orders needing action and their
+        # counts; the admin's app list, the pace of cost the balance is measured against (asked
+        # with the balance, once a minute) and the low-balance banner.
+        assert len(queries) == 16, [q["sql"][:120] for q in queries]
+        custom = client.get(url, {"start": str(TODAY - dt.timedelta(days=6)), "end": str(TODAY)})
+        bad = client.get(url, {"start": "2026-13-01", "end": str(TODAY)}).content.decode()
+        swapped = client.get(url, {"start": str(TODAY), "end": str(TODAY - dt.timedelta(days=2))})
+    assert 'data-figure="week-net">$52.94<' in html
+    assert 'data-figure="week-margin">$15.72 <span class="quiet">(29.7%)' in html
+    assert 'data-figure="today-refunds">$8.00<' in html
+    assert 'data-figure="week-liability">$37.01<' in html
+    assert 'data-figure="week-breakage">$20.00<' in html
+    assert 'data-figure="week-giftcards-sold">$100.00<' in html
+    assert 'data-figure="month-recovered">$6.86<' in html and "eSIM was installed" in html
+    assert "?status__exact=requires_action" in html
+    page = custom.content.decode()
+    assert 'data-figure="custom-margin">$15.72' in page and 'data-figure="custom-gross">$70.93<' in page
+    assert "Enter the first day as a date, like 2026-11-01." in bad and 'data-figure="custom-' not in bad
+    assert "The last day comes before the first" in swapped.content.decode()
+
+
+def test_the_order_list_and_page_show_the_books_margin(shop, client):
+    user = get_user_model().objects.create_superuser("owner@example.com", "owner@example.com", "pw")
+    sign_in_staff(client, user)
+    with at(NOW):
+        listing = client.get(reverse("admin:checkout_order_changelist"), {"view": "all"}).content.decode()
+        page = client.get(reverse("admin:checkout_order_change", args=[shop["o7"].pk])).content.decode()
+        card_order = client.get(
+            reverse("admin:checkout_order_change", args=[shop["o10"].pk])
+        ).content.decode()
+    assert "$2.98 (23%)" in listing  # o7: 15.98 − 3.00 refunded − 10.00 cost
+    assert "Net revenue" in page and "$12.98" in page and "rejected Roamify claim" in page
+    assert "not a sale" in card_order
