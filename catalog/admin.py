@@ -281,6 +281,12 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
     csv_exports = [CsvExport("packages", "Export packages (CSV)", PACKAGE_HEADER, package_rows)]
     actions = ["approve_price_rises_action"]
 
+    def get_list_display(self, request: HttpRequest):
+        """The review list (`?price_review=`) shows what the decision needs, so it fits a desk."""
+        if request.GET.get(PriceReviewFilter.parameter_name):
+            return ("package_id", "name", "wholesale", "retail", "margin", "price_review")
+        return super().get_list_display(request)
+
     @admin.display(description="Price review", ordering="proposed_retail_cents")
     def price_review(self, obj: Package) -> str:
         """The proposed price, and a one-click Approve (a button of the list's own form)."""
