@@ -304,7 +304,7 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
             _rise(obj.retail_cents, obj.proposed_retail_cents),
             held,
             url,
-            urlencode({"next": price_review_admin_url()}),
+            urlencode({"price": obj.proposed_retail_cents, "next": price_review_admin_url()}),
             format_money(obj.proposed_retail_cents),
             obj.package_id,
         )
@@ -323,7 +323,7 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
             state += " Not sold meanwhile: that price is below cost plus the minimum margin."
         return state
 
-    @admin.action(description="Approve the proposed prices")
+    @admin.action(description="Approve the proposed prices", permissions=["change"])
     def approve_price_rises_action(self, request: HttpRequest, queryset) -> None:
         approved = approve_price_rises(queryset.values_list("id", flat=True), actor=request.user)
         self._approved_message(request, approved)
@@ -354,7 +354,20 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         package = get_object_or_404(Package, pk=package_id)
         if not self.has_change_permission(request, package):
             raise PermissionDenied
-        self._approved_message(request, approve_price_rises([package.pk], actor=request.user))
+        # The price the button showed: a proposal changed since by a sync is not approved unseen.
+        seen = request.GET.get("price", "")
+        approved = approve_price_rises(
+            [package.pk], actor=request.user, seen={package.pk: int(seen)} if seen.isdigit() else None
+        )
+        if approved or package.proposed_retail_cents is None or not seen.isdigit():
+            self._approved_message(request, approved)
+        else:
+            self.message_user(
+                request,
+                f"Not approved: a sync has since proposed {format_money(package.proposed_retail_cents)} "
+                f"for {package.package_id}. Please look again.",
+                messages.WARNING,
+            )
         back = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
             back = reverse("admin:catalog_package_change", args=[package.pk])
@@ -365,7 +378,8 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         extra_context = extra_context or {}
         if package is not None and package.proposed_retail_cents is not None:
             extra_context["approve_price"] = (
-                reverse("admin:catalog_package_approve_price", args=[package.pk]),
+                reverse("admin:catalog_package_approve_price", args=[package.pk])
+                + f"?price={package.proposed_retail_cents}",
                 format_money(package.proposed_retail_cents),
             )
         return super().change_view(request, object_id, form_url, extra_context)

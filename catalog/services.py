@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -602,17 +602,22 @@ def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[
     return len(updates)
 
 
-def approve_price_rises(package_ids: Iterable[int], actor) -> list[Package]:
+def approve_price_rises(
+    package_ids: Iterable[int], actor, seen: Mapping[int, int] | None = None
+) -> list[Package]:
     """Staff approve the proposed prices: each goes live, its review ends, and a package held for
     being under cost is sold again. One audit entry per package. Returns the packages approved
-    (those of `package_ids` still awaiting a review)."""
+    (those of `package_ids` still awaiting a review). With `seen` (package id → the proposed price
+    staff were shown), a proposal a later sync changed meanwhile is left for another look."""
     with transaction.atomic():
-        packages = list(
-            Package.objects.awaiting_price_review()
+        packages = [
+            pkg
+            for pkg in Package.objects.awaiting_price_review()
             .select_for_update()
             .filter(id__in=list(package_ids))
             .order_by("id")
-        )
+            if seen is None or seen.get(pkg.id) == pkg.proposed_retail_cents
+        ]
         for pkg in packages:
             before = audit.snapshot(
                 pkg, ["wholesale_cents", "retail_cents", "proposed_retail_cents", "held_for_review"]

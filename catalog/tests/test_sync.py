@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -21,6 +22,8 @@ from django.db.models.functions import Mod
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
 import roamify
 from catalog.cache import bump_catalog_version, catalog_version
@@ -396,12 +399,17 @@ class TestSync:
         approve = reverse("admin:catalog_package_approve_price", args=[held.pk])
         assert approve in listing
         page_html = admin_client.get(reverse("admin:catalog_package_change", args=[held.pk])).content.decode()
-        assert approve in page_html and "Approve the new price, $9.99" in page_html
+        assert f"{approve}?price=999" in page_html and "Approve the new price, $9.99" in page_html
         assert "Not sold meanwhile" in page_html
 
         # One click approves (audited); the package sells again at the new price.
         assert admin_client.get(approve).status_code == 405  # a GET changes nothing
-        response = admin_client.post(approve + "?next=" + price_review_admin_url())
+        stale = admin_client.post(approve + "?price=899", follow=True)  # a proposal since replaced
+        assert "Not approved: a sync has since proposed $9.99" in stale.content.decode()
+        assert not AuditEntry.objects.filter(action="package.price_rise_approved").exists()
+        response = admin_client.post(
+            approve + "?" + urlencode({"price": 999, "next": price_review_admin_url()})
+        )
         assert response.status_code == 302 and response["Location"] == price_review_admin_url()
         held.refresh_from_db()
         assert (held.retail_cents, held.proposed_retail_cents, held.held_for_review) == (999, None, False)
@@ -607,3 +615,40 @@ def test_page_cache_is_per_scheme_and_host_and_follows_the_version(client, fresh
     bump_catalog_version()
     assert get()["X-Page-Cache"] == "miss"
     assert get()["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.django_db
+def test_a_markup_change_renews_a_price_review_or_ends_it(fresh_cache):
+    japan = DestinationFactory()
+    pkg = PackageFactory(
+        destination=japan,
+        wholesale_cents=693,
+        retail_cents=699,
+        price_per_gb_cents=699,
+        proposed_retail_cents=999,
+        proposed_at=timezone.now(),
+        held_for_review=True,
+    )
+    japan.markup_percent = Decimal("50")
+    japan.save()
+    assert reprice(destination_ids=[japan.id]) == 1
+    pkg.refresh_from_db()
+    # 6.93 × 1.5 = 10.40 → 10.99: still over 20 % above 6.99, so a new proposal; the price stays.
+    assert (pkg.retail_cents, pkg.proposed_retail_cents, pkg.held_for_review) == (699, 1099, True)
+    japan.refresh_from_db()
+    assert japan.package_count == 0  # held: not counted, nor in the "from" price
+
+    japan.markup_percent = Decimal("10")
+    japan.save()
+    assert reprice(destination_ids=[japan.id]) == 1
+    pkg.refresh_from_db()
+    # 6.93 × 1.1 = 7.63, under cost + $1.00 → 7.99: +14 %, so it goes live and the review ends.
+    assert (pkg.retail_cents, pkg.proposed_retail_cents, pkg.proposed_at, pkg.held_for_review) == (
+        799,
+        None,
+        None,
+        False,
+    )
+    assert pkg in Package.objects.active()
+    japan.refresh_from_db()
+    assert (japan.package_count, japan.from_price_cents) == (1, 799)
