@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from core import audit
 from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin
@@ -15,9 +18,11 @@ from core.forms import MoneyField
 from core.money import format_money
 
 from .cache import bump_catalog_version
+from .events import CatalogAction
 from .models import CompatibleDevice, ContentPage, Destination, DestinationAlias, Package, SyncChange, SyncRun
 from .pricing import PricingRules, floor_price
-from .services import reprice
+from .selectors import price_review_admin_url
+from .services import approve_price_rises, reprice
 from .tasks import sync_catalog_task
 
 
@@ -87,7 +92,9 @@ class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
         before = {f: form.initial.get(f) for f in watched}
         super().save_model(request, obj, form, change)
         if watched:
-            audit.record(request.user, "destination.change", obj, before, audit.snapshot(obj, watched))
+            audit.record(
+                request.user, CatalogAction.DESTINATION_CHANGE, obj, before, audit.snapshot(obj, watched)
+            )
         if "markup_percent" in form.changed_data:
             n = reprice(destination_ids=[obj.id])
             messages.info(request, f"Repriced {n} packages in {obj.name}.")
@@ -137,6 +144,27 @@ class OverrideLiftedFilter(admin.SimpleListFilter):
                 price_override_cents__isnull=False, retail_cents__gt=F("price_override_cents")
             )
         return queryset
+
+
+class PriceReviewFilter(admin.SimpleListFilter):
+    """Price rises a sync held for staff (`catalog.selectors.price_review_admin_url` links here)."""
+
+    title = "price review"
+    parameter_name = "price_review"
+
+    def lookups(self, request, model_admin):
+        return (("awaiting", "Awaiting approval"), ("held", "Not sold until approved"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(proposed_retail_cents__isnull=False)
+        if self.value() == "held":
+            return queryset.filter(proposed_retail_cents__isnull=False, held_for_review=True)
+        return queryset
+
+
+def _rise(old_cents: int, new_cents: int) -> str:
+    return f"+{(new_cents - old_cents) * 100 / old_cents:.0f}%" if old_cents else ""
 
 
 PACKAGE_HEADER = [
@@ -199,9 +227,11 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         "retail",
         "margin",
         "override",
+        "price_review",
         "active",
     )
     list_filter = (
+        PriceReviewFilter,
         "destination__geography",
         "active",
         OverrideLiftedFilter,
@@ -231,6 +261,7 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         "retail",
         "margin",
         "override_state",
+        "price_review_state",
         "price_per_gb",
         "active",
         "created_at",
@@ -238,9 +269,120 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         "deactivated_at",
         "audit_trail",
     )
-    exclude = ("wholesale_cents", "retail_cents", "price_per_gb_cents")
+    exclude = (
+        "wholesale_cents",
+        "retail_cents",
+        "price_per_gb_cents",
+        "proposed_retail_cents",
+        "proposed_at",
+        "held_for_review",
+    )
     show_full_result_count = False
     csv_exports = [CsvExport("packages", "Export packages (CSV)", PACKAGE_HEADER, package_rows)]
+    actions = ["approve_price_rises_action"]
+
+    def get_list_display(self, request: HttpRequest):
+        """The review list (`?price_review=`) shows what the decision needs, so it fits a desk."""
+        if request.GET.get(PriceReviewFilter.parameter_name):
+            return ("package_id", "name", "wholesale", "retail", "margin", "price_review")
+        return super().get_list_display(request)
+
+    @admin.display(description="Price review", ordering="proposed_retail_cents")
+    def price_review(self, obj: Package) -> str:
+        """The proposed price, and a one-click Approve (a button of the list's own form)."""
+        if obj.proposed_retail_cents is None:
+            return ""
+        url = reverse("admin:catalog_package_approve_price", args=[obj.pk])
+        held = (
+            format_html(' <span class="shop-badge bad">{}</span>', "not sold") if obj.held_for_review else ""
+        )
+        return format_html(
+            '<span class="shop-badge warn">{} {}</span>{} '
+            '<button type="submit" class="button" formaction="{}?{}" formmethod="post" '
+            'aria-label="Approve {} for {}">Approve</button>',
+            format_money(obj.proposed_retail_cents),
+            _rise(obj.retail_cents, obj.proposed_retail_cents),
+            held,
+            url,
+            urlencode({"price": obj.proposed_retail_cents, "next": price_review_admin_url()}),
+            format_money(obj.proposed_retail_cents),
+            obj.package_id,
+        )
+
+    @admin.display(description="Price review")
+    def price_review_state(self, obj: Package) -> str:
+        if obj.proposed_retail_cents is None:
+            return "None open."
+        state = (
+            f"A sync on {obj.proposed_at:%Y-%m-%d %H:%M} proposed {format_money(obj.proposed_retail_cents)} "
+            f"({_rise(obj.retail_cents, obj.proposed_retail_cents)}) for the cost of "
+            f"{format_money(obj.wholesale_cents)}; it sells at {format_money(obj.retail_cents)} until "
+            "approved."
+        )
+        if obj.held_for_review:
+            state += " Not sold meanwhile: that price is below cost plus the minimum margin."
+        return state
+
+    @admin.action(description="Approve the proposed prices", permissions=["change"])
+    def approve_price_rises_action(self, request: HttpRequest, queryset) -> None:
+        approved = approve_price_rises(queryset.values_list("id", flat=True), actor=request.user)
+        self._approved_message(request, approved)
+
+    def _approved_message(self, request: HttpRequest, approved: list[Package]) -> None:
+        if not approved:
+            self.message_user(request, "None of those packages awaits a price review.", messages.WARNING)
+            return
+        names = ", ".join(f"{p.package_id} at {format_money(p.retail_cents)}" for p in approved[:5])
+        more = f" and {len(approved) - 5} more" if len(approved) > 5 else ""
+        self.message_user(request, f"Approved {len(approved)}: {names}{more}.", messages.SUCCESS)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:package_id>/approve-price/",
+                view(self.approve_price_view),
+                name="catalog_package_approve_price",
+            ),
+            *super().get_urls(),
+        ]
+
+    def approve_price_view(self, request: HttpRequest, package_id: int) -> HttpResponseRedirect:
+        """The Approve button (list row or package page): POST only, audited by the service."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        package = get_object_or_404(Package, pk=package_id)
+        if not self.has_change_permission(request, package):
+            raise PermissionDenied
+        # The price the button showed: a proposal changed since by a sync is not approved unseen.
+        seen = request.GET.get("price", "")
+        approved = approve_price_rises(
+            [package.pk], actor=request.user, seen={package.pk: int(seen)} if seen.isdigit() else None
+        )
+        if approved or package.proposed_retail_cents is None or not seen.isdigit():
+            self._approved_message(request, approved)
+        else:
+            self.message_user(
+                request,
+                f"Not approved: a sync has since proposed {format_money(package.proposed_retail_cents)} "
+                f"for {package.package_id}. Please look again.",
+                messages.WARNING,
+            )
+        back = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = reverse("admin:catalog_package_change", args=[package.pk])
+        return HttpResponseRedirect(back)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        package = Package.objects.filter(pk=object_id).only("proposed_retail_cents").first()
+        extra_context = extra_context or {}
+        if package is not None and package.proposed_retail_cents is not None:
+            extra_context["approve_price"] = (
+                reverse("admin:catalog_package_approve_price", args=[package.pk])
+                + f"?price={package.proposed_retail_cents}",
+                format_money(package.proposed_retail_cents),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         return (
@@ -314,7 +456,7 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         if form.changed_data:
             audit.record(
                 request.user,
-                "package.price_override",
+                CatalogAction.PRICE_OVERRIDE,
                 obj,
                 before,
                 {
@@ -335,12 +477,35 @@ def money_column(field: str, label: str):
     return column
 
 
+class ProposedPriceFilter(admin.SimpleListFilter):
+    title = "price review"
+    parameter_name = "proposed"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Price rise held for review"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(proposed_price_cents__isnull=False)
+        return queryset
+
+
 @admin.register(SyncChange)
 class SyncChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Every package a sync added, changed or deactivated (a run's page shows the first 200)."""
 
-    list_display = ("run", "kind", "package_link", "old_cost", "new_cost", "old_price", "new_price", "flag")
-    list_filter = ("kind", "override_lifted", "run")
+    list_display = (
+        "run",
+        "kind",
+        "package_link",
+        "old_cost",
+        "new_cost",
+        "old_price",
+        "new_price",
+        "proposed_price",
+        "flag",
+    )
+    list_filter = ("kind", ProposedPriceFilter, "override_lifted", "stopped_selling", "run")
     search_fields = ("package__package_id", "package__name")
     list_select_related = ("package", "run")
     show_full_result_count = False
@@ -362,12 +527,23 @@ class SyncChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
     new_cost = money_column("new_cost_cents", "New cost")
     old_price = money_column("old_price_cents", "Old price")
     new_price = money_column("new_price_cents", "New price")
+    proposed_price = money_column("proposed_price_cents", "Proposed price")
 
     @admin.display(description="")
     def flag(self, obj: SyncChange) -> str:
+        flags = []
         if obj.override_lifted:
-            return format_html('<span class="shop-badge bad">{}</span>', "price override lifted by the cost")
-        return ""
+            flags.append(("bad", "price override lifted by the cost"))
+        if obj.proposed_price_cents is not None:
+            flags.append(
+                (
+                    "warn",
+                    f"rise of {_rise(obj.old_price_cents or 0, obj.proposed_price_cents)} held for review",
+                )
+            )
+        if obj.stopped_selling:
+            flags.append(("bad", "not sold until approved"))
+        return format_html_join(" ", '<span class="shop-badge {}">{}</span>', flags)
 
 
 SHOWN_CHANGES = 200
@@ -384,6 +560,7 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
         "changed",
         "deactivated",
         "lifted",
+        "reviews",
         "destinations_added",
         "devices",
         "seconds",
@@ -410,13 +587,27 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     @admin.display(description="What changed")
     def what_changed(self, obj: SyncRun) -> str:
-        changes = list(obj.changes.select_related("package").order_by("kind", "id")[: SHOWN_CHANGES + 1])
+        # Price rises held for review first: they wait for staff.
+        changes = list(
+            obj.changes.select_related("package").order_by(
+                F("proposed_price_cents").asc(nulls_last=True), "kind", "id"
+            )[: SHOWN_CHANGES + 1]
+        )
         if not changes:
             return "Nothing."
+        held = ""
+        if getattr(obj, "review_count", 0):
+            held = format_html(
+                "<p>{} price rises held for review: the old prices stay until approved in "
+                '<a href="{}">packages awaiting a price review</a> (<a href="{}">this run\'s</a>).</p>',
+                obj.review_count,
+                price_review_admin_url(),
+                reverse("admin:catalog_syncchange_changelist") + f"?run__id__exact={obj.pk}&proposed=yes",
+            )
         shown = SyncChangeAdmin(SyncChange, self.admin_site)
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             [
                 (
                     c.kind,
@@ -425,6 +616,7 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
                     shown.new_cost(c),
                     shown.old_price(c),
                     shown.new_price(c),
+                    shown.proposed_price(c),
                     shown.flag(c),
                 )
                 for c in changes[:SHOWN_CHANGES]
@@ -435,11 +627,13 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
             url = reverse("admin:catalog_syncchange_changelist") + f"?run__id__exact={obj.pk}"
             more = format_html('<p><a href="{}">All changes of this run</a></p>', url)
         return format_html(
-            '<table class="sync-changes"><thead><tr><th scope="col">Change</th>'
+            '{}<table class="sync-changes"><thead><tr><th scope="col">Change</th>'
             '<th scope="col">Package</th><th scope="col">Old cost</th>'
             '<th scope="col">New cost</th>'
-            '<th scope="col">Old price</th><th scope="col">New price</th><th scope="col"></th>'
+            '<th scope="col">Old price</th><th scope="col">New price</th>'
+            '<th scope="col">Proposed price</th><th scope="col"></th>'
             "</tr></thead><tbody>{}</tbody></table>{}",
+            held,
             rows,
             more,
         )
@@ -448,12 +642,19 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(lifted_count=Count("changes", filter=Q(changes__override_lifted=True)))
+            .annotate(
+                lifted_count=Count("changes", filter=Q(changes__override_lifted=True)),
+                review_count=Count("changes", filter=Q(changes__proposed_price_cents__isnull=False)),
+            )
         )
 
     @admin.display(description="Overrides lifted", ordering="lifted_count")
     def lifted(self, obj: SyncRun) -> int:
         return getattr(obj, "lifted_count", 0)
+
+    @admin.display(description="Price rises held", ordering="review_count")
+    def reviews(self, obj: SyncRun) -> int:
+        return getattr(obj, "review_count", 0)
 
     @admin.display(description="Duration (s)", ordering="duration_ms")
     def seconds(self, obj: SyncRun) -> str:
@@ -475,7 +676,7 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
         if request.method == "POST":
             audit.record(
                 request.user,
-                "catalog.sync_started",
+                CatalogAction.SYNC_STARTED,
                 None,
                 {},
                 {"trigger": "admin"},

@@ -71,8 +71,13 @@ class Destination(models.Model):
 
 class PackageQuerySet(models.QuerySet):
     def active(self) -> PackageQuerySet:
-        """Packages on sale: a package of a destination staff switched off is not."""
-        return self.filter(active=True, destination__active=True)
+        """Packages on sale: not one of a destination staff switched off, nor one held because its
+        cost rose above its price (sold again once staff approve the new price)."""
+        return self.filter(active=True, held_for_review=False, destination__active=True)
+
+    def awaiting_price_review(self) -> PackageQuerySet:
+        """Packages whose price the sync wanted to raise by more than PRICE_RISE_REVIEW_PERCENT."""
+        return self.filter(proposed_retail_cents__isnull=False)
 
 
 class Package(models.Model):
@@ -105,6 +110,17 @@ class Package(models.Model):
         null=True, blank=True, help_text="Fixed retail price; never below cost plus the minimum margin"
     )
     retail_cents = models.PositiveIntegerField(db_index=True)
+    # A big price rise waits for staff: the sync keeps the old price and proposes the new one.
+    proposed_retail_cents = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The price a cost rise calls for; the current price stays until staff approve it",
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    held_for_review = models.BooleanField(
+        default=False,
+        help_text="Not sold: the cost rose above the current price, and the proposed price awaits approval",
+    )
     price_per_gb_cents = models.PositiveIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True, db_index=True)
     upstream_hash = models.CharField(max_length=32)
@@ -116,7 +132,15 @@ class Package(models.Model):
 
     class Meta:
         ordering = ["retail_cents"]
-        indexes = [models.Index(fields=["destination", "active", "retail_cents"])]
+        indexes = [
+            models.Index(fields=["destination", "active", "retail_cents"]),
+            # The few packages awaiting a price review, for the dashboard's count and list.
+            models.Index(
+                fields=["proposed_at"],
+                condition=models.Q(proposed_retail_cents__isnull=False),
+                name="package_price_review",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.package_id})"
@@ -235,6 +259,14 @@ class SyncChange(models.Model):
     old_price_cents = models.PositiveIntegerField(null=True, blank=True)
     new_price_cents = models.PositiveIntegerField(null=True, blank=True)
     override_lifted = models.BooleanField(default=False, help_text="The cost rose above the price override")
+    proposed_price_cents = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A rise over PRICE_RISE_REVIEW_PERCENT: the old price stayed, this one awaits approval",
+    )
+    stopped_selling = models.BooleanField(
+        default=False, help_text="The new cost is above the kept price: not sold until approved"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
+from django.urls import reverse
 
 from .devices import Model, known_models
 from .models import CompatibleDevice, Destination, Geography, Package
@@ -109,3 +110,17 @@ PLAN_PATH = re.compile(r"^/esim/[a-z0-9-]+/([A-Za-z0-9._-]+/)?$")
 def plan_path(value: str) -> str:
     """A destination or plan page to go back to after a device check; anything else is dropped."""
     return value if PLAN_PATH.match(value or "") else ""
+
+
+def packages_awaiting_price_review() -> QuerySet[Package]:
+    """Packages whose price a sync wanted to raise by more than PRICE_RISE_REVIEW_PERCENT, newest
+    first: the old price stays until staff approve (those `held_for_review` are not sold meanwhile).
+    `.count()` is one query on a small partial index."""
+    return (
+        Package.objects.awaiting_price_review().select_related("destination").order_by("-proposed_at", "id")
+    )
+
+
+def price_review_admin_url() -> str:
+    """The admin list of packages awaiting a price review, where staff approve them."""
+    return reverse("admin:catalog_package_changelist") + "?price_review=awaiting"

@@ -3,7 +3,10 @@
 The sync reads the whole upstream catalog first (pages fetched concurrently),
 then compares it with the shop's rows by a hash of what upstream said, and
 writes only what changed, in one transaction. Packages that vanish upstream
-are deactivated, never deleted: orders point at them.
+are deactivated, never deleted: orders point at them. A price rise of more than
+PRICE_RISE_REVIEW_PERCENT keeps the old price and waits for staff
+(`approve_price_rises`); a package whose kept price is below the new cost plus
+the minimum margin is not sold meanwhile.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -23,14 +26,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 import roamify
+from core import audit
 from core.roamify_client import roamify_client
 
 from .aliases import default_aliases
 from .bulk import fast_update
 from .cache import bump_catalog_version
+from .events import CatalogAction
 from .models import CompatibleDevice, Destination, DestinationAlias, Package, SyncChange, SyncRun
 from .popularity import starting_popularity
-from .pricing import PricingRules, price_per_gb, retail_price
+from .pricing import PricingRules, below_floor, needs_review, price_per_gb, retail_price
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,9 @@ PACKAGE_FIELDS = [
     "notes",
     "wholesale_cents",
     "retail_cents",
+    "proposed_retail_cents",
+    "proposed_at",
+    "held_for_review",
     "price_per_gb_cents",
     "active",
     "deactivated_at",
@@ -185,6 +193,9 @@ def _package_values(
         "notes": list(pkg.notes),
         "wholesale_cents": pkg.price_cents,
         "retail_cents": retail,
+        "proposed_retail_cents": None,
+        "proposed_at": None,
+        "held_for_review": False,
         "price_per_gb_cents": None if pkg.is_unlimited else price_per_gb(retail, pkg.data_mb),
         "active": True,
         "deactivated_at": None,
@@ -336,8 +347,8 @@ def refresh_destination_summaries(destination_ids: Iterable[int] | None = None) 
     if destination_ids is not None:
         qs = qs.filter(id__in=list(destination_ids))
     stats = qs.annotate(
-        n=Count("packages", filter=Q(packages__active=True)),
-        low=Min("packages__retail_cents", filter=Q(packages__active=True)),
+        n=Count("packages", filter=Q(packages__active=True, packages__held_for_review=False)),
+        low=Min("packages__retail_cents", filter=Q(packages__active=True, packages__held_for_review=False)),
     )
     updates = []
     for d in stats:
@@ -393,9 +404,16 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
     rules = PricingRules.from_settings()
     destinations, changed_dests = _sync_destinations(upstream.destinations.values(), now, run)
     existing = {
-        pid: (pk, digest, active, override, dest_id)
-        for pid, pk, digest, active, override, dest_id in Package.objects.values_list(
-            "package_id", "id", "upstream_hash", "active", "price_override_cents", "destination_id"
+        row[0]: row[1:]
+        for row in Package.objects.values_list(
+            "package_id",
+            "id",
+            "upstream_hash",
+            "active",
+            "price_override_cents",
+            "destination_id",
+            "wholesale_cents",
+            "retail_cents",
         )
     }
     # Old cost and price of the rows that change, for the run's list of changes.
@@ -414,24 +432,19 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
             values = _package_values(pkg, digest, dest, rules, None)
             new.append(Package(package_id=pid, updated_at=now, **values))
         else:
-            pk, old_digest, active, override, old_dest = current
+            pk, old_digest, active, override, old_dest, old_cost, old_price = current
             if old_digest == digest and active and old_dest == dest.id:
                 continue
             values = _package_values(pkg, digest, dest, rules, override)
+            _hold_big_rise(values, old_price, rules, now)
             changed.append(Package(id=pk, package_id=pid, updated_at=now, **values))
-    if changed:
-        prices = {
-            pk: (cost, price)
-            for pk, cost, price in Package.objects.filter(id__in=[p.id for p in changed]).values_list(
-                "id", "wholesale_cents", "retail_cents"
-            )
-        }
+            prices[pk] = (old_cost, old_price)
     if new:
         Package.objects.bulk_create(new, batch_size=2000)
     if changed:
         fast_update(Package, changed, PACKAGE_FIELDS)
     vanished = [
-        pk for pid, (pk, _, active, _, _) in existing.items() if active and pid not in upstream.packages
+        pk for pid, (pk, _, active, *_) in existing.items() if active and pid not in upstream.packages
     ]
     if vanished:
         Package.objects.filter(id__in=vanished).update(active=False, deactivated_at=now, updated_at=now)
@@ -446,6 +459,22 @@ def _apply(upstream: UpstreamCatalog, run: SyncRun, progress: Progress | None) -
         refresh_destination_summaries(touched)
 
 
+def _hold_big_rise(values: dict, old_price: int, rules: PricingRules, now) -> None:
+    """A rise over the review percentage keeps the old price and proposes the new one; the package
+    is held (not sold) while the kept price is below the new cost plus the minimum margin.
+    A smaller rise, or a fall, goes live at once and ends any review still open."""
+    price = values["retail_cents"]
+    if not needs_review(old_price, price, rules):
+        return
+    values.update(
+        retail_cents=old_price,
+        price_per_gb_cents=None if values["is_unlimited"] else price_per_gb(old_price, values["data_mb"]),
+        proposed_retail_cents=price,
+        proposed_at=now,
+        held_for_review=below_floor(old_price, values["wholesale_cents"], rules),
+    )
+
+
 def _record_changes(
     run: SyncRun,
     new: list[Package],
@@ -453,7 +482,8 @@ def _record_changes(
     old: dict[int, tuple[int, int]],
     vanished: list[int],
 ) -> None:
-    """Each package the run added, changed (old and new cost and price) or deactivated."""
+    """Each package the run added, changed (old and new cost and price, and a price rise held for
+    review) or deactivated."""
     if run.pk is None:
         return
     added_ids = (
@@ -487,6 +517,8 @@ def _record_changes(
                 old_price_cents=old_price,
                 new_price_cents=p.retail_cents,
                 override_lifted=p.id in lifted,
+                proposed_price_cents=p.proposed_retail_cents,
+                stopped_selling=p.held_for_review,
             )
         )
     for pk, cost, price in Package.objects.filter(id__in=vanished).values_list(
@@ -516,7 +548,11 @@ def _lifted_overrides(changed: list[Package]) -> set[int]:
 
 
 def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[int] | None = None) -> int:
-    """Recompute retail prices after an admin changed a markup or an override."""
+    """Recompute retail prices after an admin changed a markup or an override.
+
+    Staff chose the new prices, so they go live; only a package already awaiting a price review
+    keeps its price and gets a new proposal (unless the new price is within the review percentage).
+    """
     rules = PricingRules.from_settings()
     qs = Package.objects.select_related("destination")
     if destination_ids is not None:
@@ -531,22 +567,88 @@ def reprice(destination_ids: Iterable[int] | None = None, package_ids: Iterable[
         "data_mb",
         "is_unlimited",
         "retail_cents",
+        "proposed_retail_cents",
+        "proposed_at",
+        "held_for_review",
         "price_per_gb_cents",
         "destination__markup_percent",
     ):
         retail = retail_price(
             pkg.wholesale_cents, rules, pkg.destination.markup_percent, pkg.price_override_cents
         )
-        per_gb = None if pkg.is_unlimited else price_per_gb(retail, pkg.data_mb)
-        if (retail, per_gb) != (pkg.retail_cents, pkg.price_per_gb_cents):
-            pkg.retail_cents, pkg.price_per_gb_cents = retail, per_gb
+        before = (pkg.retail_cents, pkg.price_per_gb_cents, pkg.proposed_retail_cents, pkg.held_for_review)
+        if pkg.proposed_retail_cents is not None and needs_review(pkg.retail_cents, retail, rules):
+            pkg.proposed_retail_cents = retail
+        else:
+            pkg.retail_cents = retail
+            pkg.price_per_gb_cents = None if pkg.is_unlimited else price_per_gb(retail, pkg.data_mb)
+            pkg.proposed_retail_cents, pkg.proposed_at, pkg.held_for_review = None, None, False
+        if (
+            pkg.retail_cents,
+            pkg.price_per_gb_cents,
+            pkg.proposed_retail_cents,
+            pkg.held_for_review,
+        ) != before:
             updates.append(pkg)
     with transaction.atomic():
-        fast_update(Package, updates, ["retail_cents", "price_per_gb_cents"])
+        fast_update(
+            Package,
+            updates,
+            ["retail_cents", "price_per_gb_cents", "proposed_retail_cents", "proposed_at", "held_for_review"],
+        )
         refresh_destination_summaries({p.destination_id for p in updates})
     if updates:
         bump_catalog_version()
     return len(updates)
+
+
+def approve_price_rises(
+    package_ids: Iterable[int], actor, seen: Mapping[int, int] | None = None
+) -> list[Package]:
+    """Staff approve the proposed prices: each goes live, its review ends, and a package held for
+    being under cost is sold again. One audit entry per package. Returns the packages approved
+    (those of `package_ids` still awaiting a review). With `seen` (package id → the proposed price
+    staff were shown), a proposal a later sync changed meanwhile is left for another look."""
+    with transaction.atomic():
+        packages = [
+            pkg
+            for pkg in Package.objects.awaiting_price_review()
+            .select_for_update()
+            .filter(id__in=list(package_ids))
+            .order_by("id")
+            if seen is None or seen.get(pkg.id) == pkg.proposed_retail_cents
+        ]
+        for pkg in packages:
+            before = audit.snapshot(
+                pkg, ["wholesale_cents", "retail_cents", "proposed_retail_cents", "held_for_review"]
+            )
+            pkg.retail_cents = pkg.proposed_retail_cents
+            pkg.price_per_gb_cents = None if pkg.is_unlimited else price_per_gb(pkg.retail_cents, pkg.data_mb)
+            pkg.proposed_retail_cents, pkg.proposed_at, pkg.held_for_review = None, None, False
+            pkg.updated_at = timezone.now()
+            audit.record(
+                actor,
+                CatalogAction.PRICE_RISE_APPROVED,
+                pkg,
+                before,
+                audit.snapshot(pkg, ["wholesale_cents", "retail_cents", "held_for_review"]),
+            )
+        fast_update(
+            Package,
+            packages,
+            [
+                "retail_cents",
+                "price_per_gb_cents",
+                "proposed_retail_cents",
+                "proposed_at",
+                "held_for_review",
+                "updated_at",
+            ],
+        )
+        refresh_destination_summaries({p.destination_id for p in packages})
+    if packages:
+        bump_catalog_version()
+    return packages
 
 
 def load_default_aliases(only_if_empty: bool = False) -> int:

@@ -419,6 +419,8 @@ else:
 PRICING_MARKUP_PERCENT = env_str("PRICING_MARKUP_PERCENT", "35")
 PRICING_MIN_MARGIN_CENTS = env_int("PRICING_MIN_MARGIN_CENTS", 100)
 PRICING_ENDING_CENTS = env_int("PRICING_ENDING_CENTS", 99)
+# A sync that would raise a price by more than this keeps the old one until staff approve.
+PRICE_RISE_REVIEW_PERCENT = env_str("PRICE_RISE_REVIEW_PERCENT", "20")
 
 # Catalog sync.
 CATALOG_SYNC_PAGE_SIZE = env_int("CATALOG_SYNC_PAGE_SIZE", 50)

@@ -2,7 +2,14 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.pricing import PricingRules, price_per_gb, retail_price, round_to_ending
+from catalog.pricing import (
+    PricingRules,
+    below_floor,
+    needs_review,
+    price_per_gb,
+    retail_price,
+    round_to_ending,
+)
 from core.money import format_money
 
 RULES = PricingRules(markup_percent=Decimal("35"), min_margin_cents=100, ending_cents=99)
@@ -57,3 +64,20 @@ def test_price_per_gb_and_formatting():
     assert format_money(123456, "USD") == "$1,234.56"
     assert format_money(5, "EUR") == "€0.05"
     assert format_money(100, "CHF") == "1.00 CHF"
+
+
+def test_a_rise_over_the_review_percentage_needs_review():
+    # The default 20 %: $6.99 → $8.38 is 19.9 %, $8.39 is 20.03 %.
+    assert RULES.review_rise_percent == 20
+    assert not needs_review(699, 838, RULES)
+    assert needs_review(699, 839, RULES)
+    assert needs_review(699, 1099, RULES)  # issue 18's $4.99 → $7.50 cost rise
+    assert not needs_review(699, 599, RULES) and not needs_review(699, 699, RULES)  # falls go live
+    strict = PricingRules(Decimal("35"), 100, 99, review_rise_percent=Decimal("0"))
+    assert needs_review(699, 700, strict) and not needs_review(699, 699, strict)
+
+
+def test_a_price_under_cost_plus_margin_is_below_the_floor():
+    assert below_floor(699, 750, RULES)  # the cost rose above the price
+    assert below_floor(699, 600, RULES)  # $1.00 margin needed, $0.99 left
+    assert not below_floor(699, 599, RULES)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -21,13 +22,19 @@ from django.db.models.functions import Mod
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
 import roamify
 from catalog.cache import bump_catalog_version, catalog_version
 from catalog.models import CompatibleDevice, Destination, DestinationAlias, Package, SyncChange, SyncRun
 from catalog.pricing import PricingRules, round_to_ending
+from catalog.selectors import destination_packages, packages_awaiting_price_review, price_review_admin_url
 from catalog.services import reprice, sync_catalog
+from checkout import cart
+from checkout.services import CheckoutError, place_order
 from conftest import need
+from core.models import AuditEntry
 
 from .factories import DestinationFactory, PackageFactory
 
@@ -134,6 +141,17 @@ def change_upstream(control) -> None:
         },
     )
 
+
+def raise_costs(control) -> None:
+    """Three cost rises against the default 20 % review threshold (35 % markup, $1.00 margin)."""
+    control.update_package(HELD, price=6.93)  # +50 %: 6.99 → 9.99 (+43 %); the cost + $1 is over 6.99
+    control.update_package(REVIEWED, price=25.20)  # +20 %: 28.99 → 34.99 (+20.7 %); 28.99 still pays
+    control.update_package(LIVE, price=4.50)  # +10 %: 5.99 → 6.99 (+16.7 %)
+
+
+HELD = "esim-japan-7days-1gb-all"
+REVIEWED = "esim-japan-30days-10gb-all"
+LIVE = "esim-japan-1days-1gb-all"
 
 PRICE_URL = "/esim/japan/esim-japan-7days-1gb-all/"
 GONE_URL = "/esim/japan/esim-japan-10days-512mb-all/"
@@ -325,6 +343,118 @@ class TestSync:
         thailand.refresh_from_db()
         assert thailand.package_count == count_before + 1
 
+    def test_a_big_price_rise_waits_for_approval(self, first_sync, roamify, admin_client, client):
+        session = client.session
+        cart.add(session, HELD)
+        before_hold = cart.priced(session)  # a cart priced before the sync, checked out after it
+        raise_costs(roamify.control)
+        run = sync_catalog(trigger="test").run
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error
+        assert run.changed == 3
+        changes = {
+            c.package.package_id: (
+                c.old_cost_cents,
+                c.new_cost_cents,
+                c.old_price_cents,
+                c.new_price_cents,
+                c.proposed_price_cents,
+                c.stopped_selling,
+            )
+            for c in run.changes.select_related("package")
+        }
+        assert changes == {
+            HELD: (462, 693, 699, 699, 999, True),  # the old price stays, and is not sold
+            REVIEWED: (2100, 2520, 2899, 2899, 3499, False),  # the old price stays, and sells
+            LIVE: (409, 450, 599, 699, None, False),  # under 20 %: live as before
+        }
+        held, reviewed, live = (Package.objects.get(package_id=pid) for pid in (HELD, REVIEWED, LIVE))
+        assert (held.wholesale_cents, held.retail_cents, held.proposed_retail_cents) == (693, 699, 999)
+        assert held.held_for_review and held.proposed_at is not None and held.price_per_gb_cents == 699
+        assert (reviewed.retail_cents, reviewed.proposed_retail_cents, reviewed.held_for_review) == (
+            2899,
+            3499,
+            False,
+        )
+        assert (live.retail_cents, live.proposed_retail_cents, live.held_for_review) == (699, None, False)
+        assert set(packages_awaiting_price_review()) == {held, reviewed}
+        assert packages_awaiting_price_review().count() == 2
+
+        # Held: not listed, no page, not in a cart, and an order priced before cannot be placed.
+        japan = Destination.objects.get(upstream_id="japan-esims")
+        assert japan.package_count == 111
+        assert held not in destination_packages(japan) and reviewed in destination_packages(japan)
+        assert client.get(PRICE_URL).status_code == 404
+        with pytest.raises(cart.CartError):
+            cart.add(client.session, HELD)
+        with pytest.raises(CheckoutError, match="no longer sold"):
+            place_order(before_hold, "traveller@example.com")
+        assert "$28.99" in client.get(reviewed.get_absolute_url()).content.decode()
+
+        # The run's page and the review list show both; the package page has the button.
+        run_page = admin_client.get(reverse("admin:catalog_syncrun_change", args=[run.pk])).content.decode()
+        assert "2 price rises held for review" in run_page and "not sold until approved" in run_page
+        assert "$9.99" in run_page and "$34.99" in run_page
+        listing = admin_client.get(price_review_admin_url()).content.decode()
+        assert HELD in listing and REVIEWED in listing and LIVE not in listing
+        approve = reverse("admin:catalog_package_approve_price", args=[held.pk])
+        assert approve in listing
+        page_html = admin_client.get(reverse("admin:catalog_package_change", args=[held.pk])).content.decode()
+        assert f"{approve}?price=999" in page_html and "Approve the new price, $9.99" in page_html
+        assert "Not sold meanwhile" in page_html
+
+        # One click approves (audited); the package sells again at the new price.
+        assert admin_client.get(approve).status_code == 405  # a GET changes nothing
+        stale = admin_client.post(approve + "?price=899", follow=True)  # a proposal since replaced
+        assert "Not approved: a sync has since proposed $9.99" in stale.content.decode()
+        assert not AuditEntry.objects.filter(action="package.price_rise_approved").exists()
+        response = admin_client.post(
+            approve + "?" + urlencode({"price": 999, "next": price_review_admin_url()})
+        )
+        assert response.status_code == 302 and response["Location"] == price_review_admin_url()
+        held.refresh_from_db()
+        assert (held.retail_cents, held.proposed_retail_cents, held.held_for_review) == (999, None, False)
+        assert held.price_per_gb_cents == 999
+        entry = AuditEntry.objects.get(action="package.price_rise_approved", target_id=str(held.pk))
+        assert entry.actor == "admin"
+        assert entry.before["retail_cents"] == 699 and entry.before["proposed_retail_cents"] == 999
+        assert entry.after == {"wholesale_cents": 693, "retail_cents": 999, "held_for_review": False}
+        assert "$9.99" in client.get(PRICE_URL).content.decode()
+        cart.add(client.session, HELD)
+        japan.refresh_from_db()
+        assert japan.package_count == 112
+
+        # The list's action approves the rest.
+        response = admin_client.post(
+            reverse("admin:catalog_package_changelist"),
+            {"action": "approve_price_rises_action", "_selected_action": [reviewed.pk, live.pk]},
+        )
+        assert response.status_code == 302
+        reviewed.refresh_from_db()
+        assert (reviewed.retail_cents, reviewed.proposed_retail_cents) == (3499, None)
+        assert AuditEntry.objects.filter(action="package.price_rise_approved").count() == 2
+        assert not packages_awaiting_price_review().exists()
+
+    def test_a_review_stays_open_until_the_cost_falls_back(self, first_sync, roamify):
+        raise_costs(roamify.control)
+        sync_catalog(trigger="test")
+        # An unchanged re-sync leaves the review as it is.
+        run = sync_catalog(trigger="test").run
+        assert run.changed == 0 and packages_awaiting_price_review().count() == 2
+        # The cost falls back: the old price is right again, and the package sells.
+        roamify.control.update_package(HELD, price=4.62)
+        run = sync_catalog(trigger="test").run
+        assert run.changed == 1
+        held = Package.objects.get(package_id=HELD)
+        assert (held.retail_cents, held.proposed_retail_cents, held.held_for_review) == (699, None, False)
+        assert held in Package.objects.active()
+        assert list(packages_awaiting_price_review().values_list("package_id", flat=True)) == [REVIEWED]
+        # A higher threshold lets the same rise go live.
+        with override_settings(PRICE_RISE_REVIEW_PERCENT="50"):
+            roamify.control.update_package(HELD, price=6.93)
+            sync_catalog(trigger="test")
+        held.refresh_from_db()
+        assert (held.retail_cents, held.proposed_retail_cents, held.held_for_review) == (999, None, False)
+
     def test_cached_pages_show_upstream_changes_at_once(self, first_sync, roamify, client):
         # Cache the pages the changes will touch, as an anonymous visitor.
         for url in ("/esim/japan/", PRICE_URL, GONE_URL):
@@ -485,3 +615,40 @@ def test_page_cache_is_per_scheme_and_host_and_follows_the_version(client, fresh
     bump_catalog_version()
     assert get()["X-Page-Cache"] == "miss"
     assert get()["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.django_db
+def test_a_markup_change_renews_a_price_review_or_ends_it(fresh_cache):
+    japan = DestinationFactory()
+    pkg = PackageFactory(
+        destination=japan,
+        wholesale_cents=693,
+        retail_cents=699,
+        price_per_gb_cents=699,
+        proposed_retail_cents=999,
+        proposed_at=timezone.now(),
+        held_for_review=True,
+    )
+    japan.markup_percent = Decimal("50")
+    japan.save()
+    assert reprice(destination_ids=[japan.id]) == 1
+    pkg.refresh_from_db()
+    # 6.93 × 1.5 = 10.40 → 10.99: still over 20 % above 6.99, so a new proposal; the price stays.
+    assert (pkg.retail_cents, pkg.proposed_retail_cents, pkg.held_for_review) == (699, 1099, True)
+    japan.refresh_from_db()
+    assert japan.package_count == 0  # held: not counted, nor in the "from" price
+
+    japan.markup_percent = Decimal("10")
+    japan.save()
+    assert reprice(destination_ids=[japan.id]) == 1
+    pkg.refresh_from_db()
+    # 6.93 × 1.1 = 7.63, under cost + $1.00 → 7.99: +14 %, so it goes live and the review ends.
+    assert (pkg.retail_cents, pkg.proposed_retail_cents, pkg.proposed_at, pkg.held_for_review) == (
+        799,
+        None,
+        None,
+        False,
+    )
+    assert pkg in Package.objects.active()
+    japan.refresh_from_db()
+    assert (japan.package_count, japan.from_price_cents) == (1, 799)
