@@ -16,6 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
 from core.roamify_client import roamify_client
 from esims import balance as balance_rule
 
@@ -38,6 +39,7 @@ class Dashboard:
     lost_claims: list[LostClaim] = field(default_factory=list)  # in the widest range shown
     needing_action: list[dict] = field(default_factory=list)
     needing_action_count: int = 0
+    prices_to_review: int = 0  # packages a sync wanted to raise past PRICE_RISE_REVIEW_PERCENT
     being_fulfilled: int = 0
     currency: str = "USD"
     computed_at: dt.datetime | None = None
@@ -135,6 +137,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
         needing_action=needing,
         needing_action_count=counts["needing"],
         being_fulfilled=counts["fulfilling"],
+        prices_to_review=catalog_selectors.packages_awaiting_price_review().count(),
         currency=settings.SHOP_CURRENCY,
         computed_at=now,
     )
@@ -210,4 +213,5 @@ def admin_dashboard(custom: tuple[dt.date, dt.date] | None = None) -> dict:
         "days_covered": balance.days_covered,
         "low_threshold_cents": settings.ROAMIFY_LOW_BALANCE_CENTS,
         "low_days": settings.ROAMIFY_LOW_BALANCE_DAYS,
+        "price_review_url": catalog_selectors.price_review_admin_url(),
     }
