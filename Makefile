@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
-PYTEST_WORKERS ?= 2
+# One more test process than the 2 cores: many tests wait (on sandboxes, browsers, Celery workers)
+# rather than compute, and a third process uses that time.
+PYTEST_WORKERS ?= 3
 
 .PHONY: demo test install system-deps lint bench-catalog bench-checkout bench-edge bench-soak clean
 
