@@ -1,5 +1,5 @@
-"""The short soak (`python -m bench.soak --short`): shoppers buy eSIMs, gift cards and top-ups for about
-a minute while the Roamify sandbox fails calls, Stripe webhooks come twice and out of order, a Celery
+"""The short soak (`python -m bench.soak --short`): shoppers buy eSIMs, gift cards and top-ups for half a
+minute while the Roamify sandbox fails calls, Stripe webhooks come twice and out of order, a Celery
 worker is SIGKILLed twice and the web server once; then the books must balance, and every paid order
 must have completed (no fault of the soak is meant to leave one needing staff: bench/soak/faults.py).
 

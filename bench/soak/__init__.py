@@ -21,7 +21,7 @@ Run from the project root. Everything runs on 127.0.0.1 and stops by itself:
    them after doing the work) and 2 % with a hang longer than the shop's timeout (the work done), and
    5 % of instant orders come back pending; the Stripe sandbox delivers every webhook twice, each copy
    after a random delay (so out of order); a Celery worker is SIGKILLed and restarted every minute
-   (every ~15 s in short mode); the web server is SIGKILLed and restarted once, mid-run. Shoppers
+   (every ~10 s in short mode); the web server is SIGKILLed and restarted once, mid-run. Shoppers
    retry connection errors (counted, not 500s). Every fault is one the shop must get over by itself:
    none is meant to leave an order needing staff or refunded.
 4. The books (`books.py`), once the queue has drained (bounded): every paid order is completed (one

@@ -28,7 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--short",
         action="store_true",
-        help="8 shoppers for 50 s, a worker killed every 15 s (the test in `make test`)",
+        help="8 shoppers for 30 s, a worker killed every 10 s (the test in `make test`)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and the process logs go")
     parser.add_argument("--keep-db", action="store_true", help="keep the run's database to look into")

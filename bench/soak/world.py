@@ -47,7 +47,7 @@ class Profile:
 
     @classmethod
     def short(cls) -> Profile:
-        return cls(8, 50, 15, 0.5, 60, 75, 3, 5)
+        return cls(8, 30, 10, 0.5, 60, 75, 3, 5)
 
 
 def scaled_env(profile: Profile, var_dir: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """A traveller finds a plan on a phone: Chromium against the live site, catalog synced from the sandbox.
 
-One test, because the sync (about 10-20 s) is the heavy part and a
-transactional test flushes it afterwards. It walks the JavaScript path
+One test, because the catalog (a sync, or its copy: `synced_catalog` in tests/e2e/conftest.py) is the
+heavy part and a transactional test flushes it afterwards. It walks the JavaScript path
 (suggestions), the no-JavaScript path (the plain search form) and the
 keyboard path (Tab, ArrowDown, Enter).
 """
@@ -12,8 +12,7 @@ import re
 
 import pytest
 
-from catalog.models import Package, SyncRun
-from catalog.services import sync_catalog
+from catalog.models import Package
 from conftest import screenshot
 
 # Shares the sandbox with catalog/tests/test_sync.py: one worker runs them all.
@@ -29,9 +28,7 @@ def fits_the_screen(page) -> None:
 
 
 def test_phone_journey_search_filter_and_open_a_package(
-    roamify,
-    transactional_db,
-    postgres,
+    synced_catalog,
     live_server,
     settings,
     clear_cache,
@@ -39,8 +36,6 @@ def test_phone_journey_search_filter_and_open_a_package(
     chromium_browser,
 ):
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    result = sync_catalog(trigger="test")
-    assert result.run.status == SyncRun.Status.SUCCEEDED, result.run.error
     base = live_server.url
     page = phone
 

@@ -17,8 +17,7 @@ import re
 import pytest
 
 from catalog import planner
-from catalog.models import CompatibleDevice, Package, SyncRun
-from catalog.services import sync_catalog
+from catalog.models import CompatibleDevice, Package
 from catalog.tests.factories import DestinationFactory, PackageFactory
 from conftest import screenshot
 from sandboxes.roamify.data import DEVICES
@@ -51,9 +50,7 @@ def fits_the_screen(page) -> None:
 @pytest.mark.e2e
 @pytest.mark.xdist_group("catalog-sync")
 def test_japan_trip_and_france_italy_spain_in_three_taps(
-    roamify,
-    transactional_db,
-    postgres,
+    synced_catalog,
     live_server,
     settings,
     clear_cache,
@@ -61,7 +58,6 @@ def test_japan_trip_and_france_italy_spain_in_three_taps(
     chromium_browser,
 ):
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    assert sync_catalog(trigger="test").run.status == SyncRun.Status.SUCCEEDED
     base, page = live_server.url, phone
 
     # -- Japan, 10 days, 5 GB: Japan, "10", "5 GB". The pick is on screen.
