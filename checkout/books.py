@@ -77,11 +77,38 @@ def _percent(part: int, whole: int) -> float | None:
     return round(part * 100 / whole, 1) if whole else None
 
 
+class Margin:
+    """The rules every set of figures shares (a range, an order, a line): net revenue = gross sales
+    − refunds; cost = wholesale cost delivered − cost recovered from Roamify; margin = net revenue −
+    cost."""
+
+    gross_sales_cents: int
+    refunds_cents: int
+    delivered_cost_cents: int
+    recovered_cost_cents: int
+
+    @property
+    def net_revenue_cents(self) -> int:
+        return self.gross_sales_cents - self.refunds_cents
+
+    @property
+    def cost_cents(self) -> int:
+        return self.delivered_cost_cents - self.recovered_cost_cents
+
+    @property
+    def margin_cents(self) -> int:
+        return self.net_revenue_cents - self.cost_cents
+
+    @property
+    def margin_percent(self) -> float | None:
+        return _percent(self.margin_cents, self.net_revenue_cents)
+
+
 # --- Figures over a range --------------------------------------------------------------------------
 
 
 @dataclass
-class Books:
+class Books(Margin):
     """The figures of one date range. Money in cents of the shop's currency."""
 
     start: dt.datetime
@@ -103,22 +130,6 @@ class Books:
     sale_orders: int = 0  # of which with an eSIM or a top-up
     completed: int = 0
     fast: int = 0  # completed within a minute of payment
-
-    @property
-    def net_revenue_cents(self) -> int:
-        return self.gross_sales_cents - self.refunds_cents
-
-    @property
-    def cost_cents(self) -> int:
-        return self.delivered_cost_cents - self.recovered_cost_cents
-
-    @property
-    def margin_cents(self) -> int:
-        return self.net_revenue_cents - self.cost_cents
-
-    @property
-    def margin_percent(self) -> float | None:
-        return _percent(self.margin_cents, self.net_revenue_cents)
 
     @property
     def liability_change_cents(self) -> int:
@@ -352,7 +363,7 @@ def undelivered_cents(end: dt.datetime) -> int:
 
 
 @dataclass(frozen=True)
-class OrderMoney:
+class OrderMoney(Margin):
     """An order's figures by the same rules, whenever its refunds and claims happened."""
 
     currency: str
@@ -371,22 +382,6 @@ class OrderMoney:
     def refunds_cents(self) -> int:
         """Refunds of its eSIMs and top-ups (the rest of what went back was gift card money)."""
         return self.refunded_cents - self.giftcard_refunds_cents
-
-    @property
-    def net_revenue_cents(self) -> int:
-        return self.gross_sales_cents - self.refunds_cents
-
-    @property
-    def cost_cents(self) -> int:
-        return self.delivered_cost_cents - self.recovered_cost_cents
-
-    @property
-    def margin_cents(self) -> int:
-        return self.net_revenue_cents - self.cost_cents
-
-    @property
-    def margin_percent(self) -> float | None:
-        return _percent(self.margin_cents, self.net_revenue_cents)
 
     @property
     def has_sales(self) -> bool:
@@ -464,7 +459,7 @@ def order_money(order: Order) -> OrderMoney:
 
 
 @dataclass
-class LineMoney:
+class LineMoney(Margin):
     gross_sales_cents: int = 0
     giftcards_sold_cents: int = 0
     refunds_cents: int = 0
@@ -472,18 +467,6 @@ class LineMoney:
     delivered_cost_cents: int = 0
     recovered_cost_cents: int = 0
     lost_cost_cents: int = 0
-
-    @property
-    def net_revenue_cents(self) -> int:
-        return self.gross_sales_cents - self.refunds_cents
-
-    @property
-    def cost_cents(self) -> int:
-        return self.delivered_cost_cents - self.recovered_cost_cents
-
-    @property
-    def margin_cents(self) -> int:
-        return self.net_revenue_cents - self.cost_cents
 
 
 @dataclass
