@@ -509,8 +509,14 @@ class SyncChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
     search_fields = ("package__package_id", "package__name")
     list_select_related = ("package", "run")
     show_full_result_count = False
-    exclude = ("old_cost_cents", "new_cost_cents", "old_price_cents", "new_price_cents")  # as money:
-    readonly_fields = ("old_cost", "new_cost", "old_price", "new_price")
+    exclude = (  # shown as money below
+        "old_cost_cents",
+        "new_cost_cents",
+        "old_price_cents",
+        "new_price_cents",
+        "proposed_price_cents",
+    )
+    readonly_fields = ("old_cost", "new_cost", "old_price", "new_price", "proposed_price")
 
     def has_add_permission(self, request) -> bool:
         return False

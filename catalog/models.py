@@ -117,8 +117,11 @@ class Package(models.Model):
         help_text="The price a cost rise calls for; the current price stays until staff approve it",
     )
     proposed_at = models.DateTimeField(null=True, blank=True)
+    # db_default too: rows written by code that predates the column (an older release during a
+    # deploy, a migration test's historical models) get False rather than a NOT NULL error.
     held_for_review = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="Not sold: the cost rose above the current price, and the proposed price awaits approval",
     )
     price_per_gb_cents = models.PositiveIntegerField(null=True, blank=True)
@@ -265,7 +268,9 @@ class SyncChange(models.Model):
         help_text="A rise over PRICE_RISE_REVIEW_PERCENT: the old price stayed, this one awaits approval",
     )
     stopped_selling = models.BooleanField(
-        default=False, help_text="The new cost is above the kept price: not sold until approved"
+        default=False,
+        db_default=False,
+        help_text="The new cost is above the kept price: not sold until approved",
     )
 
     class Meta:

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='package',
             name='held_for_review',
-            field=models.BooleanField(default=False, help_text='Not sold: the cost rose above the current price, and the proposed price awaits approval'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Not sold: the cost rose above the current price, and the proposed price awaits approval'),
         ),
         migrations.AddField(
             model_name='package',
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='syncchange',
             name='stopped_selling',
-            field=models.BooleanField(default=False, help_text='The new cost is above the kept price: not sold until approved'),
+            field=models.BooleanField(db_default=False, default=False, help_text='The new cost is above the kept price: not sold until approved'),
         ),
         migrations.AddIndex(
             model_name='package',
