@@ -18,7 +18,9 @@ SHOWN = 20  # examples kept per check
 
 
 def drain(timeout: float) -> dict:
-    """Wait until nothing is left in flight: orders paid or fulfilling, gift cards not yet sent."""
+    """Wait until nothing is left in flight: orders paid or fulfilling, gift cards not yet sent, and
+    the emails of completed orders (a send a killed worker took with it is redone once its claim,
+    EMAIL_CLAIM_SECONDS, runs out: check_emails_sent fails only if it never is)."""
     from checkout.models import Order
     from giftcards.models import GiftCard
 
@@ -30,6 +32,7 @@ def drain(timeout: float) -> dict:
             "gift_cards_unsent": GiftCard.objects.filter(
                 sent_at__isnull=True, order_line__isnull=False, enabled=True, revoked_at__isnull=True
             ).count(),
+            "order_emails_unsent": len(check_emails_sent()["emails_unsent"]),
         }
         if not any(left.values()):
             break
