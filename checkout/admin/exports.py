@@ -28,6 +28,25 @@ ORDER_FIELDS = (
     "total_cents",
 )
 
+# The books' figures, the same columns on both CSVs (an order's, or its share on one line).
+BOOKS_COLUMNS = (
+    ("gross_sales", "gross_sales_cents"),
+    ("refunds", "refunds_cents"),
+    ("net_revenue", "net_revenue_cents"),
+    ("cost_delivered", "delivered_cost_cents"),
+    ("cost_recovered", "recovered_cost_cents"),
+    ("cost", "cost_cents"),
+    ("margin", "margin_cents"),
+    ("cost_lost", "lost_cost_cents"),
+    ("gift_cards_sold", "giftcards_sold_cents"),
+    ("gift_cards_refunded", "giftcard_refunds_cents"),
+)
+
+
+def books_cells(money: books.OrderMoney | books.LineMoney) -> list[str]:
+    return [money_cell(getattr(money, attribute)) for _, attribute in BOOKS_COLUMNS]
+
+
 ORDER_HEADER = [
     "order",
     "created",
@@ -40,16 +59,7 @@ ORDER_HEADER = [
     "paid_by_card",
     "paid_by_gift_card",
     "refunded",
-    "gross_sales",
-    "refunds",
-    "net_revenue",
-    "cost_delivered",
-    "cost_recovered",
-    "cost",
-    "margin",
-    "cost_lost",
-    "gift_cards_sold",
-    "gift_cards_refunded",
+    *(header for header, _ in BOOKS_COLUMNS),
 ]
 
 
@@ -70,16 +80,7 @@ def order_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                 money_cell(m.paid_otherwise_cents),
                 money_cell(m.paid_by_giftcard_cents),
                 money_cell(m.refunded_cents),
-                money_cell(m.gross_sales_cents),
-                money_cell(m.refunds_cents),
-                money_cell(m.net_revenue_cents),
-                money_cell(m.delivered_cost_cents),
-                money_cell(m.recovered_cost_cents),
-                money_cell(m.cost_cents),
-                money_cell(m.margin_cents),
-                money_cell(m.lost_cost_cents),
-                money_cell(m.giftcards_sold_cents),
-                money_cell(m.giftcard_refunds_cents),
+                *books_cells(m),
             ]
 
 
@@ -95,16 +96,7 @@ LINE_HEADER = [
     "quantity",
     "unit_price",
     "line_total",
-    "gross_sales",
-    "refunds",
-    "net_revenue",
-    "cost_delivered",
-    "cost_recovered",
-    "cost",
-    "margin",
-    "cost_lost",
-    "gift_cards_sold",
-    "gift_cards_refunded",
+    *(header for header, _ in BOOKS_COLUMNS),
 ]
 
 
@@ -178,14 +170,5 @@ def line_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                     qty,
                     money_cell(unit),
                     money_cell(total),
-                    money_cell(m.gross_sales_cents),
-                    money_cell(m.refunds_cents),
-                    money_cell(m.net_revenue_cents),
-                    money_cell(m.delivered_cost_cents),
-                    money_cell(m.recovered_cost_cents),
-                    money_cell(m.cost_cents),
-                    money_cell(m.margin_cents),
-                    money_cell(m.lost_cost_cents),
-                    money_cell(m.giftcards_sold_cents),
-                    money_cell(m.giftcard_refunds_cents),
+                    *books_cells(m),
                 ]
