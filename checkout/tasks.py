@@ -7,6 +7,8 @@ import random
 from celery import shared_task
 from django.conf import settings
 
+from core.queue import EMAIL_TASK
+
 from . import services
 
 
@@ -37,51 +39,23 @@ def _send_now(send, fallback, order_id: int) -> None:
         fallback.apply_async((order_id,), countdown=settings.FULFILMENT_RETRY_BASE_SECONDS)
 
 
-@shared_task(
-    bind=True,
-    name="checkout.send_esim_email",
-    acks_late=True,
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-)
-def send_esim_email(self, order_id: int) -> bool:
+@shared_task(name="checkout.send_esim_email", **EMAIL_TASK)
+def send_esim_email(order_id: int) -> bool:
     return services.send_esim_email(order_id)
 
 
-@shared_task(
-    bind=True,
-    name="checkout.send_receipt",
-    acks_late=True,
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-)
-def send_receipt(self, order_id: int) -> bool:
+@shared_task(name="checkout.send_receipt", **EMAIL_TASK)
+def send_receipt(order_id: int) -> bool:
     return services.send_receipt(order_id)
 
 
-@shared_task(
-    bind=True,
-    name="checkout.send_refund_notice",
-    acks_late=True,
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-)
-def send_refund_notice(self, order_id: int) -> bool:
+@shared_task(name="checkout.send_refund_notice", **EMAIL_TASK)
+def send_refund_notice(order_id: int) -> bool:
     return services.send_refund_notice(order_id)
 
 
-@shared_task(
-    bind=True,
-    name="checkout.send_staff_alert",
-    acks_late=True,
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-)
-def send_staff_alert(self, order_id: int) -> bool:
+@shared_task(name="checkout.send_staff_alert", **EMAIL_TASK)
+def send_staff_alert(order_id: int) -> bool:
     return services.send_staff_alert(order_id)
 
 

@@ -24,3 +24,14 @@ def send(task_name: str, *args: Any) -> None:
 def after_commit(task_name: str, *args: Any) -> None:
     """Send `task_name` when the transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: send(task_name, *args))
+
+
+# What every task that sends an email runs with (`@shared_task(name=..., **EMAIL_TASK)`): a mail
+# server that is down (OSError) is retried with back-off, and the task is acknowledged only once it
+# ran, so a send a killed worker took with it runs again.
+EMAIL_TASK: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "max_retries": 5,
+    "retry_backoff": True,
+}

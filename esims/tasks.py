@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.queue import EMAIL_TASK
+
 from . import services
 
 
@@ -23,24 +25,12 @@ def refresh_upstream(esim_id: int, kind: str) -> None:
     services.refresh_in_background(esim_id, kind)
 
 
-@shared_task(
-    name="esims.send_low_data_email",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    max_retries=5,
-    retry_backoff=True,
-)
+@shared_task(name="esims.send_low_data_email", **EMAIL_TASK)
 def send_low_data_email(alert_id: int) -> bool:
     return services.send_low_data_email(alert_id)
 
 
-@shared_task(
-    name="esims.send_low_balance_alert",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    max_retries=5,
-    retry_backoff=True,
-)
+@shared_task(name="esims.send_low_balance_alert", **EMAIL_TASK)
 def send_low_balance_alert() -> bool:
     return services.send_low_balance_alert()
 

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.queue import EMAIL_TASK
+
 from . import services
 
 
-@shared_task(
-    bind=True,
-    name="giftcards.deliver",
-    acks_late=True,
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-)
-def deliver(self, card_id: int) -> bool:
+@shared_task(name="giftcards.deliver", **EMAIL_TASK)
+def deliver(card_id: int) -> bool:
     return services.deliver(card_id)
 
 
