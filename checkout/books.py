@@ -144,6 +144,12 @@ class Books(Margin):
         return _percent(self.fast, self.completed)
 
 
+def claim_won_for_its_esim() -> Exists:
+    """Whether Roamify accepted a refund request for the claim's eSIM: a rejected request followed
+    by an accepted one loses no cost."""
+    return Exists(UpstreamRefund.objects.filter(esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED))
+
+
 def _in(name: str, span: Range) -> Q:
     return Q(**{f"{name}__gte": span[0], f"{name}__lt": span[1]})
 
@@ -260,12 +266,9 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
         },
     )
     # 5. Roamify's answers to refund requests: cost recovered, or lost (unless a later request won).
-    accepted_later = UpstreamRefund.objects.filter(
-        esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED
-    )
     claims = (
         UpstreamRefund.objects.filter(decided_at__gte=earliest, decided_at__lt=latest)
-        .annotate(won_later=Exists(accepted_later))
+        .annotate(won_later=claim_won_for_its_esim())
         .aggregate(
             **{
                 f"{key}_recovered": Sum(
@@ -322,12 +325,9 @@ class LostClaim:
 
 def lost_claims(span: Range, limit: int = 20) -> list[LostClaim]:
     """Refund requests Roamify rejected in the range (and no later one won): the cost kept, and why."""
-    accepted_later = UpstreamRefund.objects.filter(
-        esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED
-    )
     rows = (
         UpstreamRefund.objects.filter(_in("decided_at", span), status=UpstreamRefund.Status.REJECTED)
-        .exclude(Exists(accepted_later))
+        .exclude(claim_won_for_its_esim())
         .order_by("-decided_at")
         .values_list("order_id", "order__number", "cost_cents", "currency", "rejection_reason", "decided_at")
     )
@@ -415,9 +415,6 @@ def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
         payment__order=OuterRef("pk"), reason__regex=GIFTCARD_REFUND_REASON
     )
     claims = UpstreamRefund.objects.filter(order=OuterRef("pk"))
-    accepted_later = UpstreamRefund.objects.filter(
-        esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED
-    )
     return queryset.annotate(
         m_gross=_sum_of(lines.filter(kind__in=REVENUE_KINDS), "total_cents"),
         m_sold=_sum_of(lines.filter(kind=LineKind.GIFTCARD), "total_cents"),
@@ -431,7 +428,8 @@ def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
         m_gift_refunds=_sum_of(refunds, "amount_cents", "payment__order"),
         m_recovered=_sum_of(claims.filter(status=UpstreamRefund.Status.REFUNDED), "cost_cents"),
         m_lost=_sum_of(
-            claims.filter(status=UpstreamRefund.Status.REJECTED).exclude(Exists(accepted_later)), "cost_cents"
+            claims.filter(status=UpstreamRefund.Status.REJECTED).exclude(claim_won_for_its_esim()),
+            "cost_cents",
         ),
     )
 

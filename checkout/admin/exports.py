@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from core.exports import in_chunks, money_cell
 
@@ -128,14 +128,11 @@ def line_rows(queryset: QuerySet[Order]) -> Iterable[list]:
         ).values_list("orderline_id", "esim_id"):
             esims.setdefault(line_id, []).append(esim_id)
         claims: dict[int, list[tuple[int, str, int]]] = {}
-        accepted_later = UpstreamRefund.objects.filter(
-            esim=OuterRef("esim"), status=UpstreamRefund.Status.REFUNDED
-        )
         for order_id, esim_id, status, cost, won_later in (
             UpstreamRefund.objects.filter(
                 order_id__in=ids, status__in=[UpstreamRefund.Status.REFUNDED, UpstreamRefund.Status.REJECTED]
             )
-            .annotate(won_later=Exists(accepted_later))
+            .annotate(won_later=books.claim_won_for_its_esim())
             .values_list("order_id", "esim_id", "status", "cost_cents", "won_later")
         ):
             if status == UpstreamRefund.Status.REJECTED:
