@@ -54,7 +54,7 @@ FROM base AS web
 COPY --from=builder /opt/venv /opt/venv
 COPY . .
 COPY --from=static /static /app/staticfiles
-# VAR_DIR: beat's schedule (a volume in compose).
+# VAR_DIR: the filesystem broker and beat's schedule file, when there is no Redis (make demo).
 RUN mkdir -p /app/var && chown shop /app/var
 ENV VAR_DIR=/app/var
 USER shop

@@ -1,7 +1,7 @@
 """Docker health checks of the shop's containers (docker-compose.yml), also run by tests/deploy.
 
     python deploy/healthcheck.py web    gunicorn answers (GUNICORN_BIND's port)
-    python deploy/healthcheck.py beat   beat wrote its schedule file lately
+    python deploy/healthcheck.py beat   a beat holds the schedule's lock in Redis
 
 Exit 0 when healthy. The web check asks /healthz and takes any HTTP answer, 503 included: the
 container is healthy when gunicorn serves; whether the database or upstream is up is the load
@@ -13,12 +13,7 @@ from __future__ import annotations
 import http.client
 import os
 import sys
-import time
 from pathlib import Path
-
-# Beat saves its schedule at start and then every few minutes (Celery's beat_sync_every, and
-# its 5-minute longest sleep); three times that without a write means it is stuck.
-BEAT_STALE_SECONDS = 900
 
 
 def web() -> bool:
@@ -38,10 +33,22 @@ def web() -> bool:
 
 
 def beat() -> bool:
-    var_dir = Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
-    # The shelve behind it may add a suffix (.db, .dat) depending on the dbm module.
-    files = list(var_dir.glob("celerybeat-schedule*"))
-    return bool(files) and time.time() - max(f.stat().st_mtime for f in files) < BEAT_STALE_SECONDS
+    """Some beat holds the lock (RedBeat renews it at each tick, storefront/settings.py): the
+    periodic jobs are being sent. A beat waiting to take over is healthy while another holds it;
+    once the holder stops, one of them takes the lock within BEAT_LOCK_TIMEOUT_SECONDS."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
+    from storefront.celery import app
+
+    if "redbeat" not in str(app.conf.beat_scheduler):
+        print("beat's health check needs the Redis broker (the lock is there)")
+        return False
+    from redbeat.schedulers import ensure_conf, get_redis
+
+    lock_key = ensure_conf(app).lock_key
+    left_ms = get_redis(app).pttl(lock_key)
+    print(f"{lock_key}: " + (f"held, {left_ms / 1000:.1f} s left" if left_ms > 0 else "no beat holds it"))
+    return left_ms > 0
 
 
 CHECKS = {"web": web, "beat": beat}

@@ -8,6 +8,40 @@ app = Celery("storefront")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def _redbeat_settings() -> dict:
+    """settings.REDBEAT, under the names RedBeat reads (redbeat_*): as CELERY_REDBEAT_* RedBeat
+    would not see them as set, and would use the broker's transport options instead of ours."""
+    from django.conf import settings
+
+    return getattr(settings, "REDBEAT", {})
+
+
+app.add_defaults(_redbeat_settings)
+
+
+@signals.beat_init.connect
+def _say_how_beat_shares_the_schedule(sender=None, **_kwargs) -> None:
+    """Logged at start, before RedBeat waits for its lock: a waiting beat would say nothing."""
+    import logging
+
+    log = logging.getLogger("celery.beat")
+    scheduler = sender.scheduler
+    lock_key = getattr(scheduler, "lock_key", None)
+    if not lock_key:
+        log.info("beat: the broker is not Redis: Celery's file scheduler, run this beat alone")
+        return
+    from redbeat.schedulers import get_redis
+
+    held = get_redis(app).exists(lock_key)
+    log.info(
+        "beat: schedule in Redis; %s; the lock (%s) lapses %s s after its holder stops",
+        "another beat holds the lock: this one waits to take over" if held else "taking the lock",
+        lock_key,
+        scheduler.lock_timeout,
+    )
+
+
 # The header a queued task carries the id of the request (or task) that queued it in.
 REQUEST_ID_HEADER = "shop_request_id"
 

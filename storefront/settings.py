@@ -156,6 +156,22 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat on every machine: with Redis, RedBeat keeps the schedule there and one beat at a time sends,
+# the one holding a lock it renews at each tick; the others wait and take over once it lapses.
+# Without Redis (make demo's filesystem broker), Celery's own file scheduler: one beat only.
+BEAT_LOCK_TIMEOUT_SECONDS = env_int("BEAT_LOCK_TIMEOUT_SECONDS", 60)
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    # The holder renews the lock, and a waiting beat tries to take it, five times per timeout.
+    CELERY_BEAT_MAX_LOOP_INTERVAL = max(1, BEAT_LOCK_TIMEOUT_SECONDS // 5)
+    # RedBeat's settings under its own names (storefront/celery.py passes them on): the beats
+    # that feed one queue share one schedule and lock (each test process has a queue of its own).
+    REDBEAT = {
+        "redbeat_redis_url": CELERY_BROKER_URL,
+        "redbeat_redis_options": {},  # not the broker's transport options
+        "redbeat_key_prefix": f"{CELERY_TASK_DEFAULT_QUEUE}:beat:",
+        "redbeat_lock_timeout": BEAT_LOCK_TIMEOUT_SECONDS,
+    }
 
 # --- Celery beat: every periodic task, in one schedule (seconds; task names are the apps') -------
 CATALOG_SYNC_INTERVAL_SECONDS = env_int("CATALOG_SYNC_INTERVAL_SECONDS", 3600)

@@ -26,13 +26,11 @@ def files_under(folder: Path) -> list[str]:
 NODE = "filesystem-broker@localhost"
 
 
-@pytest.mark.slow
-def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
-    cwd, var = tmp_path / "cwd", tmp_path / "var"
-    cwd.mkdir()
-    (var / "broker" / "processed").mkdir(parents=True)  # as scripts/demo.py prepares it
+def demo_env(var: Path) -> dict[str, str]:
+    """The demo's environment (no Redis), with VAR_DIR laid out as scripts/demo.py prepares it."""
+    (var / "broker" / "processed").mkdir(parents=True)
     (var / "broker" / "control").mkdir()
-    env = {
+    return {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -42,6 +40,13 @@ def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
         "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
         "CELERY_BROKER_URL": "filesystem://",
     }
+
+
+@pytest.mark.slow
+def test_a_worker_on_the_filesystem_broker_writes_only_under_var_dir(tmp_path):
+    cwd, var = tmp_path / "cwd", tmp_path / "var"
+    cwd.mkdir()
+    env = demo_env(var)
     celery = [sys.executable, "-m", "celery", "-A", "storefront"]
     log = tmp_path / "worker.log"
     with log.open("wb") as out:

@@ -116,8 +116,17 @@ def test_data_lives_in_named_volumes():
     assert "pgdata" in mounts["postgres"] & volumes
     assert "redisdata" in mounts["redis"] & volumes
     assert "nginx-cache" in mounts["nginx"] & volumes
-    assert "beat" in mounts["beat"] & volumes
     assert "--appendonly" in SERVICES["redis"]["command"]  # queued tasks survive a restart
+
+
+def test_beat_runs_as_its_own_service_and_keeps_nothing_on_its_machine():
+    """So that every machine may run one: the schedule and its lock are in Redis (RedBeat, which
+    the settings choose when the broker is Redis), not in a file on one machine's volume."""
+    beat = SERVICES["beat"]
+    assert "volumes" not in beat and "beat" not in COMPOSE["volumes"]
+    assert "beat" in beat["command"]
+    assert not {"-S", "--scheduler", "-s", "--schedule"} & set(beat["command"])
+    assert "-B" not in SERVICES["worker"]["command"]  # beat's own health check and restarts
 
 
 def test_migrations_run_once_before_web_worker_and_beat():
