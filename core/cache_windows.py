@@ -55,3 +55,8 @@ def counts(keys: list[str]) -> dict[str, int]:
     found = cache.get_many(keys)
     now = time.time()
     return {key: _count_of(found.get(key), now) for key in keys}
+
+
+def over_limits(limits: dict[str, int], seconds: int) -> bool:
+    """One more hit under each key (all of them are counted); whether any is now past its limit."""
+    return any([hit(key, seconds) > limit for key, limit in limits.items()])

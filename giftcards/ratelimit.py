@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 
 from core import cache_windows
+from core.security import limited_address
 
 
 def _keys(ip: str, user) -> list[str]:
-    keys = [f"giftcard-guess:ip:{ip}"]
+    keys = [f"giftcard-guess:ip:{limited_address(ip)}"]
     if user is not None and getattr(user, "is_authenticated", False):
         keys.append(f"giftcard-guess:user:{user.pk}")
     return keys

@@ -1,7 +1,8 @@
 """Revoking a card: its unused balance goes back through Stripe to the payment that bought it.
 
 The buyer confirms with a one-time code (six digits, ten minutes, three
-tries; too many wrong codes lock the revoke for a while). The ledger's
+tries; too many wrong codes lock the revoke for a while; codes sent are
+limited per card, per address they go to and per visitor). The ledger's
 `revoke` entry is written first, under the card's lock, so the money can't
 be spent while the refund is on its way; the refund itself is made after
 the lock is released and is retried by a beat job until it is done.
@@ -10,6 +11,7 @@ the lock is released and is retried by a beat job until it is done.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import logging
 
@@ -18,7 +20,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from core import audit
+from core import audit, cache_windows
+from core.security import limited_address
 from payments import services as payments
 from payments.models import Payment, PaymentRefund
 
@@ -93,7 +96,20 @@ def buyer_card(card_id: int, user) -> GiftCard:
     return card
 
 
-def start_revoke(card_id: int, user) -> str:
+def _too_many_sends(card: GiftCard, user, ip: str | None) -> bool:
+    """Counts one more code for the card, the address it goes to and the visitor asking (the
+    view's client_ip; None from no request); whether one of them is past its limit."""
+    recipient = hashlib.sha256(user.email.strip().lower().encode()).hexdigest()[:32]
+    limits = {
+        f"giftcard-otp:card:{card.pk}": settings.GIFTCARD_OTP_SENDS_PER_CARD,
+        f"giftcard-otp:email:{recipient}": settings.GIFTCARD_OTP_SENDS_PER_EMAIL,
+    }
+    if ip is not None:
+        limits[f"giftcard-otp:ip:{limited_address(ip)}"] = settings.GIFTCARD_OTP_SENDS_PER_IP
+    return cache_windows.over_limits(limits, settings.GIFTCARD_OTP_SEND_WINDOW_SECONDS)
+
+
+def start_revoke(card_id: int, user, *, ip: str | None = None) -> str:
     """Send the buyer a one-time code. Returns where it went ("by email to a…@example.com")."""
     card = buyer_card(card_id, user)
     blocker = revoke_blocker(card)
@@ -102,6 +118,8 @@ def start_revoke(card_id: int, user) -> str:
     until = _lock_until(card, user)
     if until:
         raise GiftCardError(_locked_message(until))
+    if _too_many_sends(card, user, ip):
+        raise GiftCardError("Too many codes were sent. Please try again later.")
     code = codes.new_otp()
     with transaction.atomic():
         now = timezone.now()
