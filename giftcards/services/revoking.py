@@ -2,10 +2,11 @@
 
 The buyer confirms with a one-time code (six digits, ten minutes, three
 tries; too many wrong codes lock the revoke for a while; codes sent are
-limited per card, per address they go to and per visitor). The ledger's
-`revoke` entry is written first, under the card's lock, so the money can't
-be spent while the refund is on its way; the refund itself is made after
-the lock is released and is retried by a beat job until it is done.
+limited per card, per address they go to and per visitor). The code is spent
+in the revoke's own transaction. The ledger's `revoke` entry is written
+first, under the card's lock, so the money can't be spent while the refund
+is on its way; the refund itself is made after the lock is released and is
+retried by a beat job until it is done.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def start_revoke(card_id: int, user, *, ip: str | None = None) -> str:
 def confirm_revoke(card_id: int, user, code: str) -> int:
     """Check the one-time code; when right, revoke. Returns the cents refunded."""
     card = buyer_card(card_id, user)
+    actor = f"buyer {user.email}"
     wrong = None
     with transaction.atomic():
         challenge = (
@@ -180,11 +182,14 @@ def confirm_revoke(card_id: int, user, code: str) -> int:
                 )
             )
         else:
+            # Spent by the revoke it confirms, in this transaction: a refused revoke (the card is
+            # held by an unpaid order) leaves the code to be used once the hold is gone.
             challenge.used_at = timezone.now()
             challenge.save(update_fields=["used_at"])
+            revoked = _disable_for_good(card.pk, actor=actor, reason="Revoked by the buyer", by_buyer=True)
     if wrong:  # raised after the commit: the wrong try counts
         raise GiftCardError(wrong)
-    return revoke(card.pk, actor=f"buyer {user.email}", reason="Revoked by the buyer", by_buyer=True)
+    return _refund_and_tell(revoked, actor=actor)
 
 
 # --- The revoke itself -------------------------------------------------------------------------------
@@ -193,32 +198,43 @@ def confirm_revoke(card_id: int, user, code: str) -> int:
 def revoke(card_id: int, *, actor: str, reason: str = "", by_buyer: bool = False) -> int:
     """Disable the card for good and refund its balance to the payment that bought it (if bought)."""
     with transaction.atomic():
-        card = locked(card_id)
-        blocker = revoke_blocker(card, by_buyer=by_buyer)
-        if blocker:
-            raise GiftCardError(blocker)
-        amount = card.balance_cents
-        if amount:
-            post(card, Kind.REVOKE, -amount, actor=actor, reason=reason or "Revoked")
-        now = timezone.now()
-        card.revoked_at, card.enabled, card.disabled_at = now, False, card.disabled_at or now
-        card.revoke_refund_cents = amount if card.order_id else 0
-        card.save()
-        audit.record(
-            actor,
-            GiftCardAction.REVOKE,
-            card,
-            {"balance_cents": amount},
-            {"balance_cents": 0, "refund_cents": card.revoke_refund_cents},
-            note=reason,
-        )
-    refunded = settle_revoke_refund(card_id, actor=actor)
+        card = _disable_for_good(card_id, actor=actor, reason=reason, by_buyer=by_buyer)
+    return _refund_and_tell(card, actor=actor)
+
+
+def _disable_for_good(card_id: int, *, actor: str, reason: str, by_buyer: bool) -> GiftCard:
+    """The revoke's ledger entry and the card disabled, under its lock (the caller's transaction)."""
+    card = locked(card_id)
+    blocker = revoke_blocker(card, by_buyer=by_buyer)
+    if blocker:
+        raise GiftCardError(blocker)
+    amount = card.balance_cents
+    if amount:
+        post(card, Kind.REVOKE, -amount, actor=actor, reason=reason or "Revoked")
+    now = timezone.now()
+    card.revoked_at, card.enabled, card.disabled_at = now, False, card.disabled_at or now
+    card.revoke_refund_cents = amount if card.order_id else 0
+    card.save()
+    audit.record(
+        actor,
+        GiftCardAction.REVOKE,
+        card,
+        {"balance_cents": amount},
+        {"balance_cents": 0, "refund_cents": card.revoke_refund_cents},
+        note=reason,
+    )
+    return card
+
+
+def _refund_and_tell(card: GiftCard, *, actor: str) -> int:
+    """After the commit, with no lock held: the refund through Stripe, and the buyer's email."""
+    refunded = settle_revoke_refund(card.pk, actor=actor)
     buyer = card.customer.email if card.customer_id else (card.order.email if card.order_id else "")
     if buyer:
         try:
             emails.revoked_notice(card, buyer, card.revoke_refund_cents).send()
         except OSError:
-            logger.warning("could not email the revoke of gift card %s", card_id, exc_info=True)
+            logger.warning("could not email the revoke of gift card %s", card.pk, exc_info=True)
     return refunded
 
 
