@@ -24,6 +24,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from core.security import client_ip
+
 # The id of the request (or of the request that queued the running task); None outside both.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # The running Celery task's name and id, for the worker's lines.
@@ -176,6 +178,8 @@ class RequestIdMiddleware:
                         "method": request.method,
                         "path": path,
                         "status": response.status_code,
+                        # The visitor's address as the rate limits see it (behind nginx: X-Real-IP).
+                        "client_ip": client_ip(request),
                         "duration_ms": round((time.monotonic() - started) * 1000, 1),
                     },
                 )

@@ -8,6 +8,7 @@ browser says so (Sec-Fetch-Site) or when its Origin is not ours.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
@@ -34,6 +35,18 @@ def client_ip(request: HttpRequest) -> str:
         if value:
             return value[:64]
     return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+def limited_address(ip: str) -> str:
+    """What a per-visitor limit counts by: the address, or for IPv6 its /64, which one visitor
+    usually holds whole (as allauth's RATE_LIMIT_IPV6_PREFIX)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return ip
 
 
 def _origin_allowed(request: HttpRequest, origin: str) -> bool:

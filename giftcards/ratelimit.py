@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
+
+from core import cache_windows
+from core.security import limited_address
 
 
 def _keys(ip: str, user) -> list[str]:
-    keys = [f"giftcard-guess:ip:{ip}"]
+    keys = [f"giftcard-guess:ip:{limited_address(ip)}"]
     if user is not None and getattr(user, "is_authenticated", False):
         keys.append(f"giftcard-guess:user:{user.pk}")
     return keys
 
 
 def blocked(ip: str, user) -> bool:
-    counts = cache.get_many(_keys(ip, user))
-    return any(int(n) >= settings.GIFTCARD_GUESS_LIMIT for n in counts.values())
+    counts = cache_windows.counts(_keys(ip, user))
+    return any(n >= settings.GIFTCARD_GUESS_LIMIT for n in counts.values())
 
 
 def record_failure(ip: str, user) -> None:
+    # A fixed window: the first failure starts it, the count dies with it.
     for key in _keys(ip, user):
-        # A fixed window: the first failure starts it, the counter dies with it.
-        cache.add(key, 0, settings.GIFTCARD_GUESS_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # the window ended between add and incr
-            cache.add(key, 1, settings.GIFTCARD_GUESS_WINDOW_SECONDS)
+        cache_windows.hit(key, settings.GIFTCARD_GUESS_WINDOW_SECONDS)

@@ -76,7 +76,7 @@ def account_revoke(request: HttpRequest, card_id: int) -> HttpResponse:
     action = request.POST.get("action")
     if action == "send":
         try:
-            sent_to = services.start_revoke(card.pk, request.user)
+            sent_to = services.start_revoke(card.pk, request.user, ip=client_ip(request))
         except services.GiftCardError as exc:
             messages.error(request, str(exc))
             return redirect("giftcards:account_revoke", card_id=card.pk)

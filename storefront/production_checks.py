@@ -14,6 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_str
@@ -44,6 +49,16 @@ PRODUCTION_REQUIRED = [
     *SANDBOX_SECRETS,
     "ROAMIFY_WEBHOOK_SECRET",
 ]
+
+
+def weak_secret_key(key: str) -> bool:
+    """Django's own rule for a key that signs sessions, password resets and the shop's links
+    (check --deploy's security.W009, only a warning there)."""
+    return (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
 
 
 def wholly_sandboxed(settings: Mapping[str, Any]) -> bool:
@@ -78,6 +93,12 @@ def production_problems(settings: Mapping[str, Any]) -> dict[str, str]:
     for name, value in secrets.items():
         if value and value in PUBLIC_SECRET_VALUES and name not in problems:
             problems[name] = "a public sandbox or example value"
+    if not sandboxed and "SECRET_KEY" not in problems and weak_secret_key(settings["SECRET_KEY"]):
+        problems["SECRET_KEY"] = (
+            f"too weak: at least {SECRET_KEY_MIN_LENGTH} characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} "
+            f"different ones, not starting {SECRET_KEY_INSECURE_PREFIX} (make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
     if sandboxed:
         for name in SANDBOX_SECRETS:
             problems.pop(name, None)

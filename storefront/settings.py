@@ -361,9 +361,17 @@ CONTENT_SECURITY_POLICY = {
 # Staff accounts: two factors for the admin (allauth.mfa; core/staff_mfa.py).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]  # WebAuthn would need a JS ceremony and HTTPS everywhere
 MFA_TOTP_ISSUER = SHOP_NAME
-# allauth's login rate limits stay on; failed logins are spelled out because the admin's sign-in
-# goes through them too (core/staff_mfa.py): 5 wrong passwords per account per 5 min, 10/min per IP.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# allauth's rate limits, per visitor address (accounts.adapter: core.security.client_ip, so behind
+# nginx the visitor's, not nginx's) and per account ("key": the email typed). Failed logins are
+# spelled out because the admin's sign-in goes through them too (core/staff_mfa.py): 5 wrong
+# passwords per account per 5 min, 10/min per address. A password reset email: 20/min per address,
+# and 3 an hour, 10 a day per account (allauth's own 5/min per account alone is 7,200 a day).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/300s/key",
+    "login": "30/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,3/h/key,10/d/key",
+}
 
 # --- Observability: logs (core/logs.py) ---------------------------------------------------------
 # One JSON object per line in every process (web, worker, beat), with the request id; "plain"
@@ -519,6 +527,11 @@ GIFTCARD_OTP_SENDER = env_str("GIFTCARD_OTP_SENDER", "giftcards.otp.EmailOtpSend
 GIFTCARD_OTP_MINUTES = env_int("GIFTCARD_OTP_MINUTES", 10)
 GIFTCARD_OTP_TRIES = env_int("GIFTCARD_OTP_TRIES", 3)
 GIFTCARD_OTP_LOCK_MINUTES = env_int("GIFTCARD_OTP_LOCK_MINUTES", 30)
+# Revoke codes sent in a window: per card, per address they go to, per visitor (client IP).
+GIFTCARD_OTP_SEND_WINDOW_SECONDS = env_int("GIFTCARD_OTP_SEND_WINDOW_SECONDS", 3600)
+GIFTCARD_OTP_SENDS_PER_CARD = env_int("GIFTCARD_OTP_SENDS_PER_CARD", 5)
+GIFTCARD_OTP_SENDS_PER_EMAIL = env_int("GIFTCARD_OTP_SENDS_PER_EMAIL", 10)
+GIFTCARD_OTP_SENDS_PER_IP = env_int("GIFTCARD_OTP_SENDS_PER_IP", 20)
 # Admin: the owner's dashboard and the partner balance.
 ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
 ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list

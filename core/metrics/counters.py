@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 
-from django.core.cache import cache
 from prometheus_client import Counter
+
+from core import cache_windows
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +30,12 @@ _UPSTREAM_KEY = "metrics:upstream_errors:"
 
 def count_upstream_error(kind: str) -> None:
     """One more upstream error of this kind (the error class), for every process to see."""
-    key = _UPSTREAM_KEY + kind
     try:
-        try:
-            cache.incr(key)
-        except ValueError:  # the first of its kind (or the cache was emptied)
-            if not cache.add(key, 1, timeout=None):
-                cache.incr(key)
+        cache_windows.hit(_UPSTREAM_KEY + kind, None)  # never expires, on any cache backend
     except Exception:  # a metric never breaks the work it counts
         logger.warning("could not count an upstream %s", kind, exc_info=True)
 
 
 def upstream_error_counts(kinds: list[str]) -> dict[str, int]:
-    found = cache.get_many([_UPSTREAM_KEY + kind for kind in kinds])
-    return {kind: int(found.get(_UPSTREAM_KEY + kind) or 0) for kind in kinds}
+    found = cache_windows.counts([_UPSTREAM_KEY + kind for kind in kinds])
+    return {kind: found[_UPSTREAM_KEY + kind] for kind in kinds}

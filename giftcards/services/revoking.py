@@ -1,15 +1,18 @@
 """Revoking a card: its unused balance goes back through Stripe to the payment that bought it.
 
 The buyer confirms with a one-time code (six digits, ten minutes, three
-tries; too many wrong codes lock the revoke for a while). The ledger's
-`revoke` entry is written first, under the card's lock, so the money can't
-be spent while the refund is on its way; the refund itself is made after
-the lock is released and is retried by a beat job until it is done.
+tries; too many wrong codes lock the revoke for a while; codes sent are
+limited per card, per address they go to and per visitor). The code is spent
+in the revoke's own transaction. The ledger's `revoke` entry is written
+first, under the card's lock, so the money can't be spent while the refund
+is on its way; the refund itself is made after the lock is released and is
+retried by a beat job until it is done.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import logging
 
@@ -18,7 +21,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from core import audit
+from core import audit, cache_windows
+from core.security import limited_address
 from payments import services as payments
 from payments.models import Payment, PaymentRefund
 
@@ -93,7 +97,20 @@ def buyer_card(card_id: int, user) -> GiftCard:
     return card
 
 
-def start_revoke(card_id: int, user) -> str:
+def _too_many_sends(card: GiftCard, user, ip: str | None) -> bool:
+    """Counts one more code for the card, the address it goes to and the visitor asking (the
+    view's client_ip; None from no request); whether one of them is past its limit."""
+    recipient = hashlib.sha256(user.email.strip().lower().encode()).hexdigest()[:32]
+    limits = {
+        f"giftcard-otp:card:{card.pk}": settings.GIFTCARD_OTP_SENDS_PER_CARD,
+        f"giftcard-otp:email:{recipient}": settings.GIFTCARD_OTP_SENDS_PER_EMAIL,
+    }
+    if ip is not None:
+        limits[f"giftcard-otp:ip:{limited_address(ip)}"] = settings.GIFTCARD_OTP_SENDS_PER_IP
+    return cache_windows.over_limits(limits, settings.GIFTCARD_OTP_SEND_WINDOW_SECONDS)
+
+
+def start_revoke(card_id: int, user, *, ip: str | None = None) -> str:
     """Send the buyer a one-time code. Returns where it went ("by email to a…@example.com")."""
     card = buyer_card(card_id, user)
     blocker = revoke_blocker(card)
@@ -102,6 +119,8 @@ def start_revoke(card_id: int, user) -> str:
     until = _lock_until(card, user)
     if until:
         raise GiftCardError(_locked_message(until))
+    if _too_many_sends(card, user, ip):
+        raise GiftCardError("Too many codes were sent. Please try again later.")
     code = codes.new_otp()
     with transaction.atomic():
         now = timezone.now()
@@ -128,6 +147,7 @@ def start_revoke(card_id: int, user) -> str:
 def confirm_revoke(card_id: int, user, code: str) -> int:
     """Check the one-time code; when right, revoke. Returns the cents refunded."""
     card = buyer_card(card_id, user)
+    actor = f"buyer {user.email}"
     wrong = None
     with transaction.atomic():
         challenge = (
@@ -162,11 +182,14 @@ def confirm_revoke(card_id: int, user, code: str) -> int:
                 )
             )
         else:
+            # Spent by the revoke it confirms, in this transaction: a refused revoke (the card is
+            # held by an unpaid order) leaves the code to be used once the hold is gone.
             challenge.used_at = timezone.now()
             challenge.save(update_fields=["used_at"])
+            revoked = _disable_for_good(card.pk, actor=actor, reason="Revoked by the buyer", by_buyer=True)
     if wrong:  # raised after the commit: the wrong try counts
         raise GiftCardError(wrong)
-    return revoke(card.pk, actor=f"buyer {user.email}", reason="Revoked by the buyer", by_buyer=True)
+    return _refund_and_tell(revoked, actor=actor)
 
 
 # --- The revoke itself -------------------------------------------------------------------------------
@@ -175,32 +198,43 @@ def confirm_revoke(card_id: int, user, code: str) -> int:
 def revoke(card_id: int, *, actor: str, reason: str = "", by_buyer: bool = False) -> int:
     """Disable the card for good and refund its balance to the payment that bought it (if bought)."""
     with transaction.atomic():
-        card = locked(card_id)
-        blocker = revoke_blocker(card, by_buyer=by_buyer)
-        if blocker:
-            raise GiftCardError(blocker)
-        amount = card.balance_cents
-        if amount:
-            post(card, Kind.REVOKE, -amount, actor=actor, reason=reason or "Revoked")
-        now = timezone.now()
-        card.revoked_at, card.enabled, card.disabled_at = now, False, card.disabled_at or now
-        card.revoke_refund_cents = amount if card.order_id else 0
-        card.save()
-        audit.record(
-            actor,
-            GiftCardAction.REVOKE,
-            card,
-            {"balance_cents": amount},
-            {"balance_cents": 0, "refund_cents": card.revoke_refund_cents},
-            note=reason,
-        )
-    refunded = settle_revoke_refund(card_id, actor=actor)
+        card = _disable_for_good(card_id, actor=actor, reason=reason, by_buyer=by_buyer)
+    return _refund_and_tell(card, actor=actor)
+
+
+def _disable_for_good(card_id: int, *, actor: str, reason: str, by_buyer: bool) -> GiftCard:
+    """The revoke's ledger entry and the card disabled, under its lock (the caller's transaction)."""
+    card = locked(card_id)
+    blocker = revoke_blocker(card, by_buyer=by_buyer)
+    if blocker:
+        raise GiftCardError(blocker)
+    amount = card.balance_cents
+    if amount:
+        post(card, Kind.REVOKE, -amount, actor=actor, reason=reason or "Revoked")
+    now = timezone.now()
+    card.revoked_at, card.enabled, card.disabled_at = now, False, card.disabled_at or now
+    card.revoke_refund_cents = amount if card.order_id else 0
+    card.save()
+    audit.record(
+        actor,
+        GiftCardAction.REVOKE,
+        card,
+        {"balance_cents": amount},
+        {"balance_cents": 0, "refund_cents": card.revoke_refund_cents},
+        note=reason,
+    )
+    return card
+
+
+def _refund_and_tell(card: GiftCard, *, actor: str) -> int:
+    """After the commit, with no lock held: the refund through Stripe, and the buyer's email."""
+    refunded = settle_revoke_refund(card.pk, actor=actor)
     buyer = card.customer.email if card.customer_id else (card.order.email if card.order_id else "")
     if buyer:
         try:
             emails.revoked_notice(card, buyer, card.revoke_refund_cents).send()
         except OSError:
-            logger.warning("could not email the revoke of gift card %s", card_id, exc_info=True)
+            logger.warning("could not email the revoke of gift card %s", card.pk, exc_info=True)
     return refunded
 
 

@@ -203,3 +203,21 @@ def test_an_order_that_bought_a_live_card_is_not_refunded_until_the_card_is_revo
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED  # nothing captured is left on it
     assert services.refund_order(order.pk, actor="staff") == 0
+
+
+def test_a_right_code_is_spent_only_by_the_revoke_it_confirms(buyer, package, no_queue):
+    """A refused revoke (here: the card is held by an unpaid order) leaves the code usable."""
+    card, _ = new_card(5000, customer=buyer)
+    giftcards.start_revoke(card.pk, buyer)
+    otp = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    order = services.place_order(
+        cart.PricedCart([cart.CartLine(package, 1)], []), "ann@example.com", gift_cards=[card.pk]
+    )
+    with pytest.raises(giftcards.GiftCardError, match="unpaid order"):
+        giftcards.confirm_revoke(card.pk, buyer, otp)
+    assert RevokeChallenge.objects.get().used_at is None
+    payments.fail(order.payments.get(provider="giftcard").pk, "abandoned")  # the hold is released
+    assert giftcards.confirm_revoke(card.pk, buyer, otp) == 0  # staff-issued: nothing to refund
+    card.refresh_from_db()
+    assert card.status == Status.REVOKED and balanced(card) == 0
+    assert RevokeChallenge.objects.get().used_at is not None

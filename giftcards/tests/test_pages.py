@@ -179,6 +179,19 @@ def test_guessing_past_the_limit_is_refused_with_the_same_message(client, settin
     assert client.post("/gift-cards/balance/", {"code": code}, REMOTE_ADDR="10.9.9.9").status_code == 200
 
 
+def test_an_ipv6_visitor_is_limited_across_its_slash_64(client, settings):
+    settings.GIFTCARD_GUESS_LIMIT = 3
+    _card, code = new_card(4200)
+
+    def check(code: str, address: str) -> int:
+        return client.post("/gift-cards/balance/", {"code": code}, REMOTE_ADDR=address).status_code
+
+    for i in range(3):
+        check("nope", f"2001:db8:7:7::{i + 1}")
+    assert check(code, "2001:db8:7:7::99") == 400  # the same /64: the same visitor
+    assert check(code, "2001:db8:7:8::1") == 200
+
+
 def test_the_limit_follows_an_account_across_addresses(client, settings):
     settings.GIFTCARD_GUESS_LIMIT = 3
     user = get_user_model().objects.create_user("g", "g@example.com", "pw-g-12345")

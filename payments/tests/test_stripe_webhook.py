@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import stripe as stripe_lib
@@ -77,3 +78,26 @@ def test_a_well_formed_event_of_another_type_is_stored_once_and_ignored(client):
 def test_head_and_get_are_refused(client):
     assert client.get(URL).status_code == 405
     assert client.head(URL).status_code == 405
+
+
+def customer_created(event_id: str) -> str:
+    return json.dumps({"id": event_id, "type": "customer.created", "data": {"object": {"id": "cus_1"}}})
+
+
+@pytest.mark.parametrize(("offset", "status"), [(0, 200), (600, 400), (-600, 400), (250, 200), (-250, 200)])
+def test_a_signature_must_be_timestamped_within_five_minutes_either_way(client, offset, status):
+    """Stripe's tolerance (300 s) in both directions: stripe-python only refuses the past, so a
+    signature dated ahead (a leaked secret, a forged clock) would have stayed replayable."""
+    body = customer_created(f"evt_t{offset}")
+    header = stripe_lib.WebhookSignature.generate_signature_header(
+        body, "whsec_test", timestamp=int(time.time()) + offset
+    )
+    assert post(client, body.encode(), header=header).status_code == status
+    assert StripeEvent.objects.exists() is (status == 200)
+
+
+def test_a_second_timestamp_does_not_hide_the_signed_one(client):
+    """The timestamp checked is the one the signature covers (the first t=, as stripe-python reads)."""
+    body = customer_created("evt_two_t")
+    ahead = stripe_lib.WebhookSignature.generate_signature_header(body, "whsec_test", int(time.time()) + 600)
+    assert post(client, body.encode(), header=f"{ahead},t={int(time.time())}").status_code == 400

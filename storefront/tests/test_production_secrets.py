@@ -160,6 +160,22 @@ def test_other_secrets_with_a_published_value_are_refused(tmp_path, name, value)
     assert refused(start(tmp_path, **env)) == {name: "a public sandbox or example value"}
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM",  # 49 characters: Django wants 50
+        "ab" * 40,  # long, but 2 different characters
+        "django-insecure-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",  # startproject's throwaway
+    ],
+    ids=["short", "few-characters", "django-insecure"],
+)
+def test_a_weak_secret_key_is_refused(tmp_path, key):
+    """Django's own rule (check --deploy's W009, only a warning there) stops start-up here."""
+    problems = refused(start(tmp_path, **{**PRODUCTION, "SECRET_KEY": key}))
+    assert list(problems) == ["SECRET_KEY"]
+    assert problems["SECRET_KEY"].startswith("too weak")
+
+
 def test_debug_keeps_the_sandbox_defaults(tmp_path):
     assert start(tmp_path, DEBUG="1").returncode == 0
 

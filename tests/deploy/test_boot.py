@@ -101,9 +101,11 @@ class Process:
 class Visitor:
     """A browser behind the load balancer: its cookies (Secure ones too) sent by hand."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, from_address: str | None = None) -> None:
         self.http = httpx.Client(
             base_url=base_url,
+            # Another loopback address (127.0.0.2, ...): another visitor, as nginx sees its peer.
+            transport=httpx.HTTPTransport(local_address=from_address) if from_address else None,
             timeout=20,
             headers={"Host": HOST, "X-Forwarded-Proto": "https", "User-Agent": "boot-test"},
         )
@@ -126,7 +128,7 @@ class Visitor:
     def get(self, path: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, data: dict, referer: str) -> httpx.Response:
+    def post(self, path: str, data: dict, referer: str, headers: dict | None = None) -> httpx.Response:
         return self.request(
             "POST",
             path,
@@ -135,6 +137,7 @@ class Visitor:
                 "Origin": f"https://{HOST}",
                 "Referer": f"https://{HOST}{referer}",
                 "X-CSRFToken": self.cookies.get("csrftoken", ""),
+                **(headers or {}),
             },
         )
 
@@ -166,8 +169,8 @@ class Stack:
             1 for line in self.access_lines() if line["path"] == path and line["method"] in ("GET", "HEAD")
         )
 
-    def visitor(self) -> Visitor:
-        return Visitor(self.nginx.url)
+    def visitor(self, from_address: str | None = None) -> Visitor:
+        return Visitor(self.nginx.url, from_address)
 
 
 @pytest.fixture(scope="module")
@@ -343,6 +346,37 @@ def test_a_signed_in_customer_with_a_cart_and_an_anonymous_visitor_never_share_a
     flash = stack.visitor()
     flash.cookies["messages"] = "x"
     assert flash.get(page).headers["x-cache-status"] == "BYPASS"
+
+
+def test_one_visitors_failed_logins_do_not_lock_out_another(stack):
+    """allauth counts failed sign-ins per visitor address: the one nginx puts in X-Real-IP (its TCP
+    peer, here 127.0.0.2 and 127.0.0.3), not nginx's own, which every request comes from."""
+    too_many = "Too many failed login attempts"
+    guesser = stack.visitor(from_address="127.0.0.2")
+    guesser.get("/accounts/login/")
+    for n in range(11):
+        guesser.post(
+            "/accounts/login/", {"login": f"made-up-{n}@example.com", "password": "x"}, "/accounts/login/"
+        )
+    wrong = {"login": EMAIL, "password": "not it"}
+    assert too_many in guesser.post("/accounts/login/", wrong, "/accounts/login/").text
+    # Claiming another address changes nothing: nginx overwrites X-Real-IP, and believes
+    # X-Forwarded-For only from NGINX_REAL_IP_FROM (the load balancer, 127.0.0.1 here).
+    claimed = {"X-Real-IP": "127.0.0.3", "X-Forwarded-For": "127.0.0.3"}
+    assert too_many in guesser.post("/accounts/login/", wrong, "/accounts/login/", headers=claimed).text
+
+    customer = stack.visitor(from_address="127.0.0.3")
+    customer.get("/accounts/login/")
+    signed_in = customer.post("/accounts/login/", {"login": EMAIL, "password": PASSWORD}, "/accounts/login/")
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    # Django's access log names each visitor by the same address.
+    stack.django_requests("/accounts/login/")  # waits for the log lines to be in
+    posts = [
+        line
+        for line in stack.access_lines()
+        if line["path"] == "/accounts/login/" and line["method"] == "POST"
+    ]
+    assert {"127.0.0.2", "127.0.0.3"} <= {line["client_ip"] for line in posts}
 
 
 def test_static_files_are_served_by_nginx_and_cached_for_a_year(stack):
