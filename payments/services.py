@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .models import Payment, PaymentRefund, StripeEvent
 from .providers import PaymentError, PaymentRequest, get_provider
-from .providers.stripe_api import CheckoutSession
+from .providers.stripe_api import CheckoutSession, stripe_amount
 from .signals import payment_captured, payment_failed, payment_refunded
 
 logger = logging.getLogger(__name__)
@@ -257,6 +257,8 @@ def handle_stripe_event(event: dict) -> str:
                 return "failed" if fail(payment.pk, "Checkout session expired") else "noop"
             if not session.is_paid:
                 return "noop"
+            if session.amount_total is None:  # null only in setup mode: never a session of ours
+                raise ValueError("amount_total is missing from a paid session")
             done = capture(
                 payment.pk,
                 amount_cents=session.amount_total,
@@ -270,8 +272,10 @@ def handle_stripe_event(event: dict) -> str:
         if kind == "charge.refunded":
             intent = obj.get("payment_intent")
             intent = intent.get("id") if isinstance(intent, dict) else intent
-            refunded = obj.get("amount_refunded")
-            if not isinstance(intent, str) or not isinstance(refunded, int):
+            refunded = stripe_amount(obj.get("amount_refunded"), "amount_refunded")
+            if refunded is None:  # a charge always carries it
+                raise ValueError("amount_refunded is missing from a refunded charge")
+            if not isinstance(intent, str):
                 return "ignored"
             return record_provider_refund("stripe", intent, refunded)
     return "ignored"
