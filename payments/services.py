@@ -146,6 +146,26 @@ def sync_with_provider(payment: Payment, *, source: str) -> str:
     return "open"
 
 
+def recheck_closed(payment: Payment, *, source: str) -> str:
+    """A payment closed here (failed: its session expired, was replaced) that its provider may still
+    have taken money on. 'captured': it did, and the money is recorded now (its order's receiver
+    decides what follows); 'closed': the provider closed it for good, and it is not asked again;
+    'open': still open there, so it is closed there now and asked again next time."""
+    outcome = sync_with_provider(payment, source=source)
+    if outcome == "failed":
+        with transaction.atomic():
+            closed = Payment.objects.select_for_update().get(pk=payment.pk)
+            closed.data = {**closed.data, "closed_at_provider": True}
+            closed.save(update_fields=["data", "updated_at"])
+        return "closed"
+    if outcome == "open":
+        try:
+            get_provider(payment.provider).cancel(payment)
+        except PaymentError:
+            logger.warning("could not close %s at %s", payment.external_reference, payment.provider)
+    return outcome
+
+
 def refund(payment_id: int, amount_cents: int, *, reason: str = "", actor: str = "system") -> int:
     """Send `amount_cents` back on one payment through its provider. Returns what was refunded.
 

@@ -2,7 +2,9 @@
 
 Order states: pending_payment → paid → fulfilling → completed;
 paid/fulfilling → requires_action → fulfilling | refunded;
-pending_payment → cancelled. Every transition writes an OrderEvent (`order_state.move`).
+pending_payment → cancelled; pending_payment → requires_action (money that does not fit);
+cancelled → requires_action (money captured after the order was cancelled: staff refund it, or
+retry it when it pays the whole order). Every transition writes an OrderEvent (`order_state.move`).
 Work after commit is queued through `core.queue`, never by importing tasks.
 
 Most actions are one transaction under the order's row lock. Those that wait on Stripe,

@@ -125,9 +125,12 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
     order = locked(payment.order_id)
     payer = payment.data.get("payer") or {}
     record_payer(order, payer.get("name") or "", payer.get("phone") or "")
+    if order.status == OrderStatus.CANCELLED:
+        _flag_money_on_cancelled(order, payment_id=payment.pk)
+        return
     captured = order.payments.captured_cents()
     expected = payment.data.get("expected_cents")
-    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
+    if order.status != OrderStatus.PENDING_PAYMENT:
         if captured > order.total_cents:
             # A second successful payment for an order already paid: staff must refund it.
             log_event(
@@ -157,6 +160,35 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
         )
         return
     _settle(order, source=source or payment.provider)
+
+
+def flag_money_on_cancelled(order_id: int) -> bool:
+    """The reconciler's half: a cancelled order that holds captured money needs action (orders left
+    so before the receiver above moved them, or by a receiver that failed)."""
+    with transaction.atomic():
+        order = locked(order_id)
+        return order.status == OrderStatus.CANCELLED and _flag_money_on_cancelled(order)
+
+
+def _flag_money_on_cancelled(order: Order, **data) -> bool:
+    """Money captured on a (locked) cancelled order is never left there unseen: the order needs action.
+    It is not delivered by itself (it was cancelled, its gift card holds released): staff refund it,
+    or, when it is paid in full, may retry it (`retry_fulfilment`)."""
+    held = [p for p in order.payments.captured() if p.refundable_cents > 0]
+    if not held:
+        return False
+    money = sum(p.refundable_cents for p in held)
+    captured = order.payments.captured_cents()
+    by = ", ".join(f"{p.provider} payment {p.pk}" for p in held)
+    cur = order.currency
+    order.action_reason = f"{format_money(money, cur)} captured after the order was cancelled ({by}): " + (
+        "paid in full, so it may be retried to deliver it, or refunded"
+        if captured >= order.total_cents
+        else f"not paid in full ({format_money(captured, cur)} of {format_money(order.total_cents, cur)}): "
+        "refund it"
+    )
+    move(order, OrderStatus.REQUIRES_ACTION, order.action_reason, **data)
+    return True
 
 
 def on_payment_failed(sender, payment: Payment, reason: str = "", **kwargs) -> None:
