@@ -28,6 +28,7 @@ from core.roamify_client import UpstreamError
 from esims import links
 from esims import selectors as esims
 from esims import services as esim_services
+from esims.models import NO_TOP_UPS
 from esims.qr import qr_data_uri
 from esims.usage import chart, format_mb
 
@@ -54,10 +55,17 @@ def esim_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/esim_list.html", {"cards": cards, "section": "esims"})
 
 
+def _no_topups(esim, then: str) -> str:
+    """Why no top-up is sold for this eSIM (revoked, refunded, a plan without top-ups), and `then`."""
+    if esim.topup_refusal == NO_TOP_UPS:
+        return f"This eSIM can't be topped up. {then}"
+    return f"This eSIM can't be topped up: {esim.topup_refusal}."
+
+
 def _offers(esim) -> tuple[list, str]:
-    """Top-ups on sale for the eSIM, or why there are none."""
-    if not esim.with_top_up:
-        return [], "This eSIM can't be topped up. When its data runs out, buy a new eSIM."
+    """Top-ups on sale for the eSIM, or why there are none (a dead eSIM lists none)."""
+    if esim.topup_refusal:
+        return [], _no_topups(esim, "When its data runs out, buy a new eSIM.")
     try:
         offers = checkout.topup_offers(esim)
     except UpstreamError as exc:
@@ -134,8 +142,8 @@ def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
     """Put a top-up of the customer's eSIM in the cart, if upstream accepts it for this eSIM."""
     esim = selectors.customer_esim(request.user, pk)
     back = reverse("accounts:esim_detail", args=[esim.pk]) + "#top-ups"
-    if not esim.with_top_up:
-        messages.error(request, "This eSIM can't be topped up. Please choose a new eSIM instead.")
+    if esim.topup_refusal:
+        messages.error(request, _no_topups(esim, "Please choose a new eSIM instead."))
         return redirect(back)
     wanted = request.POST.get("package", "")[:160]
     try:

@@ -199,7 +199,10 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
     )
     # 2. Refunds we made, on the day the money went back; gift card money told apart by its reason.
     gift_refund = Q(reason__regex=GIFTCARD_REFUND_REASON)
-    refunded = PaymentRefund.objects.filter(created_at__gte=earliest, created_at__lt=latest).aggregate(
+    # Money sent back on an order never paid is no refund of a sale (`unpaid_held_cents`).
+    refunded = PaymentRefund.objects.filter(
+        created_at__gte=earliest, created_at__lt=latest, payment__order__paid_at__isnull=False
+    ).aggregate(
         **{f"{key}_all": Sum("amount_cents", filter=_in("created_at", span)) for key, span in ranges.items()},
         **{
             f"{key}_gift": Sum("amount_cents", filter=_in("created_at", span) & gift_refund)
@@ -221,7 +224,8 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
             **{
                 f"{key}_outside": Sum(
                     F("refunded_cents") - F("ours"),
-                    filter=_in("updated_at", span) & Q(refunded_cents__gt=F("ours")),
+                    filter=_in("updated_at", span)
+                    & Q(refunded_cents__gt=F("ours"), order__paid_at__isnull=False),
                 )
                 for key, span in ranges.items()
             },
@@ -357,6 +361,15 @@ def undelivered_cents(end: dt.datetime) -> int:
     ).values_list("payment__order_id", "amount_cents"):
         back[order_id] = back.get(order_id, 0) + amount
     return sum(max(0, cents - back.get(order_id, 0)) for order_id, cents in held.items())
+
+
+def unpaid_held_cents() -> int:
+    """Money held now on orders never paid in full: captured after the order was cancelled, or not
+    what it cost (another amount or currency), less what went back. It is no sale (what goes back on
+    it is no refund of one) and no liability, but money staff must refund or deliver for (the order
+    needs action): the term that keeps the books balanced meanwhile."""
+    held = Payment.objects.captured().filter(order__paid_at__isnull=True)
+    return _cents(held.aggregate(s=Sum(F("amount_cents") - F("refunded_cents")))["s"])
 
 
 # --- One order's figures ---------------------------------------------------------------------------

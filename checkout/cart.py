@@ -23,6 +23,7 @@ TOKEN_KEY = "cart_token"  # noqa: S105 - a session key's name, not a secret
 TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
+NO_LONGER_SOLD = "A plan in your cart is no longer sold and was removed."
 
 
 class CartError(ValueError):
@@ -56,6 +57,13 @@ def _parse_topup_key(key: str) -> tuple[int, str] | None:
     return (int(esim_id), package_id) if esim_id.isdigit() and package_id else None
 
 
+def line_name(package: Package, esim: Esim | None = None) -> str:
+    """How the customer knows a line: "The 1 GB, 7-day top-up for your eSIM …1234"."""
+    if esim is not None:
+        return f"The {package.data_label}, {package.days}-day top-up for your eSIM {esim.iccid_masked}"
+    return f"The {package.destination.name} eSIM, {package.data_label}, {package.days} days"
+
+
 @dataclass(frozen=True)
 class GiftLine:
     """A gift card being bought: an amount for a recipient."""
@@ -87,8 +95,9 @@ class GiftLine:
 @dataclass(frozen=True)
 class PricedCart:
     lines: list[CartLine]
-    removed: list[str]  # packages no longer sold, dropped from the cart
+    removed: list[str]  # lines dropped from the cart: no longer sold, or no longer deliverable
     gift_lines: list[GiftLine] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # what the customer is told of the removed lines
 
     @property
     def total_cents(self) -> int:
@@ -273,7 +282,7 @@ def priced(session: SessionBase) -> PricedCart:
     raw = _raw(session)
     gift_lines, gift_removed = _priced_gift_lines(session)
     if not raw:
-        return PricedCart([], gift_removed, gift_lines)
+        return PricedCart([], gift_removed, gift_lines, [NO_LONGER_SOLD] if gift_removed else [])
     topups = {key: parsed for key in raw if (parsed := _parse_topup_key(key))}
     wanted = [key for key in raw if key not in topups] + [pid for _, pid in topups.values()]
     packages = {
@@ -281,14 +290,21 @@ def priced(session: SessionBase) -> PricedCart:
         for p in Package.objects.active().filter(package_id__in=wanted).select_related("destination")
     }
     esims = {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _ in topups.values()])} if topups else {}
-    lines, removed = [], []
+    lines, removed, notices = [], [], []
     for package_id, qty in raw.items():
         esim_id, pid = topups.get(package_id, (None, package_id))
         esim = esims.get(esim_id) if esim_id else None
-        if pid in packages and isinstance(qty, int) and qty > 0 and (esim_id is None or esim):
+        if esim is not None and pid in packages and esim.topup_refusal:
+            # Its eSIM died (revoked, refunded) since it was added: a top-up can't be delivered.
+            removed.append(package_id)
+            name = line_name(packages[pid], esim)
+            notices.append(f"{name} was removed from your cart: {esim.topup_refusal}.")
+        elif pid in packages and isinstance(qty, int) and qty > 0 and (esim_id is None or esim):
             lines.append(CartLine(packages[pid], qty, esim))
         else:
             removed.append(package_id)
+    if len(removed) + len(gift_removed) > len(notices):
+        notices.append(NO_LONGER_SOLD)
     if removed:
         _save(session, {k: v for k, v in raw.items() if k not in removed})
-    return PricedCart(lines, removed + gift_removed, gift_lines)
+    return PricedCart(lines, removed + gift_removed, gift_lines, notices)

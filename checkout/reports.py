@@ -39,6 +39,7 @@ class Dashboard:
     lost_claims: list[LostClaim] = field(default_factory=list)  # in the widest range shown
     needing_action: list[dict] = field(default_factory=list)
     needing_action_count: int = 0
+    unpaid_held_cents: int = 0  # money taken on orders never paid in full (books.unpaid_held_cents)
     prices_to_review: int = 0  # packages a sync wanted to raise past PRICE_RISE_REVIEW_PERCENT
     being_fulfilled: int = 0
     currency: str = "USD"
@@ -136,6 +137,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
         lost_claims=ledger.lost_claims(widest),
         needing_action=needing,
         needing_action_count=counts["needing"],
+        unpaid_held_cents=ledger.unpaid_held_cents(),
         being_fulfilled=counts["fulfilling"],
         prices_to_review=catalog_selectors.packages_awaiting_price_review().count(),
         currency=settings.SHOP_CURRENCY,

@@ -21,6 +21,11 @@ class RefundState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"  # Roamify accepted the refund request: it took the eSIM back
 
 
+# Upstream took the eSIM back (revoked, or its refund approved: spec §5.2): nothing can be added to it.
+DEAD_STATUSES = frozenset({"REVOKED"})
+NO_TOP_UPS = "it can't be topped up"  # the refusal of an eSIM whose plan takes none (`withTopUp`)
+
+
 class Esim(models.Model):
     """An eSIM delivered to a customer, as upstream made it."""
 
@@ -65,6 +70,24 @@ class Esim(models.Model):
     @property
     def is_ready(self) -> bool:
         return bool(self.lpa_code)
+
+    @property
+    def topup_refusal(self) -> str:
+        """Why no top-up can be sold for this eSIM, as the end of a sentence ('' when one can).
+
+        From the row as the shop knows it (webhooks and upstream's answers keep it current); a
+        purchase asks upstream again first (`services.confirm_status`)."""
+        if self.refund_state == RefundState.CANCELLED:
+            return "it was refunded and cancelled"
+        if self.refund_state == RefundState.REFUNDED:
+            return "it was refunded"
+        if self.status.upper() in DEAD_STATUSES:
+            return "it was revoked by the network"
+        if not self.with_top_up:
+            return NO_TOP_UPS
+        if not self.iccid:
+            return "it isn't ready yet"
+        return ""
 
     @property
     def iccid_masked(self) -> str:

@@ -153,6 +153,25 @@ def _follow_upstream(esim: Esim, snapshot: usage.UsageSnapshot) -> None:
             setattr(esim, name, value)
 
 
+def confirm_status(esim: Esim) -> Esim:
+    """What upstream says of the eSIM now (its status; whether it takes top-ups), kept on its row:
+    asked right before the shop takes money for something delivered to it. Raises
+    roamify.RoamifyError when upstream can't say."""
+    upstream = roamify_client().get_esim(iccid=esim.iccid)
+    changes: dict[str, Any] = {}
+    if upstream.status and upstream.status != esim.status:
+        changes["status"] = upstream.status
+    if esim.with_top_up and not upstream.with_top_up:  # never granted here: only taken away
+        changes["with_top_up"] = False
+    if changes:
+        Esim.objects.filter(pk=esim.pk).update(**changes, updated_at=timezone.now())
+        for name, value in changes.items():
+            setattr(esim, name, value)
+        # What the pages keep of upstream's views (usage with its status, top-ups) is out of date.
+        transaction.on_commit(lambda: forget_upstream_views(esim.pk))
+    return esim
+
+
 def refresh_now(esim: Esim) -> bool:
     """The refresh button: a new fetch of the usage, at most once a minute per eSIM.
 

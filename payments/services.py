@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .models import Payment, PaymentRefund, StripeEvent
 from .providers import PaymentError, PaymentRequest, get_provider
-from .providers.stripe_api import CheckoutSession
+from .providers.stripe_api import CheckoutSession, stripe_amount
 from .signals import payment_captured, payment_failed, payment_refunded
 
 logger = logging.getLogger(__name__)
@@ -146,6 +146,26 @@ def sync_with_provider(payment: Payment, *, source: str) -> str:
     return "open"
 
 
+def recheck_closed(payment: Payment, *, source: str) -> str:
+    """A payment closed here (failed: its session expired, was replaced) that its provider may still
+    have taken money on. 'captured': it did, and the money is recorded now (its order's receiver
+    decides what follows); 'closed': the provider closed it for good, and it is not asked again;
+    'open': still open there, so it is closed there now and asked again next time."""
+    outcome = sync_with_provider(payment, source=source)
+    if outcome == "failed":
+        with transaction.atomic():
+            closed = Payment.objects.select_for_update().get(pk=payment.pk)
+            closed.data = {**closed.data, "closed_at_provider": True}
+            closed.save(update_fields=["data", "updated_at"])
+        return "closed"
+    if outcome == "open":
+        try:
+            get_provider(payment.provider).cancel(payment)
+        except PaymentError:
+            logger.warning("could not close %s at %s", payment.external_reference, payment.provider)
+    return outcome
+
+
 def refund(payment_id: int, amount_cents: int, *, reason: str = "", actor: str = "system") -> int:
     """Send `amount_cents` back on one payment through its provider. Returns what was refunded.
 
@@ -257,6 +277,8 @@ def handle_stripe_event(event: dict) -> str:
                 return "failed" if fail(payment.pk, "Checkout session expired") else "noop"
             if not session.is_paid:
                 return "noop"
+            if session.amount_total is None:  # null only in setup mode: never a session of ours
+                raise ValueError("amount_total is missing from a paid session")
             done = capture(
                 payment.pk,
                 amount_cents=session.amount_total,
@@ -270,8 +292,10 @@ def handle_stripe_event(event: dict) -> str:
         if kind == "charge.refunded":
             intent = obj.get("payment_intent")
             intent = intent.get("id") if isinstance(intent, dict) else intent
-            refunded = obj.get("amount_refunded")
-            if not isinstance(intent, str) or not isinstance(refunded, int):
+            refunded = stripe_amount(obj.get("amount_refunded"), "amount_refunded")
+            if refunded is None:  # a charge always carries it
+                raise ValueError("amount_refunded is missing from a refunded charge")
+            if not isinstance(intent, str):
                 return "ignored"
             return record_provider_refund("stripe", intent, refunded)
     return "ignored"

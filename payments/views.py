@@ -46,7 +46,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "not an event"}, status=400)
     try:
         outcome = services.handle_stripe_event(event)
-    except ValueError:  # a session event whose object is not a session
-        return JsonResponse({"error": "malformed event object"}, status=400)
+    except ValueError as exc:  # an object that is not what its event says (a session, an amount)
+        logger.warning("stripe event %s %s refused: %s", event["id"], event["type"], exc)
+        return JsonResponse({"error": f"malformed event object: {exc}"}, status=400)
     logger.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
     return JsonResponse({"received": True, "outcome": outcome})

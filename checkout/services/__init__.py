@@ -2,7 +2,9 @@
 
 Order states: pending_payment → paid → fulfilling → completed;
 paid/fulfilling → requires_action → fulfilling | refunded;
-pending_payment → cancelled. Every transition writes an OrderEvent (`order_state.move`).
+pending_payment → cancelled; pending_payment → requires_action (money that does not fit);
+cancelled → requires_action (money captured after the order was cancelled: staff refund it, or
+retry it when it pays the whole order). Every transition writes an OrderEvent (`order_state.move`).
 Work after commit is queued through `core.queue`, never by importing tasks.
 
 Most actions are one transaction under the order's row lock. Those that wait on Stripe,
@@ -20,6 +22,7 @@ deciding in one short transaction and records each result in another, and is saf
   staff actions (`staff.py`) call the above and write the audit log once they return.
 """
 
+from .deliverable import Undeliverable
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
 from .notifications import send_esim_email, send_receipt, send_refund_notice, send_staff_alert
 from .order_state import CheckoutError, log_event, move
@@ -33,6 +36,7 @@ __all__ = [
     "CheckoutError",
     "LineRefused",
     "Outcome",
+    "Undeliverable",
     "confirm_return",
     "fulfil_order",
     "log_event",

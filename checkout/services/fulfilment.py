@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import roamify
+from core.money import format_money
 from core.queue import after_commit
 from core.roamify_client import roamify_client
 from esims import services as esims
@@ -299,6 +300,16 @@ def retry_fulfilment(order_id: int, *, actor: str) -> None:
         order = locked(order_id)
         if order.status not in (OrderStatus.REQUIRES_ACTION, OrderStatus.PAID, OrderStatus.FULFILLING):
             raise CheckoutError(f"An order that is {order.get_status_display().lower()} can't be retried.")
+        if order.paid_at is None:
+            # Money came after the order was cancelled (or did not fit): deliver only what was paid.
+            captured = order.payments.captured_cents()
+            if captured < order.total_cents:
+                cur = order.currency
+                raise CheckoutError(
+                    f"This order is not paid in full ({format_money(captured, cur)} of "
+                    f"{format_money(order.total_cents, cur)}): refund it instead."
+                )
+            order.paid_at = timezone.now()  # staff take the late money: the order is paid from now
         order.fulfilment_lease_until = None
         if order.status == OrderStatus.REQUIRES_ACTION:
             move(order, OrderStatus.FULFILLING, "Retry requested", actor=actor)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-import roamify
 from catalog.models import Package
 from core.money import format_money
 from esims import selectors as esim_selectors
@@ -23,6 +22,7 @@ from .. import cart as cart_module
 from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderLine
 from .customers import remember_customer
+from .deliverable import check_topup, refused
 from .order_state import CheckoutError, log_event
 from .payment import payment_request
 
@@ -142,28 +142,15 @@ def topup_offers(esim: Esim, *, max_age: float | None = None) -> list[Package]:
 
 
 def _check_topups(priced: cart_module.PricedCart, customer) -> None:
-    """A top-up only for the buyer's own eSIM, one that takes top-ups, and a package upstream
-    accepts for it (checked against an answer at most ESIM_TOPUP_CHECK_SECONDS old)."""
+    """A top-up only for the buyer's own eSIM, one upstream says is alive and takes top-ups, and a
+    package upstream accepts for it (`deliverable.check_topup`: asked now, before any money)."""
     for line in priced.lines:
         if line.esim is None:
             continue
         esim = Esim.objects.owned_by(customer).filter(pk=line.esim.pk).first() if customer else None
         if esim is None:
             raise CheckoutError("You can only top up an eSIM of your own. Please sign in.")
-        if not esim.with_top_up:
-            raise CheckoutError("This eSIM can't be topped up. Please choose a new eSIM instead.")
-        try:
-            accepted = esim_selectors.topup_package_ids(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
-        except roamify.RoamifyError:
-            raise CheckoutError(
-                "We couldn't check the top-ups of your eSIM just now. "
-                "Nothing was charged: please try again in a minute."
-            ) from None
-        if line.package.package_id not in accepted:
-            raise CheckoutError(
-                f"The {line.package.data_label} top-up doesn't fit your eSIM "
-                f"{esim.iccid_masked}. Please pick one from the eSIM's page."
-            )
+        check_topup(esim, line.package)
 
 
 def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, checkout_key) -> Order:
@@ -194,8 +181,8 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
             esim = owned.get(line.esim.id)
             if esim is None:
                 raise CheckoutError("You can only top up an eSIM of your own. Please sign in.")
-            if not esim.with_top_up:
-                raise CheckoutError("This eSIM can't be topped up. Please choose a new eSIM instead.")
+            if esim.topup_refusal:
+                raise refused(cart_module.line_name(package, esim), esim.topup_refusal)
         line_total = package.retail_cents * line.quantity
         total += line_total
         OrderLine.objects.create(

@@ -23,6 +23,7 @@ from payments.providers import PaymentError, PaymentRequest
 from ..events import OrderEventKind
 from ..models import Order, OrderStatus
 from .customers import record_payer
+from .deliverable import Undeliverable, check_order
 from .order_state import REFUNDABLE, CheckoutError, locked, log_event, move
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,15 @@ def start_payment(order: Order) -> str | None:
     """Where the customer goes to pay the rest: a card payment page's URL.
 
     None when nothing is left to pay by card (gift cards cover it): the order
-    is then paid at once. An open card page is reused, never doubled.
+    is then paid at once. An open card page is reused, never doubled. An order
+    one of whose lines can no longer be delivered is not paid: it is cancelled
+    (`_cancel_undeliverable`) and Undeliverable says which line and why.
     """
+    try:
+        check_order(order)  # right before any money is taken: upstream is asked about top-ups
+    except Undeliverable as exc:
+        _cancel_undeliverable(order.pk, str(exc))
+        raise
     for _ in range(3):  # an open session found closed is replaced, once or twice
         with transaction.atomic():
             order = locked(order.pk)
@@ -84,6 +92,24 @@ def start_payment(order: Order) -> str | None:
         if outcome == "captured":
             raise CheckoutError("This order is already paid.")
     raise PaymentError("Could not open a payment page")
+
+
+def _cancel_undeliverable(order_id: int, reason: str) -> None:
+    """An order that can't be delivered is not paid: cancelled, its gift card holds released and
+    its card page closed at Stripe, so nothing can be charged. (Money already captured, which only
+    a payment of another kind can have taken, makes it need action instead: staff refund it.)"""
+    with transaction.atomic():
+        order = locked(order_id)
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            return
+        if order.payments.captured().exists():
+            order.action_reason = f"{reason} Part of it was paid: refund it."
+            move(order, OrderStatus.REQUIRES_ACTION, order.action_reason)
+        else:
+            move(order, OrderStatus.CANCELLED, reason)
+        still_open = list(order.payments.filter(status__in=Payment.OPEN_STATES))
+    for payment in still_open:  # outside the lock: closing a card page calls Stripe
+        payments.cancel_open(payment, "Order cancelled: a line can no longer be delivered")
 
 
 def confirm_return(order: Order, session_id: str) -> None:
@@ -125,9 +151,12 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
     order = locked(payment.order_id)
     payer = payment.data.get("payer") or {}
     record_payer(order, payer.get("name") or "", payer.get("phone") or "")
+    if order.status == OrderStatus.CANCELLED:
+        _flag_money_on_cancelled(order, payment_id=payment.pk)
+        return
     captured = order.payments.captured_cents()
     expected = payment.data.get("expected_cents")
-    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED):
+    if order.status != OrderStatus.PENDING_PAYMENT:
         if captured > order.total_cents:
             # A second successful payment for an order already paid: staff must refund it.
             log_event(
@@ -157,6 +186,35 @@ def on_payment_captured(sender, payment: Payment, source: str = "", **kwargs) ->
         )
         return
     _settle(order, source=source or payment.provider)
+
+
+def flag_money_on_cancelled(order_id: int) -> bool:
+    """The reconciler's half: a cancelled order that holds captured money needs action (orders left
+    so before the receiver above moved them, or by a receiver that failed)."""
+    with transaction.atomic():
+        order = locked(order_id)
+        return order.status == OrderStatus.CANCELLED and _flag_money_on_cancelled(order)
+
+
+def _flag_money_on_cancelled(order: Order, **data) -> bool:
+    """Money captured on a (locked) cancelled order is never left there unseen: the order needs action.
+    It is not delivered by itself (it was cancelled, its gift card holds released): staff refund it,
+    or, when it is paid in full, may retry it (`retry_fulfilment`)."""
+    held = [p for p in order.payments.captured() if p.refundable_cents > 0]
+    if not held:
+        return False
+    money = sum(p.refundable_cents for p in held)
+    captured = order.payments.captured_cents()
+    by = ", ".join(f"{p.provider} payment {p.pk}" for p in held)
+    cur = order.currency
+    order.action_reason = f"{format_money(money, cur)} captured after the order was cancelled ({by}): " + (
+        "paid in full, so it may be retried to deliver it, or refunded"
+        if captured >= order.total_cents
+        else f"not paid in full ({format_money(captured, cur)} of {format_money(order.total_cents, cur)}): "
+        "refund it"
+    )
+    move(order, OrderStatus.REQUIRES_ACTION, order.action_reason, **data)
+    return True
 
 
 def on_payment_failed(sender, payment: Payment, reason: str = "", **kwargs) -> None:

@@ -14,6 +14,10 @@ from payments.models import Payment
 from payments.providers import PaymentError
 
 from ..models import LineKind, Order, OrderStatus
+from .payment import CARD_PROVIDER, flag_money_on_cancelled
+
+# How long after it opens Stripe may still take money on a Checkout Session (24 h), with a margin.
+CARD_SESSION_LIFETIME = dt.timedelta(hours=48)
 
 
 def reconcile_orders() -> dict[str, int]:
@@ -70,7 +74,49 @@ def reconcile_orders() -> dict[str, int]:
         "emails_requeued": emails,
         "sessions_checked": checked,
         "holds_released": _release_abandoned(now),
+        "cancelled_payments_checked": _check_closed_payments_of_cancelled(now, stale),
+        "money_on_cancelled": _flag_cancelled_holding_money(),
     }
+
+
+def _check_closed_payments_of_cancelled(now, stale) -> int:
+    """Card payments of cancelled orders, closed here, are asked about once: money taken on one
+    (its completed webhook lost, or come after the expiry) is recorded, and the order flagged by the
+    payment receiver. Stripe closes a Checkout Session at most 24 hours after it opened, so older
+    ones can have taken nothing since."""
+    closed = (
+        Payment.objects.filter(
+            provider=CARD_PROVIDER,
+            status=Payment.Status.FAILED,
+            order__status=OrderStatus.CANCELLED,
+            created_at__gte=now - CARD_SESSION_LIFETIME,
+            updated_at__lt=stale,
+        )
+        .exclude(external_reference="")
+        .exclude(data__has_key="closed_at_provider")
+        .order_by("updated_at")
+    )
+    checked = 0
+    for payment in list(closed[:200]):
+        try:
+            payments.recheck_closed(payment, source="reconciler")
+        except PaymentError:
+            continue
+        checked += 1
+    return checked
+
+
+def _flag_cancelled_holding_money() -> int:
+    """Cancelled orders holding captured money (left so by older code, or a receiver that failed)."""
+    held = (
+        Order.objects.filter(
+            status=OrderStatus.CANCELLED,
+            payments__status__in=[Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED],
+        )
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    return sum(flag_money_on_cancelled(order_id) for order_id in list(held[:200]))
 
 
 def _release_abandoned(now) -> int:

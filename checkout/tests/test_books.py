@@ -363,10 +363,11 @@ def test_the_dashboard_shows_the_books_in_pinned_queries(shop, client, settings)
         with CaptureQueriesContext(connection) as queries:
             html = client.get(url).content.decode()
         # Pinned: session, user, the user's TOTP; the books (lines, refunds, payments, ledger,
-        # claims), destinations, days, rejected claims, the orders needing action and their
-        # counts; the admin's app list, the pace of cost the balance is measured against (asked
-        # with the balance, once a minute), the prices waiting for review and the low-balance banner.
-        assert len(queries) == 17, [q["sql"][:120] for q in queries]
+        # claims), destinations, days, rejected claims, the orders needing action, their counts and
+        # the money held on orders never paid in full; the admin's app list, the pace of cost the
+        # balance is measured against (asked with the balance, once a minute), the prices waiting
+        # for review and the low-balance banner.
+        assert len(queries) == 18, [q["sql"][:120] for q in queries]
         custom = client.get(url, {"start": str(TODAY - dt.timedelta(days=6)), "end": str(TODAY)})
         bad = client.get(url, {"start": "2026-13-01", "end": str(TODAY)}).content.decode()
         swapped = client.get(url, {"start": str(TODAY), "end": str(TODAY - dt.timedelta(days=2))})

@@ -62,8 +62,8 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
         if recent is not None:
             messages.info(request, "Your order is saved and waits for payment.")
             return redirect(recent.get_absolute_url())
-    if priced.removed:
-        messages.warning(request, "A plan in your cart is no longer sold and was removed.")
+    for notice in priced.notices:
+        messages.warning(request, notice)
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     initial = {"email": request.user.email} if request.user.is_authenticated else {}
     form = CheckoutForm(initial=initial, needs_travel_date=needs_date)

@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 @require_POST
 def checkout_start(request: HttpRequest) -> HttpResponse:
     priced = cart.priced(request.session)
+    for notice in priced.notices:
+        messages.warning(request, notice)
+    if priced and priced.removed:
+        # The cart changed under the customer's eyes (a plan withdrawn, an eSIM gone): show it first.
+        return redirect("checkout:cart_detail")
     if not priced:
         # A second submit after the first placed the order (and emptied the cart): go to that order.
         recent = selectors.recent_unpaid_order(request.session)
@@ -43,6 +48,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             checkout_key=cart.token(request.session),
             gift_cards=cart.applied_gift_cards(request.session),
         )
+    except services.Undeliverable as exc:
+        # Said above the cart (it may be left empty); the line found dead leaves the cart.
+        priced = cart.priced(request.session)
+        messages.error(request, f"{exc} It was removed from your cart." if priced.removed else str(exc))
+        return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
     except services.CheckoutError as exc:
         form.add_error(None, str(exc))
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
@@ -54,6 +64,9 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
 def _to_payment(request: HttpRequest, order: Order) -> HttpResponse:
     try:
         url = services.start_payment(order)
+    except services.Undeliverable as exc:
+        messages.error(request, f"{exc} This order is cancelled.")
+        return redirect(order.get_absolute_url())
     except (PaymentError, services.CheckoutError) as exc:
         logger.warning("could not start payment for %s: %s", order.number, exc)
         messages.error(

@@ -18,6 +18,20 @@ from django.conf import settings
 
 from .base import PaymentError, PaymentRequest
 
+# Stripe's largest amount: eight digits of the currency's minor unit ($999,999.99).
+MAX_AMOUNT_CENTS = 99_999_999
+
+
+def stripe_amount(value: object, name: str) -> int | None:
+    """An amount as Stripe sends it: an integer of minor units from 0 to MAX_AMOUNT_CENTS, or None
+    when it is null or absent. ValueError for anything else: JSON's true is no 1 (bool is an int
+    in Python), nor 299.0 or "299" 299, and a negative or huge one is nothing Stripe sends."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_AMOUNT_CENTS:
+        raise ValueError(f"{name} is not an amount of minor units: {value!r:.40}")
+    return value
+
 
 @dataclass(frozen=True)
 class CheckoutSession:
@@ -44,7 +58,6 @@ class CheckoutSession:
             intent = intent.get("id")
         metadata = data.get("metadata")
         metadata = metadata if isinstance(metadata, dict) else {}
-        amount = data.get("amount_total")
         details = data.get("customer_details")
         details = details if isinstance(details, dict) else {}
         return cls(
@@ -52,7 +65,7 @@ class CheckoutSession:
             url=_str(data.get("url")),
             status=_str(data.get("status")) or "",
             payment_status=_str(data.get("payment_status")) or "",
-            amount_total=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+            amount_total=stripe_amount(data.get("amount_total"), "amount_total"),
             currency=(_str(data.get("currency")) or "").upper() or None,
             client_reference_id=_str(data.get("client_reference_id")),
             payment_intent_id=_str(intent),
@@ -109,13 +122,14 @@ class StripeGateway:
             )
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
-        return CheckoutSession.from_stripe(session)
+        return _read_session(session)
 
     def retrieve_session(self, session_id: str) -> CheckoutSession:
         try:
-            return CheckoutSession.from_stripe(self.client.v1.checkout.sessions.retrieve(session_id))
+            session = self.client.v1.checkout.sessions.retrieve(session_id)
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
+        return _read_session(session)
 
     def expire_session(self, session_id: str) -> None:
         try:
@@ -156,6 +170,15 @@ def _signed_at(signature: str) -> int:
     it: the first one (the one the signature was checked against)."""
     items = (item.partition("=") for item in signature.split(","))
     return next(int(value) for name, _, value in items if name == "t")
+
+
+def _read_session(obj: Any) -> CheckoutSession:
+    """An answer of Stripe's API that is not a session we can read is a failed call: nothing is
+    recorded from it."""
+    try:
+        return CheckoutSession.from_stripe(obj)
+    except ValueError as exc:
+        raise PaymentError(str(exc)) from exc
 
 
 def _message(exc: stripe.StripeError) -> str:
