@@ -12,6 +12,8 @@ from .models import GiftCard
 
 StatusName = Literal["active", "disabled", "expired", "revoked"]
 TemplateName = Literal["globe", "sunset", "mountains", "city"]
+# The last page a list may ask for: past it the database's OFFSET would overflow (a 500).
+MAX_PAGE = 1_000_000
 
 
 class Out(Schema):

@@ -129,6 +129,24 @@ def test_list_filter_and_pages(reader):
         assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
+def test_page_numbers_past_the_last_possible_page_are_400(reader):
+    """A page number no list could reach (it made the database's OFFSET overflow: a 500) is a field
+    problem, as the document says (`maximum`)."""
+    for query, field in (
+        ({"page": "99999999999999999999"}, "page"),
+        ({"page": 10**6 + 1}, "page"),
+        ({"per_page": "99999999999999999999"}, "per_page"),
+        ({"page": "-99999999999999999999"}, "page"),
+    ):
+        response = reader.call("get", BASE, **query)
+        assert response.status_code == 400, (query, response.content)
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert reader.call("get", BASE, page=10**6).json()["gift_cards"] == []
+    # An id past 64 bits finds no card (the same answer as any unknown id).
+    response = reader.call("get", f"{BASE}99999999999999999999/")
+    assert response.status_code == 404 and response.json() == {"error": "Gift card not found"}
+
+
 def test_the_document_lists_every_status_the_list_accepts(openapi):
     """?status=revoked is accepted (it used to be a 400) and the document says so."""
     parameters = openapi["paths"][BASE]["get"]["parameters"]
