@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from core import audit
 from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin
 from core.exports import CsvExport, in_chunks, money_cell
-from core.forms import MoneyField
+from core.forms import MoneyField, PlainTextMixin
 from core.money import format_money
 
 from .cache import bump_catalog_version
@@ -102,7 +102,7 @@ class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
             bump_catalog_version()
 
 
-class PackageAdminForm(forms.ModelForm):
+class PackageAdminForm(PlainTextMixin, forms.ModelForm):
     price_override_cents = MoneyField(
         required=False,
         min_cents=None,

@@ -8,12 +8,14 @@ import datetime as dt
 from django import forms
 from django.http import HttpRequest
 
+from core.forms import PlainTextMixin
+
 from .. import reports
 
 MAX_RANGE_DAYS = 366 * 3
 
 
-class DashboardRangeForm(forms.Form):
+class DashboardRangeForm(PlainTextMixin, forms.Form):
     """A range of days to show beside today, 7 and 30 days (a GET form: the URL can be kept)."""
 
     start = forms.DateField(

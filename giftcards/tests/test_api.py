@@ -264,3 +264,49 @@ def test_update_disable_enable_revoke(writer):
     for method, path in (("patch", f"{BASE}0/"), ("post", f"{BASE}0/disable/"), ("post", f"{BASE}0/revoke/")):
         assert writer.call(method, path, {} if method == "patch" else None).status_code == 404
     assert balanced(card) == 0
+
+
+CONTROL = ["a\x00b", "bell\x07", "\x1b[31mred", "del\x7f", "c1\x85"]
+
+
+@pytest.mark.parametrize("field", ["note", "message", "recipient_name"])
+@pytest.mark.parametrize("value", CONTROL)
+def test_control_characters_are_refused_on_create(writer, field, value):
+    """NUL (PostgreSQL cannot store it) and other control characters are a field problem, and no card
+    is made."""
+    body = {"initial_value_cents": 1000, "recipient_email": "ann@example.com", field: value}
+    response = writer.call("post", BASE, body)
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == [field]
+    assert "control character" in errors[0]["message"]
+    assert not GiftCard.objects.exists()
+
+
+def test_control_characters_are_refused_on_update_and_revoke(writer):
+    card, _ = new_card(3000)
+    for value in CONTROL:
+        response = writer.call("patch", f"{BASE}{card.pk}/", {"note": value})
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "note"
+        response = writer.call("post", f"{BASE}{card.pk}/revoke/", {"reason": value})
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "reason"
+    card.refresh_from_db()
+    assert card.note == "" and card.status == Status.ACTIVE and balanced(card) == 3000
+
+
+def test_multi_line_text_keeps_its_newlines_and_tabs(writer):
+    """Where text may have several lines (note, message), newline, tab and carriage return are text."""
+    body = {
+        "initial_value_cents": 1000,
+        "recipient_email": "ann@example.com",
+        "recipient_name": "Ann Lee",
+        "note": "line 1\r\nline 2\tend",
+        "message": "Happy trip!\nLove, Kim",
+    }
+    response = writer.call("post", BASE, body)
+    assert response.status_code == 201, response.content
+    card = GiftCard.objects.get()
+    assert (card.note, card.message) == ("line 1\r\nline 2\tend", "Happy trip!\nLove, Kim")
+    # A name is one line.
+    response = writer.call("post", BASE, {**body, "recipient_name": "Ann\nLee"})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "recipient_name"
