@@ -1,16 +1,18 @@
 """One rule for typed text (core.text): no control characters, but tab, newline and CR where text
-may have several lines. Every form of the shop has it (core.forms.PlainTextMixin), and the JSON API
-(giftcards/tests/test_api.py)."""
+may have several lines. Every form of the shop has it (core.forms.PlainTextMixin), every admin form
+(core.admin_tools), and the JSON API (giftcards/tests/test_api.py)."""
 
 from __future__ import annotations
 
 import pytest
 from django import forms
+from django.contrib.auth import get_user_model
 from django.urls import get_resolver
 
 from checkout import cart
 from core.forms import PlainTextMixin
 from core.text import control_character
+from giftcards.models import GiftCard
 
 APPS = ("accounts", "catalog", "checkout", "core", "esims", "giftcards", "payments", "storefront")
 # In the middle of the text: a form's CharField strips \x85 and \x0b at the ends as whitespace.
@@ -64,3 +66,19 @@ def test_the_gift_card_form_refuses_control_characters(client, value):
         assert response.status_code == 400
         assert REFUSED in response.content.decode()
     assert len(client.session.get(cart.GIFT_LINES_KEY, {})) == 0
+
+
+@pytest.mark.django_db
+def test_admin_forms_refuse_control_characters_the_apps_and_djangos_own(staff_client):
+    data = {"initial_value_cents": "25", "template_suffix": "globe", "note": "bell\x07"}
+    response = staff_client.post("/admin/giftcards/giftcard/add/", data)
+    assert response.status_code == 200 and REFUSED in response.content.decode()
+    assert not GiftCard.objects.exists()
+    user = get_user_model().objects.create_user("kim", "kim@example.com", first_name="Kim")
+    page = f"/admin/auth/user/{user.pk}/change/"
+    form = {"username": "kim", "email": "kim@example.com", "first_name": "Kim\x1b[31m"}
+    form.update(date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    response = staff_client.post(page, form)
+    assert response.status_code == 200 and REFUSED in response.content.decode()
+    user.refresh_from_db()
+    assert user.first_name == "Kim"
