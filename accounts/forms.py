@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from core.forms import PlainTextMixin
 
-class DeleteAccountForm(forms.Form):
+
+class DeleteAccountForm(PlainTextMixin, forms.Form):
     password = forms.CharField(
         label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )

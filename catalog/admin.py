@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from core import audit
 from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin
 from core.exports import CsvExport, in_chunks, money_cell
-from core.forms import MoneyField
+from core.forms import MoneyField, PlainTextMixin
 from core.money import format_money
 
 from .cache import bump_catalog_version
@@ -102,7 +102,7 @@ class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
             bump_catalog_version()
 
 
-class PackageAdminForm(forms.ModelForm):
+class PackageAdminForm(PlainTextMixin, forms.ModelForm):
     price_override_cents = MoneyField(
         required=False,
         min_cents=None,
@@ -356,10 +356,13 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
             raise PermissionDenied
         # The price the button showed: a proposal changed since by a sync is not approved unseen.
         seen = request.GET.get("price", "")
+        seen_cents = int(seen) if seen.isascii() and seen.isdigit() else None  # "²" is a digit to isdigit()
         approved = approve_price_rises(
-            [package.pk], actor=request.user, seen={package.pk: int(seen)} if seen.isdigit() else None
+            [package.pk],
+            actor=request.user,
+            seen={package.pk: seen_cents} if seen_cents is not None else None,
         )
-        if approved or package.proposed_retail_cents is None or not seen.isdigit():
+        if approved or package.proposed_retail_cents is None or seen_cents is None:
             self._approved_message(request, approved)
         else:
             self.message_user(

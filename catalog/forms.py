@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django import forms
 
+from core.forms import PlainTextMixin
+
 from .planner import DATA_CHOICES, DAY_CHOICES, USAGE, Trip
 
 
-class TripForm(forms.Form):
+class TripForm(PlainTextMixin, forms.Form):
     """The trip planner on a destination page; a GET form, so bad values just mean no trip."""
 
     days = forms.TypedChoiceField(

@@ -6,6 +6,8 @@ from django import forms
 from django.core.validators import EmailValidator
 from django.utils import timezone
 
+from core.forms import PlainTextMixin
+
 # Plans must be activated within a year of purchase, so a trip later than this
 # could never use the eSIM.
 TRAVEL_DATE_MAX_DAYS_AHEAD = 365
@@ -31,7 +33,7 @@ class PayableEmailField(forms.EmailField):
     default_validators = [PayableEmailValidator()]
 
 
-class CheckoutForm(forms.Form):
+class CheckoutForm(PlainTextMixin, forms.Form):
     email = PayableEmailField(
         label="Email for your eSIM and receipt",
         max_length=254,

@@ -1,13 +1,34 @@
-"""Money in forms: typed as money ("7.49"), stored as integer cents, errors in money."""
+"""What the shop's forms share: text without control characters, and money typed as money ("7.49"),
+stored as integer cents, errors in money."""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.html import format_html
 
 from .money import SYMBOLS, cents_to_text, format_money, parse_money
+from .text import PlainTextValidator
+
+
+class PlainTextMixin:
+    """Every text field of the form refuses control characters (core.text, the shop's one rule for
+    typed text): one line of text, or several (tab, newline, CR) where its widget is a Textarea.
+    Each of the shop's forms has it (core/tests/test_plain_text.py checks), and every admin form
+    (core.admin_tools). Passwords are left alone: never shown, never stored as typed."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
+                rule = PlainTextValidator(multiline=isinstance(field.widget, forms.Textarea))
+                # It refuses NUL too: one message instead of Django's and this one.
+                field.validators = [
+                    v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+                ]
+                field.validators.append(rule)
 
 
 class MoneyInput(forms.TextInput):

@@ -17,7 +17,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -58,6 +58,20 @@ def staff_redirect(request: HttpRequest, next_url: str) -> HttpResponse | None:
 
 
 class StaffAdminSite(AdminSite):
+    def register(self, model_or_iterable, admin_class=None, **options) -> None:
+        """Every ModelAdmin, the apps' and Django's own alike, gets the shop's guard against odd input
+        (core.admin_tools.GuardedInputMixin): one registered later cannot forget it."""
+        from .admin_tools import GuardedInputMixin
+
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, GuardedInputMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (GuardedInputMixin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
+
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and has_totp(request) and used_second_factor(request)
 

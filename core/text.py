@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a value: itself, or the keys and values of decoded JSON at any depth."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
 
 def has_nul(value: object) -> bool:
     """Whether a decoded JSON value holds a NUL character anywhere (a key or a string, at any depth).
@@ -9,10 +28,38 @@ def has_nul(value: object) -> bool:
     PostgreSQL stores no NUL in text or jsonb: such a value would fail at the INSERT as a 500.
     Nothing real sends one, so the caller answers it as malformed instead.
     """
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
+    return any("\x00" in text for text in _strings(value))
+
+
+# Control characters: C0 (with NUL), DEL and C1. Text of several lines keeps tab, newline and CR.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first control character in text, or None. The one rule for text typed into the shop
+    (every form field: core/forms.py; the JSON API: giftcards/schemas.py): PostgreSQL cannot store
+    NUL, and the others are nothing a person types, only trouble in emails, logs and CSV exports."""
+    found = (_CONTROL_IN_LINES if multiline else _CONTROL).search(text)
+    return found.group() if found else None
+
+
+def control_character_message(char: str) -> str:
+    return f"Remove the invisible control character (U+{ord(char):04X}) from this text."
+
+
+@deconstructible
+class PlainTextValidator:
+    """A form field's (or any Django validator list's) use of control_character()."""
+
+    def __init__(self, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, value: object) -> None:
+        for text in _strings(value):
+            char = control_character(text, multiline=self.multiline)
+            if char is not None:
+                raise ValidationError(control_character_message(char), code="control_character")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlainTextValidator) and other.multiline == self.multiline

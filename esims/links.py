@@ -59,7 +59,12 @@ def read_token(token: str, kind: str) -> Esim:
         raise LinkError("This link has expired.") from None
     except signing.BadSignature:
         raise LinkError("This link is not valid.") from None
-    esim = Esim.objects.filter(pk=data.get("e") if isinstance(data, dict) else None).first()
+    # Signed by us, yet read as untrusted: anything but an id we could have written is refused before
+    # it reaches a query (a text id there was a 500).
+    esim_id = data.get("e") if isinstance(data, dict) else None
+    if type(esim_id) is not int or not 0 < esim_id < 2**63:
+        raise LinkError("This link is not valid.")
+    esim = Esim.objects.filter(pk=esim_id).first()
     if esim is None or data.get("f") != _fingerprint(esim):
         raise LinkError("This link is not valid.")
     return esim

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from core.forms import MoneyField
+from core.forms import MoneyField, PlainTextMixin
 from core.money import format_money
 
 from . import services
@@ -63,7 +63,7 @@ class TransactionInline(admin.TabularInline):
         return False
 
 
-class IssueForm(forms.ModelForm):
+class IssueForm(PlainTextMixin, forms.ModelForm):
     """Staff issue a card by hand; with a recipient email it is emailed, otherwise the code is shown once."""
 
     initial_value_cents = MoneyField(label="Amount", min_cents=1, help_text="Typed as money: 25 or 7.49.")
@@ -88,13 +88,13 @@ class IssueForm(forms.ModelForm):
             raise forms.ValidationError(exc.message) from None
 
 
-class ChangeForm(forms.ModelForm):
+class ChangeForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = GiftCard
         fields = ("expires_on", "template_suffix", "note")
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(PlainTextMixin, forms.Form):
     amount_cents = MoneyField(
         label="Change", min_cents=None, help_text="Typed as money: 5.00 adds, -5.00 takes off."
     )
@@ -331,7 +331,7 @@ class GiftCardAdmin(admin.ModelAdmin):
         )
 
 
-class TokenForm(forms.ModelForm):
+class TokenForm(PlainTextMixin, forms.ModelForm):
     scopes = forms.MultipleChoiceField(choices=ApiToken.SCOPES, widget=forms.CheckboxSelectMultiple)
 
     class Meta:

@@ -25,6 +25,7 @@ from ninja.security import HttpBearer
 from . import codes, services
 from .models import ApiToken, GiftCard
 from .schemas import (
+    MAX_PAGE,
     Error,
     FieldErrors,
     GiftCardCreate,
@@ -145,7 +146,7 @@ class ListQuery(Schema):
     status: StatusName | None = Field(
         None, description="Only cards with this status; revoked cards are listed only when asked for"
     )
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(50, ge=1, le=250)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from core.forms import PlainTextMixin
 from core.money import format_money
 
 from . import services
 from .models import Template
 
 
-class PurchaseForm(forms.Form):
+class PurchaseForm(PlainTextMixin, forms.Form):
     """A gift card to put in the cart: a fixed amount or a custom one, a recipient, a design."""
 
     CUSTOM = "custom"
@@ -90,7 +91,7 @@ class PurchaseForm(forms.Form):
         }
 
 
-class CodeForm(forms.Form):
+class CodeForm(PlainTextMixin, forms.Form):
     code = forms.CharField(
         label="Gift card code",
         max_length=64,
@@ -105,7 +106,7 @@ class CodeForm(forms.Form):
     )
 
 
-class OneTimeCodeForm(forms.Form):
+class OneTimeCodeForm(PlainTextMixin, forms.Form):
     otp = forms.CharField(
         label="6-digit code",
         max_length=12,

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictInt
+from pydantic import AfterValidator, ConfigDict, StrictInt
+from pydantic_core import PydanticCustomError
+
+from core.text import control_character, control_character_message
 
 from .models import GiftCard
 
 StatusName = Literal["active", "disabled", "expired", "revoked"]
 TemplateName = Literal["globe", "sunset", "mountains", "city"]
+# The last page a list may ask for: past it the database's OFFSET would overflow (a 500).
+MAX_PAGE = 1_000_000
+
+
+def _plain_text(multiline: bool) -> AfterValidator:
+    """The shop's rule for typed text (core.text), as a field problem: no control characters."""
+
+    def check(value: str) -> str:
+        char = control_character(value, multiline=multiline)
+        if char is not None:
+            raise PydanticCustomError("control_character", control_character_message(char))
+        return value
+
+    return AfterValidator(check)
+
+
+Line = Annotated[str, _plain_text(multiline=False)]  # one line: a name, a code
+Lines = Annotated[str, _plain_text(multiline=True)]  # may hold tab, newline and CR: a note, a message
 
 
 class Out(Schema):
@@ -118,13 +139,13 @@ class GiftCardCreate(Schema):
     model_config = ConfigDict(extra="forbid")
 
     initial_value_cents: StrictInt = Field(ge=1, description="From 1 cent up to the shop's upper limit")
-    currency: str | None = Field(None, description="The shop's currency; the only one accepted")
-    note: str = Field("", max_length=5000)
+    currency: Line | None = Field(None, description="The shop's currency; the only one accepted")
+    note: Lines = Field("", max_length=5000)
     expires_on: dt.date | None = None
     template_suffix: TemplateName = "globe"
-    recipient_name: str = Field("", max_length=100)
-    recipient_email: str = Field("", max_length=254, description="When set, the code is emailed on send_on")
-    message: str = Field("", max_length=500)
+    recipient_name: Line = Field("", max_length=100)
+    recipient_email: Line = Field("", max_length=254, description="When set, the code is emailed on send_on")
+    message: Lines = Field("", max_length=500)
     send_on: dt.date | None = None
 
 
@@ -132,11 +153,11 @@ class GiftCardUpdate(Schema):
     model_config = ConfigDict(extra="forbid")
 
     expires_on: dt.date | None = None
-    note: str | None = Field(None, max_length=5000)
+    note: Lines | None = Field(None, max_length=5000)
     template_suffix: TemplateName | None = None
 
 
 class RevokeIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field("", max_length=500)
+    reason: Lines = Field("", max_length=500)

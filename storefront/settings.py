@@ -94,6 +94,21 @@ TEMPLATES = [
         },
     },
 ]
+# Plain-text emails (emails/*.txt) have an engine of their own that does not HTML-escape, asked
+# first; it finds nothing else (core/mail.py). Same context processors: the admin checks the first.
+TEMPLATES.insert(
+    0,
+    {
+        "NAME": "plain_text_emails",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": TEMPLATES[0]["DIRS"],
+        "OPTIONS": {
+            "autoescape": False,
+            "loaders": [("django.template.loaders.cached.Loader", ["core.mail.PlainTextEmailLoader"])],
+            "context_processors": TEMPLATES[0]["OPTIONS"]["context_processors"],
+        },
+    },
+)
 
 # SQLite only for the one-command demo; PostgreSQL everywhere else.
 DATABASES = {

@@ -5,9 +5,12 @@ the run is the same every time and fast."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, RequestFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +22,12 @@ from giftcards.ledger import ledger_sum
 from giftcards.models import GiftCard
 
 from . import urlsweep
+from .staff_world import build_shop, rolled_back
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("fuzz-forms")]
 
 EXAMPLES = 120
+ADMIN_EXAMPLES = 150
 FUZZ = settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -34,6 +39,7 @@ FUZZ = settings(
         HealthCheck.data_too_large,
     ],
 )
+ADMIN_FUZZ = settings(FUZZ, max_examples=ADMIN_EXAMPLES)
 ANSWERS = {200, 302, 400, 403, 404, 405, 429}
 
 JUNK = st.one_of(
@@ -226,5 +232,82 @@ def test_query_strings_on_every_page(shop):
     @given(st.sampled_from(paths), fields(["q", "next", "page", "t", "session_id", "cancelled", "code"]))
     def run(path, query):
         answered(client.get(path, query))
+
+    run()
+
+
+# --- The staff side: every admin form and change list, signed in with two factors ------------------
+
+FORM_NAME = re.compile(r'<(?:input|select|textarea)\b[^>]*?\bname="([^"]+)"')
+
+
+def _admin_form_pages(staff) -> list[str]:
+    """Every admin page with a form to post: each ModelAdmin's add page and the change page of a row
+    of its model, and each custom page (from the URL resolver) filled with real ids."""
+    request = RequestFactory().get("/")
+    request.user = staff
+    pages = ["/admin/password_change/"]
+    for model, model_admin in admin.site._registry.items():
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        if model_admin.has_add_permission(request):
+            pages.append(f"{url}add/")
+        row = model._default_manager.order_by("pk").first()
+        if row is not None and model_admin.has_change_permission(request, row):
+            pages.append(f"{url}{row.pk}/change/")
+    for route in urlsweep.admin_routes():
+        if route.params and urlsweep.is_custom_admin_page(route) and urlsweep.model_admin_of(route):
+            real = {name: options[0] for name, options in urlsweep.admin_values(route).items()}
+            pages.append(urlsweep.fill_with(route, real.__getitem__))
+    return pages
+
+
+def _form_fields(client: Client, page: str) -> list[str] | None:
+    """The names of the page's form fields; None when the page is no page (a CSV export)."""
+    response = client.get(page)
+    if response.streaming:
+        return None
+    return sorted(set(FORM_NAME.findall(response.content.decode())) - {"csrfmiddlewaretoken"})
+
+
+@pytest.fixture
+def staff_shop(staff_client, roamify, clear_cache):
+    staff = get_user_model().objects.get(email="boss@example.com")
+    build_shop(staff)
+    return staff_client, staff
+
+
+def test_admin_forms(staff_shop):
+    """Junk posted to every admin form (its fields read from the page itself): an answer a person can
+    act on, never a server error."""
+    client, staff = staff_shop
+    found = [(page, _form_fields(client, page)) for page in _admin_form_pages(staff)]
+    pages = [(page, names) for page, names in found if names is not None]
+    assert len(pages) > 25 and all(names for page, names in pages if "/add/" in page or "/change/" in page)
+
+    @ADMIN_FUZZ
+    @given(st.sampled_from(pages).flatmap(lambda p: st.tuples(st.just(p[0]), fields(p[1]))))
+    def run(example):
+        page, form = example
+        answered(rolled_back(lambda: client.post(page, form)))
+
+    run()
+
+
+def test_admin_change_lists_and_dashboard(staff_shop):
+    """Junk in every list filter, search, ordering and page of every change list, and in the
+    dashboard's range (GET)."""
+    client, staff = staff_shop
+    lists = [
+        (f"/admin/{m._meta.app_label}/{m._meta.model_name}/", urlsweep.changelist_params(a, staff))
+        for m, a in admin.site._registry.items()
+    ] + [("/admin/", ["start", "end"])]
+
+    @ADMIN_FUZZ
+    @given(st.sampled_from(lists).flatmap(lambda p: st.tuples(st.just(p[0]), fields(p[1]))))
+    def run(example):
+        page, query = example
+        response = client.get(page, query)
+        answered(response)
+        assert not response.get("Location", "").startswith("/accounts/")  # still signed in
 
     run()

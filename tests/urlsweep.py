@@ -107,3 +107,106 @@ def fill_with(route: Route, value_of: Callable[[str], str]) -> str:
         value = str(value_of(param))
         path = re.sub(rf"<(?:\w+:)?{param}>|\(\?P<{param}>[^)]*\)", lambda _m, v=value: v, path)
     return "/" + path.replace("\\", "")
+
+
+# --- The staff side: every admin pattern, and odd values to fill them with -------------------------
+
+ADMIN_PREFIX = "admin/"
+
+# Ids no row has, or that are no id at all: text, negative, 64-bit overflow, a NUL byte (%00), a
+# unicode digit that str.isdigit() accepts and int() refuses.
+ODD_IDS = ("abc", "-1", "99999999999999999999", "%00", "²")
+
+# Values for list filters, search and query strings. SHARP ones are tried in each parameter alone:
+# NUL, a number past 64 bits (alone and in an __in list). The others (a control character, unicode,
+# SQL-ish text, an out-of-range date...) in every parameter of a page at once.
+SHARP_VALUES = ("\x00", "99999999999999999999", "1,99999999999999999999")
+ODD_VALUES = (
+    *SHARP_VALUES,
+    "\x1b[31m",
+    "-99999999999999999999",
+    "²",
+    "🇯🇵\u202e\ufeff",
+    "' OR 1=1--",
+    "9999-12-31",
+    "0001-01-01",
+    "10000",
+    "",
+)
+
+
+def admin_routes() -> list[Route]:
+    """Every admin pattern (each registered ModelAdmin's, their custom pages, the site's), in resolver
+    order."""
+    seen: set[str] = set()
+    routes = []
+    for route in _walk(get_resolver().url_patterns):
+        if route.route.startswith(ADMIN_PREFIX) and route.route not in seen:
+            seen.add(route.route)
+            routes.append(route)
+    return routes
+
+
+# Parameters of the site's own patterns, and what to fill them with besides odd ids.
+SITE_PARAMS = {"app_label": ["checkout", "nope"], "url": ["nope/", "%00/"]}
+STANDARD_ADMIN_PAGES = ("_change", "_history", "_delete", "_add", "_changelist")
+
+
+def is_custom_admin_page(route: Route) -> bool:
+    """A page a ModelAdmin adds of its own (get_urls), or one of the site's."""
+    return route.name != "admin:" and not route.name.endswith(STANDARD_ADMIN_PAGES)
+
+
+def model_admin_of(route: Route):
+    """The ModelAdmin whose URLs hold this pattern (admin/<app>/<model>/...), if any."""
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        if route.route.startswith(f"admin/{model._meta.app_label}/{model._meta.model_name}/"):
+            return model_admin
+    return None
+
+
+def admin_values(route: Route) -> dict[str, list[str]]:
+    """For each parameter of an admin pattern: a real value first (a row of its model, an export's
+    slug...), then odd ones."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from checkout.models import Order
+
+    model_admin = model_admin_of(route)
+    values: dict[str, list[str]] = {}
+    for param in route.params:
+        if param in SITE_PARAMS:
+            values[param] = SITE_PARAMS[param]
+        elif param == "slug":
+            values[param] = [e.slug for e in getattr(model_admin, "csv_exports", [])] + ["nope"]
+        elif param == "content_type_id":
+            values[param] = [str(ContentType.objects.get_for_model(Order).pk), *ODD_IDS]
+        elif param == "object_id" and model_admin is None:  # the site's view-on-site link
+            values[param] = [str(Order.objects.first().pk), *ODD_IDS]
+        else:  # an id of the ModelAdmin's model
+            row = model_admin.model._default_manager.order_by("pk").first()
+            values[param] = ([str(row.pk)] if row else []) + list(ODD_IDS)
+    return values
+
+
+def changelist_params(model_admin, staff) -> list[str]:
+    """Every query parameter a change list reads: its filters', `__in` lookups on the pk and on each
+    filtered field, the date drill-down, search, ordering and page."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = staff
+    changelist = model_admin.get_changelist_instance(request)
+    params = {p for spec in changelist.filter_specs for p in spec.expected_parameters()}
+    params |= {"pk__in", "o", "p"}
+    for spec in model_admin.get_list_filter(request):
+        name = spec[0] if isinstance(spec, tuple) else spec
+        if isinstance(name, str):
+            params.add(f"{name}__in")
+    if model_admin.date_hierarchy:
+        params |= {f"{model_admin.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+    if model_admin.get_search_fields(request):
+        params.add("q")
+    return sorted(params)

@@ -8,6 +8,7 @@ from html import unescape
 from unittest import mock
 
 import pytest
+from django.core import signing
 from django.urls import reverse
 
 from esims import links
@@ -60,3 +61,32 @@ def test_owner_shares_an_install_link_that_expires(client, alice, esim, settings
     later = time.time() + settings.ESIM_SHARE_LINK_HOURS * 3600 + 5
     with mock.patch("django.core.signing.time.time", return_value=later):
         assert client.get(url.replace("http://testserver", "")).status_code == 404
+
+
+@pytest.mark.parametrize("kind", [links.TOPUP, links.INSTALL])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"e": "abc", "f": "x"},
+        {"e": "1 OR 1=1", "f": "x"},
+        {"e": [1], "f": "x"},
+        {"e": {"pk": 1}, "f": "x"},
+        {"e": 1.5, "f": "x"},
+        {"e": True, "f": "x"},
+        {"e": 10**30, "f": "x"},
+        {"e": "\x00", "f": "x"},
+        {"f": "x"},
+        ["e", 1],
+        "e",
+        None,
+    ],
+    ids=repr,
+)
+def test_a_signed_link_whose_payload_is_not_an_esim_id_is_refused(client, settings, kind, payload):
+    """Signed with the right key and salt (so only a leaked key makes one), but naming no eSIM id: the
+    link's own refusal, never a server error (DEBUG off, as in production)."""
+    settings.DEBUG = False
+    token = signing.dumps(payload, salt=links._SALTS[kind], compress=True)
+    name = "accounts:signed_topups" if kind == links.TOPUP else "accounts:shared_install"
+    response = client.get(reverse(name, args=[token]))
+    assert response.status_code == 404 and "This link is not valid." in response.content.decode()

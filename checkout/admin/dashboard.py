@@ -7,13 +7,20 @@ import datetime as dt
 
 from django import forms
 from django.http import HttpRequest
+from django.utils import timezone
+
+from core.forms import PlainTextMixin
 
 from .. import reports
 
 MAX_RANGE_DAYS = 366 * 3
+# Days a range may hold: no sale is older, none is in the future; and a date at the calendar's edge
+# (9999-12-31) has no next day for the range's end.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY_AHEAD = dt.timedelta(days=366)
 
 
-class DashboardRangeForm(forms.Form):
+class DashboardRangeForm(PlainTextMixin, forms.Form):
     """A range of days to show beside today, 7 and 30 days (a GET form: the URL can be kept)."""
 
     start = forms.DateField(
@@ -35,6 +42,9 @@ class DashboardRangeForm(forms.Form):
                 raise forms.ValidationError("The last day comes before the first: swap them.")
             if (end - start).days > MAX_RANGE_DAYS:
                 raise forms.ValidationError("Choose at most three years.")
+            last = timezone.localdate() + LAST_DAY_AHEAD
+            if start < FIRST_DAY or end > last:
+                raise forms.ValidationError(f"Choose days from {FIRST_DAY:%-d %B %Y} to {last:%-d %B %Y}.")
         return data
 
     @property

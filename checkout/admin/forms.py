@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
-from core.forms import MoneyField
+from core.forms import MoneyField, PlainTextMixin
 
 from ..models import Customer
 from ..services.refunds import DEFAULT_SPLIT_RULE, SplitRule
 
 
-class RefundForm(forms.Form):
+class RefundForm(PlainTextMixin, forms.Form):
     """Staff pick lines (the page lists them as checkboxes) and/or type an amount for goodwill, choose
     how the money is split, and give a reason. `split` carries back the split the page showed."""
 
@@ -48,7 +48,7 @@ class RefundForm(forms.Form):
         self.fields["goodwill"].widget.currency = currency
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainTextMixin, forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         max_length=5000,
@@ -57,7 +57,7 @@ class NoteForm(forms.Form):
     )
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Customer
         fields = ("note",)

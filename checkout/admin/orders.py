@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -236,7 +237,10 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     def changelist_view(self, request, extra_context=None):
         # Support types an ICCID or a number and means one order: open it at once.
         if request.method == "GET" and request.GET.get("q") and set(request.GET) <= {"q"}:
-            changelist = self.get_changelist_instance(request)
+            try:
+                changelist = self.get_changelist_instance(request)
+            except IncorrectLookupParameters:  # a search no order can match: the list says so
+                return super().changelist_view(request, extra_context)
             found = list(changelist.get_queryset(request).values_list("pk", flat=True)[:2])
             if len(found) == 1:
                 return HttpResponseRedirect(reverse("admin:checkout_order_change", args=[found[0]]))

@@ -129,6 +129,24 @@ def test_list_filter_and_pages(reader):
         assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
+def test_page_numbers_past_the_last_possible_page_are_400(reader):
+    """A page number no list could reach (it made the database's OFFSET overflow: a 500) is a field
+    problem, as the document says (`maximum`)."""
+    for query, field in (
+        ({"page": "99999999999999999999"}, "page"),
+        ({"page": 10**6 + 1}, "page"),
+        ({"per_page": "99999999999999999999"}, "per_page"),
+        ({"page": "-99999999999999999999"}, "page"),
+    ):
+        response = reader.call("get", BASE, **query)
+        assert response.status_code == 400, (query, response.content)
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert reader.call("get", BASE, page=10**6).json()["gift_cards"] == []
+    # An id past 64 bits finds no card (the same answer as any unknown id).
+    response = reader.call("get", f"{BASE}99999999999999999999/")
+    assert response.status_code == 404 and response.json() == {"error": "Gift card not found"}
+
+
 def test_the_document_lists_every_status_the_list_accepts(openapi):
     """?status=revoked is accepted (it used to be a 400) and the document says so."""
     parameters = openapi["paths"][BASE]["get"]["parameters"]
@@ -246,3 +264,49 @@ def test_update_disable_enable_revoke(writer):
     for method, path in (("patch", f"{BASE}0/"), ("post", f"{BASE}0/disable/"), ("post", f"{BASE}0/revoke/")):
         assert writer.call(method, path, {} if method == "patch" else None).status_code == 404
     assert balanced(card) == 0
+
+
+CONTROL = ["a\x00b", "bell\x07", "\x1b[31mred", "del\x7f", "c1\x85"]
+
+
+@pytest.mark.parametrize("field", ["note", "message", "recipient_name"])
+@pytest.mark.parametrize("value", CONTROL)
+def test_control_characters_are_refused_on_create(writer, field, value):
+    """NUL (PostgreSQL cannot store it) and other control characters are a field problem, and no card
+    is made."""
+    body = {"initial_value_cents": 1000, "recipient_email": "ann@example.com", field: value}
+    response = writer.call("post", BASE, body)
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == [field]
+    assert "control character" in errors[0]["message"]
+    assert not GiftCard.objects.exists()
+
+
+def test_control_characters_are_refused_on_update_and_revoke(writer):
+    card, _ = new_card(3000)
+    for value in CONTROL:
+        response = writer.call("patch", f"{BASE}{card.pk}/", {"note": value})
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "note"
+        response = writer.call("post", f"{BASE}{card.pk}/revoke/", {"reason": value})
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "reason"
+    card.refresh_from_db()
+    assert card.note == "" and card.status == Status.ACTIVE and balanced(card) == 3000
+
+
+def test_multi_line_text_keeps_its_newlines_and_tabs(writer):
+    """Where text may have several lines (note, message), newline, tab and carriage return are text."""
+    body = {
+        "initial_value_cents": 1000,
+        "recipient_email": "ann@example.com",
+        "recipient_name": "Ann Lee",
+        "note": "line 1\r\nline 2\tend",
+        "message": "Happy trip!\nLove, Kim",
+    }
+    response = writer.call("post", BASE, body)
+    assert response.status_code == 201, response.content
+    card = GiftCard.objects.get()
+    assert (card.note, card.message) == ("line 1\r\nline 2\tend", "Happy trip!\nLove, Kim")
+    # A name is one line.
+    response = writer.call("post", BASE, {**body, "recipient_name": "Ann\nLee"})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "recipient_name"
