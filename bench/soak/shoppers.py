@@ -158,23 +158,23 @@ class Shopper:
 
     async def pay_by_card(self, url: str) -> str:
         """The hosted page, filled in with 4242; returns where it sends the customer back to."""
-        started = time.monotonic()
-        try:
-            return await self._pay_by_card(url)
-        finally:
-            self.run.stats.seconds["Stripe's hosted page (sandbox)"] += time.monotonic() - started
-
-    async def _pay_by_card(self, url: str) -> str:
         async with self.run.http_stripe() as stripe:
-            await self.think()
-            page = await stripe.get(url)
+            page = await self.at_stripe(stripe.get(url))
             if page.status_code != 200:
                 raise Flow(f"hosted page answered {page.status_code}")
-            await self.think()  # the card typed in
-            paid = await stripe.post(url, data={**CARD, "email": self.email})
+            paid = await self.at_stripe(stripe.post(url, data={**CARD, "email": self.email}))  # typed in
             if paid.status_code != 303:
                 raise Flow(f"card refused: {paid.status_code}")
             return paid.headers["location"]
+
+    async def at_stripe(self, request):
+        """A request to the Stripe sandbox's page after the shopper's pause, timed apart from it."""
+        await self.think()
+        started = time.monotonic()
+        try:
+            return await request
+        finally:
+            self.run.stats.seconds["Stripe's hosted page (sandbox)"] += time.monotonic() - started
 
     async def wait_for_order(self, number: str, kind: str) -> str:
         """Poll the order's status as its page does (static/js/order.js): after 1.5 s, then every 2 s."""
