@@ -77,7 +77,7 @@ def checkout_figures(result: dict) -> dict[str, Figure]:
 def edge_figures(result: dict) -> dict[str, Figure]:
     out = {}
     for name, row in result["rows"].items():
-        out[f"{name} req/s"] = Figure(row["rps"], HIGHER, "req/s")
+        out[f"{name} throughput"] = Figure(row["rps"], HIGHER, "req/s")
         out[f"{name} p99"] = Figure(row["p99_ms"], LOWER, "ms")
     return out
 

@@ -68,7 +68,7 @@ def test_written_baseline_reads_back_with_its_machine(tmp_path) -> None:
     assert set(section["machine"]) >= {"cpu_model", "cpus", "python", "commit", "date"}
     assert section["config"] == {"orders": 40}
     figures = baseline.baseline_figures(data, "edge")
-    assert figures["nginx home req/s"] == Figure(25000.0, HIGHER, "req/s")
+    assert figures["nginx home throughput"] == Figure(25000.0, HIGHER, "req/s")
     assert figures["nginx home p99"] == Figure(9.5, LOWER, "ms")
     # Writing another benchmark's baseline keeps this one.
     baseline.write("edge", result, path)
