@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 # rather than compute, and a third process uses that time.
 PYTEST_WORKERS ?= 3
 
-.PHONY: demo test install system-deps lint bench-catalog bench-checkout bench-edge bench-soak clean
+.PHONY: demo test install system-deps lint bench-catalog bench-checkout bench-edge bench-soak bench-compare bench-baseline clean
 
 # --no-compile: Python compiles (and caches) the modules it imports; compiling all 445 MB of
 # packages up front took a third of the install.
@@ -46,6 +46,15 @@ bench-checkout: install
 
 bench-edge: install
 	$(PY) bench/edge_bench.py
+
+# The checkout and edge benchmarks against bench/baseline.json: exit 1 when a figure is >15 % worse.
+# Not part of `test` (timings are no test); run it before a change to checkout, fulfilment or the
+# page cache is called done. bench-baseline makes a run the baseline: on a quiet machine only.
+bench-compare: install
+	$(PY) bench/compare.py
+
+bench-baseline: install
+	$(PY) bench/compare.py --write-baseline
 
 # 50 shoppers for 10 minutes under faults (SOAK_ARGS="--shoppers 20 --minutes 3" for less).
 bench-soak: install

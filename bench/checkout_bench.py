@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Checkout benchmark: from a paid order to the eSIM in the customer's mailbox.
 
-    python bench/checkout_bench.py [--orders 40] [--latency zero|realistic]   (or: make bench-checkout)
+    python bench/checkout_bench.py [--orders 40] [--latency zero|realistic] [--steps 30]
+    python bench/checkout_bench.py --latency realistic --pool-sweep prefork:4,prefork:8,threads:16,threads:32
+    (or: make bench-checkout; make bench-compare compares its figures with bench/baseline.json)
 
 1. Drops and creates the PostgreSQL database `bench_checkout` (127.0.0.1:5432, user postgres)
    and migrates it. Redis 127.0.0.1:6379 DB 13 is the Celery broker and the cache, on a queue
@@ -9,15 +11,20 @@
 2. Starts the Roamify sandbox (`--latency zero` or `realistic`) and the Stripe sandbox, serves the
    shop with gunicorn (DEBUG=0), registers the shop's webhook with Stripe and starts ONE Celery
    worker (`--concurrency 4`, prefork), the way the shop runs in production.
-3. Places N orders through the shop's own HTTP endpoints (add to cart, POST /checkout/ with an
-   email, follow to the hosted payment page), then pays all N at once through the Stripe
-   sandbox's control API `pay` (the same code path as its card form).
-4. Per order: from the `checkout.session.completed` webhook being delivered (its 2xx answer in the
+3. Unless `--steps 0`: times each step of placing an order alone, one customer at a time, beside a
+   bare view (bench/checkout_steps.py), and POST /checkout/ part by part in this process.
+4. Places N orders through the shop's own HTTP endpoints, 8 customers at a time (add to cart,
+   POST /checkout/ with an email, follow to the hosted payment page), then pays all N at once
+   through the Stripe sandbox's control API `pay` (the same code path as its card form).
+5. Per order: from the `checkout.session.completed` webhook being delivered (its 2xx answer in the
    sandbox's delivery log) to the "Your eSIM is ready" email being stored (OutboxEmail.created_at);
    p50 and p95. Throughput: N orders / (first payment → last eSIM email), in orders per minute.
 
 Realistic upstream latency makes each instant order take 5-25 s (2% take 60-75 s), so that run
-uses 12 orders unless told otherwise. Prints a table; writes bench/results/checkout-<timestamp>.json.
+uses 12 orders unless told otherwise. `--pool-sweep` runs steps 4-5 once per Celery pool listed,
+each with a fresh worker (48 orders each unless told otherwise), and prints one table with the
+worker's peak memory. `--write-baseline` makes the figures of this run bench/baseline.json's.
+Prints a table; writes bench/results/checkout-<timestamp>.json.
 Every process started here is stopped at the end, also on Ctrl-C.
 """
 
@@ -28,6 +35,7 @@ import math
 import os
 import platform
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -36,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import baseline, checkout_steps  # noqa: E402
 from bench._common import (  # noqa: E402
     CSRF_INPUT,
     RESULTS,
@@ -46,11 +55,13 @@ from bench._common import (  # noqa: E402
     log,
     percentile,
     prepare_run,
+    print_table_start,
     shop_env,
     start_django,
     start_gunicorn,
     start_worker,
     stop_services,
+    tls,
     write_result,
 )
 
@@ -59,6 +70,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 QUEUE = f"bench-checkout-{os.getpid()}"
 COUNTRIES = ("JP", "US", "FR", "TH", "GB")
 DEFAULT_ORDERS = {"zero": 40, "realistic": 12}
+SWEEP_ORDERS = 48  # more than the largest pool of a sweep takes at once
 
 
 # -- setup ------------------------------------------------------------------------------
@@ -81,26 +93,24 @@ def log_path(name: str) -> Path:
 # -- the orders -------------------------------------------------------------------------
 
 
-def place_order(site: str, package_id: str, n: int) -> dict:
+def place_order(site: str, package_id: str, email: str) -> dict:
     """One customer: add to cart, check out, land on the hosted payment page."""
     import httpx
 
     started = time.monotonic()
-    with httpx.Client(base_url=site, timeout=30) as client:
+    with httpx.Client(base_url=site, timeout=30, verify=tls()) as client:
         r = client.post("/cart/add/", data={"package": package_id, "quantity": "1"})
         assert r.status_code == 302 and r.headers["location"].endswith("/cart/"), r.text[:300]
         cart = client.get("/cart/")
         token = CSRF_INPUT.search(cart.text)
         assert cart.status_code == 200 and token, f"no checkout form on the cart page: {cart.status_code}"
-        r = client.post(
-            "/checkout/", data={"email": f"bench{n}@example.com", "csrfmiddlewaretoken": token.group(1)}
-        )
+        r = client.post("/checkout/", data={"email": email, "csrfmiddlewaretoken": token.group(1)})
         assert r.status_code == 302, f"POST /checkout/ answered {r.status_code}: {r.text[:300]}"
         hosted = r.headers["location"]
         page = client.get(hosted)
         assert page.status_code == 200 and "Pay with card" in page.text, hosted
     return {
-        "email": f"bench{n}@example.com",
+        "email": email,
         "session_id": hosted.rstrip("/").rsplit("/", 1)[1],
         "checkout_ms": round((time.monotonic() - started) * 1000, 1),
     }
@@ -238,6 +248,132 @@ def report(result: dict) -> None:
     )
 
 
+def burst(
+    site: str,
+    stripe,
+    roamify,
+    package_ids: list[str],
+    orders: int,
+    worker: Child,
+    latency: str,
+    tag: str = "",
+) -> dict:
+    """N orders placed over HTTP (8 customers at a time), then paid at once; what became of them.
+    `tag` keeps the customers' emails of one burst apart from another's."""
+    log(f"placing {orders} orders over HTTP")
+
+    def one(n: int) -> dict:
+        return place_order(site, package_ids[n % len(package_ids)], f"bench{tag}{n}@example.com")
+
+    with ThreadPoolExecutor(8) as pool:
+        placed = list(pool.map(one, range(orders)))
+    from checkout.models import Order
+
+    numbers = [Order.objects.get(email=p["email"]).number for p in placed]
+
+    log(f"paying all {orders} at once")
+    first_pay = time.time()
+    with MemorySampler(worker) as memory, ThreadPoolExecutor(min(orders, 32)) as pool:
+        outcomes = list(pool.map(lambda p: stripe.control.pay(p["session_id"])["outcome"], placed))
+        if any(o != "paid" for o in outcomes):
+            raise RuntimeError(f"payments not all paid: {outcomes}")
+        wait_for_emails(numbers, worker, timeout=60 + orders * (90 if latency == "realistic" else 5))
+    stripe.control.wait_for_event("checkout.session.completed", count=orders, delivered=True)
+    upstream = len([o for o in roamify.control.ledger() if o["referenceId"] in numbers])
+    if upstream != orders:
+        log(f"warning: {upstream} upstream orders for {orders} shop orders")
+    checkout_ms = [p["checkout_ms"] for p in placed]
+    return {
+        "checkout_ms": {
+            "p50": percentile(checkout_ms, 50),
+            "p95": percentile(checkout_ms, 95),
+            "max": max(checkout_ms),
+        },
+        "metrics": measure(stripe, numbers, first_pay),
+        "worker_peak_mb": memory.peak_mb,
+        "upstream_orders": upstream,
+    }
+
+
+class MemorySampler:
+    """The peak memory of a worker and its pool processes while inside: the sum of their PSS (each
+    process's share of the pages it shares with its siblings), read from /proc twice a second."""
+
+    def __init__(self, worker: Child) -> None:
+        self.pgid = worker.proc.pid  # started in a session of its own: its pool shares the group
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak_mb = max(self.peak_mb, round(self.sample_kb() / 1024, 1))
+
+    def sample_kb(self) -> int:
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) != self.pgid:
+                    continue
+                text = (entry / "smaps_rollup").read_text()
+            except (OSError, ProcessLookupError):
+                continue
+            total += sum(int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:"))
+        return total
+
+
+def parse_sweep(text: str) -> list[tuple[str, int]]:
+    """'prefork:4,threads:16' -> [('prefork', 4), ('threads', 16)]."""
+    out = []
+    for item in text.split(","):
+        pool, _, concurrency = item.strip().partition(":")
+        if pool not in ("prefork", "threads") or not concurrency.isdigit() or int(concurrency) < 1:
+            raise argparse.ArgumentTypeError(f"{item!r}: expected prefork:N or threads:N")
+        out.append((pool, int(concurrency)))
+    return out
+
+
+def report_sweep(result: dict) -> None:
+    cfg = result["config"]
+    print_table_start(
+        f"Celery pools compared: {cfg['orders']} orders paid in one burst per pool, Roamify latency "
+        f"{cfg['latency']}, gunicorn {cfg['gunicorn_workers']} workers, {cfg['cpus']} CPUs",
+        f"  {'pool':<14} {'webhook -> eSIM email p50':>26} {'p95':>7} {'max':>7} {'orders/min':>11} "
+        f"{'peak MB':>8} {'need action':>12}",
+    )
+    for row in result["sweep"]:
+        m = row["metrics"]
+        s = m["webhook_to_email_s"] or {"p50": 0, "p95": 0, "max": 0}
+        pool = f"{row['pool']} x {row['concurrency']}"
+        print(
+            f"  {pool:<14} {s['p50']:>24.1f} s {s['p95']:>6.1f}s {s['max']:>6.1f}s "
+            f"{m['orders_per_minute']:>11.1f} {row['worker_peak_mb']:>8.0f} {m['needs_action']:>12}"
+        )
+    print("  (peak MB: the worker's processes, proportional share of shared pages; webhook -> email in s)")
+
+
+def time_steps(env: dict[str, str], site: str, package_ids: list[str], args, children: list[Child]) -> dict:
+    """Each step of placing an order, one customer at a time, beside a bare view of its own gunicorn."""
+    port = free_port()
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
+    children.append(start_gunicorn(bare_env, port, args.gunicorn_workers, log_path("bare"), ready_path="/"))
+    log(f"timing each step of placing an order, {args.steps} times over HTTP and in process")
+    return {
+        "http": checkout_steps.http_steps(site, f"http://127.0.0.1:{port}/", package_ids, args.steps),
+        "in_process": checkout_steps.in_process_parts(package_ids, args.steps),
+    }
+
+
 def main() -> int:
     cpus = os.cpu_count() or 1
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -261,8 +397,29 @@ def main() -> int:
         help="Celery pool of the one worker (threads suit I/O-bound fulfilment)",
     )
     parser.add_argument("--concurrency", type=int, default=4, help="the worker's concurrency")
+    parser.add_argument(
+        "--pool-sweep",
+        type=parse_sweep,
+        default=None,
+        metavar="POOL:N,...",
+        help="compare Celery pools in one run, e.g. prefork:4,prefork:8,threads:16,threads:32: the burst "
+        "is run once per pool, with a fresh worker (default orders: 48; --pool/--concurrency unused)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="time each step of placing an order this many times, one customer at a time "
+        "(0: skip; default 30, or 0 with --pool-sweep)",
+    )
+    baseline.add_arguments(parser)
     args = parser.parse_args()
-    orders = args.orders or DEFAULT_ORDERS[args.latency]
+    sweep = args.pool_sweep
+    if sweep and args.write_baseline:
+        parser.error("--write-baseline takes the figures of one pool: run it without --pool-sweep")
+    if args.steps is None:
+        args.steps = 0 if sweep else 30
+    orders = args.orders or (SWEEP_ORDERS if sweep else DEFAULT_ORDERS[args.latency])
 
     from sandboxes.roamify.testing import RoamifySandbox
     from sandboxes.stripe.testing import StripeSandbox
@@ -286,56 +443,61 @@ def main() -> int:
         start_django(env)
         package_ids = create_packages()
 
-        log(f"starting gunicorn on {site} and one Celery worker")
+        log(f"starting gunicorn on {site}")
         children.append(start_gunicorn(env, port, args.gunicorn_workers, log_path("gunicorn")))
-        children.append(start_worker(env, QUEUE, log_path("celery"), args.pool, args.concurrency))
-        worker = children[-1]
         connect_stripe_webhook(stripe, site)
-
-        log(f"placing {orders} orders over HTTP")
-        with ThreadPoolExecutor(8) as pool:
-            placed = list(
-                pool.map(lambda n: place_order(site, package_ids[n % len(package_ids)], n), range(orders))
-            )
-        from checkout.models import Order
-
-        numbers = [Order.objects.get(email=p["email"]).number for p in placed]
-
-        log(f"paying all {orders} at once")
-        first_pay = time.time()
-        with ThreadPoolExecutor(min(orders, 32)) as pool:
-            outcomes = list(pool.map(lambda p: stripe.control.pay(p["session_id"])["outcome"], placed))
-        if any(o != "paid" for o in outcomes):
-            raise RuntimeError(f"payments not all paid: {outcomes}")
-        wait_for_emails(numbers, worker, timeout=60 + orders * (90 if args.latency == "realistic" else 5))
-        stripe.control.wait_for_event("checkout.session.completed", count=orders, delivered=True)
-
-        checkout_ms = [p["checkout_ms"] for p in placed]
-        result = {
-            "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "config": {
-                "orders": orders,
-                "latency": args.latency,
-                "worker_concurrency": args.concurrency,
-                "worker_pool": args.pool,
-                "gunicorn_workers": args.gunicorn_workers,
-                "cpus": cpus,
-                "packages": package_ids,
-                "python": platform.python_version(),
-                "machine": platform.machine(),
-            },
-            "checkout_ms": {
-                "p50": percentile(checkout_ms, 50),
-                "p95": percentile(checkout_ms, 95),
-                "max": max(checkout_ms),
-            },
-            "metrics": measure(stripe, numbers, first_pay),
-            "upstream_orders": len([o for o in roamify.control.ledger() if o["referenceId"] in numbers]),
+        steps = time_steps(env, site, package_ids, args, children) if args.steps else None
+        config = {
+            "orders": orders,
+            "latency": args.latency,
+            "worker_concurrency": args.concurrency,
+            "worker_pool": args.pool,
+            "gunicorn_workers": args.gunicorn_workers,
+            "cpus": cpus,
+            "packages": package_ids,
+            "python": platform.python_version(),
+            "machine": platform.machine(),
         }
-        report(result)
-        if result["upstream_orders"] != orders:
-            log(f"warning: {result['upstream_orders']} upstream orders for {orders} shop orders")
+        if sweep:
+            rows = []
+            for pool, concurrency in sweep:
+                log(f"-- {pool} x {concurrency}: {orders} orders")
+                worker = start_worker(
+                    env,
+                    QUEUE,
+                    log_path(f"celery-{pool}-{concurrency}"),
+                    pool,
+                    concurrency,
+                    name=f"celery {pool}",
+                )
+                try:
+                    tag = f"-{pool}{concurrency}-"
+                    run = burst(site, stripe, roamify, package_ids, orders, worker, args.latency, tag)
+                finally:
+                    worker.stop()
+                rows.append({"pool": pool, "concurrency": concurrency, **run})
+            result = {
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "config": {**config, "worker_pool": "sweep", "worker_concurrency": None},
+                "sweep": rows,
+                "steps": steps,
+            }
+            report_sweep(result)
+        else:
+            log(f"starting one Celery worker ({args.pool} x {args.concurrency})")
+            children.append(start_worker(env, QUEUE, log_path("celery"), args.pool, args.concurrency))
+            run = burst(site, stripe, roamify, package_ids, orders, children[-1], args.latency)
+            result = {
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "config": config,
+                **run,
+                "steps": steps,
+            }
+            report(result)
+        if steps:
+            checkout_steps.report(steps)
         write_result("checkout", result)
+        baseline.after_run("checkout", result, args)
         return 0
     except KeyboardInterrupt:
         log("interrupted; cleaning up")

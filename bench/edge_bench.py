@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import baseline  # noqa: E402
 from bench._common import RESULTS, database_url, fresh_database, log, prepare_run, write_result  # noqa: E402
 from bench.catalog_bench import (  # noqa: E402
     Gunicorn,
@@ -124,6 +125,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="measured seconds per URL")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per URL")
     parser.add_argument("--workers", type=int, default=2 * cpus + 1, help="gunicorn sync workers")
+    baseline.add_arguments(parser)
     args = parser.parse_args()
 
     from sandboxes.roamify.testing import RoamifySandbox
@@ -192,6 +194,7 @@ def main() -> int:
         ok = report(result)
         result["all_targets_met"] = ok
         write_result("edge", result)
+        baseline.after_run("edge", result, args)
         return 0 if ok else 1
     except KeyboardInterrupt:
         log("interrupted; cleaning up")

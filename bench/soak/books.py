@@ -230,6 +230,11 @@ def metrics(stats: Stats, load_seconds: float, left_after_drain: dict) -> dict:
         "page_ms_p99": round(percentile(stats.page_ms, 99), 1) if stats.page_ms else 0,
         "statuses": dict(sorted(stats.statuses.items())),
         "flows": dict(sorted(stats.flows.items())),
+        "shopper_seconds": {k: round(v, 1) for k, v in stats.seconds.most_common()},
+        "pages": {
+            kind: {"n": len(ms), "p50_ms": round(percentile(ms, 50)), "p99_ms": round(percentile(ms, 99))}
+            for kind, ms in sorted(stats.page_ms_by_kind.items(), key=lambda kv: -sum(kv[1]))
+        },
         "problems": stats.problems[:50],
         "left_after_drain": left_after_drain,
     }
@@ -274,6 +279,7 @@ def report(result: dict) -> None:
     print()
     print(
         f"Soak: {cfg['shoppers']} shoppers for {cfg['minutes']:.1f} min, "
+        f"pauses of {'-'.join(f'{t:g}' for t in cfg.get('think_s', [0]))} s before each page, "
         f"{cfg['cpus']} CPUs, seed {cfg['seed']}"
     )
     print(
@@ -291,6 +297,15 @@ def report(result: dict) -> None:
         f"over {m['requests']} requests; statuses {m['statuses']}"
     )
     print(f"  shopper flows: {m['flows']}")
+    spent = m["shopper_seconds"]
+    total, placed = sum(spent.values()) or 1, m["orders_placed"] or 1
+    print(
+        "  where the shoppers' time went, per order placed: "
+        + ", ".join(f"{k} {v / placed:.1f} s ({v / total:.0%})" for k, v in spent.items())
+    )
+    print("  shop requests by page, most time first (count, p50, p99 ms):")
+    for kind, row in list(m["pages"].items())[:12]:
+        print(f"    {kind:<40} {row['n']:>6} {row['p50_ms']:>6} {row['p99_ms']:>6}")
     print(f"  faults injected: {result['faults']}")
     if m["problems"]:
         print(f"  turned down or slow ({len(m['problems'])}): {m['problems'][:5]}")

@@ -26,6 +26,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--think",
+        type=think_range,
+        default=(0.1, 0.5),
+        metavar="MIN-MAX",
+        help="a shopper's pause before each page or form, in seconds (default 0.1-0.5; 0 for none)",
+    )
+    parser.add_argument(
         "--short",
         action="store_true",
         help="8 shoppers for 30 s, a worker killed every 10 s (the test in `make test`)",
@@ -37,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    profile = Profile.short() if args.short else Profile.long(args.shoppers, args.minutes)
+    profile = Profile.short() if args.short else Profile.long(args.shoppers, args.minutes, args.think)
     prepare_run()
     started = time.monotonic()
     world = World(profile, args.seed, args.out, keep_db=args.keep_db)
@@ -87,6 +94,18 @@ def main(argv: list[str] | None = None) -> int:
         world.close()
 
 
+def think_range(text: str) -> tuple[float, float]:
+    """'0.1-0.5' -> (0.1, 0.5); '0' -> no pauses."""
+    low, _, high = text.partition("-")
+    try:
+        pauses = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected MIN-MAX in seconds, e.g. 0.1-0.5") from None
+    if not 0 <= pauses[0] <= pauses[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 0 <= MIN <= MAX")
+    return pauses
+
+
 def faults_as_planned(faults: ProcessFaults, world: World) -> dict:
     """A worker killed at least once, the web restarted once and up at the end, no restart failed."""
     errors = list(faults.errors)
@@ -109,6 +128,7 @@ def config(args: argparse.Namespace, profile: Profile, load_seconds: float, setu
         "cpus": os.cpu_count() or 1,
         "gunicorn_workers": profile.gunicorn_workers,
         "workers": "2 x threads 8",
+        "think_s": list(profile.think),
         "worker_kill_every_s": profile.worker_kill_every,
         "setup_seconds": round(setup_seconds, 1),
     }

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bench._common import CSRF_INPUT
+from bench._common import CSRF_INPUT, tls
 
 from .world import Profile
 
@@ -38,6 +38,13 @@ class Stats:
     codes: list[str] = field(default_factory=list)  # gift codes waiting to be spent
     awaiting_codes: set[str] = field(default_factory=set)  # recipients whose code hasn't come yet
     unpayable: list[str] = field(default_factory=list)  # orders no payment page could be opened for
+    # Where the shoppers' time went, in seconds: what bounds the rate of a closed loop of shoppers.
+    seconds: Counter = field(default_factory=Counter)
+    page_ms_by_kind: dict[str, list[float]] = field(default_factory=dict)  # "GET /esim/<slug>/": [ms]
+
+    async def pause(self, seconds: float, why: str) -> None:
+        self.seconds[why] += seconds
+        await asyncio.sleep(seconds)
 
 
 class Shopper:
@@ -48,27 +55,38 @@ class Shopper:
         self.email = f"shopper{n}.{os.getpid()}@soak.example.com"
         self.rng = random.Random(f"{run.seed}-{n}")
         self.client = httpx.AsyncClient(
-            base_url=run.site, timeout=60, follow_redirects=False, headers={"Origin": run.site}
+            base_url=run.site, timeout=60, follow_redirects=False, headers={"Origin": run.site}, verify=tls()
         )
         self.signed_up = False
         self.esims_bought = 0
         self.topped_up = False
 
     # -- HTTP ------------------------------------------------------------------------
-    async def req(self, method: str, url: str, **kw):
-        """A request to the shop: timed and counted; connection errors (the web restarting) retried."""
+    async def think(self) -> None:
+        """A shopper reads a page, or fills in a form, before the next request."""
+        low, high = self.run.profile.think
+        if high > 0:
+            await self.run.stats.pause(self.rng.uniform(low, high), "shoppers' pauses (reading, typing)")
+
+    async def req(self, method: str, url: str, *, think: bool = True, **kw):
+        """A request to the shop, after the shopper's pause: timed and counted; connection errors
+        (the web restarting) retried. `think=False` for what a page does by itself (polling)."""
         import httpx
 
         stats = self.run.stats
+        if think:
+            await self.think()
         for attempt in range(40):
             started = time.monotonic()
             try:
                 r = await self.client.request(method, url, **kw)
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
                 stats.connection_errors += 1
-                await asyncio.sleep(min(0.25 * (attempt + 1), 2))
+                await stats.pause(min(0.25 * (attempt + 1), 2), "retry pauses")
                 continue
             stats.page_ms.append((time.monotonic() - started) * 1000)
+            stats.page_ms_by_kind.setdefault(f"{method} {page_kind(url)}", []).append(stats.page_ms[-1])
+            stats.seconds["shop requests"] += time.monotonic() - started
             stats.statuses[r.status_code] += 1
             if r.status_code >= 500:
                 stats.server_errors.append(f"{method} {url} -> {r.status_code}")
@@ -129,7 +147,7 @@ class Shopper:
             ):
                 return number
             # No payment page ("please try again in a moment"): press Pay again, as a customer would.
-            await asyncio.sleep(2)
+            await self.run.stats.pause(2, "retry pauses")
             token = CSRF_INPUT.search(back.text)
             if not token:
                 raise Flow(f"{number} waits for payment with no Pay button")
@@ -141,28 +159,40 @@ class Shopper:
     async def pay_by_card(self, url: str) -> str:
         """The hosted page, filled in with 4242; returns where it sends the customer back to."""
         async with self.run.http_stripe() as stripe:
-            page = await stripe.get(url)
+            page = await self.at_stripe(stripe.get(url))
             if page.status_code != 200:
                 raise Flow(f"hosted page answered {page.status_code}")
-            paid = await stripe.post(url, data={**CARD, "email": self.email})
+            paid = await self.at_stripe(stripe.post(url, data={**CARD, "email": self.email}))  # typed in
             if paid.status_code != 303:
                 raise Flow(f"card refused: {paid.status_code}")
             return paid.headers["location"]
 
+    async def at_stripe(self, request):
+        """A request to the Stripe sandbox's page after the shopper's pause, timed apart from it."""
+        await self.think()
+        started = time.monotonic()
+        try:
+            return await request
+        finally:
+            self.run.stats.seconds["Stripe's hosted page (sandbox)"] += time.monotonic() - started
+
     async def wait_for_order(self, number: str, kind: str) -> str:
+        """Poll the order's status as its page does (static/js/order.js): after 1.5 s, then every 2 s."""
         deadline = time.monotonic() + self.run.profile.order_timeout
         status = "?"
+        wait = 1.5
         while time.monotonic() < deadline:
-            r = await self.req("GET", f"/orders/{number}/status/")
+            await self.run.stats.pause(wait, "pauses polling for the eSIM")
+            wait = 2
+            r = await self.req("GET", f"/orders/{number}/status/", think=False)
             if r.status_code == 200:
                 status = r.json()["status"]
                 if status in FINAL:
                     break
-            await asyncio.sleep(1)
         else:
             return "timeout"
         if status == "completed" and kind.startswith("esim"):  # a top-up's page shows no new eSIM
-            page = await self.req("GET", f"/orders/{number}/")
+            page = await self.req("GET", f"/orders/{number}/", think=False)  # the page reloads itself
             if "Activation code" not in page.text:
                 self.run.stats.problems.append(f"{number} completed but its page shows no eSIM")
                 return "no-esim-shown"
@@ -286,6 +316,16 @@ class Shopper:
         await self.client.aclose()
 
 
+def page_kind(url: str) -> str:
+    """A URL with its ids taken out: /orders/AB-12/status/ -> /orders/<n>/status/."""
+    path = url.split("?", 1)[0]
+    path = re.sub(r"^/orders/[^/]+/", "/orders/<n>/", path)
+    path = re.sub(r"^/account/esims/\d+/", "/account/esims/<id>/", path)
+    path = re.sub(r"^/accounts/confirm-email/.+", "/accounts/confirm-email/<key>/", path)
+    path = re.sub(r"^/esim/[^/]+/[^/]+/", "/esim/<slug>/<package>/", path)
+    return re.sub(r"^/esim/[^/]+/$", "/esim/<slug>/", path)
+
+
 class Flow(Exception):
     """A flow the shop turned down with a clear answer (not a 500): counted, the shopper moves on."""
 
@@ -314,7 +354,7 @@ class Run:
     def http_stripe(self):
         import httpx
 
-        return httpx.AsyncClient(timeout=60, follow_redirects=False)
+        return httpx.AsyncClient(timeout=60, follow_redirects=False, verify=tls())  # one per payment
 
     async def mailbox_link(self, to: str, subject: str, pattern: str, timeout: float = 45) -> str:
         deadline = time.monotonic() + timeout
@@ -323,7 +363,7 @@ class Run:
             found = re.search(pattern, body or "")
             if found:
                 return found.group(0)
-            await asyncio.sleep(1)
+            await self.stats.pause(1, "pauses waiting for an email")
         raise Flow(f"no {subject!r} email to {to} in {timeout:.0f} s")
 
     async def mailbox(self) -> None:

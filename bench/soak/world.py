@@ -40,14 +40,18 @@ class Profile:
     drain_timeout: float
     gunicorn_workers: int
     reconcile_every: int
+    # A shopper's pause before each page or form (seconds, uniform): shoppers in a rush, who know what
+    # they want. Fifty of them with 0.1-0.5 s pauses could place 400 orders a minute on a shop that
+    # answered at once: the rate the soak reaches is the shop's, not its shoppers'.
+    think: tuple[float, float] = (0.1, 0.5)
 
     @classmethod
-    def long(cls, shoppers: int, minutes: float) -> Profile:
-        return cls(shoppers, minutes * 60, 60, 0.5, 150, 300, 5, 10)
+    def long(cls, shoppers: int, minutes: float, think: tuple[float, float] = (0.1, 0.5)) -> Profile:
+        return cls(shoppers, minutes * 60, 60, 0.5, 150, 300, 5, 10, think)
 
     @classmethod
     def short(cls) -> Profile:
-        return cls(8, 30, 10, 0.5, 60, 75, 3, 5)
+        return cls(8, 30, 10, 0.5, 60, 75, 3, 5, (0.0, 0.0))
 
 
 def scaled_env(profile: Profile, var_dir: str) -> dict[str, str]:
@@ -84,7 +88,9 @@ class World:
             old.unlink()
         self.db_name, self.queue = f"soak_{os.getpid()}", f"soak-{os.getpid()}"
         self.roamify = RoamifySandbox(seed=seed, log_path=self.path("roamify-sandbox"))
-        self.stripe = StripeSandbox(log_path=self.path("stripe-sandbox"))
+        # localstripe in memory only: a run of thousands of payments would otherwise be limited by
+        # localstripe rewriting its whole state on every write, not by the shop.
+        self.stripe = StripeSandbox(log_path=self.path("stripe-sandbox"), state_file=False)
         self.port = free_port()
         self.site = f"http://127.0.0.1:{self.port}"
         self.env: dict[str, str] = {}

@@ -24,6 +24,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--business-name", default="Sandbox Store", help="shown on the hosted page")
     p.add_argument("--webhook-attempts", type=int, default=5, help="tries per delivery")
     p.add_argument("--webhook-backoff", type=float, default=0.5, help="first retry delay, doubled each time")
+    p.add_argument(
+        "--no-state-file",
+        action="store_true",
+        help="localstripe keeps its state in memory only, instead of rewriting all of it to a file on "
+        "every write (each payment slower than the last: for long runs such as the soak)",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     if bool(args.webhook_url) != bool(args.webhook_secret):
@@ -84,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
         port = free_port()
     # Start localstripe first: its start-up overlaps with importing aiohttp and the app.
-    process = LocalStripeProcess(port)
+    process = LocalStripeProcess(port, state_file=not args.no_state_file)
     process.start()
     try:
         asyncio.run(serve(args, process))

@@ -199,6 +199,7 @@ class StripeSandbox:
         *,
         public_url: str | None = None,
         webhook_backoff: float | None = None,
+        state_file: bool = True,
     ) -> None:
         self.port = port or free_port()
         self.webhook_secret = webhook_secret or "whsec_sandbox"
@@ -209,6 +210,8 @@ class StripeSandbox:
             args += ["--public-url", public_url]
         if webhook_backoff is not None:
             args += ["--webhook-backoff", str(webhook_backoff)]
+        if not state_file:
+            args.append("--no-state-file")
         self._process = SandboxProcess(
             "sandboxes.stripe", args, self.port, "/_control/health", log_path=log_path
         )

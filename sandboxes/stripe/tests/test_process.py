@@ -34,3 +34,45 @@ def test_starts_and_stops_with_its_child() -> None:
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
+
+
+def _written(pid: int) -> int:
+    """Bytes the process has written (files and sockets), from /proc."""
+    with open(f"/proc/{pid}/io") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("wchar:"))
+
+
+def _pay(sb: StripeSandbox, client) -> None:
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "http://127.0.0.1:9/ok",
+            "cancel_url": "http://127.0.0.1:9/no",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": "usd", "unit_amount": 500, "product_data": {"name": "x"}},
+                }
+            ],
+        }
+    )
+    assert sb.control.pay(session.id)["outcome"] == "paid"
+
+
+def test_no_state_file_keeps_localstripe_in_memory() -> None:
+    # localstripe pickles its whole state to a file on every write, so each payment writes (and
+    # costs) more than the one before; with --no-state-file it writes only its HTTP answers.
+    import stripe
+
+    per_payment = {}
+    for state_file in (True, False):
+        with StripeSandbox(state_file=state_file) as sb:
+            client = stripe.StripeClient(sb.secret_key, base_addresses={"api": sb.base_url})
+            child = sb.control.health()["localstripe"]["pid"]
+            for _ in range(10):
+                _pay(sb, client)
+            before = _written(child)
+            for _ in range(10):
+                _pay(sb, client)
+            per_payment[state_file] = (_written(child) - before) / 10
+    assert per_payment[False] * 5 < per_payment[True], per_payment
