@@ -58,6 +58,10 @@ def catalog_version() -> int:
 def bump_catalog_version() -> None:
     try:
         version = cache.incr(VERSION_KEY)
+        # The file and database caches' incr (Django's BaseCache.incr) writes the value back
+        # with the default timeout: the version would vanish 5 minutes later and a new starting
+        # point would empty the page cache for nothing.
+        cache.touch(VERSION_KEY, None)
     except ValueError:
         version = time.time_ns() // 1000
         cache.set(VERSION_KEY, version, timeout=None)

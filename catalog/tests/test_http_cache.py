@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import time
 from unittest import mock
 
 import pytest
@@ -201,3 +202,17 @@ def test_a_page_that_holds_a_csrf_token_is_never_stored():
     response = tokened(RequestFactory().get("/tokened/"))
     assert "X-Page-Cache" not in response and "Cache-Control" not in response
     assert getattr(response, "catalog_page", None) is None
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.cache.backends.filebased.FileBasedCache", "django.core.cache.backends.locmem.LocMemCache"],
+)
+def test_a_bumped_catalog_version_lasts_on_every_cache_backend(backend, settings, tmp_path):
+    # The demo's file cache once kept a bumped version for 5 minutes only (BaseCache.incr writes
+    # the default timeout), so the page cache started over for nothing.
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path / "cache")}}
+    version = page_cache.catalog_version()
+    bump_catalog_version()
+    with mock.patch("time.time", return_value=time.time() + 400):
+        assert page_cache.catalog_version() == version + 1
