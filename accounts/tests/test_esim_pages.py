@@ -123,3 +123,19 @@ def test_esim_without_usage_check_shows_upstream_notes(roamify, alice, client, c
     assert "Used" not in html.split('id="usage"')[1].split("</section>")[0].replace("Data used", "")
     note = " ".join(esim.notes) or "doesn't report data use"
     assert note[:40] in html
+
+
+def test_a_revoked_esim_says_cancelled_once_and_offers_no_install(setup, client, roamify):
+    # Found by hand: a revoked eSIM's page read "Cancelled Cancelled" (status and validity) and
+    # still showed the QR code and codes of an eSIM that can no longer be installed.
+    _, _, esim = setup
+    roamify.control.esim_action(esim.iccid, "revoke")
+    esim_services.refresh_now(esim)
+    for url in (reverse("accounts:esim_detail", args=[esim.pk]), reverse("accounts:esim_list")):
+        html = client.get(url).content.decode()
+        text = re.sub(r"<[^>]+>", " ", html)
+        assert "Cancelled" in text and not re.search(r"Cancelled\s+Cancelled", text), url
+    html = client.get(reverse("accounts:esim_detail", args=[esim.pk])).content.decode()
+    assert "can no longer be installed" in html
+    assert "data:image/png;base64," not in html and esim.activation_code not in html
+    assert "Make a share link" not in html
