@@ -52,6 +52,19 @@ def _enter_the_request(task_id: str = "", task=None, **_kwargs) -> None:
     )
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _database_connections_as_for_a_request(task=None, **_kwargs) -> None:
+    """Between tasks, what Django does between requests: a connection past DB_CONN_MAX_AGE, or
+    left broken by an error, is closed, and the next query checks the rest (CONN_HEALTH_CHECKS).
+    Celery's fixup closes none (CELERY_DB_REUSE_MAX). Not around an eager task: it runs inside its
+    caller's request or transaction."""
+    if task is not None and not task.request.is_eager:
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+
 @signals.task_postrun.connect
 def _leave_the_request(task=None, **_kwargs) -> None:
     from core.logs import request_id, task_info
