@@ -30,6 +30,14 @@ def _use_the_shops_logging(loglevel: int | str | None = None, **_kwargs) -> None
         logging.getLogger("celery").setLevel(loglevel)
 
 
+@signals.worker_init.connect
+def _warm_up(**_kwargs) -> None:
+    """In the worker's main process, before the pool forks: its pool processes start warm."""
+    from .warmup import worker_process
+
+    worker_process()
+
+
 @signals.before_task_publish.connect
 def _carry_the_request_id(headers: dict | None = None, **_kwargs) -> None:
     from core.logs import request_id
