@@ -312,7 +312,7 @@ def library_of(filename: str) -> str:
 def profile_report(profile: cProfile.Profile, n: int, top: int) -> dict:
     stats = pstats.Stats(profile, stream=io.StringIO())
     total = sum(tt for (_cc, _nc, tt, _ct, _callers) in stats.stats.values())
-    calls = sum(nc for (_cc, nc, _tt, _ct, _callers) in stats.stats.values())
+    total_calls = sum(nc for (_cc, nc, _tt, _ct, _callers) in stats.stats.values())
     shop, self_by_library = [], Counter()
     for (filename, line, name), (_cc, calls, tt, ct, _callers) in stats.stats.items():
         self_by_library[library_of(filename)] += tt
@@ -323,7 +323,7 @@ def profile_report(profile: cProfile.Profile, n: int, top: int) -> dict:
     return {
         "profiled_cpu_ms_per_esim": round(total * 1000 / n, 2),
         # Unlike CPU time, the same on a busy machine and a quiet one: a steady measure of Python work.
-        "function_calls_per_esim": round(calls / n),
+        "function_calls_per_esim": round(total_calls / n),
         "shop_cumulative": [
             {"function": f, "ms_per_esim": round(ms, 2), "calls_per_esim": round(c, 2)}
             for f, ms, c in shop[:top]
