@@ -313,9 +313,12 @@ def profile_report(profile: cProfile.Profile, n: int, top: int) -> dict:
     stats = pstats.Stats(profile, stream=io.StringIO())
     total = sum(tt for (_cc, _nc, tt, _ct, _callers) in stats.stats.values())
     total_calls = sum(nc for (_cc, nc, _tt, _ct, _callers) in stats.stats.values())
-    shop, self_by_library = [], Counter()
+    shop, self_by_library, by_self = [], Counter(), []
     for (filename, line, name), (_cc, calls, tt, ct, _callers) in stats.stats.items():
         self_by_library[library_of(filename)] += tt
+        by_self.append(
+            (f"{library_of(filename)}: {Path(filename).name}:{line} {name}", tt * 1000 / n, calls / n)
+        )
         if filename.startswith(str(ROOT)) and "/.venv/" not in filename and "/bench/" not in filename:
             where = f"{filename[len(str(ROOT)) + 1 :]}:{line} {name}"
             shop.append((where, ct * 1000 / n, calls / n))
@@ -327,6 +330,10 @@ def profile_report(profile: cProfile.Profile, n: int, top: int) -> dict:
         "shop_cumulative": [
             {"function": f, "ms_per_esim": round(ms, 2), "calls_per_esim": round(c, 2)}
             for f, ms, c in shop[:top]
+        ],
+        "self_time_by_function": [
+            {"function": f, "ms_per_esim": round(ms, 2), "calls_per_esim": round(c, 2)}
+            for f, ms, c in sorted(by_self, key=lambda row: -row[1])[:top]
         ],
         "self_time_by_library": [
             {"library": lib, "ms_per_esim": round(tt * 1000 / n, 2), "share": round(tt / total, 3)}
@@ -381,6 +388,9 @@ def report(result: dict, sql: bool) -> None:
     )
     print(f"\n  {'the shop’s functions, cumulative':<88} {'ms/eSIM':>8} {'calls':>6}")
     for row in prof["shop_cumulative"]:
+        print(f"  {row['function'][:88]:<88} {row['ms_per_esim']:>8.1f} {row['calls_per_esim']:>6g}")
+    print(f"\n  {'self time by function':<88} {'ms/eSIM':>8} {'calls':>6}")
+    for row in prof["self_time_by_function"]:
         print(f"  {row['function'][:88]:<88} {row['ms_per_esim']:>8.1f} {row['calls_per_esim']:>6g}")
     print(f"\n  {'self time by library':<40} {'ms/eSIM':>8} {'share':>6}")
     for row in prof["self_time_by_library"]:
