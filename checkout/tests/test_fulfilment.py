@@ -160,3 +160,16 @@ def test_fulfilling_an_order_of_esims_takes_the_same_few_queries_for_one_or_thre
     assert len(queries) == 20, "\n".join(q["sql"] for q in queries)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
     assert len(ledger_for(roamify, order)) == 1
+
+
+def test_the_esim_email_and_the_receipt_take_few_queries(roamify, package, clear_cache):
+    """Pinned, each: the order read once, what the email shows (the eSIMs; the payments and the
+    lines), then the order marked and its timeline entry in one transaction (each BEGIN and
+    COMMIT counted; the test mail backend writes no outbox row)."""
+    order = paid_order(package)
+    assert services.fulfil_order(order.id).completed
+    for send, statements in ((services.send_esim_email, 6), (services.send_receipt, 7)):
+        with CaptureQueriesContext(connection) as queries:
+            assert send(order.id)
+        assert len(queries) == statements, "\n".join(q["sql"] for q in queries)
+        assert not send(order.id)  # once
