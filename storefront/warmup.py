@@ -2,9 +2,10 @@
 starts instead: the imports Django, Celery and the libraries make lazily, the clients the shop
 keeps for the life of a process, and the email templates compiled.
 
-Measured (bench/README.md, "Profile of one delivered eSIM"): the first task a gunicorn worker
-queued imported redis-py and kombu's Redis transport (about 0.2 s of CPU: the first webhook of
-each worker took 0.7-0.9 s in the checkout benchmark), and the first task of each prefork pool
+Measured (bench/README.md, "Profile of one delivered eSIM"): the first request of a gunicorn
+worker imported the URLconf and every view (about 0.25 s of CPU), the first task it queued
+redis-py and kombu's Redis transport (about 0.2 s: the first webhook of each worker took 0.7-0.9 s
+in the checkout benchmark), and the first task of each prefork pool
 process built the Roamify client (its TLS context), imported what qrcode draws with and compiled
 the templates (about 0.1 s, four times over). A worker warms up in its main process before the
 pool forks, so its pool processes start warm and share the work.
@@ -24,7 +25,11 @@ def web_process() -> None:
     """Called by the WSGI module as gunicorn loads it (each worker, or the master with preload)."""
     from celery import current_app
     from django.core.cache import cache
+    from django.urls import get_resolver
 
+    # The URLconf, and so every view module (about 330 modules, 0.25 s), which Django imports at
+    # the first request.
+    get_resolver().url_patterns  # noqa: B018
     cache._cache  # noqa: B018 - the client (redis-py imported); it connects at its first command
     # What Celery imports and builds at its first send_task: the producer pool and the broker's
     # transport (connected when first used), the result backend, the result class, the (disabled)
@@ -38,10 +43,12 @@ def web_process() -> None:
 def worker_process() -> None:
     """Called in a Celery worker's main process (`worker_init`), before its pool starts."""
     import qrcode
+    from django.core.cache import cache
     from django.template.loader import get_template
 
     from core.roamify_client import roamify_client
 
+    cache._cache  # noqa: B018 - as for the web
     roamify_client()
     qrcode.make("warm-up").save(io.BytesIO())  # the eSIM email's QR code imports what draws it
     for directory in settings.TEMPLATES[0]["DIRS"]:
