@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,8 +24,8 @@ from core.roamify_client import roamify_client
 from esims import services as esims
 
 from ..events import OrderEventKind
-from ..models import LineKind, Order, OrderLine, OrderStatus
-from .order_state import CheckoutError, locked, log_event, move
+from ..models import LineKind, Order, OrderEvent, OrderLine, OrderStatus
+from .order_state import CheckoutError, locked, log_event, move, new_event
 
 logger = logging.getLogger(__name__)
 
@@ -157,15 +157,16 @@ def _fulfil_esim_lines(
             fulfilled_at=timezone.now(), upstream_order_id=upstream_order.id
         )
         locked_order.upstream_order_id = upstream_order.id
-        log_event(
+        delivered = new_event(
             locked_order,
             OrderEventKind.ESIMS_DELIVERED,
             f"{len(saved)} eSIM(s) ready from upstream order {upstream_order.id}",
             upstream_order_id=upstream_order.id,
         )
         if complete:
-            return _complete_locked(locked_order)  # which saves upstream_order_id with the rest
+            return _complete_locked(locked_order, after=[delivered])
         locked_order.save(update_fields=["upstream_order_id", "updated_at"])
+        delivered.save(force_insert=True)
     return None
 
 
@@ -301,17 +302,32 @@ def _complete(order_id: int) -> Outcome:
         return _complete_locked(locked(order_id))
 
 
-def _complete_locked(order: Order) -> Outcome:
-    """Complete the locked order if no line is left (inside the caller's transaction)."""
+def _complete_locked(order: Order, after: Sequence[OrderEvent] = ()) -> Outcome:
+    """Complete the locked order if no line is left (inside the caller's transaction).
+
+    `after`: the caller's timeline entries (from `_fulfil_esim_lines`, which changed the order's
+    upstream_order_id), written in one INSERT with the completion's, or with the order saved when
+    it does not complete."""
     if order.status not in (OrderStatus.FULFILLING, OrderStatus.PAID):
-        return Outcome(done=True, message=f"already {order.status}")
-    if order.lines.filter(fulfilled_at__isnull=True, refunded_at__isnull=True).exists():
-        return Outcome(done=False, retry=True, message="lines left to fulfil")
-    order.fulfilment_lease_until = None
-    order.completed_at = timezone.now()
-    order.action_reason = ""
-    move(order, OrderStatus.COMPLETED, "Every line fulfilled", upstream_order_id=order.upstream_order_id)
-    return Outcome(done=True, completed=True, message="completed")
+        outcome = Outcome(done=True, message=f"already {order.status}")
+    elif order.lines.filter(fulfilled_at__isnull=True, refunded_at__isnull=True).exists():
+        outcome = Outcome(done=False, retry=True, message="lines left to fulfil")
+    else:
+        order.fulfilment_lease_until = None
+        order.completed_at = timezone.now()
+        order.action_reason = ""
+        move(
+            order,
+            OrderStatus.COMPLETED,
+            "Every line fulfilled",
+            after=after,
+            upstream_order_id=order.upstream_order_id,
+        )
+        return Outcome(done=True, completed=True, message="completed")
+    if after:
+        order.save(update_fields=["upstream_order_id", "updated_at"])
+        OrderEvent.objects.bulk_create(after)
+    return outcome
 
 
 def retry_fulfilment(order_id: int, *, actor: str) -> None:
