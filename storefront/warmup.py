@@ -10,17 +10,37 @@ process built the Roamify client (its TLS context), imported what qrcode draws w
 the templates (about 0.1 s, four times over). A worker warms up in its main process before the
 pool forks, so its pool processes start warm and share the work.
 
-Nothing here opens a connection: a pool process must not inherit one.
+Nothing here opens a connection: a pool process must not inherit one. Nothing here may stop a
+process from starting either: a warm-up that fails is logged, and the process pays later.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
 
+
+def _never_fails(warm_up: Callable[[], None]) -> Callable[[], None]:
+    @functools.wraps(warm_up)
+    def run() -> None:
+        try:
+            warm_up()
+        except Exception:
+            logger.warning(
+                "%s failed; the first request or task pays instead", warm_up.__name__, exc_info=True
+            )
+
+    return run
+
+
+@_never_fails
 def web_process() -> None:
     """Called by the WSGI module as gunicorn loads it (each worker, or the master with preload)."""
     from celery import current_app
@@ -30,7 +50,7 @@ def web_process() -> None:
     # The URLconf, and so every view module (about 330 modules, 0.25 s), which Django imports at
     # the first request.
     get_resolver().url_patterns  # noqa: B018
-    cache._cache  # noqa: B018 - the client (redis-py imported); it connects at its first command
+    getattr(cache, "_cache", None)  # Redis: the client (redis-py imported); it connects when used
     # What Celery imports and builds at its first send_task: the producer pool and the broker's
     # transport (connected when first used), the result backend, the result class, the (disabled)
     # event dispatcher.
@@ -40,6 +60,7 @@ def web_process() -> None:
     current_app.amqp._event_dispatcher  # noqa: B018
 
 
+@_never_fails
 def worker_process() -> None:
     """Called in a Celery worker's main process (`worker_init`), before its pool starts."""
     import qrcode
@@ -48,7 +69,7 @@ def worker_process() -> None:
 
     from core.roamify_client import roamify_client
 
-    cache._cache  # noqa: B018 - as for the web
+    getattr(cache, "_cache", None)  # as for the web
     roamify_client()
     qrcode.make("warm-up").save(io.BytesIO())  # the eSIM email's QR code imports what draws it
     for directory in settings.TEMPLATES[0]["DIRS"]:

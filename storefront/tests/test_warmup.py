@@ -114,3 +114,13 @@ print(json.dumps({
 """
     )
     assert opened == {"database": [], "upstream": 0}
+
+
+def test_a_warm_up_that_fails_is_logged_and_the_process_starts_anyway(caplog):
+    from unittest import mock
+
+    from storefront import warmup
+
+    with mock.patch("django.urls.get_resolver", side_effect=RuntimeError("no URLconf")):
+        warmup.web_process()  # raises nothing
+    assert "web_process failed" in caplog.text and "no URLconf" in caplog.text
