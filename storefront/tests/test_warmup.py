@@ -83,7 +83,9 @@ def test_a_web_process_starts_with_its_views_loaded_and_queues_its_first_task_im
     finally:
         import redis
 
-        redis.Redis.from_url(redis_url).delete(queue, f"_kombu.binding.{queue}")
+        redis.Redis.from_url(redis_url).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
     assert first_task == {
         "views_loaded": [
             "storefront.urls",
