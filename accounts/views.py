@@ -7,14 +7,12 @@ from the low-data email, the shared install link) work without signing in.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -92,11 +90,8 @@ def _usage_context(esim) -> dict:
 
 
 def _qr(esim) -> str:
-    """The QR code PNG (as a data URI): drawing it costs more than the rest of the page, so it is kept."""
-    if not esim.lpa_code:
-        return ""
-    key = f"accounts:qr:{esim.pk}:{hashlib.sha256(esim.lpa_code.encode()).hexdigest()[:16]}"
-    return cache.get_or_set(key, lambda: qr_data_uri(esim.lpa_code), 86400)
+    """The QR code PNG as a data URI (drawn once for the email and every page: esims.qr)."""
+    return qr_data_uri(esim.lpa_code) if esim.lpa_code else ""
 
 
 @require_safe

@@ -40,40 +40,69 @@ class Delivered:
     package_id: str = ""
 
 
+# What a delivery writes on an eSIM row, on a new row or over an old one.
+_DELIVERED_FIELDS = [
+    "customer",
+    "email",
+    "title",
+    "package_id_upstream",
+    "upstream_order_id",
+    "iccid",
+    "status",
+    "lpa_code",
+    "smdp_address",
+    "activation_code",
+    "ios_install_url",
+    "android_install_url",
+    "apn_automatic",
+    "apn_name",
+    "apn_username",
+    "apn_password",
+    "with_top_up",
+    "with_usage_check",
+    "notes",
+    "expires_at",
+    "updated_at",
+]
+
+
 def record_delivered(delivered: list[Delivered], *, customer, email: str) -> list[Esim]:
-    """Save (or update) eSIM records from upstream's answer. Call inside the caller's transaction."""
-    saved = []
+    """Save (or update) eSIM records from upstream's answer, in one statement for them all (an
+    eSIM upstream sends again updates its row). Call inside the caller's transaction."""
+    records = []
     for item in delivered:
         esim = item.esim
         profile = esim.profile or roamify.EsimProfile()
         apn = esim.apn or roamify.Apn()
-        record, _ = Esim.objects.update_or_create(
-            upstream_esim_id=esim.id,
-            defaults={
-                "customer": customer,
-                "email": email,
-                "title": item.title[:300],
-                "package_id_upstream": item.package_id,
-                "upstream_order_id": item.upstream_order_id,
-                "iccid": esim.iccid or "",
-                "status": esim.status,
-                "lpa_code": profile.lpa_code or "",
-                "smdp_address": profile.smdp_address or "",
-                "activation_code": profile.activation_code or "",
-                "ios_install_url": profile.ios_install_url or "",
-                "android_install_url": profile.android_install_url or "",
-                "apn_automatic": apn.automatic,
-                "apn_name": apn.name or "",
-                "apn_username": apn.username or "",
-                "apn_password": apn.password or "",
-                "with_top_up": esim.with_top_up,
-                "with_usage_check": esim.with_usage_check,
-                "notes": list(esim.notes),
-                "expires_at": esim.expired_at,
-            },
+        records.append(
+            Esim(
+                upstream_esim_id=esim.id,
+                customer=customer,
+                email=email,
+                title=item.title[:300],
+                package_id_upstream=item.package_id,
+                upstream_order_id=item.upstream_order_id,
+                iccid=esim.iccid or "",
+                status=esim.status,
+                lpa_code=profile.lpa_code or "",
+                smdp_address=profile.smdp_address or "",
+                activation_code=profile.activation_code or "",
+                ios_install_url=profile.ios_install_url or "",
+                android_install_url=profile.android_install_url or "",
+                apn_automatic=apn.automatic,
+                apn_name=apn.name or "",
+                apn_username=apn.username or "",
+                apn_password=apn.password or "",
+                with_top_up=esim.with_top_up,
+                with_usage_check=esim.with_usage_check,
+                notes=list(esim.notes),
+                expires_at=esim.expired_at,
+            )
         )
-        saved.append(record)
-    return saved
+    # PostgreSQL returns each row's id, the new and the updated alike.
+    return Esim.objects.bulk_create(
+        records, update_conflicts=True, unique_fields=["upstream_esim_id"], update_fields=_DELIVERED_FIELDS
+    )
 
 
 def record_topped_up(esim: Esim, upstream: roamify.Esim | None) -> None:

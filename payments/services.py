@@ -70,8 +70,10 @@ def capture(
     """Record money received, once. Returns False when it was already recorded.
 
     `payer_name`/`payer_phone`: what the buyer gave on the provider's page (kept in `data["payer"]`).
+    Inside a caller's transaction (the Stripe webhook's), no savepoint: a failure here rolls the
+    caller's transaction back whole, and no caller goes on after one.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status in Payment.CAPTURED_STATES:
             return False

@@ -64,6 +64,14 @@ def _use_the_shops_logging(loglevel: int | str | None = None, **_kwargs) -> None
         logging.getLogger("celery").setLevel(loglevel)
 
 
+@signals.worker_init.connect
+def _warm_up(**_kwargs) -> None:
+    """In the worker's main process, before the pool forks: its pool processes start warm."""
+    from .warmup import worker_process
+
+    worker_process()
+
+
 @signals.before_task_publish.connect
 def _carry_the_request_id(headers: dict | None = None, **_kwargs) -> None:
     from core.logs import request_id
@@ -84,6 +92,19 @@ def _enter_the_request(task_id: str = "", task=None, **_kwargs) -> None:
         request_id.set(rid or request_id.get()),
         task_info.set({"task": task.name, "task_id": task_id}),
     )
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _database_connections_as_for_a_request(task=None, **_kwargs) -> None:
+    """Between tasks, what Django does between requests: a connection past DB_CONN_MAX_AGE, or
+    left broken by an error, is closed, and the next query checks the rest (CONN_HEALTH_CHECKS).
+    Celery's fixup closes none (CELERY_DB_REUSE_MAX). Not around an eager task: it runs inside its
+    caller's request or transaction."""
+    if task is not None and not task.request.is_eager:
+        from django.db import close_old_connections
+
+        close_old_connections()
 
 
 @signals.task_postrun.connect

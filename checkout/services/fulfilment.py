@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,8 +25,8 @@ from core.roamify_client import roamify_client
 from esims import services as esims
 
 from ..events import OrderEventKind
-from ..models import LineKind, Order, OrderLine, OrderStatus
-from .order_state import CheckoutError, locked, log_event, move
+from ..models import LineKind, Order, OrderEvent, OrderLine, OrderStatus
+from .order_state import CheckoutError, locked, log_event, move, new_event
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,10 @@ def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
     try:
         esim_lines = [line for line in pending if line.kind == LineKind.ESIM]
         if esim_lines:
-            _fulfil_esim_lines(order, esim_lines, attempt)
+            # An order of eSIMs alone is completed in the transaction that records them.
+            done = _fulfil_esim_lines(order, esim_lines, attempt, complete=len(esim_lines) == len(pending))
+            if done is not None:
+                return done
         for line in pending:
             if line.kind == LineKind.TOPUP:
                 _fulfil_topup(order, line, attempt)
@@ -117,15 +120,20 @@ def fulfil_order(order_id: int, *, final_attempt: bool = False) -> Outcome:
 # --- eSIM lines -----------------------------------------------------------------------------------
 
 
-def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> None:
-    """One instant order upstream for every eSIM line, referenceId = our order number."""
+def _fulfil_esim_lines(
+    order: Order, lines: list[OrderLine], attempt: int, *, complete: bool = False
+) -> Outcome | None:
+    """One instant order upstream for every eSIM line, referenceId = our order number.
+
+    With `complete`, the order is completed in the same transaction when no line is left: the
+    outcome of that, or None when the caller goes on (to other lines, or `_complete`)."""
     upstream_order = _esim_order(order, lines, attempt)
     ready = _ready_esims(upstream_order)
     line_for = _line_assignment(lines, upstream_order, len(ready))
     with transaction.atomic():
         locked_order = locked(order.pk)
         if locked_order.status != OrderStatus.FULFILLING:
-            return
+            return None
         saved = esims.record_delivered(
             [
                 esims.Delivered(
@@ -139,19 +147,28 @@ def _fulfil_esim_lines(order: Order, lines: list[OrderLine], attempt: int) -> No
             customer=locked_order.customer,
             email=locked_order.email,
         )
-        for record, line in zip(saved, line_for, strict=False):
-            (line or lines[0]).esims.add(record)
+        OrderLine.esims.through.objects.bulk_create(
+            [
+                OrderLine.esims.through(orderline=line or lines[0], esim=record)
+                for record, line in zip(saved, line_for, strict=False)
+            ],
+            ignore_conflicts=True,
+        )
         OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(
             fulfilled_at=timezone.now(), upstream_order_id=upstream_order.id
         )
         locked_order.upstream_order_id = upstream_order.id
-        locked_order.save(update_fields=["upstream_order_id", "updated_at"])
-        log_event(
+        delivered = new_event(
             locked_order,
             OrderEventKind.ESIMS_DELIVERED,
             f"{len(saved)} eSIM(s) ready from upstream order {upstream_order.id}",
             upstream_order_id=upstream_order.id,
         )
+        if complete:
+            return _complete_locked(locked_order, after=[delivered])
+        locked_order.save(update_fields=["upstream_order_id", "updated_at"])
+        delivered.save(force_insert=True)
+    return None
 
 
 def _esim_order(order: Order, lines: list[OrderLine], attempt: int) -> roamify.Order:
@@ -162,14 +179,15 @@ def _esim_order(order: Order, lines: list[OrderLine], attempt: int) -> roamify.O
             return existing
     items = [(line.package_id_upstream, line.quantity) for line in lines]
     placed = client.create_instant_order(items, reference_id=order.number, start_date=order.travel_date)
-    Order.objects.filter(pk=order.pk).update(upstream_order_id=placed.id)
-    log_event(
-        order,
-        OrderEventKind.UPSTREAM_ORDER,
-        f"Upstream order {placed.id} ({placed.status})",
-        upstream_order_id=placed.id,
-        upstream_status=placed.status,
-    )
+    with transaction.atomic():  # one commit for both
+        Order.objects.filter(pk=order.pk).update(upstream_order_id=placed.id)
+        log_event(
+            order,
+            OrderEventKind.UPSTREAM_ORDER,
+            f"Upstream order {placed.id} ({placed.status})",
+            upstream_order_id=placed.id,
+            upstream_status=placed.status,
+        )
     return placed
 
 
@@ -282,16 +300,35 @@ def _needs_action(order_id: int, reason: str) -> Outcome:
 
 def _complete(order_id: int) -> Outcome:
     with transaction.atomic():
-        order = locked(order_id)
-        if order.status not in (OrderStatus.FULFILLING, OrderStatus.PAID):
-            return Outcome(done=True, message=f"already {order.status}")
-        if order.lines.filter(fulfilled_at__isnull=True, refunded_at__isnull=True).exists():
-            return Outcome(done=False, retry=True, message="lines left to fulfil")
+        return _complete_locked(locked(order_id))
+
+
+def _complete_locked(order: Order, after: Sequence[OrderEvent] = ()) -> Outcome:
+    """Complete the locked order if no line is left (inside the caller's transaction).
+
+    `after`: the caller's timeline entries (from `_fulfil_esim_lines`, which changed the order's
+    upstream_order_id), written in one INSERT with the completion's, or with the order saved when
+    it does not complete."""
+    if order.status not in (OrderStatus.FULFILLING, OrderStatus.PAID):
+        outcome = Outcome(done=True, message=f"already {order.status}")
+    elif order.lines.filter(fulfilled_at__isnull=True, refunded_at__isnull=True).exists():
+        outcome = Outcome(done=False, retry=True, message="lines left to fulfil")
+    else:
         order.fulfilment_lease_until = None
         order.completed_at = timezone.now()
         order.action_reason = ""
-        move(order, OrderStatus.COMPLETED, "Every line fulfilled", upstream_order_id=order.upstream_order_id)
-    return Outcome(done=True, completed=True, message="completed")
+        move(
+            order,
+            OrderStatus.COMPLETED,
+            "Every line fulfilled",
+            after=after,
+            upstream_order_id=order.upstream_order_id,
+        )
+        return Outcome(done=True, completed=True, message="completed")
+    if after:
+        order.save(update_fields=["upstream_order_id", "updated_at"])
+        OrderEvent.objects.bulk_create(after)
+    return outcome
 
 
 def retry_fulfilment(order_id: int, *, actor: str) -> None:

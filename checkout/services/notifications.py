@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,7 @@ from esims.emails import install_email
 
 from ..events import OrderEventKind
 from ..models import Order, OrderStatus
-from .order_state import CheckoutError, locked, log_event
+from .order_state import CheckoutError, log_event
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +64,13 @@ def _send_once(
     order_id: int,
     what: str,
     due: Callable[[Order], bool],
-    build: Callable[[Order], EmailMultiAlternatives],
+    build: Callable[[Order], EmailMultiAlternatives | None],
     record: Callable[[Order], str],
     actor: str = "system",
 ) -> bool:
+    """`build` may find nothing to send after all (None). `record` saves only the fields it sets
+    (an UPDATE, which takes the order's row lock itself), so the order is not locked and read again
+    to record the email."""
     claim = f"order-email:{what}:{order_id}"
     if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):
         raise EmailInProgress(f"{what} email of order {order_id} is being sent")
@@ -74,9 +78,11 @@ def _send_once(
         order = Order.objects.get(pk=order_id)
         if not due(order):
             return False
-        build(order).send()  # raises OSError when the mail server is down: the task retries
+        message = build(order)
+        if message is None:
+            return False
+        message.send()  # raises OSError when the mail server is down: the task retries
         with transaction.atomic():
-            order = locked(order_id)
             kind = (
                 OrderEventKind.EMAIL_REFUND
                 if what == "refund"
@@ -92,28 +98,33 @@ def _send_once(
 
 def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system") -> bool:
     """Email the eSIMs of a completed order: once, unless staff ask to resend."""
-    order = Order.objects.get(pk=order_id)
-    if order.status != OrderStatus.COMPLETED or not order.esims.exists():
-        if resend:
+    if resend:  # staff are told why not before anything is claimed
+        order = Order.objects.get(pk=order_id)
+        if order.status != OrderStatus.COMPLETED or not order.esims.exists():
             raise CheckoutError("Only a completed order has an eSIM to send.")
-        return False
 
-    def build(order: Order) -> EmailMultiAlternatives:
-        return install_email(
-            list(order.esims), order.email, f"Your eSIM is ready: order {order.number}", _context(order)
-        )
+    def due(order: Order) -> bool:
+        return order.status == OrderStatus.COMPLETED and (resend or not order.esim_email_sent_at)
+
+    def build(order: Order) -> EmailMultiAlternatives | None:
+        esims = list(order.esims)
+        if not esims:  # an order of top-ups or gift cards only
+            return None
+        return install_email(esims, order.email, f"Your eSIM is ready: order {order.number}", _context(order))
 
     def record(order: Order) -> str:
         order.esim_email_sent_at = timezone.now()
         order.save(update_fields=["esim_email_sent_at", "updated_at"])
         return ("Resent" if resend else "Sent") + f" the eSIM email to {order.email}"
 
-    return _send_once(order_id, "esim", lambda o: resend or not o.esim_email_sent_at, build, record, actor)
+    return _send_once(order_id, "esim", due, build, record, actor)
 
 
 def send_receipt(order_id: int) -> bool:
     def build(order: Order) -> EmailMultiAlternatives:
         paid = list(order.payments.captured())
+        # Read once: the receipt lists the lines, and its two templates ask order.esims_expected.
+        prefetch_related_objects([order], "lines")
         return _order_email(
             order,
             f"Receipt for order {order.number}",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.queue import after_commit
 
 from ..events import OrderEventKind
@@ -16,7 +18,7 @@ class CheckoutError(ValueError):
     """Bad checkout input or a refused action, with a message for the customer or staff."""
 
 
-def log_event(
+def new_event(
     order: Order,
     kind: OrderEventKind,
     message: str = "",
@@ -26,8 +28,8 @@ def log_event(
     to_status: str = "",
     **data,
 ) -> OrderEvent:
-    """Write one entry of the order's timeline; `kind` must be one of checkout's event kinds."""
-    return OrderEvent.objects.create(
+    """One entry of the order's timeline, not yet written; `kind` must be one of checkout's kinds."""
+    return OrderEvent(
         order=order,
         kind=OrderEventKind(kind),  # an unknown kind raises ValueError rather than being stored
         message=message[:5000],
@@ -38,15 +40,37 @@ def log_event(
     )
 
 
-def move(order: Order, to: str, message: str = "", *, actor: str = "system", **data) -> None:
-    """Change the status of a locked order and write the transition to its timeline.
+def log_event(order: Order, kind: OrderEventKind, message: str = "", **fields) -> OrderEvent:
+    """Write one entry of the order's timeline (`new_event`'s arguments)."""
+    event = new_event(order, kind, message, **fields)
+    event.save(force_insert=True)
+    return event
+
+
+def move(
+    order: Order,
+    to: str,
+    message: str = "",
+    *,
+    actor: str = "system",
+    after: Sequence[OrderEvent] = (),
+    **data,
+) -> None:
+    """Change the status of a locked order and write the transition to its timeline, after the
+    entries of `after` (from `new_event`): all in one INSERT.
 
     Every move to requires_action passes here, so this is where staff are told: the email is
     queued after commit and goes once per order (`notifications.send_staff_alert`)."""
     before = order.status
     order.status = to
     order.save()
-    log_event(order, OrderEventKind.STATUS, message, actor=actor, from_status=before, to_status=to, **data)
+    status = new_event(
+        order, OrderEventKind.STATUS, message, actor=actor, from_status=before, to_status=to, **data
+    )
+    if after:
+        OrderEvent.objects.bulk_create([*after, status])
+    else:
+        status.save(force_insert=True)  # for one row, less work than bulk_create
     if to == OrderStatus.REQUIRES_ACTION and before != to and order.staff_alerted_at is None:
         after_commit("checkout.send_staff_alert", order.pk)
 

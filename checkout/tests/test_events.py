@@ -23,8 +23,9 @@ SHOP_APPS = ("accounts", "catalog", "checkout", "core", "esims", "giftcards", "p
 
 
 def log_event_calls() -> list[tuple[str, ast.Call, ast.expr]]:
-    """Every call of `log_event` in the shop's code (tests and migrations aside), with the
-    expression its kind comes from (a variable's assignment in the enclosing function)."""
+    """Every call of `log_event` or `new_event` (an entry written later, in bulk) in the shop's code
+    (tests and migrations aside), with the expression its kind comes from (a variable's assignment
+    in the enclosing function)."""
     found = []
     for app in SHOP_APPS:
         for path in (ROOT / app).rglob("*.py"):
@@ -36,7 +37,7 @@ def log_event_calls() -> list[tuple[str, ast.Call, ast.expr]]:
                 name = getattr(getattr(call, "func", None), "id", None) or getattr(
                     getattr(call, "func", None), "attr", None
                 )
-                if not isinstance(call, ast.Call) or name != "log_event":
+                if not isinstance(call, ast.Call) or name not in ("log_event", "new_event"):
                     continue
                 kind = (
                     call.args[1]
@@ -48,6 +49,8 @@ def log_event_calls() -> list[tuple[str, ast.Call, ast.expr]]:
                         (f for f in functions if f.lineno <= call.lineno <= f.end_lineno),
                         key=lambda f: f.end_lineno - f.lineno,
                     )
+                    if inner.name == "log_event":  # passes its own argument on; its callers are scanned
+                        continue
                     kind = next(
                         a.value
                         for a in ast.walk(inner)

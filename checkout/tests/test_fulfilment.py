@@ -5,6 +5,8 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from checkout import services
 from checkout.models import Order, OrderStatus
@@ -145,3 +147,29 @@ def test_travel_date_package_needs_and_sends_the_start_date(roamify, db):
     assert services.fulfil_order(order.id).done
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
+
+
+@pytest.mark.parametrize("quantity", [1, 3])
+def test_fulfilling_an_order_of_esims_takes_the_same_few_queries_for_one_or_three(roamify, package, quantity):
+    """Pinned: 13 queries in 3 transactions (each BEGIN and COMMIT counted): the lease; the upstream
+    order's id and its timeline entry; the eSIM rows (one statement for them all), their lines, and
+    the completion with its two timeline entries (one INSERT)."""
+    order = paid_order(package, quantity=quantity)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.fulfil_order(order.id).completed
+    assert len(queries) == 19, "\n".join(q["sql"] for q in queries)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+    assert len(ledger_for(roamify, order)) == 1
+
+
+def test_the_esim_email_and_the_receipt_take_few_queries(roamify, package, clear_cache):
+    """Pinned, each: the order read once, what the email shows (the eSIMs; the payments and the
+    lines), then the order marked and its timeline entry in one transaction (each BEGIN and
+    COMMIT counted; the test mail backend writes no outbox row)."""
+    order = paid_order(package)
+    assert services.fulfil_order(order.id).completed
+    for send, statements in ((services.send_esim_email, 6), (services.send_receipt, 7)):
+        with CaptureQueriesContext(connection) as queries:
+            assert send(order.id)
+        assert len(queries) == statements, "\n".join(q["sql"] for q in queries)
+        assert not send(order.id)  # once
