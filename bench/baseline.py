@@ -64,6 +64,8 @@ def checkout_figures(result: dict) -> dict[str, Figure]:
         "webhook -> eSIM email p95": Figure(m["webhook_to_email_s"]["p95"], LOWER, "s"),
         "eSIMs emailed per minute": Figure(m["orders_per_minute"], HIGHER, "/min"),
     }
+    if "machine_cpu_ms_per_order" in result:
+        out["machine CPU per delivered eSIM"] = Figure(result["machine_cpu_ms_per_order"], LOWER, "ms")
     steps = result.get("steps")
     if steps:
         for step, row in steps["http"]["steps"].items():
