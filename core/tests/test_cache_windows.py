@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
+from conftest import need
 from core import cache_windows
 from core.metrics import counters
 from giftcards import ratelimit
@@ -29,8 +30,7 @@ GUESS_KEY = "giftcard-guess:ip:203.0.113.9"
 @pytest.fixture(params=["locmem", "file", "redis"])
 def backend(request, settings, tmp_path, clear_cache) -> Iterator[str]:
     if request.param == "redis":
-        if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
-            pytest.skip("the tests' cache is not Redis here")
+        need("redis" in settings.CACHES["default"]["BACKEND"].lower(), "Redis (as the tests' cache)")
     elif request.param == "locmem":
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     else:
