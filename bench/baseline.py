@@ -169,14 +169,35 @@ def baseline_figures(data: dict, bench: str) -> dict[str, Figure] | None:
     return {name: Figure(**fig) for name, fig in section["figures"].items()}
 
 
+def median_figures(runs: list[dict[str, Figure]]) -> dict[str, Figure]:
+    """Each figure's median over several runs of one benchmark (over the runs that have it): on a
+    quiet machine one burst's p50 still moved ±30 % from run to run, more than the tolerance."""
+    names = dict.fromkeys(name for run in runs for name in run)
+    out = {}
+    for name in names:
+        values = sorted(run[name].value for run in runs if name in run)
+        middle = len(values) // 2
+        value = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        first = next(run[name] for run in runs if name in run)
+        out[name] = Figure(round(value, 3), first.better, first.unit)
+    return out
+
+
 def write(bench: str, result: dict, path: Path = BASELINE) -> None:
     """This run's figures become `bench`'s baseline (the other benchmarks' are kept)."""
+    write_figures(bench, result.get("config", {}), figures(bench, result), path)
+
+
+def write_figures(
+    bench: str, config: dict, found: dict[str, Figure], path: Path = BASELINE, runs: int = 1
+) -> None:
     data = load(path)
     data["tolerance"] = TOLERANCE
     data.setdefault("benches", {})[bench] = {
         "machine": machine(),
-        "config": result.get("config", {}),
-        "figures": {name: vars(fig) for name, fig in figures(bench, result).items()},
+        "config": config,
+        "runs": runs,
+        "figures": {name: vars(fig) for name, fig in found.items()},
     }
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
     print(f"Baseline of {bench} written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

@@ -93,3 +93,13 @@ def test_checkout_figures_include_the_steps_when_timed() -> None:
     assert figures["POST /checkout/, alone"] == Figure(28.0, LOWER, "ms")
     assert figures["placing an order, 8 at once, p50"] == Figure(300.0, LOWER, "ms")
     assert "POST /checkout/, alone" not in baseline.checkout_figures({**result, "steps": None})
+
+
+def test_the_median_of_several_runs_is_compared_per_figure() -> None:
+    runs = [
+        {"p50": Figure(0.3, LOWER, "s"), "per minute": Figure(1700, HIGHER, "/min")},
+        {"p50": Figure(0.9, LOWER, "s"), "per minute": Figure(1200, HIGHER, "/min")},
+        {"p50": Figure(0.4, LOWER, "s")},  # a run that lacks a figure: the others decide
+    ]
+    median = baseline.median_figures(runs)
+    assert median == {"p50": Figure(0.4, LOWER, "s"), "per minute": Figure(1450, HIGHER, "/min")}
