@@ -63,7 +63,9 @@ EmailAddress.objects.create(user=user, email="{EMAIL}", verified=True, primary=T
 
 def command(service: str) -> list[str]:
     cmd = SERVICES[service]["command"]
-    return list(cmd) if isinstance(cmd, list) else shlex.split(cmd)
+    argv = list(cmd) if isinstance(cmd, list) else shlex.split(cmd)
+    # Compose's own interpolation of `${NAME:-default}` (nothing here sets NAME: the default).
+    return [re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1], m[2]), arg) for arg in argv]
 
 
 def healthcheck(service: str) -> list[str]:
