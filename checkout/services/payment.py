@@ -47,19 +47,22 @@ def payment_request(order: Order, amount_cents: int) -> PaymentRequest:
     )
 
 
-def start_payment(order: Order) -> str | None:
+def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
     """Where the customer goes to pay the rest: a card payment page's URL.
 
     None when nothing is left to pay by card (gift cards cover it): the order
     is then paid at once. An open card page is reused, never doubled. An order
     one of whose lines can no longer be delivered is not paid: it is cancelled
     (`_cancel_undeliverable`) and Undeliverable says which line and why.
+    `lines_checked`: `place_order` has just made the same check (upstream asked a
+    moment ago, in the same request), so it is not asked twice.
     """
-    try:
-        check_order(order)  # right before any money is taken: upstream is asked about top-ups
-    except Undeliverable as exc:
-        _cancel_undeliverable(order.pk, str(exc))
-        raise
+    if not lines_checked:
+        try:
+            check_order(order)  # right before any money is taken: upstream is asked about top-ups
+        except Undeliverable as exc:
+            _cancel_undeliverable(order.pk, str(exc))
+            raise
     for _ in range(3):  # an open session found closed is replaced, once or twice
         with transaction.atomic():
             order = locked(order.pk)

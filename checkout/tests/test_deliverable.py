@@ -165,3 +165,16 @@ def test_a_paid_topup_of_an_esim_revoked_meanwhile_still_needs_action(mine, roam
     services.fulfil_order(order.pk)
     order.refresh_from_db()
     assert order.status == OrderStatus.REQUIRES_ACTION and "revoked" in order.action_reason
+
+
+def test_placing_a_topup_order_asks_upstream_about_its_esim_once(mine, client, stripe):
+    """place_order asks upstream right before the payment page opens; the payment that follows in
+    the same request does not ask again (a saved order's Pay button does: a test above)."""
+    from unittest import mock
+
+    esim, topup = mine
+    add_topup(client, esim, topup)
+    with mock.patch.object(esim_services, "confirm_status", wraps=esim_services.confirm_status) as asked:
+        response = client.post(reverse("checkout:checkout_start"), {"email": "alice@example.com"})
+    assert response.status_code == 302 and response.url.startswith(stripe.base_url)
+    assert asked.call_count == 1

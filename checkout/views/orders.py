@@ -58,12 +58,13 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
     _remember(request, order)
     cart.clear(request.session)
-    return _to_payment(request, order)
+    # place_order checked the lines just now (on a double submit, the request that placed it did)
+    return _to_payment(request, order, lines_checked=True)
 
 
-def _to_payment(request: HttpRequest, order: Order) -> HttpResponse:
+def _to_payment(request: HttpRequest, order: Order, *, lines_checked: bool = False) -> HttpResponse:
     try:
-        url = services.start_payment(order)
+        url = services.start_payment(order, lines_checked=lines_checked)
     except services.Undeliverable as exc:
         messages.error(request, f"{exc} This order is cancelled.")
         return redirect(order.get_absolute_url())
