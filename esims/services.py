@@ -176,10 +176,17 @@ def _follow_upstream(esim: Esim, snapshot: usage.UsageSnapshot) -> None:
         changes["status"] = snapshot.status
     if snapshot.started_at and snapshot.expires_at and snapshot.expires_at != esim.expires_at:
         changes["expires_at"] = snapshot.expires_at
-    if changes:
-        Esim.objects.filter(pk=esim.pk).update(**changes, updated_at=timezone.now())
-        for name, value in changes.items():
-            setattr(esim, name, value)
+    _keep(esim, changes)
+
+
+def _keep(esim: Esim, changes: dict[str, Any]) -> bool:
+    """What upstream said differently, on the eSIM's row and on the object in hand; whether any."""
+    if not changes:
+        return False
+    Esim.objects.filter(pk=esim.pk).update(**changes, updated_at=timezone.now())
+    for name, value in changes.items():
+        setattr(esim, name, value)
+    return True
 
 
 def confirm_status(esim: Esim) -> Esim:
@@ -192,10 +199,7 @@ def confirm_status(esim: Esim) -> Esim:
         changes["status"] = upstream.status
     if esim.with_top_up and not upstream.with_top_up:  # never granted here: only taken away
         changes["with_top_up"] = False
-    if changes:
-        Esim.objects.filter(pk=esim.pk).update(**changes, updated_at=timezone.now())
-        for name, value in changes.items():
-            setattr(esim, name, value)
+    if _keep(esim, changes):
         # What the pages keep of upstream's views (usage with its status, top-ups) is out of date.
         transaction.on_commit(lambda: forget_upstream_views(esim.pk))
     return esim
