@@ -246,7 +246,20 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "ht
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:esim_list"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The shop's languages (issue 20). English URLs carry no prefix; every other language's do (/es/…).
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("it", "Italiano"),
+    ("pt-br", "Português (Brasil)"),
+    ("ja", "日本語"),
+    ("ar", "العربية"),
+]
+LANGUAGES_BIDI = ["ar"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the admin shows every time in it, named
 USE_I18N = True
 USE_TZ = True
