@@ -62,6 +62,13 @@ class Destination(models.Model):
         return reverse("catalog:destination", args=[self.slug])
 
     @property
+    def local_name(self) -> str:
+        """The destination's name in the active language (CLDR's name of the country, else ours)."""
+        from .names import local_name
+
+        return local_name(self)
+
+    @property
     def flag(self) -> str:
         """The flag emoji of a country; a globe for regions."""
         if self.geography == Geography.LOCAL and len(self.code) == 2 and self.code.isalpha():
