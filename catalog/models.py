@@ -69,6 +69,13 @@ class Destination(models.Model):
         return local_name(self)
 
     @property
+    def local_region(self) -> str:
+        """The continent or area it lies in, in the active language."""
+        from .names import local_region
+
+        return local_region(self)
+
+    @property
     def flag(self) -> str:
         """The flag emoji of a country; a globe for regions."""
         if self.geography == Geography.LOCAL and len(self.code) == 2 and self.code.isalpha():

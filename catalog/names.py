@@ -29,3 +29,7 @@ def local_name(destination: Destination) -> str:
         if name:
             return name
     return destination.name
+
+
+def local_region(destination: Destination) -> str:
+    return destination.region
