@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.money import format_money
 
@@ -16,14 +17,27 @@ class EsimQuerySet(models.QuerySet):
 class RefundState(models.TextChoices):
     """What the shop did with an eSIM it refunded (set by checkout's refund, through `services`)."""
 
-    NONE = "", "Not refunded"
-    REFUNDED = "refunded", "Refunded"
-    CANCELLED = "cancelled", "Cancelled"  # Roamify accepted the refund request: it took the eSIM back
+    NONE = "", gettext_lazy("Not refunded")
+    REFUNDED = "refunded", gettext_lazy("Refunded")
+    CANCELLED = (
+        "cancelled",
+        gettext_lazy("Cancelled"),
+    )  # Roamify accepted the refund request: it took the eSIM back
 
 
 # Upstream took the eSIM back (revoked, or its refund approved: spec §5.2): nothing can be added to it.
 DEAD_STATUSES = frozenset({"REVOKED"})
-NO_TOP_UPS = "it can't be topped up"  # the refusal of an eSIM whose plan takes none (`withTopUp`)
+# Why an eSIM takes no top-up, by key (pages that say it in a whole sentence of their own pick by key).
+NO_TOP_UPS = "no_top_ups"  # the refusal of an eSIM whose plan takes none (`withTopUp`)
+# Translators: why an eSIM can't be topped up; ends a sentence after a colon, e.g. "Japan, 5 GB top-up
+# was removed from your cart: it was refunded."
+TOPUP_REFUSALS = {
+    "refunded_cancelled": gettext_lazy("it was refunded and cancelled"),
+    "refunded": gettext_lazy("it was refunded"),
+    "revoked": gettext_lazy("it was revoked by the network"),
+    NO_TOP_UPS: gettext_lazy("it can't be topped up"),
+    "not_ready": gettext_lazy("it isn't ready yet"),
+}
 
 
 class Esim(models.Model):
@@ -62,7 +76,7 @@ class Esim(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = "eSIM"
+        verbose_name = gettext_lazy("eSIM")
 
     def __str__(self) -> str:
         return self.iccid or self.upstream_esim_id
@@ -72,22 +86,28 @@ class Esim(models.Model):
         return bool(self.lpa_code)
 
     @property
-    def topup_refusal(self) -> str:
-        """Why no top-up can be sold for this eSIM, as the end of a sentence ('' when one can).
+    def topup_refusal_key(self) -> str:
+        """Why no top-up can be sold for this eSIM, as a key of TOPUP_REFUSALS ('' when one can).
 
         From the row as the shop knows it (webhooks and upstream's answers keep it current); a
         purchase asks upstream again first (`services.confirm_status`)."""
         if self.refund_state == RefundState.CANCELLED:
-            return "it was refunded and cancelled"
+            return "refunded_cancelled"
         if self.refund_state == RefundState.REFUNDED:
-            return "it was refunded"
+            return "refunded"
         if self.status.upper() in DEAD_STATUSES:
-            return "it was revoked by the network"
+            return "revoked"
         if not self.with_top_up:
             return NO_TOP_UPS
         if not self.iccid:
-            return "it isn't ready yet"
+            return "not_ready"
         return ""
+
+    @property
+    def topup_refusal(self) -> str:
+        """The same reason in the active language, as the end of a sentence ('' when one can)."""
+        key = self.topup_refusal_key
+        return str(TOPUP_REFUSALS[key]) if key else ""
 
     @property
     def iccid_masked(self) -> str:

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+
 import roamify
 
 # Days of use the projection averages over ("recent pace").
@@ -66,6 +69,13 @@ class UsageSnapshot:
         return None if used is None else 100 - used
 
     @property
+    def shown_note(self) -> str:
+        """What a page says of a package without a usage check: upstream's note, else ours."""
+        return self.note or _(
+            "This eSIM's network doesn't report data use to us. Check it in your phone's settings."
+        )
+
+    @property
     def age_seconds(self) -> float:
         return (dt.datetime.now(dt.UTC) - self.fetched_at).total_seconds()
 
@@ -102,11 +112,9 @@ def from_api(usage: roamify.Usage, now: dt.datetime) -> UsageSnapshot:
 
 
 def unsupported(now: dt.datetime, notes: list[str] | tuple[str, ...], message: str = "") -> UsageSnapshot:
-    note = (
-        " ".join(n for n in notes if n)
-        or message
-        or ("This eSIM's network doesn't report data use to us. Check it in your phone's settings.")
-    )
+    # Upstream's own words when it has some; else the page says ours (`shown_note`), in the
+    # reader's language: a snapshot is cached and read in every language.
+    note = " ".join(n for n in notes if n) or message
     return UsageSnapshot(fetched_at=now, supported=False, note=note)
 
 
@@ -197,14 +205,20 @@ def chart(snapshot: UsageSnapshot, today: dt.date, days: int = 14) -> dict | Non
 
 
 def format_mb(mb: float | None) -> str:
+    """An amount of data for people, in the active language's units and decimal mark ("1.5 GB")."""
     if mb is None:
         return "—"
     if mb >= 1024:
         gb = round(mb / 1024, 1)
-        return f"{gb:.0f} GB" if gb == int(gb) or gb >= 100 else f"{gb:.1f} GB"
-    if mb >= 10 or mb == 0:
-        return f"{mb:.0f} MB"
-    return f"{mb:.1f} MB"
+        # Translators: gigabytes of data, e.g. "1.5 GB" (French writes "Go").
+        return _("%(amount)s GB") % {"amount": _number(gb, 0 if gb == int(gb) or gb >= 100 else 1)}
+    # Translators: megabytes of data, e.g. "300 MB" (French writes "Mo").
+    return _("%(amount)s MB") % {"amount": _number(mb, 0 if mb >= 10 or mb == 0 else 1)}
+
+
+def _number(value: float, decimals: int) -> str:
+    # Rounded as ever (Python's format), then the language's decimal mark ("1,5" in German).
+    return f"{value:.{decimals}f}".replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def summary(snapshot: UsageSnapshot | None) -> str:
