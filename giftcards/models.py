@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.money import format_money
 
@@ -20,17 +21,17 @@ from core.money import format_money
 class Template(models.TextChoices):
     """The designs a buyer chooses from (`template_suffix` in the API)."""
 
-    GLOBE = "globe", "Around the globe"
-    SUNSET = "sunset", "Beach sunset"
-    MOUNTAINS = "mountains", "Mountain trail"
-    CITY = "city", "City lights"
+    GLOBE = "globe", gettext_lazy("Around the globe")
+    SUNSET = "sunset", gettext_lazy("Beach sunset")
+    MOUNTAINS = "mountains", gettext_lazy("Mountain trail")
+    CITY = "city", gettext_lazy("City lights")
 
 
 class Status(models.TextChoices):
-    ACTIVE = "active", "Active"
-    DISABLED = "disabled", "Disabled"
-    EXPIRED = "expired", "Expired"
-    REVOKED = "revoked", "Revoked"
+    ACTIVE = "active", gettext_lazy("Active")
+    DISABLED = "disabled", gettext_lazy("Disabled")
+    EXPIRED = "expired", gettext_lazy("Expired")
+    REVOKED = "revoked", gettext_lazy("Revoked")
 
 
 class GiftCardQuerySet(models.QuerySet):
@@ -137,14 +138,14 @@ class GiftCard(models.Model):
 
 
 class Kind(models.TextChoices):
-    ISSUE = "issue", "Issued"
-    RESERVE = "reserve", "Reserved for an order"
-    CAPTURE = "capture", "Spent (reserve taken)"
-    RELEASE = "release", "Reserve released"
-    REFUND = "refund", "Refunded to the card"
-    REVOKE = "revoke", "Revoked"
-    ADJUST = "adjust", "Adjusted"
-    EXPIRE = "expire", "Expired"
+    ISSUE = "issue", gettext_lazy("Issued")
+    RESERVE = "reserve", gettext_lazy("Reserved for an order")
+    CAPTURE = "capture", gettext_lazy("Spent (reserve taken)")
+    RELEASE = "release", gettext_lazy("Reserve released")
+    REFUND = "refund", gettext_lazy("Refunded to the card")
+    REVOKE = "revoke", gettext_lazy("Revoked")
+    ADJUST = "adjust", gettext_lazy("Adjusted")
+    EXPIRE = "expire", gettext_lazy("Expired")
 
 
 class GiftCardTransaction(models.Model):
@@ -210,7 +211,7 @@ class ApiToken(models.Model):
 
     READ = "gift_cards:read"
     WRITE = "gift_cards:write"
-    SCOPES = [(READ, "Read gift cards"), (WRITE, "Create and change gift cards")]
+    SCOPES = [(READ, gettext_lazy("Read gift cards")), (WRITE, gettext_lazy("Create and change gift cards"))]
 
     name = models.CharField(max_length=100, help_text="Which tool uses it")
     prefix = models.CharField(max_length=12, unique=True, editable=False)
