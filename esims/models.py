@@ -46,8 +46,12 @@ class Esim(models.Model):
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="esims"
     )
-    email = models.EmailField(blank=True, db_index=True, help_text="Where its install details went")
-    title = models.CharField(max_length=300, blank=True, help_text="What was bought, e.g. Japan eSIM, 5 GB")
+    email = models.EmailField(
+        blank=True, db_index=True, help_text=gettext_lazy("Where its install details went")
+    )
+    title = models.CharField(
+        max_length=300, blank=True, help_text=gettext_lazy("What was bought, e.g. Japan eSIM, 5 GB")
+    )
     package_id_upstream = models.CharField(max_length=160, blank=True)
     upstream_esim_id = models.CharField(max_length=64, unique=True)
     upstream_order_id = models.CharField(max_length=64, blank=True)
@@ -63,8 +67,12 @@ class Esim(models.Model):
     apn_username = models.CharField(max_length=100, blank=True)
     apn_password = models.CharField(max_length=100, blank=True)
     with_top_up = models.BooleanField(default=False)
-    with_usage_check = models.BooleanField(default=True, help_text="Upstream reports data used and left")
-    notes = models.JSONField(default=list, blank=True, help_text="Upstream's notes, e.g. how to check usage")
+    with_usage_check = models.BooleanField(
+        default=True, help_text=gettext_lazy("Upstream reports data used and left")
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text=gettext_lazy("Upstream's notes, e.g. how to check usage")
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     # Kept apart from `status` (upstream's word, which stays READY after a refund): the shop's own.
     refund_state = models.CharField(max_length=10, choices=RefundState.choices, blank=True, default="")
@@ -118,7 +126,7 @@ class Esim(models.Model):
 class RoamifyEvent(models.Model):
     """A webhook from Roamify, stored once (by a digest of its signed body) before any work."""
 
-    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the raw body")
+    digest = models.CharField(max_length=64, unique=True, help_text=gettext_lazy("SHA-256 of the raw body"))
     category = models.CharField(max_length=30)
     event_type = models.CharField(max_length=40)
     iccid = models.CharField(max_length=32, blank=True, db_index=True)
@@ -129,7 +137,7 @@ class RoamifyEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        verbose_name = "Roamify event"
+        verbose_name = gettext_lazy("Roamify event")
 
     def __str__(self) -> str:
         return f"{self.category}/{self.event_type} {self.iccid}".strip()
@@ -141,11 +149,13 @@ class LowDataAlert(models.Model):
     esim = models.ForeignKey(Esim, on_delete=models.CASCADE, related_name="low_data_alerts")
     # The allowance the threshold belongs to (package and allowed MB): a top-up starts a new one.
     allowance_key = models.CharField(max_length=200)
-    threshold = models.PositiveSmallIntegerField(help_text="Percent of data used")
+    threshold = models.PositiveSmallIntegerField(help_text=gettext_lazy("Percent of data used"))
     percent_used = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
-    skipped = models.BooleanField(default=False, help_text="Passed together with a higher threshold")
+    skipped = models.BooleanField(
+        default=False, help_text=gettext_lazy("Passed together with a higher threshold")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -162,16 +172,21 @@ class PartnerBalance(models.Model):
 
     balance_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="USD")
-    source = models.CharField(max_length=40, help_text="webhook event or check")
+    source = models.CharField(max_length=40, help_text=gettext_lazy("webhook event or check"))
     checked_at = models.DateTimeField()
-    alerted_at = models.DateTimeField(null=True, blank=True, help_text="Set while an alert stands")
-    alert_sent_at = models.DateTimeField(null=True, blank=True, help_text="When admins were emailed")
+    alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text=gettext_lazy("Set while an alert stands")
+    )
+    alert_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=gettext_lazy("When admins were emailed")
+    )
     daily_cost_cents = models.BigIntegerField(
-        default=0, help_text="Wholesale cost of a day of sales at the last 7 days' pace, when checked"
+        default=0,
+        help_text=gettext_lazy("Wholesale cost of a day of sales at the last 7 days' pace, when checked"),
     )
 
     class Meta:
-        verbose_name = "Roamify partner balance"
+        verbose_name = gettext_lazy("Roamify partner balance")
 
     def __str__(self) -> str:
         return format_money(self.balance_cents, self.currency)

@@ -224,13 +224,20 @@ def _number(value: float, decimals: int) -> str:
 def summary(snapshot: UsageSnapshot | None) -> str:
     """Data used and left in one line, for staff ("1.2 GB used of 5 GB, 3.8 GB left (24 % used)")."""
     if snapshot is None:
-        return "Usage unknown: Roamify did not answer"
+        return _("Usage unknown: Roamify did not answer")
     if not snapshot.supported:
-        return "No usage check for this package"
+        return _("No usage check for this package")
     used = format_mb(snapshot.used_mb)
     if snapshot.unlimited:
-        return f"{used} used (unlimited)"
+        return _("%(used)s used (unlimited)") % {"used": used}
     if snapshot.allowed_mb is None:
-        return "Usage unknown"
-    text = f"{used} used of {format_mb(snapshot.allowed_mb)}, {format_mb(snapshot.remaining_mb)} left"
-    return text + (f" ({snapshot.percent_used} % used)" if snapshot.percent_used is not None else "")
+        return _("Usage unknown")
+    values = {
+        "used": used,
+        "allowed": format_mb(snapshot.allowed_mb),
+        "left": format_mb(snapshot.remaining_mb),
+        "percent": snapshot.percent_used,
+    }
+    if snapshot.percent_used is None:
+        return _("%(used)s used of %(allowed)s, %(left)s left") % values
+    return _("%(used)s used of %(allowed)s, %(left)s left (%(percent)s %% used)") % values
