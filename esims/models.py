@@ -29,13 +29,17 @@ class RefundState(models.TextChoices):
 DEAD_STATUSES = frozenset({"REVOKED"})
 # Why an eSIM takes no top-up, by key (pages that say it in a whole sentence of their own pick by key).
 NO_TOP_UPS = "no_top_ups"  # the refusal of an eSIM whose plan takes none (`withTopUp`)
-# Translators: why an eSIM can't be topped up; ends a sentence after a colon, e.g. "Japan, 5 GB top-up
-# was removed from your cart: it was refunded."
+# Each ends a sentence after a colon, e.g. "Japan, 5 GB top-up was removed from your cart: it was refunded."
 TOPUP_REFUSALS = {
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
     "refunded_cancelled": gettext_lazy("it was refunded and cancelled"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
     "refunded": gettext_lazy("it was refunded"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
     "revoked": gettext_lazy("it was revoked by the network"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
     NO_TOP_UPS: gettext_lazy("it can't be topped up"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
     "not_ready": gettext_lazy("it isn't ready yet"),
 }
 
