@@ -11,6 +11,9 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from checkout.models import LineKind, Order, OrderLine
 from esims import selectors as esims
@@ -46,42 +49,57 @@ def destination(esim: Esim):
 
 @dataclass(frozen=True)
 class Validity:
-    label: str  # what the list and the page say
+    label: str  # what the list and the page say, in the active language
     days_left: int | None = None
     expired: bool = False
+    cancelled: bool = False  # what templates test (the label is translated)
 
 
 def validity(esim: Esim, snapshot: UsageSnapshot | None, now: dt.datetime | None = None) -> Validity:
     now = now or timezone.now()
     status = (snapshot.status if snapshot and snapshot.status else esim.status or "").upper()
     if status == "REVOKED" or esim.refund_state == "cancelled":
-        return Validity("Cancelled", expired=True)
+        return Validity(_("Cancelled"), expired=True, cancelled=True)
     started = snapshot.started_at if snapshot else None
     ends = (snapshot.expires_at if snapshot and snapshot.expires_at else None) or (
         esim.expires_at if started else None
     )
     if status == "EXPIRED" or (ends and ends <= now):
-        return Validity("Expired", 0, expired=True)
+        return Validity(_("Expired"), 0, expired=True)
     if ends:
         days = max(0, math.ceil((ends - now).total_seconds() / 86400))
-        return Validity(f"{days} day{'s' if days != 1 else ''} left", days)
-    return Validity("Not started: the days count from first use")
+        return Validity(ngettext("%(days)d day left", "%(days)d days left", days) % {"days": days}, days)
+    return Validity(_("Not started: the days count from first use"))
 
 
+# Upstream's status: (key for the page's CSS class, label in the active language).
 STATUS_LABELS = {
-    "NEW": "Being prepared",
-    "READY": "Ready to install",
-    "INSTALLED": "Installed",
-    "EXPIRED": "Expired",
-    "REVOKED": "Cancelled",
+    "NEW": ("being-prepared", gettext_lazy("Being prepared")),
+    "READY": ("ready-to-install", gettext_lazy("Ready to install")),
+    "INSTALLED": ("installed", gettext_lazy("Installed")),
+    "EXPIRED": ("expired", gettext_lazy("Expired")),
+    "REVOKED": ("cancelled", gettext_lazy("Cancelled")),
 }
 
 
-def status_label(esim: Esim, snapshot: UsageSnapshot | None) -> str:
+def _status(esim: Esim, snapshot: UsageSnapshot | None) -> tuple[str, str]:
     if esim.refund_state:  # the shop refunded it ("Cancelled" once Roamify took it back): upstream says READY
-        return esim.get_refund_state_display()
+        return esim.refund_state, esim.get_refund_state_display()
     status = (snapshot.status if snapshot and snapshot.status else esim.status or "").upper()
-    return STATUS_LABELS.get(status, status.title() or "Unknown")
+    if status in STATUS_LABELS:
+        key, label = STATUS_LABELS[status]
+        return key, str(label)
+    # A status the shop doesn't know: upstream's word as it is.
+    return slugify(status) or "unknown", status.title() or _("Unknown")
+
+
+def status_label(esim: Esim, snapshot: UsageSnapshot | None) -> str:
+    return _status(esim, snapshot)[1]
+
+
+def status_key(esim: Esim, snapshot: UsageSnapshot | None) -> str:
+    """The status as a stable word for CSS (`status-<key>`), the same in every language."""
+    return _status(esim, snapshot)[0]
 
 
 def esim_cards(user) -> list[dict]:
@@ -99,6 +117,7 @@ def esim_cards(user) -> list[dict]:
                 "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
                 "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
                 "status": status_label(esim, snapshot),
+                "status_key": status_key(esim, snapshot),
                 "validity": validity(esim, snapshot),
             }
         )
@@ -126,5 +145,7 @@ def tax_included(total_cents: int) -> tuple[str, int] | None:
     if rate <= 0:
         return None
     cents = total_cents - int((Decimal(total_cents) * 100 / (100 + rate)).quantize(Decimal(1)))
-    name = settings.SHOP_TAX_NAME or "Tax"
-    return f"{name} {rate.normalize()}% (included)", cents
+    name = settings.SHOP_TAX_NAME or _("Tax")
+    # Translators: the tax included in a receipt's total, e.g. "VAT 20% (included)".
+    label = _("%(name)s %(rate)s%% (included)") % {"name": name, "rate": rate.normalize()}
+    return label, cents

@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -53,24 +55,35 @@ def esim_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/esim_list.html", {"cards": cards, "section": "esims"})
 
 
-def _no_topups(esim, then: str) -> str:
-    """Why no top-up is sold for this eSIM (revoked, refunded, a plan without top-ups), and `then`."""
-    if esim.topup_refusal == NO_TOP_UPS:
-        return f"This eSIM can't be topped up. {then}"
-    return f"This eSIM can't be topped up: {esim.topup_refusal}."
+def _no_topups(esim, *, buying: bool) -> str:
+    """Why no top-up is sold for this eSIM (revoked, refunded, a plan without top-ups), in one
+    whole sentence per reason; a plan without top-ups also says what to do instead (`buying`: the
+    customer just tried to buy one)."""
+    key = esim.topup_refusal_key
+    if key == NO_TOP_UPS:
+        if buying:
+            return _("This eSIM can't be topped up. Please choose a new eSIM instead.")
+        return _("This eSIM can't be topped up. When its data runs out, buy a new eSIM.")
+    sentences = {
+        "refunded_cancelled": _("This eSIM can't be topped up: it was refunded and cancelled."),
+        "refunded": _("This eSIM can't be topped up: it was refunded."),
+        "revoked": _("This eSIM can't be topped up: it was revoked by the network."),
+        "not_ready": _("This eSIM can't be topped up: it isn't ready yet."),
+    }
+    return sentences[key]
 
 
 def _offers(esim) -> tuple[list, str]:
     """Top-ups on sale for the eSIM, or why there are none (a dead eSIM lists none)."""
-    if esim.topup_refusal:
-        return [], _no_topups(esim, "When its data runs out, buy a new eSIM.")
+    if esim.topup_refusal_key:
+        return [], _no_topups(esim, buying=False)
     try:
         offers = checkout.topup_offers(esim)
     except UpstreamError as exc:
         logger.warning("top-ups of eSIM %s unavailable: %s", esim.pk, exc)
-        return [], "We couldn't load top-ups just now. Please try again in a minute."
+        return [], _("We couldn't load top-ups just now. Please try again in a minute.")
     if not offers:
-        return [], "There are no top-ups for this eSIM right now."
+        return [], _("There are no top-ups for this eSIM right now.")
     return offers, ""
 
 
@@ -86,6 +99,7 @@ def _usage_context(esim) -> dict:
         "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
         "validity": selectors.validity(esim, snapshot),
         "status": selectors.status_label(esim, snapshot),
+        "status_key": selectors.status_key(esim, snapshot),
     }
 
 
@@ -117,16 +131,19 @@ def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def esim_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     esim = selectors.customer_esim(request.user, pk)
     if not esim.with_usage_check or not esim.iccid:
-        messages.info(request, "This eSIM's network doesn't report data use to us.")
+        messages.info(request, _("This eSIM's network doesn't report data use to us."))
     else:
         try:
             if esim_services.refresh_now(esim):
-                messages.success(request, "Usage updated just now.")
+                messages.success(request, _("Usage updated just now."))
             else:
-                messages.info(request, "Usage was updated less than a minute ago. Please try again shortly.")
+                messages.info(
+                    request, _("Usage was updated less than a minute ago. Please try again shortly.")
+                )
         except UpstreamError:
             messages.error(
-                request, "We couldn't reach the network just now. The figures below may be a few minutes old."
+                request,
+                _("We couldn't reach the network just now. The figures below may be a few minutes old."),
             )
     return redirect(reverse("accounts:esim_detail", args=[esim.pk]) + "#usage")
 
@@ -137,21 +154,21 @@ def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
     """Put a top-up of the customer's eSIM in the cart, if upstream accepts it for this eSIM."""
     esim = selectors.customer_esim(request.user, pk)
     back = reverse("accounts:esim_detail", args=[esim.pk]) + "#top-ups"
-    if esim.topup_refusal:
-        messages.error(request, _no_topups(esim, "Please choose a new eSIM instead."))
+    if esim.topup_refusal_key:
+        messages.error(request, _no_topups(esim, buying=True))
         return redirect(back)
     wanted = request.POST.get("package", "")[:160]
     try:
         offers = checkout.topup_offers(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
     except UpstreamError:
         messages.error(
-            request, "We couldn't check the top-ups of this eSIM just now. Please try again in a minute."
+            request, _("We couldn't check the top-ups of this eSIM just now. Please try again in a minute.")
         )
         return redirect(back)
     package = next((p for p in offers if p.package_id == wanted), None)
     if package is None:
         messages.error(
-            request, "That top-up doesn't fit this eSIM. Please pick one of the top-ups listed here."
+            request, _("That top-up doesn't fit this eSIM. Please pick one of the top-ups listed here.")
         )
         return redirect(back)
     try:
@@ -161,8 +178,12 @@ def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     messages.success(
         request,
-        f"Added a {package.data_label}, {package.days}-day top-up for your eSIM "
-        f"{esim.iccid_masked} to your cart.",
+        ngettext(
+            "Added a %(data)s, %(days)s-day top-up for your eSIM %(iccid)s to your cart.",
+            "Added a %(data)s, %(days)s-day top-up for your eSIM %(iccid)s to your cart.",
+            package.days,
+        )
+        % {"data": package.data_label, "days": package.days, "iccid": esim.iccid_masked},
     )
     return redirect("checkout:cart_detail")
 
@@ -172,7 +193,7 @@ def esim_topup(request: HttpRequest, pk: int) -> HttpResponse:
 def esim_share(request: HttpRequest, pk: int) -> HttpResponse:
     esim = selectors.customer_esim(request.user, pk)
     if not esim.lpa_code:
-        messages.error(request, "This eSIM has no install details yet.")
+        messages.error(request, _("This eSIM has no install details yet."))
         return redirect("accounts:esim_detail", pk=esim.pk)
     url = request.build_absolute_uri(
         reverse("accounts:shared_install", args=[links.make_token(esim, links.INSTALL)])
@@ -229,7 +250,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         services.delete_account(user)
         messages.success(
             request,
-            "Your account is deleted. Your past orders stay on our books, no longer linked to an account.",
+            _("Your account is deleted. Your past orders stay on our books, no longer linked to an account."),
         )
         return redirect("/")
     return render(
@@ -278,5 +299,5 @@ def shared_install(request: HttpRequest, token: str) -> HttpResponse:
     except links.LinkError as exc:
         return _refused(request, str(exc))
     if not esim.lpa_code or esim.status in ("REVOKED", "EXPIRED"):
-        return _refused(request, "This eSIM can no longer be installed.")
+        return _refused(request, _("This eSIM can no longer be installed."))
     return _private(render(request, "accounts/shared_install.html", {"esim": esim, "qr": _qr(esim)}))

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin_tools import ReadOnlyMixin
 from core.money import format_money
@@ -27,22 +29,27 @@ class EsimAdmin(admin.ModelAdmin):
             *[f.name for f in Esim._meta.fields if f.name not in ("id", "refund_state")],
         ]
 
-    @admin.display(description="Data used and left")
+    @admin.display(description=gettext_lazy("Data used and left"))
     def data_usage(self, obj: Esim) -> str:
         """From the usage cache (fetched from Roamify when the cache has none), as support decides on it."""
         if not obj.iccid:
             return "—"
         snapshot = selectors.usage_of(obj)
-        when = f" · as of {localtime(snapshot.fetched_at):%Y-%m-%d %H:%M}" if snapshot else ""
-        return usage.summary(snapshot) + when
+        if not snapshot:
+            return usage.summary(snapshot)
+        return _("%(usage)s · as of %(when)s") % {
+            "usage": usage.summary(snapshot),
+            "when": f"{localtime(snapshot.fetched_at):%Y-%m-%d %H:%M}",
+        }
 
-    @admin.display(description="Orders and top-ups")
+    @admin.display(description=gettext_lazy("Orders and top-ups"))
     def orders(self, obj: Esim) -> str:
         """The order that bought it and the top-up orders for it (checkout's lines point at the eSIM:
         read through those relations by name, so esims import nothing of checkout)."""
-        bought = [(line.order, "bought it") for line in obj.order_lines.select_related("order")]
+        bought = [(line.order, _("bought it")) for line in obj.order_lines.select_related("order")]
         topped = [
-            (line.order, f"top-up: {line.description}") for line in obj.topup_lines.select_related("order")
+            (line.order, _("top-up: %(line)s") % {"line": line.description})
+            for line in obj.topup_lines.select_related("order")
         ]
         rows = [
             (
@@ -107,10 +114,10 @@ class PartnerBalanceAdmin(_ReadOnly):
     exclude = ("balance_cents", "daily_cost_cents")  # shown as money below
     readonly_fields = ("balance", "daily_cost")
 
-    @admin.display(description="Balance")
+    @admin.display(description=gettext_lazy("Balance"))
     def balance(self, obj: PartnerBalance) -> str:
         return format_money(obj.balance_cents, obj.currency)
 
-    @admin.display(description="Cost per day (last 7 days' pace)")
+    @admin.display(description=gettext_lazy("Cost per day (last 7 days' pace)"))
     def daily_cost(self, obj: PartnerBalance) -> str:
         return format_money(obj.daily_cost_cents, obj.currency) if obj.daily_cost_cents is not None else "-"

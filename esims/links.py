@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from .models import Esim
 
@@ -56,15 +57,15 @@ def read_token(token: str, kind: str) -> Esim:
     try:
         data = signing.loads(token[:500], salt=_SALTS[kind], max_age=_max_age(kind))
     except signing.SignatureExpired:
-        raise LinkError("This link has expired.") from None
+        raise LinkError(_("This link has expired.")) from None
     except signing.BadSignature:
-        raise LinkError("This link is not valid.") from None
+        raise LinkError(_("This link is not valid.")) from None
     # Signed by us, yet read as untrusted: anything but an id we could have written is refused before
     # it reaches a query (a text id there was a 500).
     esim_id = data.get("e") if isinstance(data, dict) else None
     if type(esim_id) is not int or not 0 < esim_id < 2**63:
-        raise LinkError("This link is not valid.")
+        raise LinkError(_("This link is not valid."))
     esim = Esim.objects.filter(pk=esim_id).first()
     if esim is None or data.get("f") != _fingerprint(esim):
-        raise LinkError("This link is not valid.")
+        raise LinkError(_("This link is not valid."))
     return esim

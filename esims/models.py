@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.money import format_money
 
@@ -16,14 +17,31 @@ class EsimQuerySet(models.QuerySet):
 class RefundState(models.TextChoices):
     """What the shop did with an eSIM it refunded (set by checkout's refund, through `services`)."""
 
-    NONE = "", "Not refunded"
-    REFUNDED = "refunded", "Refunded"
-    CANCELLED = "cancelled", "Cancelled"  # Roamify accepted the refund request: it took the eSIM back
+    NONE = "", gettext_lazy("Not refunded")
+    REFUNDED = "refunded", gettext_lazy("Refunded")
+    CANCELLED = (
+        "cancelled",
+        gettext_lazy("Cancelled"),
+    )  # Roamify accepted the refund request: it took the eSIM back
 
 
 # Upstream took the eSIM back (revoked, or its refund approved: spec §5.2): nothing can be added to it.
 DEAD_STATUSES = frozenset({"REVOKED"})
-NO_TOP_UPS = "it can't be topped up"  # the refusal of an eSIM whose plan takes none (`withTopUp`)
+# Why an eSIM takes no top-up, by key (pages that say it in a whole sentence of their own pick by key).
+NO_TOP_UPS = "no_top_ups"  # the refusal of an eSIM whose plan takes none (`withTopUp`)
+# Each ends a sentence after a colon, e.g. "Japan, 5 GB top-up was removed from your cart: it was refunded."
+TOPUP_REFUSALS = {
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
+    "refunded_cancelled": gettext_lazy("it was refunded and cancelled"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
+    "refunded": gettext_lazy("it was refunded"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
+    "revoked": gettext_lazy("it was revoked by the network"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
+    NO_TOP_UPS: gettext_lazy("it can't be topped up"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
+    "not_ready": gettext_lazy("it isn't ready yet"),
+}
 
 
 class Esim(models.Model):
@@ -32,8 +50,12 @@ class Esim(models.Model):
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="esims"
     )
-    email = models.EmailField(blank=True, db_index=True, help_text="Where its install details went")
-    title = models.CharField(max_length=300, blank=True, help_text="What was bought, e.g. Japan eSIM, 5 GB")
+    email = models.EmailField(
+        blank=True, db_index=True, help_text=gettext_lazy("Where its install details went")
+    )
+    title = models.CharField(
+        max_length=300, blank=True, help_text=gettext_lazy("What was bought, e.g. Japan eSIM, 5 GB")
+    )
     package_id_upstream = models.CharField(max_length=160, blank=True)
     upstream_esim_id = models.CharField(max_length=64, unique=True)
     upstream_order_id = models.CharField(max_length=64, blank=True)
@@ -49,8 +71,12 @@ class Esim(models.Model):
     apn_username = models.CharField(max_length=100, blank=True)
     apn_password = models.CharField(max_length=100, blank=True)
     with_top_up = models.BooleanField(default=False)
-    with_usage_check = models.BooleanField(default=True, help_text="Upstream reports data used and left")
-    notes = models.JSONField(default=list, blank=True, help_text="Upstream's notes, e.g. how to check usage")
+    with_usage_check = models.BooleanField(
+        default=True, help_text=gettext_lazy("Upstream reports data used and left")
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text=gettext_lazy("Upstream's notes, e.g. how to check usage")
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     # Kept apart from `status` (upstream's word, which stays READY after a refund): the shop's own.
     refund_state = models.CharField(max_length=10, choices=RefundState.choices, blank=True, default="")
@@ -62,7 +88,7 @@ class Esim(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = "eSIM"
+        verbose_name = gettext_lazy("eSIM")
 
     def __str__(self) -> str:
         return self.iccid or self.upstream_esim_id
@@ -72,22 +98,28 @@ class Esim(models.Model):
         return bool(self.lpa_code)
 
     @property
-    def topup_refusal(self) -> str:
-        """Why no top-up can be sold for this eSIM, as the end of a sentence ('' when one can).
+    def topup_refusal_key(self) -> str:
+        """Why no top-up can be sold for this eSIM, as a key of TOPUP_REFUSALS ('' when one can).
 
         From the row as the shop knows it (webhooks and upstream's answers keep it current); a
         purchase asks upstream again first (`services.confirm_status`)."""
         if self.refund_state == RefundState.CANCELLED:
-            return "it was refunded and cancelled"
+            return "refunded_cancelled"
         if self.refund_state == RefundState.REFUNDED:
-            return "it was refunded"
+            return "refunded"
         if self.status.upper() in DEAD_STATUSES:
-            return "it was revoked by the network"
+            return "revoked"
         if not self.with_top_up:
             return NO_TOP_UPS
         if not self.iccid:
-            return "it isn't ready yet"
+            return "not_ready"
         return ""
+
+    @property
+    def topup_refusal(self) -> str:
+        """The same reason in the active language, as the end of a sentence ('' when one can)."""
+        key = self.topup_refusal_key
+        return str(TOPUP_REFUSALS[key]) if key else ""
 
     @property
     def iccid_masked(self) -> str:
@@ -98,7 +130,7 @@ class Esim(models.Model):
 class RoamifyEvent(models.Model):
     """A webhook from Roamify, stored once (by a digest of its signed body) before any work."""
 
-    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the raw body")
+    digest = models.CharField(max_length=64, unique=True, help_text=gettext_lazy("SHA-256 of the raw body"))
     category = models.CharField(max_length=30)
     event_type = models.CharField(max_length=40)
     iccid = models.CharField(max_length=32, blank=True, db_index=True)
@@ -109,7 +141,7 @@ class RoamifyEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        verbose_name = "Roamify event"
+        verbose_name = gettext_lazy("Roamify event")
 
     def __str__(self) -> str:
         return f"{self.category}/{self.event_type} {self.iccid}".strip()
@@ -121,11 +153,13 @@ class LowDataAlert(models.Model):
     esim = models.ForeignKey(Esim, on_delete=models.CASCADE, related_name="low_data_alerts")
     # The allowance the threshold belongs to (package and allowed MB): a top-up starts a new one.
     allowance_key = models.CharField(max_length=200)
-    threshold = models.PositiveSmallIntegerField(help_text="Percent of data used")
+    threshold = models.PositiveSmallIntegerField(help_text=gettext_lazy("Percent of data used"))
     percent_used = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
-    skipped = models.BooleanField(default=False, help_text="Passed together with a higher threshold")
+    skipped = models.BooleanField(
+        default=False, help_text=gettext_lazy("Passed together with a higher threshold")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -142,16 +176,21 @@ class PartnerBalance(models.Model):
 
     balance_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="USD")
-    source = models.CharField(max_length=40, help_text="webhook event or check")
+    source = models.CharField(max_length=40, help_text=gettext_lazy("webhook event or check"))
     checked_at = models.DateTimeField()
-    alerted_at = models.DateTimeField(null=True, blank=True, help_text="Set while an alert stands")
-    alert_sent_at = models.DateTimeField(null=True, blank=True, help_text="When admins were emailed")
+    alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text=gettext_lazy("Set while an alert stands")
+    )
+    alert_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=gettext_lazy("When admins were emailed")
+    )
     daily_cost_cents = models.BigIntegerField(
-        default=0, help_text="Wholesale cost of a day of sales at the last 7 days' pace, when checked"
+        default=0,
+        help_text=gettext_lazy("Wholesale cost of a day of sales at the last 7 days' pace, when checked"),
     )
 
     class Meta:
-        verbose_name = "Roamify partner balance"
+        verbose_name = gettext_lazy("Roamify partner balance")
 
     def __str__(self) -> str:
         return format_money(self.balance_cents, self.currency)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import roamify
 from core.money import format_money
@@ -417,10 +418,12 @@ def send_low_data_email(alert_id: int) -> bool:
             "topup_url": settings.SITE_URL + topup_link_path(esim),
             "link_days": settings.ESIM_TOPUP_LINK_DAYS,
         }
+        title = esim.title or "eSIM"
         subject = (
-            f"Your {esim.title or 'eSIM'} is out of data"
+            _("Your %(esim)s is out of data") % {"esim": title}
             if alert.threshold >= 100
-            else f"You've used {alert.threshold}% of your {esim.title or 'eSIM'} data"
+            else _("You've used %(percent)s%% of your %(esim)s data")
+            % {"percent": alert.threshold, "esim": title}
         )
         message = EmailMultiAlternatives(
             subject, render_to_string("emails/low_data.txt", context), settings.DEFAULT_FROM_EMAIL, [to]

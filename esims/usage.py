@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+
 import roamify
 
 # Days of use the projection averages over ("recent pace").
@@ -66,6 +69,13 @@ class UsageSnapshot:
         return None if used is None else 100 - used
 
     @property
+    def shown_note(self) -> str:
+        """What a page says of a package without a usage check: upstream's note, else ours."""
+        return self.note or _(
+            "This eSIM's network doesn't report data use to us. Check it in your phone's settings."
+        )
+
+    @property
     def age_seconds(self) -> float:
         return (dt.datetime.now(dt.UTC) - self.fetched_at).total_seconds()
 
@@ -102,11 +112,9 @@ def from_api(usage: roamify.Usage, now: dt.datetime) -> UsageSnapshot:
 
 
 def unsupported(now: dt.datetime, notes: list[str] | tuple[str, ...], message: str = "") -> UsageSnapshot:
-    note = (
-        " ".join(n for n in notes if n)
-        or message
-        or ("This eSIM's network doesn't report data use to us. Check it in your phone's settings.")
-    )
+    # Upstream's own words when it has some; else the page says ours (`shown_note`), in the
+    # reader's language: a snapshot is cached and read in every language.
+    note = " ".join(n for n in notes if n) or message
     return UsageSnapshot(fetched_at=now, supported=False, note=note)
 
 
@@ -197,26 +205,39 @@ def chart(snapshot: UsageSnapshot, today: dt.date, days: int = 14) -> dict | Non
 
 
 def format_mb(mb: float | None) -> str:
+    """An amount of data for people, in the active language's units and decimal mark ("1.5 GB")."""
     if mb is None:
         return "—"
     if mb >= 1024:
         gb = round(mb / 1024, 1)
-        return f"{gb:.0f} GB" if gb == int(gb) or gb >= 100 else f"{gb:.1f} GB"
-    if mb >= 10 or mb == 0:
-        return f"{mb:.0f} MB"
-    return f"{mb:.1f} MB"
+        # Translators: gigabytes of data, e.g. "1.5 GB" (French writes "Go").
+        return _("%(amount)s GB") % {"amount": _number(gb, 0 if gb == int(gb) or gb >= 100 else 1)}
+    # Translators: megabytes of data, e.g. "300 MB" (French writes "Mo").
+    return _("%(amount)s MB") % {"amount": _number(mb, 0 if mb >= 10 or mb == 0 else 1)}
+
+
+def _number(value: float, decimals: int) -> str:
+    # Rounded as ever (Python's format), then the language's decimal mark ("1,5" in German).
+    return f"{value:.{decimals}f}".replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def summary(snapshot: UsageSnapshot | None) -> str:
     """Data used and left in one line, for staff ("1.2 GB used of 5 GB, 3.8 GB left (24 % used)")."""
     if snapshot is None:
-        return "Usage unknown: Roamify did not answer"
+        return _("Usage unknown: Roamify did not answer")
     if not snapshot.supported:
-        return "No usage check for this package"
+        return _("No usage check for this package")
     used = format_mb(snapshot.used_mb)
     if snapshot.unlimited:
-        return f"{used} used (unlimited)"
+        return _("%(used)s used (unlimited)") % {"used": used}
     if snapshot.allowed_mb is None:
-        return "Usage unknown"
-    text = f"{used} used of {format_mb(snapshot.allowed_mb)}, {format_mb(snapshot.remaining_mb)} left"
-    return text + (f" ({snapshot.percent_used} % used)" if snapshot.percent_used is not None else "")
+        return _("Usage unknown")
+    values = {
+        "used": used,
+        "allowed": format_mb(snapshot.allowed_mb),
+        "left": format_mb(snapshot.remaining_mb),
+        "percent": snapshot.percent_used,
+    }
+    if snapshot.percent_used is None:
+        return _("%(used)s used of %(allowed)s, %(left)s left") % values
+    return _("%(used)s used of %(allowed)s, %(left)s left (%(percent)s %% used)") % values

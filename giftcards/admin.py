@@ -12,12 +12,31 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.forms import MoneyField, PlainTextMixin
 from core.money import format_money
 
 from . import services
 from .models import ApiToken, GiftCard, GiftCardTransaction, Status
+
+
+# What a bulk action did, for n cards (whole sentences, so each language can say them its way).
+def _disabled(n: int) -> str:
+    return ngettext("%(count)d gift card(s) disabled.", "%(count)d gift card(s) disabled.", n)
+
+
+def _enabled(n: int) -> str:
+    return ngettext("%(count)d gift card(s) enabled.", "%(count)d gift card(s) enabled.", n)
+
+
+def _sent(n: int) -> str:
+    return ngettext("%(count)d gift card(s) sent.", "%(count)d gift card(s) sent.", n)
+
+
+def _revoked(n: int) -> str:
+    return ngettext("%(count)d gift card(s) revoked.", "%(count)d gift card(s) revoked.", n)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -34,15 +53,15 @@ class TransactionInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("card", "payment__order")
 
-    @admin.display(description="Amount")
+    @admin.display(description=gettext_lazy("Amount"))
     def amount(self, obj: GiftCardTransaction) -> str:
         return format_money(obj.amount_cents, obj.card.currency)
 
-    @admin.display(description="Balance after")
+    @admin.display(description=gettext_lazy("Balance after"))
     def balance_after(self, obj: GiftCardTransaction) -> str:
         return format_money(obj.balance_after_cents, obj.card.currency)
 
-    @admin.display(description="Payment")
+    @admin.display(description=gettext_lazy("Payment"))
     def paid_by(self, obj: GiftCardTransaction) -> str:
         payment = obj.payment
         if payment is None:
@@ -66,7 +85,9 @@ class TransactionInline(admin.TabularInline):
 class IssueForm(PlainTextMixin, forms.ModelForm):
     """Staff issue a card by hand; with a recipient email it is emailed, otherwise the code is shown once."""
 
-    initial_value_cents = MoneyField(label="Amount", min_cents=1, help_text="Typed as money: 25 or 7.49.")
+    initial_value_cents = MoneyField(
+        label=gettext_lazy("Amount"), min_cents=1, help_text=gettext_lazy("Typed as money: 25 or 7.49.")
+    )
 
     class Meta:
         model = GiftCard
@@ -96,7 +117,9 @@ class ChangeForm(PlainTextMixin, forms.ModelForm):
 
 class AdjustForm(PlainTextMixin, forms.Form):
     amount_cents = MoneyField(
-        label="Change", min_cents=None, help_text="Typed as money: 5.00 adds, -5.00 takes off."
+        label=gettext_lazy("Change"),
+        min_cents=None,
+        help_text=gettext_lazy("Typed as money: 5.00 adds, -5.00 takes off."),
     )
     reason = forms.CharField(max_length=500)
 
@@ -193,23 +216,23 @@ class GiftCardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # money records: revoke instead
 
-    @admin.display(description="Status")
+    @admin.display(description=gettext_lazy("Status"))
     def status_label(self, obj: GiftCard) -> str:
         return obj.get_status_display()
 
-    @admin.display(description="Balance", ordering="balance_cents")
+    @admin.display(description=gettext_lazy("Balance"), ordering="balance_cents")
     def balance(self, obj: GiftCard) -> str:
         return format_money(obj.balance_cents, obj.currency)
 
-    @admin.display(description="Initial value", ordering="initial_value_cents")
+    @admin.display(description=gettext_lazy("Initial value"), ordering="initial_value_cents")
     def initial(self, obj: GiftCard) -> str:
         return format_money(obj.initial_value_cents, obj.currency)
 
-    @admin.display(description="Refund owed by a revoke")
+    @admin.display(description=gettext_lazy("Refund owed by a revoke"))
     def revoke_refund(self, obj: GiftCard) -> str:
         return format_money(obj.revoke_refund_cents, obj.currency) if obj.revoke_refund_cents else "—"
 
-    @admin.display(description="Customer", ordering="order__email")
+    @admin.display(description=gettext_lazy("Customer"), ordering="order__email")
     def buyer(self, obj: GiftCard) -> str:
         """Who bought it: the customer of its order's email (a guest too), as their orders are shown."""
         email = obj.order.email if obj.order_id else (obj.customer.email if obj.customer_id else "")
@@ -245,13 +268,17 @@ class GiftCardAdmin(admin.ModelAdmin):
         )
         obj.pk = card.pk
         if code:
-            messages.warning(request, f"The code of this card is {code}. Copy it now: it is shown only once.")
+            messages.warning(
+                request,
+                _("The code of this card is %(code)s. Copy it now: it is shown only once.") % {"code": code},
+            )
         else:
-            messages.info(request, "The code will be emailed to the recipient on the send date.")
+            messages.info(request, _("The code will be emailed to the recipient on the send date."))
 
     # --- Actions ---------------------------------------------------------------------------------------
 
-    def _each(self, request, queryset, action, done: str) -> None:
+    def _each(self, request, queryset, action, done) -> None:
+        """Run `action` on each card; `done(n)` says what happened to n cards."""
         ok = 0
         for card in queryset:
             try:
@@ -260,29 +287,31 @@ class GiftCardAdmin(admin.ModelAdmin):
             except (services.GiftCardError, OSError) as exc:
                 messages.error(request, f"{card}: {exc}")
         if ok:
-            messages.success(request, f"{ok} gift card(s) {done}.")
+            messages.success(request, done(ok) % {"count": ok})
 
-    @admin.action(description="Disable (a hold, no refund)")
+    @admin.action(description=gettext_lazy("Disable (a hold, no refund)"))
     def disable_cards(self, request, queryset) -> None:
-        self._each(request, queryset, lambda pk: services.disable(pk, actor=_actor(request)), "disabled")
+        self._each(request, queryset, lambda pk: services.disable(pk, actor=_actor(request)), _disabled)
 
-    @admin.action(description="Enable")
+    @admin.action(description=gettext_lazy("Enable"))
     def enable_cards(self, request, queryset) -> None:
-        self._each(request, queryset, lambda pk: services.enable(pk, actor=_actor(request)), "enabled")
+        self._each(request, queryset, lambda pk: services.enable(pk, actor=_actor(request)), _enabled)
 
-    @admin.action(description="Resend to the recipient (a new code replaces the old one)")
+    @admin.action(description=gettext_lazy("Resend to the recipient (a new code replaces the old one)"))
     def resend_cards(self, request, queryset) -> None:
         self._each(
-            request, queryset, lambda pk: services.deliver(pk, force=True, actor=_actor(request)), "sent"
+            request, queryset, lambda pk: services.deliver(pk, force=True, actor=_actor(request)), _sent
         )
 
-    @admin.action(description="Revoke for good (a bought card's balance is refunded to the buyer)")
+    @admin.action(
+        description=gettext_lazy("Revoke for good (a bought card's balance is refunded to the buyer)")
+    )
     def revoke_cards(self, request, queryset) -> None:
         self._each(
             request,
             queryset,
             lambda pk: services.revoke(pk, actor=_actor(request), reason="Revoked in admin"),
-            "revoked",
+            _revoked,
         )
 
     # --- Adjust the balance ----------------------------------------------------------------------------
@@ -315,7 +344,7 @@ class GiftCardAdmin(admin.ModelAdmin):
             except services.GiftCardError as exc:
                 form.add_error("amount_cents", str(exc))
             else:
-                messages.success(request, "Balance adjusted.")
+                messages.success(request, _("Balance adjusted."))
                 return HttpResponseRedirect(reverse("admin:giftcards_giftcard_change", args=[card.pk]))
         return TemplateResponse(
             request,
@@ -326,7 +355,7 @@ class GiftCardAdmin(admin.ModelAdmin):
                 "card": card,
                 "balance": format_money(card.balance_cents, card.currency),
                 "form": form,
-                "title": f"Adjust the balance of {card}",
+                "title": _("Adjust the balance of %(card)s") % {"card": card},
             },
         )
 
@@ -345,7 +374,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "scope_list", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "created_by", "created_at", "last_used_at")
 
-    @admin.display(description="Scopes")
+    @admin.display(description=gettext_lazy("Scopes"))
     def scope_list(self, obj: ApiToken) -> str:
         return ", ".join(obj.scopes or [])
 
@@ -356,7 +385,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return
         obj.created_by = request.user
         token = services.create_api_token(obj, actor=_actor(request))
-        messages.warning(request, f"The new token is {token}. Copy it now: it is shown only once.")
+        messages.warning(
+            request, _("The new token is %(token)s. Copy it now: it is shown only once.") % {"token": token}
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # set "revoked at" instead: the row stays for the record

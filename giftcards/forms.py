@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.forms import PlainTextMixin
 from core.money import format_money
@@ -16,39 +18,44 @@ class PurchaseForm(PlainTextMixin, forms.Form):
 
     CUSTOM = "custom"
 
-    amount = forms.ChoiceField(label="Amount", widget=forms.RadioSelect)
+    amount = forms.ChoiceField(label=gettext_lazy("Amount"), widget=forms.RadioSelect)
     custom_amount = forms.DecimalField(
-        label="Custom amount", required=False, min_value=0, max_digits=9, decimal_places=2
+        label=gettext_lazy("Custom amount"), required=False, min_value=0, max_digits=9, decimal_places=2
     )
-    recipient_name = forms.CharField(label="Recipient's name", max_length=100)
-    recipient_email = forms.EmailField(label="Recipient's email", max_length=254)
+    recipient_name = forms.CharField(label=gettext_lazy("Recipient's name"), max_length=100)
+    recipient_email = forms.EmailField(label=gettext_lazy("Recipient's email"), max_length=254)
     message = forms.CharField(
-        label="Message (optional)",
+        label=gettext_lazy("Message (optional)"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
     )
     send_on = forms.DateField(
-        label="Send on (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Send on (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     template_suffix = forms.ChoiceField(
-        label="Design", choices=Template.choices, initial=Template.GLOBE, widget=forms.RadioSelect
+        label=gettext_lazy("Design"),
+        choices=Template.choices,
+        initial=Template.GLOBE,
+        widget=forms.RadioSelect,
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         denominations, lower, upper, step = services.amount_limits()
         self.fields["amount"].choices = [(str(c), format_money(c)) for c in denominations] + [
-            (self.CUSTOM, "Other amount")
+            (self.CUSTOM, _("Other amount"))
         ]
         self.fields["amount"].initial = (
             str(denominations[min(1, len(denominations) - 1)]) if denominations else self.CUSTOM
         )
-        self.fields[
-            "custom_amount"
-        ].help_text = (
-            f"From {format_money(lower)} to {format_money(upper)}, in steps of {format_money(step)}."
-        )
+        self.fields["custom_amount"].help_text = _("From %(lower)s to %(upper)s, in steps of %(step)s.") % {
+            "lower": format_money(lower),
+            "upper": format_money(upper),
+            "step": format_money(step),
+        }
         self.limits = (lower, upper, step)
 
     def clean_send_on(self):
@@ -63,11 +70,11 @@ class PurchaseForm(PlainTextMixin, forms.Form):
         if choice == self.CUSTOM:
             custom = data.get("custom_amount")
             if custom is None:
-                self.add_error("custom_amount", "Enter the amount you'd like to give.")
+                self.add_error("custom_amount", _("Enter the amount you'd like to give."))
                 return data
             cents = int(custom * 100)
             if cents != custom * 100:
-                self.add_error("custom_amount", "Enter an amount in dollars and cents, like 40 or 40.00.")
+                self.add_error("custom_amount", _("Enter an amount in dollars and cents, like 40 or 40.00."))
                 return data
         elif choice:
             cents = int(choice)
@@ -93,7 +100,7 @@ class PurchaseForm(PlainTextMixin, forms.Form):
 
 class CodeForm(PlainTextMixin, forms.Form):
     code = forms.CharField(
-        label="Gift card code",
+        label=gettext_lazy("Gift card code"),
         max_length=64,
         widget=forms.TextInput(
             attrs={
@@ -108,7 +115,7 @@ class CodeForm(PlainTextMixin, forms.Form):
 
 class OneTimeCodeForm(PlainTextMixin, forms.Form):
     otp = forms.CharField(
-        label="6-digit code",
+        label=gettext_lazy("6-digit code"),
         max_length=12,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}

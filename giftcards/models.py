@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.money import format_money
 
@@ -20,17 +21,17 @@ from core.money import format_money
 class Template(models.TextChoices):
     """The designs a buyer chooses from (`template_suffix` in the API)."""
 
-    GLOBE = "globe", "Around the globe"
-    SUNSET = "sunset", "Beach sunset"
-    MOUNTAINS = "mountains", "Mountain trail"
-    CITY = "city", "City lights"
+    GLOBE = "globe", gettext_lazy("Around the globe")
+    SUNSET = "sunset", gettext_lazy("Beach sunset")
+    MOUNTAINS = "mountains", gettext_lazy("Mountain trail")
+    CITY = "city", gettext_lazy("City lights")
 
 
 class Status(models.TextChoices):
-    ACTIVE = "active", "Active"
-    DISABLED = "disabled", "Disabled"
-    EXPIRED = "expired", "Expired"
-    REVOKED = "revoked", "Revoked"
+    ACTIVE = "active", gettext_lazy("Active")
+    DISABLED = "disabled", gettext_lazy("Disabled")
+    EXPIRED = "expired", gettext_lazy("Expired")
+    REVOKED = "revoked", gettext_lazy("Revoked")
 
 
 class GiftCardQuerySet(models.QuerySet):
@@ -60,9 +61,9 @@ class GiftCard(models.Model):
     code_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     last_characters = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
     initial_value_cents = models.PositiveIntegerField()
-    balance_cents = models.IntegerField(help_text="Always the sum of the ledger")
+    balance_cents = models.IntegerField(help_text=gettext_lazy("Always the sum of the ledger"))
     currency = models.CharField(max_length=3)
-    note = models.TextField(blank=True, help_text="For staff; never shown to customers")
+    note = models.TextField(blank=True, help_text=gettext_lazy("For staff; never shown to customers"))
     expires_on = models.DateField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -81,7 +82,7 @@ class GiftCard(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="gift_cards_bought",
-        help_text="The buyer",
+        help_text=gettext_lazy("The buyer"),
     )
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -89,15 +90,17 @@ class GiftCard(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="gift_cards_issued",
-        help_text="Staff who issued it by hand",
+        help_text=gettext_lazy("Staff who issued it by hand"),
     )
     template_suffix = models.CharField(
-        "design", max_length=20, choices=Template.choices, default=Template.GLOBE
+        gettext_lazy("design"), max_length=20, choices=Template.choices, default=Template.GLOBE
     )
     recipient_name = models.CharField(max_length=100, blank=True)
     recipient_email = models.EmailField(blank=True, db_index=True)
     message = models.TextField(blank=True, max_length=500)
-    send_on = models.DateField(null=True, blank=True, help_text="Empty: as soon as it is issued")
+    send_on = models.DateField(
+        null=True, blank=True, help_text=gettext_lazy("Empty: as soon as it is issued")
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     # A revoke's refund through the payment that bought the card, settled after the revoke.
     revoke_refund_cents = models.PositiveIntegerField(default=0)
@@ -137,14 +140,14 @@ class GiftCard(models.Model):
 
 
 class Kind(models.TextChoices):
-    ISSUE = "issue", "Issued"
-    RESERVE = "reserve", "Reserved for an order"
-    CAPTURE = "capture", "Spent (reserve taken)"
-    RELEASE = "release", "Reserve released"
-    REFUND = "refund", "Refunded to the card"
-    REVOKE = "revoke", "Revoked"
-    ADJUST = "adjust", "Adjusted"
-    EXPIRE = "expire", "Expired"
+    ISSUE = "issue", gettext_lazy("Issued")
+    RESERVE = "reserve", gettext_lazy("Reserved for an order")
+    CAPTURE = "capture", gettext_lazy("Spent (reserve taken)")
+    RELEASE = "release", gettext_lazy("Reserve released")
+    REFUND = "refund", gettext_lazy("Refunded to the card")
+    REVOKE = "revoke", gettext_lazy("Revoked")
+    ADJUST = "adjust", gettext_lazy("Adjusted")
+    EXPIRE = "expire", gettext_lazy("Expired")
 
 
 class GiftCardTransaction(models.Model):
@@ -210,9 +213,9 @@ class ApiToken(models.Model):
 
     READ = "gift_cards:read"
     WRITE = "gift_cards:write"
-    SCOPES = [(READ, "Read gift cards"), (WRITE, "Create and change gift cards")]
+    SCOPES = [(READ, gettext_lazy("Read gift cards")), (WRITE, gettext_lazy("Create and change gift cards"))]
 
-    name = models.CharField(max_length=100, help_text="Which tool uses it")
+    name = models.CharField(max_length=100, help_text=gettext_lazy("Which tool uses it"))
     prefix = models.CharField(max_length=12, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, editable=False)
     scopes = models.JSONField(default=list)
@@ -231,7 +234,7 @@ class ApiToken(models.Model):
     objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "API token"
+        verbose_name = gettext_lazy("API token")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from . import emails
 
 
 class OtpSender:
-    # What the customer is told, e.g. "by email to a…@example.com".
+    # The sentence the customer is told, in the active language, e.g. "We sent a 6-digit code by
+    # email to a…@example.com." (a whole sentence: a phrase would not fit every language's order).
     def describe(self, user) -> str:
         raise NotImplementedError
 
@@ -23,8 +25,8 @@ class OtpSender:
 
 class EmailOtpSender(OtpSender):
     def describe(self, user) -> str:
-        local, _, domain = user.email.partition("@")
-        return f"by email to {local[:1]}…@{domain}"
+        local, _at, domain = user.email.partition("@")
+        return _("We sent a 6-digit code by email to %(address)s.") % {"address": f"{local[:1]}…@{domain}"}
 
     def send(self, *, user, card, code: str, minutes: int) -> None:
         emails.one_time_code(card, user.email, code, minutes).send()

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from core.money import format_money
@@ -91,10 +92,10 @@ def account_revoke(request: HttpRequest, card_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Gift card revoked. {format_money(refunded, card.currency)} is on "
-                    "its way back to the card you paid with."
+                    _("Gift card revoked. %(amount)s is on its way back to the card you paid with.")
+                    % {"amount": format_money(refunded, card.currency)}
                     if refunded
-                    else "Gift card revoked.",
+                    else _("Gift card revoked."),
                 )
                 return redirect("giftcards:account_list")
         status = 400

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 
@@ -42,7 +43,7 @@ def deliver(card_id: int, *, force: bool = False, actor: str = "system") -> bool
             card = locked(card_id)
             if not card.recipient_email or card.status != Status.ACTIVE:
                 if force:
-                    raise GiftCardError("Only an active card with a recipient email can be sent.")
+                    raise GiftCardError(_("Only an active card with a recipient email can be sent."))
                 return False
             if not force and (card.sent_at or not is_due(card)):
                 return False

@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.queue import after_commit
@@ -42,9 +43,13 @@ def clean_purchase_amount(cents: int) -> int:
     if cents in denominations:
         return cents
     if not lower <= cents <= upper:
-        raise FieldError("amount", f"Choose an amount from {_money(lower)} to {_money(upper)}.")
+        raise FieldError(
+            "amount",
+            _("Choose an amount from %(lower)s to %(upper)s.")
+            % {"lower": _money(lower), "upper": _money(upper)},
+        )
     if cents % step:
-        raise FieldError("amount", f"Choose an amount in steps of {_money(step)}.")
+        raise FieldError("amount", _("Choose an amount in steps of %(step)s.") % {"step": _money(step)})
     return cents
 
 
@@ -52,20 +57,23 @@ def clean_issue_amount(cents: int) -> int:
     """Staff and the API may issue any amount from one minor unit up to the upper limit."""
     upper = settings.GIFTCARD_CUSTOM_MAX_CENTS
     if not 1 <= cents <= upper:
-        raise FieldError("initial_value_cents", f"Choose an amount from {_money(1)} to {_money(upper)}.")
+        raise FieldError(
+            "initial_value_cents",
+            _("Choose an amount from %(lower)s to %(upper)s.") % {"lower": _money(1), "upper": _money(upper)},
+        )
     return cents
 
 
 def clean_expiry(expires_on: dt.date | None) -> dt.date | None:
     if expires_on is not None and expires_on < timezone.localdate():
-        raise FieldError("expires_on", "The expiry date can't be in the past.")
+        raise FieldError("expires_on", _("The expiry date can't be in the past."))
     return expires_on
 
 
 def clean_send_on(send_on: dt.date | None) -> dt.date | None:
     today = timezone.localdate()
     if send_on is not None and not today <= send_on <= today + dt.timedelta(days=365):
-        raise FieldError("send_on", "Choose a send date from today to a year from now.")
+        raise FieldError("send_on", _("Choose a send date from today to a year from now."))
     return send_on
 
 
@@ -82,7 +90,7 @@ def default_expiry() -> dt.date | None:
 
 def set_new_code(card: GiftCard) -> str:
     """Give a locked card a fresh code (the old one, if any, stops working). Returns it, once."""
-    for _ in range(5):
+    for _attempt in range(5):
         code = codes.new_code()
         normalized = codes.normalize(code)
         card.code_hash = codes.code_hash(normalized)
@@ -119,7 +127,9 @@ def issue(
     send date); one without gets it now, returned here to be shown once.
     """
     if template_suffix not in Template.values:
-        raise FieldError("template_suffix", f"Choose a design: {', '.join(Template.values)}.")
+        raise FieldError(
+            "template_suffix", _("Choose a design: %(designs)s.") % {"designs": ", ".join(Template.values)}
+        )
     with transaction.atomic():
         card = GiftCard.objects.create(
             initial_value_cents=amount_cents,
@@ -157,7 +167,7 @@ def issue_for_line(line) -> GiftCard:
         return existing
     data, order = line.data or {}, line.order
     send_on = dt.date.fromisoformat(data["send_on"]) if data.get("send_on") else None
-    card, _ = issue(
+    card, _created = issue(
         line.total_cents,
         actor=f"order {order.number}",
         currency=order.currency,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.money import format_money
@@ -25,17 +26,19 @@ def update(card_id: int, *, actor: str, **fields) -> GiftCard:
     allowed = {"expires_on", "note", "template_suffix"}
     unknown = set(fields) - allowed
     if unknown:
-        raise FieldError(sorted(unknown)[0], "This field can't be changed.")
+        raise FieldError(sorted(unknown)[0], _("This field can't be changed."))
     if "expires_on" in fields:
         clean_expiry(fields["expires_on"])
     if "template_suffix" in fields and fields["template_suffix"] not in Template.values:
-        raise FieldError("template_suffix", f"Choose a design: {', '.join(Template.values)}.")
+        raise FieldError(
+            "template_suffix", _("Choose a design: %(designs)s.") % {"designs": ", ".join(Template.values)}
+        )
     with transaction.atomic():
         card = locked(card_id)
         if card.status == Status.REVOKED:
-            raise GiftCardError("A revoked gift card can't be changed.")
+            raise GiftCardError(_("A revoked gift card can't be changed."))
         if card.expired_at and "expires_on" in fields:
-            raise GiftCardError("An expired gift card stays expired; issue a new one instead.")
+            raise GiftCardError(_("An expired gift card stays expired; issue a new one instead."))
         before = audit.snapshot(card, fields)
         for name, value in fields.items():
             setattr(card, name, value if value is not None or name == "expires_on" else "")
@@ -57,7 +60,7 @@ def _set_enabled(card_id: int, enabled: bool, actor: str) -> GiftCard:
     with transaction.atomic():
         card = locked(card_id)
         if card.status == Status.REVOKED:
-            raise GiftCardError("A revoked gift card can't be disabled or enabled.")
+            raise GiftCardError(_("A revoked gift card can't be disabled or enabled."))
         if card.enabled != enabled:
             card.enabled, card.disabled_at = enabled, None if enabled else timezone.now()
             card.save(update_fields=["enabled", "disabled_at", "updated_at"])
@@ -74,18 +77,20 @@ def _set_enabled(card_id: int, enabled: bool, actor: str) -> GiftCard:
 def adjust(card_id: int, amount_cents: int, *, reason: str, actor: str) -> GiftCard:
     """Staff correct a balance, up or down, with a reason for the ledger."""
     if not reason.strip():
-        raise FieldError("reason", "Give a reason for the adjustment.")
+        raise FieldError("reason", _("Give a reason for the adjustment."))
     if amount_cents == 0:
-        raise FieldError("amount_cents", "The adjustment can't be zero.")
+        raise FieldError("amount_cents", _("The adjustment can't be zero."))
     with transaction.atomic():
         card = locked(card_id)
         if card.status == Status.REVOKED:
-            raise GiftCardError("A revoked gift card can't be adjusted.")
+            raise GiftCardError(_("A revoked gift card can't be adjusted."))
         if card.balance_cents + amount_cents > settings.GIFTCARD_CUSTOM_MAX_CENTS * 10:
-            raise FieldError("amount_cents", "That would make the balance implausibly large.")
+            raise FieldError("amount_cents", _("That would make the balance implausibly large."))
         if card.balance_cents + amount_cents < 0:
             raise FieldError(
-                "amount_cents", f"The balance is only {format_money(card.balance_cents, card.currency)}."
+                "amount_cents",
+                _("The balance is only %(balance)s.")
+                % {"balance": format_money(card.balance_cents, card.currency)},
             )
         before = card.balance_cents
         post(card, Kind.ADJUST, amount_cents, reason=reason.strip(), actor=actor)

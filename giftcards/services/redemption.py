@@ -8,6 +8,8 @@ the same payment (or, for refunds, the same idempotency key).
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 from core.money import format_money
 
@@ -15,12 +17,18 @@ from .. import codes, ratelimit
 from ..ledger import GiftCardError, locked, post
 from ..models import GiftCard, GiftCardTransaction, Kind, Status
 
+
 # One answer for every failure: unknown, malformed, expired, disabled, revoked or rate limited.
 # It tells a guesser nothing, and still tells a customer what to do.
-CODE_REFUSED = (
-    f"We couldn't accept that gift card code. Check it (it looks like {codes.EXAMPLE}) "
-    "and try again, or try later."
-)
+# Lazy: said in the language of whoever reads it.
+def _code_refused() -> str:
+    return _(
+        "We couldn't accept that gift card code. Check it (it looks like %(example)s) "
+        "and try again, or try later."
+    ) % {"example": codes.EXAMPLE}
+
+
+CODE_REFUSED = lazy(_code_refused, str)()
 
 
 def find_by_code(code: str, *, ip: str, user=None) -> GiftCard:
@@ -49,13 +57,21 @@ def reserve(card_id: int, payment) -> GiftCardTransaction:
         if done is not None:
             return done
         if not card.is_usable:
-            raise GiftCardError(f"Gift card …{card.last_characters} can't be used any more.")
+            raise GiftCardError(
+                _("Gift card …%(last)s can't be used any more.") % {"last": card.last_characters}
+            )
         if card.currency != payment.currency:
-            raise GiftCardError(f"Gift card …{card.last_characters} is in {card.currency}.")
+            raise GiftCardError(
+                _("Gift card …%(last)s is in %(currency)s.")
+                % {"last": card.last_characters, "currency": card.currency}
+            )
         if card.balance_cents < payment.amount_cents:
             raise GiftCardError(
-                f"Gift card …{card.last_characters} no longer has "
-                f"{format_money(payment.amount_cents, payment.currency)} on it."
+                _("Gift card …%(last)s no longer has %(amount)s on it.")
+                % {
+                    "last": card.last_characters,
+                    "amount": format_money(payment.amount_cents, payment.currency),
+                }
             )
         return post(
             card,

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import audit, cache_windows
 from core.security import limited_address
@@ -58,15 +60,15 @@ def open_reservations(card: GiftCard) -> int:
 def revoke_blocker(card: GiftCard, *, by_buyer: bool = True) -> str | None:
     """Why the card can't be revoked now, or None. Staff may also close expired and used-up cards."""
     if card.status == Status.REVOKED:
-        return "This gift card is already revoked."
+        return _("This gift card is already revoked.")
     if by_buyer and card.status == Status.EXPIRED:
-        return "This gift card has expired."
+        return _("This gift card has expired.")
     if by_buyer and card.balance_cents == 0 and not open_reservations(card):
-        return "This gift card is used up: there is nothing left to give back."
+        return _("This gift card is used up: there is nothing left to give back.")
     if open_reservations(card):
-        return "This gift card is being used in an unpaid order right now. Please try again later."
+        return _("This gift card is being used in an unpaid order right now. Please try again later.")
     if card.order_id and sum(p.refundable_cents for p in card_payments(card)) < card.balance_cents:
-        return "The payment for this card can't take the refund. Please contact support."
+        return _("The payment for this card can't take the refund. Please contact support.")
     return None
 
 
@@ -87,7 +89,11 @@ def _lock_until(card: GiftCard, user) -> dt.datetime | None:
 
 def _locked_message(until: dt.datetime) -> str:
     minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
-    return f"Too many wrong codes. For your safety, try again in {minutes} minutes."
+    return ngettext(
+        "Too many wrong codes. For your safety, try again in %(minutes)d minute.",
+        "Too many wrong codes. For your safety, try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def buyer_card(card_id: int, user) -> GiftCard:
@@ -111,7 +117,7 @@ def _too_many_sends(card: GiftCard, user, ip: str | None) -> bool:
 
 
 def start_revoke(card_id: int, user, *, ip: str | None = None) -> str:
-    """Send the buyer a one-time code. Returns where it went ("by email to a…@example.com")."""
+    """Send the buyer a one-time code. Returns the sentence that says where it went (`OtpSender.describe`)."""
     card = buyer_card(card_id, user)
     blocker = revoke_blocker(card)
     if blocker:
@@ -120,7 +126,7 @@ def start_revoke(card_id: int, user, *, ip: str | None = None) -> str:
     if until:
         raise GiftCardError(_locked_message(until))
     if _too_many_sends(card, user, ip):
-        raise GiftCardError("Too many codes were sent. Please try again later.")
+        raise GiftCardError(_("Too many codes were sent. Please try again later."))
     code = codes.new_otp()
     with transaction.atomic():
         now = timezone.now()
@@ -140,7 +146,7 @@ def start_revoke(card_id: int, user, *, ip: str | None = None) -> str:
         sender.send(user=user, card=card, code=code, minutes=settings.GIFTCARD_OTP_MINUTES)
     except OSError:
         RevokeChallenge.objects.filter(pk=challenge.pk).update(expires_at=timezone.now())
-        raise GiftCardError("We couldn't send the code just now. Please try again in a moment.") from None
+        raise GiftCardError(_("We couldn't send the code just now. Please try again in a moment.")) from None
     return sender.describe(user)
 
 
@@ -164,7 +170,7 @@ def confirm_revoke(card_id: int, user, code: str) -> int:
                 )
             )
         if challenge is None or challenge.expires_at <= timezone.now():
-            raise GiftCardError("That code has expired. Ask for a new one.")
+            raise GiftCardError(_("That code has expired. Ask for a new one."))
         given = "".join(str(code or "").split())[:6]
         if not (
             given.isdigit()
@@ -175,7 +181,12 @@ def confirm_revoke(card_id: int, user, code: str) -> int:
             challenge.save(update_fields=["failed_attempts"])
             left = tries - challenge.failed_attempts
             wrong = (
-                f"That code is not right. {left} {'try' if left == 1 else 'tries'} left."
+                ngettext(
+                    "That code is not right. %(left)d try left.",
+                    "That code is not right. %(left)d tries left.",
+                    left,
+                )
+                % {"left": left}
                 if left
                 else _locked_message(
                     challenge.created_at + dt.timedelta(minutes=settings.GIFTCARD_OTP_LOCK_MINUTES)
