@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from esims.models import Esim
 
@@ -26,13 +27,14 @@ def new_access_token() -> str:
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Waiting for payment"
-    PAID = "paid", "Paid"
-    FULFILLING = "fulfilling", "Preparing eSIM"
-    COMPLETED = "completed", "Completed"
-    REQUIRES_ACTION = "requires_action", "Needs attention"
-    REFUNDED = "refunded", "Refunded"
-    CANCELLED = "cancelled", "Cancelled"
+    # Translators: an order's status, shown to its buyer and to staff.
+    PENDING_PAYMENT = "pending_payment", gettext_lazy("Waiting for payment")
+    PAID = "paid", gettext_lazy("Paid")
+    FULFILLING = "fulfilling", gettext_lazy("Preparing eSIM")
+    COMPLETED = "completed", gettext_lazy("Completed")
+    REQUIRES_ACTION = "requires_action", gettext_lazy("Needs attention")
+    REFUNDED = "refunded", gettext_lazy("Refunded")
+    CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
 
 class OrderQuerySet(models.QuerySet):
@@ -110,8 +112,8 @@ class Order(models.Model):
 
 class LineKind(models.TextChoices):
     ESIM = "esim", "eSIM"
-    TOPUP = "topup", "Top-up"
-    GIFTCARD = "giftcard", "Gift card"
+    TOPUP = "topup", gettext_lazy("Top-up")
+    GIFTCARD = "giftcard", gettext_lazy("Gift card")
 
 
 class OrderLine(models.Model):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import roamify
 from core.money import format_money
@@ -418,9 +419,10 @@ def send_low_data_email(alert_id: int) -> bool:
             "link_days": settings.ESIM_TOPUP_LINK_DAYS,
         }
         subject = (
-            f"Your {esim.title or 'eSIM'} is out of data"
+            _("Your %(title)s is out of data") % {"title": esim.title or "eSIM"}
             if alert.threshold >= 100
-            else f"You've used {alert.threshold}% of your {esim.title or 'eSIM'} data"
+            else _("You've used %(threshold)s%% of your %(title)s data")
+            % {"threshold": alert.threshold, "title": esim.title or "eSIM"}
         )
         message = EmailMultiAlternatives(
             subject, render_to_string("emails/low_data.txt", context), settings.DEFAULT_FROM_EMAIL, [to]
@@ -499,7 +501,8 @@ def send_low_balance_alert() -> bool:
             "admin_url": settings.SITE_URL + "/admin/",
         }
         EmailMultiAlternatives(
-            f"[{settings.SHOP_NAME}] Roamify balance is low: {format_money(row.balance_cents, row.currency)}",
+            _("[%(shop)s] Roamify balance is low: %(amount)s")
+            % {"shop": settings.SHOP_NAME, "amount": format_money(row.balance_cents, row.currency)},
             render_to_string("emails/low_balance.txt", context),
             settings.DEFAULT_FROM_EMAIL,
             to,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .models import GiftCard
 
@@ -39,7 +40,7 @@ def card_for_recipient(card: GiftCard, code: str) -> EmailMultiAlternatives:
     from_whom = _sender_name(card)
     return _email(
         card.recipient_email,
-        f"{from_whom} sent you a {settings.SHOP_NAME} gift card",
+        _("%(sender)s sent you a %(shop)s gift card") % {"sender": from_whom, "shop": settings.SHOP_NAME},
         "giftcard_delivery",
         {
             "card": card,
@@ -54,7 +55,7 @@ def card_for_recipient(card: GiftCard, code: str) -> EmailMultiAlternatives:
 def delivered_notice(card: GiftCard, to: str) -> EmailMultiAlternatives:
     return _email(
         to,
-        f"Your gift card …{card.last_characters} was delivered",
+        _("Your gift card …%(last)s was delivered") % {"last": card.last_characters},
         "giftcard_delivered",
         {"card": card, "account_url": settings.SITE_URL + reverse("giftcards:account_list")},
     )
@@ -63,7 +64,8 @@ def delivered_notice(card: GiftCard, to: str) -> EmailMultiAlternatives:
 def one_time_code(card: GiftCard, to: str, otp: str, minutes: int) -> EmailMultiAlternatives:
     return _email(
         to,
-        f"{otp} is your code to revoke gift card …{card.last_characters or card.pk}",
+        _("%(code)s is your code to revoke gift card …%(last)s")
+        % {"code": otp, "last": card.last_characters or card.pk},
         "giftcard_otp",
         {"card": card, "otp": otp, "minutes": minutes},
     )
@@ -72,7 +74,8 @@ def one_time_code(card: GiftCard, to: str, otp: str, minutes: int) -> EmailMulti
 def revoked_notice(card: GiftCard, to: str, refund_cents: int) -> EmailMultiAlternatives:
     return _email(
         to,
-        f"Gift card …{card.last_characters or card.pk} revoked: {settings.SHOP_NAME}",
+        _("Gift card …%(last)s revoked: %(shop)s")
+        % {"last": card.last_characters or card.pk, "shop": settings.SHOP_NAME},
         "giftcard_revoked",
         {"card": card, "refund_cents": refund_cents},
     )
