@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.models import Package
 from esims.models import Esim
@@ -23,7 +25,7 @@ TOKEN_KEY = "cart_token"  # noqa: S105 - a session key's name, not a secret
 TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
-NO_LONGER_SOLD = "A plan in your cart is no longer sold and was removed."
+NO_LONGER_SOLD = gettext_lazy("A plan in your cart is no longer sold and was removed.")
 
 
 class CartError(ValueError):
@@ -60,8 +62,19 @@ def _parse_topup_key(key: str) -> tuple[int, str] | None:
 def line_name(package: Package, esim: Esim | None = None) -> str:
     """How the customer knows a line: "The 1 GB, 7-day top-up for your eSIM …1234"."""
     if esim is not None:
-        return f"The {package.data_label}, {package.days}-day top-up for your eSIM {esim.iccid_masked}"
-    return f"The {package.destination.name} eSIM, {package.data_label}, {package.days} days"
+        # Translators: e.g. "The 1 GB, 7-day top-up for your eSIM …1234".
+        name = ngettext(
+            "The %(data)s, %(days)s-day top-up for your eSIM %(iccid)s",
+            "The %(data)s, %(days)s-day top-up for your eSIM %(iccid)s",
+            package.days,
+        )
+        return name % {"data": package.data_label, "days": package.days, "iccid": esim.iccid_masked}
+    name = ngettext(
+        "The %(name)s eSIM, %(data)s, %(days)s day",
+        "The %(name)s eSIM, %(data)s, %(days)s days",
+        package.days,
+    )
+    return name % {"name": package.destination.local_name, "data": package.data_label, "days": package.days}
 
 
 @dataclass(frozen=True)
@@ -141,10 +154,24 @@ def parse_quantity(value: object) -> int:
     try:
         quantity = int(str(value).strip())
     except (TypeError, ValueError):
-        raise CartError(f"Please choose a quantity between 1 and {settings.CART_MAX_QUANTITY}.") from None
+        raise CartError(_quantity_range()) from None
     if not 1 <= quantity <= settings.CART_MAX_QUANTITY:
-        raise CartError(f"Please choose a quantity between 1 and {settings.CART_MAX_QUANTITY}.")
+        raise CartError(_quantity_range())
     return quantity
+
+
+def _quantity_range() -> str:
+    return _("Please choose a quantity between 1 and %(max)s.") % {"max": settings.CART_MAX_QUANTITY}
+
+
+def _too_many_plans() -> str:
+    most = settings.CART_MAX_LINES
+    refusal = ngettext(
+        "Your cart can hold %(max)s different plan at most.",
+        "Your cart can hold %(max)s different plans at most.",
+        most,
+    )
+    return refusal % {"max": most}
 
 
 def add(session: SessionBase, package_id: str, quantity: object = 1) -> Package:
@@ -153,13 +180,14 @@ def add(session: SessionBase, package_id: str, quantity: object = 1) -> Package:
     # PostgreSQL text cannot hold NUL: no plan has such an id (and the query would fail).
     package = None if "\x00" in package_id else Package.objects.active().filter(package_id=package_id).first()
     if package is None:
-        raise CartError("Sorry, that plan is not available any more.")
+        raise CartError(_("Sorry, that plan is not available any more."))
     lines = _raw(session)
     new_qty = lines.get(package.package_id, 0) + qty
     if new_qty > settings.CART_MAX_QUANTITY:
-        raise CartError(f"You can buy at most {settings.CART_MAX_QUANTITY} of one plan per order.")
+        most = settings.CART_MAX_QUANTITY
+        raise CartError(_("You can buy at most %(max)s of one plan per order.") % {"max": most})
     if package.package_id not in lines and len(lines) + len(_gift_raw(session)) >= settings.CART_MAX_LINES:
-        raise CartError(f"Your cart can hold {settings.CART_MAX_LINES} different plans at most.")
+        raise CartError(_too_many_plans())
     lines[package.package_id] = new_qty
     _save(session, lines)
     return package
@@ -173,7 +201,7 @@ def add_topup(session: SessionBase, esim: Esim, package: Package) -> None:
     if key in lines:
         return
     if len(lines) >= settings.CART_MAX_LINES:
-        raise CartError(f"Your cart can hold {settings.CART_MAX_LINES} different plans at most.")
+        raise CartError(_too_many_plans())
     lines[key] = 1
     _save(session, lines)
 
@@ -181,9 +209,9 @@ def add_topup(session: SessionBase, esim: Esim, package: Package) -> None:
 def set_quantity(session: SessionBase, package_id: str, quantity: object) -> None:
     lines = _raw(session)
     if package_id not in lines:
-        raise CartError("That plan is not in your cart.")
+        raise CartError(_("That plan is not in your cart."))
     if _parse_topup_key(package_id) and parse_quantity(quantity) != 1:
-        raise CartError("A top-up is bought one at a time for its eSIM.")
+        raise CartError(_("A top-up is bought one at a time for its eSIM."))
     lines[package_id] = parse_quantity(quantity)
     _save(session, lines)
 
@@ -215,7 +243,11 @@ def add_gift_card(session: SessionBase, data: dict) -> GiftLine:
     """`data`: a gift card purchase form's cleaned line (giftcards.forms.PurchaseForm.line_data())."""
     gift_lines = _gift_raw(session)
     if len(_raw(session)) + len(gift_lines) >= settings.CART_MAX_LINES:
-        raise CartError(f"Your cart can hold {settings.CART_MAX_LINES} items at most.")
+        most = settings.CART_MAX_LINES
+        refusal = ngettext(
+            "Your cart can hold %(max)s item at most.", "Your cart can hold %(max)s items at most.", most
+        )
+        raise CartError(refusal % {"max": most})
     key = secrets.token_hex(4)
     gift_lines[key] = data
     session[GIFT_LINES_KEY] = gift_lines
@@ -268,9 +300,15 @@ def applied_gift_cards(session: SessionBase) -> list[int]:
 def apply_gift_card(session: SessionBase, card_id: int) -> None:
     applied = applied_gift_cards(session)
     if card_id in applied:
-        raise CartError("That gift card is already applied.")
+        raise CartError(_("That gift card is already applied."))
     if len(applied) >= settings.GIFTCARD_MAX_PER_ORDER:
-        raise CartError(f"You can use at most {settings.GIFTCARD_MAX_PER_ORDER} gift cards on one order.")
+        most = settings.GIFTCARD_MAX_PER_ORDER
+        refusal = ngettext(
+            "You can use at most %(max)s gift card on one order.",
+            "You can use at most %(max)s gift cards on one order.",
+            most,
+        )
+        raise CartError(refusal % {"max": most})
     session[APPLIED_KEY] = [*applied, card_id]
 
 
@@ -282,7 +320,7 @@ def priced(session: SessionBase) -> PricedCart:
     raw = _raw(session)
     gift_lines, gift_removed = _priced_gift_lines(session)
     if not raw:
-        return PricedCart([], gift_removed, gift_lines, [NO_LONGER_SOLD] if gift_removed else [])
+        return PricedCart([], gift_removed, gift_lines, [str(NO_LONGER_SOLD)] if gift_removed else [])
     topups = {key: parsed for key in raw if (parsed := _parse_topup_key(key))}
     wanted = [key for key in raw if key not in topups] + [pid for _, pid in topups.values()]
     packages = {
@@ -298,13 +336,15 @@ def priced(session: SessionBase) -> PricedCart:
             # Its eSIM died (revoked, refunded) since it was added: a top-up can't be delivered.
             removed.append(package_id)
             name = line_name(packages[pid], esim)
-            notices.append(f"{name} was removed from your cart: {esim.topup_refusal}.")
+            # Translators: %(reason)s says why, e.g. "it was refunded".
+            notice = _("%(name)s was removed from your cart: %(reason)s.")
+            notices.append(notice % {"name": name, "reason": esim.topup_refusal})
         elif pid in packages and isinstance(qty, int) and qty > 0 and (esim_id is None or esim):
             lines.append(CartLine(packages[pid], qty, esim))
         else:
             removed.append(package_id)
     if len(removed) + len(gift_removed) > len(notices):
-        notices.append(NO_LONGER_SOLD)
+        notices.append(str(NO_LONGER_SOLD))
     if removed:
         _save(session, {k: v for k, v in raw.items() if k not in removed})
     return PricedCart(lines, removed + gift_removed, gift_lines, notices)

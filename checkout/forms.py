@@ -5,6 +5,9 @@ import datetime as dt
 from django import forms
 from django.core.validators import EmailValidator
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.forms import PlainTextMixin
 
@@ -20,7 +23,7 @@ class PayableEmailValidator(EmailValidator):
     (`a@[127.0.0.1]`), which Stripe refuses, leaving an order nobody can pay.
     """
 
-    message = "Enter an email address with a full domain name, like name@example.com."
+    message = gettext_lazy("Enter an email address with a full domain name, like name@example.com.")
 
     def __init__(self) -> None:
         super().__init__(allowlist=[])
@@ -35,12 +38,12 @@ class PayableEmailField(forms.EmailField):
 
 class CheckoutForm(PlainTextMixin, forms.Form):
     email = PayableEmailField(
-        label="Email for your eSIM and receipt",
+        label=gettext_lazy("Email for your eSIM and receipt"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     travel_date = forms.DateField(
-        required=False, label="Trip start date", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=gettext_lazy("Trip start date"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, needs_travel_date: bool = False, **kwargs) -> None:
@@ -63,7 +66,10 @@ class CheckoutForm(PlainTextMixin, forms.Form):
         first, last = self.travel_date_range()
         if value is not None and not first <= value <= last:
             raise forms.ValidationError(
-                f"Choose a trip start date from today to {last.day} {last:%B %Y}: "
-                f"a plan must be activated within a year of purchase."
+                _(
+                    "Choose a trip start date from today to %(last)s: "
+                    "a plan must be activated within a year of purchase."
+                )
+                % {"last": date_format(last, "j F Y")}
             )
         return value

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from esims.models import Esim
 
@@ -26,13 +27,14 @@ def new_access_token() -> str:
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Waiting for payment"
-    PAID = "paid", "Paid"
-    FULFILLING = "fulfilling", "Preparing eSIM"
-    COMPLETED = "completed", "Completed"
-    REQUIRES_ACTION = "requires_action", "Needs attention"
-    REFUNDED = "refunded", "Refunded"
-    CANCELLED = "cancelled", "Cancelled"
+    # Translators: an order's status, shown to its buyer and to staff.
+    PENDING_PAYMENT = "pending_payment", gettext_lazy("Waiting for payment")
+    PAID = "paid", gettext_lazy("Paid")
+    FULFILLING = "fulfilling", gettext_lazy("Preparing eSIM")
+    COMPLETED = "completed", gettext_lazy("Completed")
+    REQUIRES_ACTION = "requires_action", gettext_lazy("Needs attention")
+    REFUNDED = "refunded", gettext_lazy("Refunded")
+    CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
 
 class OrderQuerySet(models.QuerySet):
@@ -55,19 +57,27 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
     email = models.EmailField(db_index=True)
-    customer_name = models.CharField(max_length=200, blank=True, help_text="As the buyer gave it when paying")
-    customer_phone = models.CharField(max_length=40, blank=True, help_text="As the buyer gave it when paying")
+    customer_name = models.CharField(
+        max_length=200, blank=True, help_text=gettext_lazy("As the buyer gave it when paying")
+    )
+    customer_phone = models.CharField(
+        max_length=40, blank=True, help_text=gettext_lazy("As the buyer gave it when paying")
+    )
     currency = models.CharField(max_length=3)
     total_cents = models.PositiveIntegerField()
-    travel_date = models.DateField(null=True, blank=True, help_text="Start date for plans that need one")
-    action_reason = models.TextField(blank=True, help_text="Why the order needs attention")
+    travel_date = models.DateField(
+        null=True, blank=True, help_text=gettext_lazy("Start date for plans that need one")
+    )
+    action_reason = models.TextField(blank=True, help_text=gettext_lazy("Why the order needs attention"))
     upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
     fulfilment_attempts = models.PositiveIntegerField(default=0)
     fulfilment_lease_until = models.DateTimeField(null=True, blank=True)
     esim_email_sent_at = models.DateTimeField(null=True, blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
     staff_alerted_at = models.DateTimeField(
-        null=True, blank=True, help_text="When staff were emailed that the order needs action (once)"
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("When staff were emailed that the order needs action (once)"),
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -110,8 +120,8 @@ class Order(models.Model):
 
 class LineKind(models.TextChoices):
     ESIM = "esim", "eSIM"
-    TOPUP = "topup", "Top-up"
-    GIFTCARD = "giftcard", "Gift card"
+    TOPUP = "topup", gettext_lazy("Top-up")
+    GIFTCARD = "giftcard", gettext_lazy("Gift card")
 
 
 class OrderLine(models.Model):
@@ -133,7 +143,7 @@ class OrderLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="topup_lines",
-        help_text="The eSIM a top-up is for",
+        help_text=gettext_lazy("The eSIM a top-up is for"),
     )
     description = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField()
@@ -141,14 +151,21 @@ class OrderLine(models.Model):
     total_cents = models.PositiveIntegerField()
     wholesale_cents = models.PositiveIntegerField(default=0)
     esims = models.ManyToManyField(
-        Esim, blank=True, related_name="order_lines", help_text="The eSIMs delivered for an eSIM line"
+        Esim,
+        blank=True,
+        related_name="order_lines",
+        help_text=gettext_lazy("The eSIMs delivered for an eSIM line"),
     )
     upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     # Refunds by line (not goodwill amounts): what went back for it, and when all of it had.
-    refunded_cents = models.PositiveIntegerField(default=0, help_text="Given back by refunds of this line")
-    refunded_at = models.DateTimeField(null=True, blank=True, help_text="When the whole line was refunded")
-    data = models.JSONField(default=dict, blank=True, help_text="What the line's kind needs")
+    refunded_cents = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("Given back by refunds of this line")
+    )
+    refunded_at = models.DateTimeField(
+        null=True, blank=True, help_text=gettext_lazy("When the whole line was refunded")
+    )
+    data = models.JSONField(default=dict, blank=True, help_text=gettext_lazy("What the line's kind needs"))
 
     class Meta:
         ordering = ["id"]
@@ -204,20 +221,24 @@ class UpstreamRefund(models.Model):
     """
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Being filed"
-        PENDING = "pending", "Waiting for Roamify"
-        PROCESSING = "processing", "Roamify is processing it"
-        REFUNDED = "refunded", "Cost refunded"
-        REJECTED = "rejected", "Rejected"
-        CANCELLED = "cancelled", "Cancelled"
+        REQUESTED = "requested", gettext_lazy("Being filed")
+        PENDING = "pending", gettext_lazy("Waiting for Roamify")
+        PROCESSING = "processing", gettext_lazy("Roamify is processing it")
+        REFUNDED = "refunded", gettext_lazy("Cost refunded")
+        REJECTED = "rejected", gettext_lazy("Rejected")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     OPEN = (Status.REQUESTED, Status.PENDING, Status.PROCESSING)
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="upstream_refunds")
     esim = models.ForeignKey(Esim, on_delete=models.PROTECT, related_name="+")
-    refund_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="Roamify's refundId")
+    refund_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text=gettext_lazy("Roamify's refundId")
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED, db_index=True)
-    cost_cents = models.PositiveIntegerField(default=0, help_text="The wholesale cost it claims back")
+    cost_cents = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("The wholesale cost it claims back")
+    )
     currency = models.CharField(max_length=3, default="USD")
     reason = models.CharField(max_length=40)
     notes = models.CharField(max_length=500, blank=True)
@@ -230,7 +251,7 @@ class UpstreamRefund(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name = "upstream refund request"
+        verbose_name = gettext_lazy("upstream refund request")
         constraints = [
             models.UniqueConstraint(
                 fields=["esim"],
@@ -253,13 +274,13 @@ class Customer(models.Model):
     Kept by checkout as orders are placed and paid (the name and phone come from the payment page).
     """
 
-    email = models.EmailField(unique=True, help_text="Lower case")
+    email = models.EmailField(unique=True, help_text=gettext_lazy("Lower case"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     name = models.CharField(max_length=200, blank=True, db_index=True)
     phone = models.CharField(max_length=40, blank=True, db_index=True)
-    note = models.TextField(blank=True, help_text="For staff only")
+    note = models.TextField(blank=True, help_text=gettext_lazy("For staff only"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

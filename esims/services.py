@@ -502,7 +502,8 @@ def send_low_balance_alert() -> bool:
             "admin_url": settings.SITE_URL + "/admin/",
         }
         EmailMultiAlternatives(
-            f"[{settings.SHOP_NAME}] Roamify balance is low: {format_money(row.balance_cents, row.currency)}",
+            _("[%(shop)s] Roamify balance is low: %(amount)s")
+            % {"shop": settings.SHOP_NAME, "amount": format_money(row.balance_cents, row.currency)},
             render_to_string("emails/low_balance.txt", context),
             settings.DEFAULT_FROM_EMAIL,
             to,

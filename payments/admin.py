@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from core.admin_tools import CsvExportMixin
 from core.exports import CsvExport, in_chunks, money_cell
@@ -32,7 +33,7 @@ class PaymentRefundInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Amount")
+    @admin.display(description=gettext_lazy("Amount"))
     def amount(self, obj: PaymentRefund) -> str:
         return format_money(obj.amount_cents, obj.payment.currency)
 
@@ -48,11 +49,11 @@ class PaymentAdmin(ReadOnlyAdmin):
     exclude = ("amount_cents", "refunded_cents")
     readonly_fields = ("amount", "refunded")
 
-    @admin.display(description="Amount", ordering="amount_cents")
+    @admin.display(description=gettext_lazy("Amount"), ordering="amount_cents")
     def amount(self, obj: Payment) -> str:
         return format_money(obj.amount_cents, obj.currency)
 
-    @admin.display(description="Refunded", ordering="refunded_cents")
+    @admin.display(description=gettext_lazy("Refunded"), ordering="refunded_cents")
     def refunded(self, obj: Payment) -> str:
         return format_money(obj.refunded_cents, obj.currency)
 
@@ -112,15 +113,15 @@ class PaymentRefundAdmin(CsvExportMixin, ReadOnlyAdmin):
     readonly_fields = ("amount",)
     csv_exports = [CsvExport("refunds", "Export refunds (CSV)", REFUND_HEADER, refund_rows)]
 
-    @admin.display(description="Order", ordering="payment__order__number")
+    @admin.display(description=gettext_lazy("Order"), ordering="payment__order__number")
     def order(self, obj: PaymentRefund) -> str:
         return obj.payment.order.number
 
-    @admin.display(description="Provider")
+    @admin.display(description=gettext_lazy("Provider"))
     def provider(self, obj: PaymentRefund) -> str:
         return obj.payment.provider
 
-    @admin.display(description="Amount", ordering="amount_cents")
+    @admin.display(description=gettext_lazy("Amount"), ordering="amount_cents")
     def amount(self, obj: PaymentRefund) -> str:
         return format_money(obj.amount_cents, obj.payment.currency)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy
 
 from core.money import format_money
 
@@ -22,13 +23,13 @@ class Payment(models.Model):
     """
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created"  # waiting for the customer (a redirect provider)
-        RESERVED = "reserved", "Reserved"  # held, taken when the order is paid
-        CAPTURED = "captured", "Captured"
-        FAILED = "failed", "Failed or expired"
-        CANCELLED = "cancelled", "Cancelled"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
-        REFUNDED = "refunded", "Refunded"
+        CREATED = "created", gettext_lazy("Created")  # waiting for the customer (a redirect provider)
+        RESERVED = "reserved", gettext_lazy("Reserved")  # held, taken when the order is paid
+        CAPTURED = "captured", gettext_lazy("Captured")
+        FAILED = "failed", gettext_lazy("Failed or expired")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        PARTIALLY_REFUNDED = "partially_refunded", gettext_lazy("Partly refunded")
+        REFUNDED = "refunded", gettext_lazy("Refunded")
 
     CAPTURED_STATES = (Status.CAPTURED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
     OPEN_STATES = (Status.CREATED, Status.RESERVED)
@@ -44,13 +45,13 @@ class Payment(models.Model):
         max_length=255,
         blank=True,
         db_index=True,
-        help_text="The provider's id (Stripe: the Checkout Session)",
+        help_text=gettext_lazy("The provider's id (Stripe: the Checkout Session)"),
     )
     capture_reference = models.CharField(
         max_length=255,
         blank=True,
         db_index=True,
-        help_text="What refunds go against (Stripe: the PaymentIntent)",
+        help_text=gettext_lazy("What refunds go against (Stripe: the PaymentIntent)"),
     )
     redirect_url = models.URLField(max_length=1000, blank=True)
     attempt = models.PositiveIntegerField(default=1)
@@ -106,7 +107,9 @@ class StripeEvent(models.Model):
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
     received_at = models.DateTimeField(auto_now_add=True)
-    reference = models.CharField(max_length=255, blank=True, help_text="What it was about (a session id)")
+    reference = models.CharField(
+        max_length=255, blank=True, help_text=gettext_lazy("What it was about (a session id)")
+    )
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"

@@ -8,6 +8,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum,
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.admin_tools import AuditTrailMixin, NoDeleteMixin
@@ -29,7 +30,7 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
     form = CustomerForm
     list_display = ("email", "name", "phone", "orders", "spent", "account", "created_at")
     search_fields = ("email", "name", "phone", "user__first_name", "user__last_name")
-    search_help_text = "Name, email or phone"
+    search_help_text = gettext_lazy("Name, email or phone")
     readonly_fields = (
         "email",
         "name",
@@ -85,19 +86,19 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # customers come from orders
 
-    @admin.display(description="Orders", ordering="order_count")
+    @admin.display(description=gettext_lazy("Orders"), ordering="order_count")
     def orders(self, obj: Customer) -> int:
         return getattr(obj, "order_count", 0)
 
-    @admin.display(description="Total spent (less refunds)", ordering="spent_cents")
+    @admin.display(description=gettext_lazy("Total spent (less refunds)"), ordering="spent_cents")
     def spent(self, obj: Customer) -> str:
         return format_money(getattr(obj, "spent_cents", 0))
 
-    @admin.display(description="Account")
+    @admin.display(description=gettext_lazy("Account"))
     def account(self, obj: Customer) -> str:
         return "account" if obj.user_id else "guest"
 
-    @admin.display(description="Their orders")
+    @admin.display(description=gettext_lazy("Their orders"))
     def order_list(self, obj: Customer) -> str:
         rows = [
             (
@@ -115,7 +116,7 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
             "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> · {} · {} · {}</li>', rows)
         )
 
-    @admin.display(description="Their eSIMs")
+    @admin.display(description=gettext_lazy("Their eSIMs"))
     def esim_list(self, obj: Customer) -> str:
         esims = Esim.objects.filter(
             Q(email__iexact=obj.email) | Q(customer_id=obj.user_id)
@@ -127,7 +128,7 @@ class CustomerAdmin(AuditTrailMixin, NoDeleteMixin, admin.ModelAdmin):
             return "—"
         return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> · {} · {}</li>", rows))
 
-    @admin.display(description="Gift cards and refunds")
+    @admin.display(description=gettext_lazy("Gift cards and refunds"))
     def panels(self, obj: Customer) -> str:
         if not CUSTOMER_PANELS:
             return "—"

@@ -8,6 +8,8 @@ import datetime as dt
 from django import forms
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from core.forms import PlainTextMixin
 
@@ -24,14 +26,14 @@ class DashboardRangeForm(PlainTextMixin, forms.Form):
     """A range of days to show beside today, 7 and 30 days (a GET form: the URL can be kept)."""
 
     start = forms.DateField(
-        label="From",
+        label=gettext_lazy("From"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter the first day as a date, like 2026-11-01."},
+        error_messages={"invalid": gettext_lazy("Enter the first day as a date, like 2026-11-01.")},
     )
     end = forms.DateField(
-        label="To",
+        label=gettext_lazy("To"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter the last day as a date, like 2026-11-30."},
+        error_messages={"invalid": gettext_lazy("Enter the last day as a date, like 2026-11-30.")},
     )
 
     def clean(self):
@@ -39,12 +41,13 @@ class DashboardRangeForm(PlainTextMixin, forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
-                raise forms.ValidationError("The last day comes before the first: swap them.")
+                raise forms.ValidationError(gettext("The last day comes before the first: swap them."))
             if (end - start).days > MAX_RANGE_DAYS:
-                raise forms.ValidationError("Choose at most three years.")
+                raise forms.ValidationError(gettext("Choose at most three years."))
             last = timezone.localdate() + LAST_DAY_AHEAD
             if start < FIRST_DAY or end > last:
-                raise forms.ValidationError(f"Choose days from {FIRST_DAY:%-d %B %Y} to {last:%-d %B %Y}.")
+                days = {"first": date_format(FIRST_DAY, "j F Y"), "last": date_format(last, "j F Y")}
+                raise forms.ValidationError(gettext("Choose days from %(first)s to %(last)s.") % days)
         return data
 
     @property

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin
 from core.exports import CsvExport
@@ -61,25 +62,25 @@ class OrderLineInline(ReadOnlyInline):
         "fulfilled",
     )
 
-    @admin.display(description="Unit price")
+    @admin.display(description=gettext_lazy("Unit price"))
     def unit_price(self, obj: OrderLine) -> str:
         return format_money(obj.unit_price_cents, obj.order.currency)
 
-    @admin.display(description="Total")
+    @admin.display(description=gettext_lazy("Total"))
     def line_total(self, obj: OrderLine) -> str:
         return format_money(obj.total_cents, obj.order.currency)
 
-    @admin.display(description="Cost")
+    @admin.display(description=gettext_lazy("Cost"))
     def cost(self, obj: OrderLine) -> str:
         return format_money(obj.wholesale_cents * obj.quantity) if obj.kind != "giftcard" else "—"
 
-    @admin.display(description="Margin")
+    @admin.display(description=gettext_lazy("Margin"))
     def margin(self, obj: OrderLine) -> str:
         if obj.kind == "giftcard":
             return "—"
         return format_money(obj.total_cents - obj.wholesale_cents * obj.quantity, obj.order.currency)
 
-    @admin.display(description="Fulfilled")
+    @admin.display(description=gettext_lazy("Fulfilled"))
     def fulfilled(self, obj: OrderLine) -> str:
         return when(obj.fulfilled_at) if obj.fulfilled_at else "not yet"
 
@@ -96,15 +97,15 @@ class PaymentInline(ReadOnlyInline):
         "created",
     )
 
-    @admin.display(description="Amount")
+    @admin.display(description=gettext_lazy("Amount"))
     def amount(self, obj: Payment) -> str:
         return format_money(obj.amount_cents, obj.currency)
 
-    @admin.display(description="Refunded")
+    @admin.display(description=gettext_lazy("Refunded"))
     def refunded(self, obj: Payment) -> str:
         return format_money(obj.refunded_cents, obj.currency)
 
-    @admin.display(description="Created")
+    @admin.display(description=gettext_lazy("Created"))
     def created(self, obj: Payment) -> str:
         return when(obj.created_at)
 
@@ -119,16 +120,16 @@ def abandoned_before() -> dt.datetime:
 class OrderViewFilter(admin.SimpleListFilter):
     """Unpaid orders older than an hour are abandoned carts: out of the default list, in their own."""
 
-    title = "show"
+    title = gettext_lazy("show")
     parameter_name = "view"
 
     def lookups(self, request, model_admin):
-        return (("abandoned", "Abandoned (unpaid > 1 h)"), ("all", "Everything"))
+        return (("abandoned", gettext("Abandoned (unpaid > 1 h)")), ("all", gettext("Everything")))
 
     def choices(self, changelist):
         for choice in super().choices(changelist):
-            if choice["display"] == "All":
-                choice["display"] = "Orders (not abandoned)"
+            if choice["display"] == gettext("All"):
+                choice["display"] = gettext("Orders (not abandoned)")
             yield choice
 
     def queryset(self, request, queryset):
@@ -163,7 +164,9 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "payments__capture_reference",
         "upstream_refunds__refund_id",
     )
-    search_help_text = "Email, name, phone, order number, ICCID, upstream order or eSIM id, Stripe id"
+    search_help_text = gettext_lazy(
+        "Email, name, phone, order number, ICCID, upstream order or eSIM id, Stripe id"
+    )
     date_hierarchy = "paid_at"
     inlines = [OrderLineInline, PaymentInline, UpstreamRefundInline, OrderEventInline]
     actions = ["retry_fulfilment"]
@@ -191,20 +194,20 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     fieldsets = (
         (None, {"fields": ("number", "status_badge", "action_reason", "total", "margin_detail")}),
         (
-            "Customer",
+            gettext_lazy("Customer"),
             {"fields": ("email", "customer_link", "customer_name", "customer_phone", "travel_date")},
         ),
         ("eSIMs", {"fields": ("delivered_esims", "esim_email", "upstream_order_id", "fulfilment_attempts")}),
-        ("Times", {"fields": ("created", "paid", "completed")}),
-        ("Timeline by kind", {"fields": ("timeline_kinds",)}),
-        ("Audit trail", {"classes": ("collapse",), "fields": ("audit_trail",)}),
+        (gettext_lazy("Times"), {"fields": ("created", "paid", "completed")}),
+        (gettext_lazy("Timeline by kind"), {"fields": ("timeline_kinds",)}),
+        (gettext_lazy("Audit trail"), {"classes": ("collapse",), "fields": ("audit_trail",)}),
     )
     change_form_template = "admin/checkout/order/change_form.html"
     show_full_result_count = False
     list_per_page = 50
     csv_exports = [
-        CsvExport("orders", "Export orders (CSV)", ORDER_HEADER, order_rows),
-        CsvExport("lines", "Export order lines (CSV)", LINE_HEADER, line_rows),
+        CsvExport("orders", gettext_lazy("Export orders (CSV)"), ORDER_HEADER, order_rows),
+        CsvExport("lines", gettext_lazy("Export order lines (CSV)"), LINE_HEADER, line_rows),
     ]
 
     def get_queryset(self, request):
@@ -248,11 +251,11 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     # -- columns
 
-    @admin.display(description="Total", ordering="total_cents")
+    @admin.display(description=gettext_lazy("Total"), ordering="total_cents")
     def total(self, obj: Order) -> str:
         return format_money(obj.total_cents, obj.currency)
 
-    @admin.display(description="Margin", ordering="total_cents")
+    @admin.display(description=gettext_lazy("Margin"), ordering="total_cents")
     def margin(self, obj: Order) -> str:
         """Net revenue less cost, by the books' rules (a gift card bought is not a sale)."""
         money = books.order_money(obj)
@@ -261,17 +264,17 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         share = f" ({money.margin_percent:.0f}%)" if money.margin_percent is not None else ""
         return f"{format_money(money.margin_cents, obj.currency)}{share}"
 
-    @admin.display(description="Margin")
+    @admin.display(description=gettext_lazy("Margin"))
     def margin_detail(self, obj: Order) -> str:
         money = books.order_money(obj)
         cur = obj.currency
         rows = [
-            ("eSIMs and top-ups sold", money.gross_sales_cents),
-            ("Refunded of them", -money.refunds_cents),
-            ("Net revenue", money.net_revenue_cents),
-            ("Wholesale cost delivered", -money.delivered_cost_cents),
-            ("Cost recovered from Roamify", money.recovered_cost_cents),
-            ("Margin", money.margin_cents),
+            (gettext("eSIMs and top-ups sold"), money.gross_sales_cents),
+            (gettext("Refunded of them"), -money.refunds_cents),
+            (gettext("Net revenue"), money.net_revenue_cents),
+            (gettext("Wholesale cost delivered"), -money.delivered_cost_cents),
+            (gettext("Cost recovered from Roamify"), money.recovered_cost_cents),
+            (gettext("Margin"), money.margin_cents),
         ]
         notes = []
         if money.lost_cost_cents:
@@ -302,35 +305,35 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             table = format_html("{}<p>{}</p>", table, text[:1].upper() + text[1:] + ".")
         return table
 
-    @admin.display(description="Destination")
+    @admin.display(description=gettext_lazy("Destination"))
     def destination(self, obj: Order) -> str:
         name = getattr(obj, "first_destination", None) or "—"
         extra = getattr(obj, "destination_count", 0) - 1
         return f"{name} +{extra}" if extra > 0 else name
 
-    @admin.display(description="Customer", ordering="email")
+    @admin.display(description=gettext_lazy("Customer"), ordering="email")
     def customer_email(self, obj: Order) -> str:
         return f"{obj.customer_name} · {obj.email}" if obj.customer_name else obj.email
 
-    @admin.display(description="Paid", ordering="paid_at")
+    @admin.display(description=gettext_lazy("Paid"), ordering="paid_at")
     def paid(self, obj: Order) -> str:
         return when(obj.paid_at) if obj.paid_at else f"unpaid · {when(obj.created_at)}"
 
-    @admin.display(description="Created")
+    @admin.display(description=gettext_lazy("Created"))
     def created(self, obj: Order) -> str:
         return when(obj.created_at)
 
-    @admin.display(description="Completed")
+    @admin.display(description=gettext_lazy("Completed"))
     def completed(self, obj: Order) -> str:
         return when(obj.completed_at)
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=gettext_lazy("Status"), ordering="status")
     def status_badge(self, obj: Order) -> str:
         return format_html(
             '<span class="shop-badge {}">{}</span>', BADGE.get(obj.status, "warn"), obj.get_status_display()
         )
 
-    @admin.display(description="Customer record")
+    @admin.display(description=gettext_lazy("Customer record"))
     def customer_link(self, obj: Order) -> str:
         customer = Customer.objects.filter(email=obj.email.lower()).first()
         if customer is None:
@@ -339,7 +342,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         account = " (has an account)" if customer.user_id else " (guest)"
         return format_html('<a href="{}">{}</a>{}', url, customer, account)
 
-    @admin.display(description="eSIMs delivered")
+    @admin.display(description=gettext_lazy("eSIMs delivered"))
     def delivered_esims(self, obj: Order) -> str:
         esims = [
             (
@@ -358,11 +361,11 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             format_html_join("", '<li><a href="{}"><code>{}</code></a> · {}{} · {}</li>', esims),
         )
 
-    @admin.display(description="Show only")
+    @admin.display(description=gettext_lazy("Show only"))
     def timeline_kinds(self, obj: Order) -> str:
         return timeline_by_kind(obj)
 
-    @admin.display(description="eSIM email")
+    @admin.display(description=gettext_lazy("eSIM email"))
     def esim_email(self, obj: Order) -> str:
         return f"last sent {when(obj.esim_email_sent_at)}" if obj.esim_email_sent_at else "not sent"
 
@@ -427,13 +430,16 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             except services.CheckoutError as exc:
                 return self._done(request, order, str(exc), messages.ERROR)
             return self._done(
-                request, order, f"Fulfilment of {order.number} queued: the eSIM email goes when it completes."
+                request,
+                order,
+                gettext("Fulfilment of %(number)s queued: the eSIM email goes when it completes.")
+                % {"number": order.number},
             )
         return self._page(
             request,
             order,
             "retry.html",
-            f"Retry fulfilment of {order.number}",
+            gettext("Retry fulfilment of %(number)s") % {"number": order.number},
             preview=staff.retry_preview(order),
         )
 
@@ -443,13 +449,17 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             try:
                 staff.resend(order.pk, actor=request.user)
             except (services.CheckoutError, OSError) as exc:
-                return self._done(request, order, f"Not sent: {exc}", messages.ERROR)
-            return self._done(request, order, f"eSIM email sent again to {order.email}.")
+                return self._done(
+                    request, order, gettext("Not sent: %(reason)s") % {"reason": exc}, messages.ERROR
+                )
+            return self._done(
+                request, order, gettext("eSIM email sent again to %(email)s.") % {"email": order.email}
+            )
         return self._page(
             request,
             order,
             "resend.html",
-            f"Resend the eSIM email of {order.number}",
+            gettext("Resend the eSIM email of %(number)s") % {"number": order.number},
             esims=list(order.esims),
             sent_at=order.esim_email_sent_at,
             sent_ago=(timezone.now() - order.esim_email_sent_at) if order.esim_email_sent_at else None,
@@ -486,7 +496,8 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             data = form.cleaned_data
             if request.POST.get("shown") != _shown(preview):
                 form.add_error(
-                    None, "Check the split below (it is for what is picked now), then press Refund again."
+                    None,
+                    gettext("Check the split below (it is for what is picked now), then press Refund again."),
                 )
             else:
                 try:
@@ -512,8 +523,14 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
                     claims = len(done.claims)
                     self.message_user(
                         request,
-                        f"Refunded {done.money(done.amount_cents)}"
-                        + (f"; {claims} eSIM cost claim(s) filed with Roamify." if claims else "."),
+                        ngettext(
+                            "Refunded %(amount)s; %(claims)s eSIM cost claim(s) filed with Roamify.",
+                            "Refunded %(amount)s; %(claims)s eSIM cost claim(s) filed with Roamify.",
+                            claims,
+                        )
+                        % {"amount": done.money(done.amount_cents), "claims": claims}
+                        if claims
+                        else gettext("Refunded %(amount)s.") % {"amount": done.money(done.amount_cents)},
                         messages.SUCCESS,
                     )
                     # Back to this page, read again: it shows the new figures at once.
@@ -523,7 +540,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             request,
             order,
             "refund.html",
-            f"Refund {order.number}",
+            gettext("Refund %(number)s") % {"number": order.number},
             form=form,
             preview=preview,
             shown=_shown(preview),
@@ -540,12 +557,13 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         form = NoteForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             staff.add_note(order.pk, form.cleaned_data["note"], actor=request.user)
-            return self._done(request, order, "Note added to the timeline.")
-        return self._page(request, order, "note.html", f"Add a note to {order.number}", form=form)
+            return self._done(request, order, gettext("Note added to the timeline."))
+        title = gettext("Add a note to %(number)s") % {"number": order.number}
+        return self._page(request, order, "note.html", title, form=form)
 
     # -- the one list action left: retry, after a confirmation page
 
-    @admin.action(description="Retry fulfilment of the selected orders…")
+    @admin.action(description=gettext_lazy("Retry fulfilment of the selected orders…"))
     def retry_fulfilment(self, request, queryset):
         if request.POST.get("confirmed") != "yes":
             balance = reports.upstream_balance()
@@ -563,7 +581,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
                     **self.admin_site.each_context(request),
                     "opts": self.model._meta,
                     "orders": orders,
-                    "title": "Retry fulfilment",
+                    "title": gettext("Retry fulfilment"),
                     "cost_cents": cost,
                     "balance": balance,
                     "short": balance.cents is not None and balance.cents < cost,
@@ -578,7 +596,10 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             except services.CheckoutError as exc:
                 self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
         if ok:
-            self.message_user(request, f"Fulfilment queued: {ok} order(s).", messages.SUCCESS)
+            queued = ngettext(
+                "Fulfilment queued: %(count)s order(s).", "Fulfilment queued: %(count)s order(s).", ok
+            )
+            self.message_user(request, queued % {"count": ok}, messages.SUCCESS)
         return None
 
 
@@ -591,10 +612,12 @@ def order_actions(order: Order) -> list[tuple[str, str, str]]:
     """The buttons on an order's page: (label, url, css class), only those that can apply."""
     out = []
     if order.status in (OrderStatus.REQUIRES_ACTION, OrderStatus.PAID, OrderStatus.FULFILLING):
-        out.append(("Retry fulfilment…", reverse("admin:checkout_order_retry", args=[order.pk]), ""))
+        out.append((gettext("Retry fulfilment…"), reverse("admin:checkout_order_retry", args=[order.pk]), ""))
     if order.status == OrderStatus.COMPLETED and order.esims.exists():
-        out.append(("Resend eSIM email…", reverse("admin:checkout_order_resend", args=[order.pk]), ""))
+        out.append(
+            (gettext("Resend eSIM email…"), reverse("admin:checkout_order_resend", args=[order.pk]), "")
+        )
     if order.status in services.order_state.REFUNDABLE:
-        out.append(("Refund…", reverse("admin:checkout_order_refund", args=[order.pk]), "danger"))
-    out.append(("Add a note…", reverse("admin:checkout_order_note", args=[order.pk]), ""))
+        out.append((gettext("Refund…"), reverse("admin:checkout_order_refund", args=[order.pk]), "danger"))
+    out.append((gettext("Add a note…"), reverse("admin:checkout_order_note", args=[order.pk]), ""))
     return out

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_lazy
 
 from core.money import format_money
 from giftcards import selectors as giftcard_selectors
@@ -64,7 +65,7 @@ def gift_cards_bought(customer: Customer) -> str:
     rows = [
         (
             _card_link(card),
-            _order_link(card.order) if card.order_id else "issued by staff",
+            _order_link(card.order) if card.order_id else gettext("issued by staff"),
             format_money(card.initial_value_cents, card.currency),
             format_money(card.balance_cents, card.currency),
             card.get_status_display(),
@@ -73,8 +74,16 @@ def gift_cards_bought(customer: Customer) -> str:
         )
         for card in cards
     ]
-    headers = ("Card", "Order", "Value", "Balance", "Status", "For", "Bought")
-    return _table(headers, rows, "No gift cards bought.")
+    headers = (
+        gettext("Card"),
+        gettext("Order"),
+        gettext("Value"),
+        gettext("Balance"),
+        gettext("Status"),
+        gettext("For"),
+        gettext("Bought"),
+    )
+    return _table(headers, rows, gettext("No gift cards bought."))
 
 
 def gift_cards_spent(customer: Customer) -> str:
@@ -91,8 +100,14 @@ def gift_cards_spent(customer: Customer) -> str:
         )
         for entry in entries
     ]
-    headers = ("Card", "Order", "Paid", "Refunded to the card", "When")
-    return _table(headers, rows, "No gift cards spent.")
+    headers = (
+        gettext("Card"),
+        gettext("Order"),
+        gettext("Paid"),
+        gettext("Refunded to the card"),
+        gettext("When"),
+    )
+    return _table(headers, rows, gettext("No gift cards spent."))
 
 
 def refunds(customer: Customer) -> str:
@@ -107,10 +122,17 @@ def refunds(customer: Customer) -> str:
         )
         for refund in selectors.refunds_of(selectors.orders_of_customer(customer))[:LIMIT]
     ]
-    headers = ("When", "Order", "Amount", "Back to", "Reason", "By")
-    return _table(headers, rows, "No refunds.")
+    headers = (
+        gettext("When"),
+        gettext("Order"),
+        gettext("Amount"),
+        gettext("Back to"),
+        gettext("Reason"),
+        gettext("By"),
+    )
+    return _table(headers, rows, gettext("No refunds."))
 
 
-register_customer_panel("Gift cards bought", gift_cards_bought)
-register_customer_panel("Gift cards spent", gift_cards_spent)
-register_customer_panel("Refunds", refunds)
+register_customer_panel(gettext_lazy("Gift cards bought"), gift_cards_bought)
+register_customer_panel(gettext_lazy("Gift cards spent"), gift_cards_spent)
+register_customer_panel(gettext_lazy("Refunds"), refunds)

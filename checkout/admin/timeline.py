@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_tools import ReadOnlyMixin
 
@@ -18,15 +19,15 @@ from .display import ReadOnlyInline, when
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    verbose_name_plural = "Timeline"
+    verbose_name_plural = gettext_lazy("Timeline")
     fields = ("time", "kind", "change", "message", "actor")
     ordering = ("created_at", "id")
 
-    @admin.display(description="When")
+    @admin.display(description=gettext_lazy("When"))
     def time(self, obj: OrderEvent) -> str:
         return when(obj.created_at)
 
-    @admin.display(description="Status")
+    @admin.display(description=gettext_lazy("Status"))
     def change(self, obj: OrderEvent) -> str:
         return status_change(obj)
 
@@ -50,7 +51,7 @@ def timeline_by_kind(order: Order) -> str:
         return "—"
     labels = dict(OrderEventKind.choices)
     links = [(timeline_url(order, kind), labels.get(kind, kind), n) for kind, n in counts.items()]
-    links.append((timeline_url(order), "Everything", sum(counts.values())))
+    links.append((timeline_url(order), gettext("Everything"), sum(counts.values())))
     return format_html_join(" · ", '<a href="{}">{} ({})</a>', links)
 
 
@@ -60,7 +61,7 @@ class OrderEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display_links = ("time",)
     list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
     search_fields = ("order__number", "message", "actor")
-    search_help_text = "Order number, words of the message, or who did it"
+    search_help_text = gettext_lazy("Order number, words of the message, or who did it")
     list_select_related = ("order",)
     ordering = ("-created_at", "-id")
     show_full_result_count = False
@@ -69,15 +70,15 @@ class OrderEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # the timeline is history: shown, never edited
 
-    @admin.display(description="When", ordering="created_at")
+    @admin.display(description=gettext_lazy("When"), ordering="created_at")
     def time(self, obj: OrderEvent) -> str:
         return when(obj.created_at)
 
-    @admin.display(description="Order", ordering="order__number")
+    @admin.display(description=gettext_lazy("Order"), ordering="order__number")
     def order_number(self, obj: OrderEvent) -> str:
         url = reverse("admin:checkout_order_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.order.number)
 
-    @admin.display(description="Status")
+    @admin.display(description=gettext_lazy("Status"))
     def change(self, obj: OrderEvent) -> str:
         return status_change(obj)

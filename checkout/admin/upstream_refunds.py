@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from core.admin_tools import ReadOnlyMixin
 from core.money import format_money
@@ -16,18 +17,18 @@ CLAIM_BADGE = {"refunded": "ok", "rejected": "bad", "cancelled": "quiet"}
 
 class UpstreamRefundInline(ReadOnlyInline):
     model = UpstreamRefund
-    verbose_name_plural = "Cost claimed back from Roamify"
+    verbose_name_plural = gettext_lazy("Cost claimed back from Roamify")
     fields = ("esim_iccid", "cost", "state", "refund_id", "rejection_reason", "last_error", "created")
 
-    @admin.display(description="eSIM")
+    @admin.display(description=gettext_lazy("eSIM"))
     def esim_iccid(self, obj: UpstreamRefund) -> str:
         return obj.esim.iccid or obj.esim.upstream_esim_id
 
-    @admin.display(description="Cost")
+    @admin.display(description=gettext_lazy("Cost"))
     def cost(self, obj: UpstreamRefund) -> str:
         return format_money(obj.cost_cents, obj.currency)
 
-    @admin.display(description="Status")
+    @admin.display(description=gettext_lazy("Status"))
     def state(self, obj: UpstreamRefund) -> str:
         return format_html(
             '<span class="shop-badge {}">{}</span>',
@@ -35,7 +36,7 @@ class UpstreamRefundInline(ReadOnlyInline):
             obj.get_status_display(),
         )
 
-    @admin.display(description="Filed")
+    @admin.display(description=gettext_lazy("Filed"))
     def created(self, obj: UpstreamRefund) -> str:
         return when(obj.created_at)
 
@@ -49,6 +50,6 @@ class UpstreamRefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
     exclude = ("cost_cents",)  # shown as money
     readonly_fields = ("cost",)
 
-    @admin.display(description="Cost", ordering="cost_cents")
+    @admin.display(description=gettext_lazy("Cost"), ordering="cost_cents")
     def cost(self, obj: UpstreamRefund) -> str:
         return format_money(obj.cost_cents, obj.currency)

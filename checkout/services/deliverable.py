@@ -10,6 +10,7 @@ the line and says why; nothing is charged.
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 import roamify
 from catalog.models import Package
@@ -27,7 +28,12 @@ class Undeliverable(CheckoutError):
 
 
 def refused(name: str, reason: str) -> Undeliverable:
-    return Undeliverable(f"{name} can no longer be delivered: {reason}. Nothing was charged.")
+    # Translators: %(name)s names a cart line ("The 1 GB, 7-day top-up for your eSIM …1234"), %(reason)s
+    # says why ("it is no longer sold").
+    return Undeliverable(
+        _("%(name)s can no longer be delivered: %(reason)s. Nothing was charged.")
+        % {"name": name, "reason": reason}
+    )
 
 
 def check_topup(esim: Esim, package: Package) -> None:
@@ -43,13 +49,15 @@ def check_topup(esim: Esim, package: Package) -> None:
         accepted = esim_selectors.topup_package_ids(esim, max_age=settings.ESIM_TOPUP_CHECK_SECONDS)
     except roamify.RoamifyError:
         raise CheckoutError(
-            "We couldn't check the top-ups of your eSIM just now. "
-            "Nothing was charged: please try again in a minute."
+            _(
+                "We couldn't check the top-ups of your eSIM just now. "
+                "Nothing was charged: please try again in a minute."
+            )
         ) from None
     if package.package_id not in accepted:
         raise Undeliverable(
-            f"The {package.data_label} top-up doesn't fit your eSIM {esim.iccid_masked}. "
-            "Please pick one from the eSIM's page."
+            _("The %(data)s top-up doesn't fit your eSIM %(iccid)s. Please pick one from the eSIM's page.")
+            % {"data": package.data_label, "iccid": esim.iccid_masked}
         )
 
 
@@ -60,6 +68,6 @@ def check_order(order: Order) -> None:
     sold = set(Package.objects.active().filter(pk__in=ids).values_list("pk", flat=True))
     for line in lines:
         if line.package_id not in sold:
-            raise refused(line_name(line.package, line.esim), "it is no longer sold")
+            raise refused(line_name(line.package, line.esim), _("it is no longer sold"))
         if line.kind == LineKind.TOPUP:
             check_topup(line.esim, line.package)

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from esims.emails import install_email
 
@@ -110,7 +111,8 @@ def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system
         esims = list(order.esims)
         if not esims:  # an order of top-ups or gift cards only
             return None
-        return install_email(esims, order.email, f"Your eSIM is ready: order {order.number}", _context(order))
+        subject = _("Your eSIM is ready: order %(number)s") % {"number": order.number}
+        return install_email(esims, order.email, subject, _context(order))
 
     def record(order: Order) -> str:
         order.esim_email_sent_at = timezone.now()
@@ -127,7 +129,7 @@ def send_receipt(order_id: int) -> bool:
         prefetch_related_objects([order], "lines")
         return _order_email(
             order,
-            f"Receipt for order {order.number}",
+            _("Receipt for order %(number)s") % {"number": order.number},
             "receipt",
             {"lines": list(order.lines.all()), "payments": paid, "payment": paid[0] if paid else None},
         )
@@ -160,7 +162,8 @@ def send_refund_notice(order_id: int) -> bool:
 
     def build(order: Order) -> EmailMultiAlternatives:
         refunded = sum(p.refunded_cents for p in order.payments.all())
-        return _order_email(order, f"Refund for order {order.number}", "refund", {"refunded_cents": refunded})
+        subject = _("Refund for order %(number)s") % {"number": order.number}
+        return _order_email(order, subject, "refund", {"refunded_cents": refunded})
 
     return _send_once(order_id, "refund", due, build, lambda o: f"Sent the refund notice to {o.email}")
 
@@ -177,7 +180,7 @@ def send_staff_alert(order_id: int) -> bool:
         return order.status == OrderStatus.REQUIRES_ACTION and order.staff_alerted_at is None
 
     def build(order: Order) -> EmailMultiAlternatives:
-        reason = order.action_reason or "no reason recorded"
+        reason = order.action_reason or _("no reason recorded")
         context = {
             "order": order,
             "reason": reason,
@@ -185,7 +188,8 @@ def send_staff_alert(order_id: int) -> bool:
             "admin_url": _absolute(reverse("admin:checkout_order_change", args=[order.pk])),
         }
         return EmailMultiAlternatives(
-            f"[{settings.SHOP_NAME}] Order {order.number} needs action: {Truncator(reason).chars(80)}",
+            _("[%(shop)s] Order %(number)s needs action: %(reason)s")
+            % {"shop": settings.SHOP_NAME, "number": order.number, "reason": Truncator(reason).chars(80)},
             render_to_string("emails/staff_order_alert.txt", context),
             settings.DEFAULT_FROM_EMAIL,
             to,

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Package
 from core.money import format_money
@@ -33,10 +35,18 @@ MAX_TRAVEL_DAYS_AHEAD = 365
 
 
 def _description(package: Package, topup_for: Esim | None) -> str:
-    days = f"{package.days} day{'s' if package.days != 1 else ''}"
+    """The line's name on the order, the receipt and Stripe's payment page, in the buyer's language."""
     if topup_for is not None:
-        return f"Top-up {package.data_label}, {days} for eSIM …{topup_for.iccid[-4:]}"
-    return f"{package.destination.name} eSIM, {package.data_label}, {days}"
+        name = ngettext(
+            "Top-up %(data)s, %(days)s day for eSIM …%(last4)s",
+            "Top-up %(data)s, %(days)s days for eSIM …%(last4)s",
+            package.days,
+        )
+        return name % {"data": package.data_label, "days": package.days, "last4": topup_for.iccid[-4:]}
+    name = ngettext(
+        "%(name)s eSIM, %(data)s, %(days)s day", "%(name)s eSIM, %(data)s, %(days)s days", package.days
+    )
+    return name % {"name": package.destination.local_name, "data": package.data_label, "days": package.days}
 
 
 def place_order(
@@ -60,14 +70,14 @@ def place_order(
         if existing is not None:
             return existing
     if not priced:
-        raise CheckoutError("Your cart is empty.")
+        raise CheckoutError(_("Your cart is empty."))
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     if needs_date and travel_date is None:
-        raise CheckoutError("Please choose the date your trip starts: one of your plans needs it.")
+        raise CheckoutError(_("Please choose the date your trip starts: one of your plans needs it."))
     if travel_date and travel_date < timezone.localdate():
-        raise CheckoutError("Your trip start date can't be in the past.")
+        raise CheckoutError(_("Your trip start date can't be in the past."))
     if travel_date and travel_date > timezone.localdate() + dt.timedelta(days=MAX_TRAVEL_DAYS_AHEAD):
-        raise CheckoutError("Your trip start date must be within a year from today.")
+        raise CheckoutError(_("Your trip start date must be within a year from today."))
     planned = _plan_gift_cards(list(gift_cards), priced.payable_by_gift_card_cents) if gift_cards else []
     customer = user if user is not None and user.is_authenticated else None
     _check_topups(priced, customer)  # asks upstream: before the transaction, not inside it
@@ -90,13 +100,13 @@ def _plan_gift_cards(card_ids: list[int], payable: int) -> list[tuple[int, int]]
     order exists when one can no longer pay its part."""
     plan = giftcard_selectors.plan_redemption(card_ids, payable)
     if len(plan) < len(card_ids):
-        raise CheckoutError("A gift card you applied can no longer be used. Please review your cart.")
+        raise CheckoutError(_("A gift card you applied can no longer be used. Please review your cart."))
     left = payable
     for redemption in plan:
         if left > 0 and redemption.amount_cents == 0:
             raise CheckoutError(
-                f"Gift card …{redemption.card.last_characters} has no balance left. "
-                "Please remove it to go on."
+                _("Gift card …%(last)s has no balance left. Please remove it to go on.")
+                % {"last": redemption.card.last_characters}
             )
         left -= redemption.amount_cents
     return [(r.card.pk, r.amount_cents) for r in plan if r.amount_cents > 0]
@@ -121,7 +131,11 @@ def _reserve_gift_cards(order: Order, planned: list[tuple[int, int]]) -> None:
             # cancelled (releasing the others) and the cart may be sent again.
             payments.fail(payment.pk, str(exc))
             Order.objects.filter(pk=order.pk).update(checkout_key=None)
-            raise CheckoutError(f"{exc} Your order was not placed: please check your gift cards.") from None
+            # Translators: %(reason)s is the gift card's refusal, a whole sentence.
+            refusal = _("%(reason)s Your order was not placed: please check your gift cards.") % {
+                "reason": exc
+            }
+            raise CheckoutError(refusal) from None
 
 
 def topup_offers(esim: Esim, *, max_age: float | None = None) -> list[Package]:
@@ -149,7 +163,7 @@ def _check_topups(priced: cart_module.PricedCart, customer) -> None:
             continue
         esim = Esim.objects.owned_by(customer).filter(pk=line.esim.pk).first() if customer else None
         if esim is None:
-            raise CheckoutError("You can only top up an eSIM of your own. Please sign in.")
+            raise CheckoutError(_("You can only top up an eSIM of your own. Please sign in."))
         check_topup(esim, line.package)
 
 
@@ -162,7 +176,7 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
         .filter(id__in=[line.package.id for line in priced.lines])
     }
     if len(packages) != len({line.package.id for line in priced.lines}):
-        raise CheckoutError("A plan in your cart is no longer sold. Please review your cart.")
+        raise CheckoutError(_("A plan in your cart is no longer sold. Please review your cart."))
     topups = {line.esim.id for line in priced.lines if line.esim is not None}
     owned = {e.id: e for e in Esim.objects.owned_by(customer).filter(id__in=topups)} if customer else {}
     order = Order.objects.create(
@@ -180,7 +194,7 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
         if line.esim is not None:
             esim = owned.get(line.esim.id)
             if esim is None:
-                raise CheckoutError("You can only top up an eSIM of your own. Please sign in.")
+                raise CheckoutError(_("You can only top up an eSIM of your own. Please sign in."))
             if esim.topup_refusal:
                 raise refused(cart_module.line_name(package, esim), esim.topup_refusal)
         line_total = package.retail_cents * line.quantity
@@ -203,7 +217,7 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
         OrderLine.objects.create(
             order=order,
             kind=LineKind.GIFTCARD,
-            description=f"Gift card for {to}",
+            description=_("Gift card for %(name)s") % {"name": to},
             quantity=1,
             unit_price_cents=gift.total_cents,
             total_cents=gift.total_cents,

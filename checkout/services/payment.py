@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.money import format_money
 from core.queue import after_commit
@@ -67,7 +68,7 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
         with transaction.atomic():
             order = locked(order.pk)
             if order.status != OrderStatus.PENDING_PAYMENT:
-                raise CheckoutError("This order is already paid or closed.")
+                raise CheckoutError(gettext("This order is already paid or closed."))
             held = order.payments.filter(status__in=[*Payment.CAPTURED_STATES, Payment.Status.RESERVED])
             remaining = order.total_cents - (held.aggregate(s=Sum("amount_cents"))["s"] or 0)
             if remaining <= 0:
@@ -93,7 +94,7 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
         if outcome == "open":
             return card.redirect_url
         if outcome == "captured":
-            raise CheckoutError("This order is already paid.")
+            raise CheckoutError(gettext("This order is already paid."))
     raise PaymentError("Could not open a payment page")
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.money import format_money
 from core.queue import after_commit
@@ -45,8 +46,8 @@ GIFT_CARD = "giftcard"
 class SplitRule(models.TextChoices):
     """Which payments a refund goes back to first (within each kind: newest first)."""
 
-    CARD_FIRST = "card_first", "Card first, then gift cards"
-    GIFT_CARDS_FIRST = "gift_cards_first", "Gift cards first, then the card"
+    CARD_FIRST = "card_first", gettext_lazy("Card first, then gift cards")
+    GIFT_CARDS_FIRST = "gift_cards_first", gettext_lazy("Gift cards first, then the card")
 
 
 DEFAULT_SPLIT_RULE = SplitRule.CARD_FIRST

@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.security import client_ip, same_origin_post
@@ -26,8 +28,13 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except cart.CartError as exc:
         messages.error(request, str(exc))
         return redirect(_back_within_the_shop(request))
-    days = f"{package.days} day{'s' if package.days != 1 else ''}"
-    messages.success(request, f"Added {package.destination.name} {package.data_label}, {days} to your cart.")
+    added = ngettext(
+        "Added %(name)s %(data)s, %(days)s day to your cart.",
+        "Added %(name)s %(data)s, %(days)s days to your cart.",
+        package.days,
+    )
+    name = package.destination.local_name
+    messages.success(request, added % {"name": name, "data": package.data_label, "days": package.days})
     return redirect("checkout:cart_detail")
 
 
@@ -48,10 +55,10 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("action") == "remove":
                 cart.remove(request.session, package_id)
-                messages.success(request, "Removed from your cart.")
+                messages.success(request, _("Removed from your cart."))
             else:
                 cart.set_quantity(request.session, package_id, request.POST.get("quantity"))
-                messages.success(request, "Cart updated.")
+                messages.success(request, _("Cart updated."))
         except cart.CartError as exc:
             messages.error(request, str(exc))
         return redirect("checkout:cart_detail")
@@ -60,7 +67,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
         # Back from the payment page: the cart became an order; offer to pay that, not an empty cart.
         recent = selectors.recent_unpaid_order(request.session)
         if recent is not None:
-            messages.info(request, "Your order is saved and waits for payment.")
+            messages.info(request, _("Your order is saved and waits for payment."))
             return redirect(recent.get_absolute_url())
     for notice in priced.notices:
         messages.warning(request, notice)
@@ -77,7 +84,7 @@ def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutFo
     if len(plan) < len(applied):  # disabled, expired or revoked since it was applied
         for card_id in set(applied) - {r.card.pk for r in plan}:
             cart.unapply_gift_card(request.session, card_id)
-        messages.warning(request, "A gift card you applied can no longer be used and was removed.")
+        messages.warning(request, _("A gift card you applied can no longer be used and was removed."))
     by_gift_cards = sum(r.amount_cents for r in plan)
     return {
         "cart": priced,
@@ -102,14 +109,15 @@ def cart_add_gift_card(request: HttpRequest) -> HttpResponse:
     except cart.CartError as exc:
         messages.error(request, str(exc))
         return redirect("giftcards:buy")
-    messages.success(request, f"Added a gift card for {line.recipient_name} to your cart.")
+    added = _("Added a gift card for %(name)s to your cart.") % {"name": line.recipient_name}
+    messages.success(request, added)
     return redirect("checkout:cart_detail")
 
 
 @require_POST
 def cart_remove_gift_card(request: HttpRequest) -> HttpResponse:
     cart.remove_gift_card(request.session, request.POST.get("line", ""))
-    messages.success(request, "Removed from your cart.")
+    messages.success(request, _("Removed from your cart."))
     return redirect("checkout:cart_detail")
 
 
@@ -118,7 +126,7 @@ def cart_gift_code(request: HttpRequest) -> HttpResponse:
     """Apply a gift card code to pay (rate limited; one message for every failure), or remove one."""
     if request.POST.get("action") == "remove":
         cart.unapply_gift_card(request.session, request.POST.get("card", ""))
-        messages.success(request, "Gift card removed from this order.")
+        messages.success(request, _("Gift card removed from this order."))
         return redirect("checkout:cart_detail")
     try:
         card = giftcards.find_by_code(request.POST.get("code", ""), ip=client_ip(request), user=request.user)
@@ -126,5 +134,5 @@ def cart_gift_code(request: HttpRequest) -> HttpResponse:
     except (giftcards.GiftCardError, cart.CartError) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Gift card …{card.last_characters} applied.")
+        messages.success(request, _("Gift card …%(last)s applied.") % {"last": card.last_characters})
     return redirect("checkout:cart_detail")

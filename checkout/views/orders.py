@@ -6,6 +6,7 @@ import logging
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -33,7 +34,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         recent = selectors.recent_unpaid_order(request.session)
         if recent is not None:
             return redirect(recent.get_absolute_url())
-        messages.error(request, "Your cart is empty.")
+        messages.error(request, _("Your cart is empty."))
         return redirect("checkout:cart_detail")
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     form = CheckoutForm(request.POST, needs_travel_date=needs_date)
@@ -51,7 +52,9 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     except services.Undeliverable as exc:
         # Said above the cart (it may be left empty); the line found dead leaves the cart.
         priced = cart.priced(request.session)
-        messages.error(request, f"{exc} It was removed from your cart." if priced.removed else str(exc))
+        # Translators: %(reason)s is a whole sentence saying which line can no longer be delivered.
+        removed = _("%(reason)s It was removed from your cart.") % {"reason": exc}
+        messages.error(request, removed if priced.removed else str(exc))
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
     except services.CheckoutError as exc:
         form.add_error(None, str(exc))
@@ -66,13 +69,17 @@ def _to_payment(request: HttpRequest, order: Order, *, lines_checked: bool = Fal
     try:
         url = services.start_payment(order, lines_checked=lines_checked)
     except services.Undeliverable as exc:
-        messages.error(request, f"{exc} This order is cancelled.")
+        # Translators: %(reason)s is a whole sentence saying which line can no longer be delivered.
+        messages.error(request, _("%(reason)s This order is cancelled.") % {"reason": exc})
         return redirect(order.get_absolute_url())
     except (PaymentError, services.CheckoutError) as exc:
         logger.warning("could not start payment for %s: %s", order.number, exc)
         messages.error(
             request,
-            "We couldn't open the payment page just now. Your order is saved: please try again in a moment.",
+            _(
+                "We couldn't open the payment page just now. "
+                "Your order is saved: please try again in a moment."
+            ),
         )
         return redirect(order.get_absolute_url())
     return redirect(url or order.get_absolute_url(), permanent=False)
@@ -146,6 +153,6 @@ def order_status(request: HttpRequest, number: str) -> JsonResponse:
 def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_for(request, number)
     if order.status != OrderStatus.PENDING_PAYMENT:
-        messages.info(request, "This order is already paid or closed.")
+        messages.info(request, _("This order is already paid or closed."))
         return redirect(order.get_absolute_url())
     return _to_payment(request, order)

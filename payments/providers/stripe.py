@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from payments.providers.stripe_api import gateway
 
@@ -28,7 +29,7 @@ def expiry_of(payment: Payment) -> int:
 
 class StripeCheckoutProvider(PaymentProvider):
     identifier = "stripe"
-    verbose_name = "Card (Stripe)"
+    verbose_name = gettext_lazy("Card (Stripe)")
     needs_redirect = True
 
     def start(self, payment: Payment, request: PaymentRequest) -> StartResult:

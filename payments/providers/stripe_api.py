@@ -15,6 +15,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .base import PaymentError, PaymentRequest
 
@@ -89,7 +90,10 @@ class StripeGateway:
         self.client = stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
 
     def create_checkout_session(self, request: PaymentRequest, idempotency_key: str) -> CheckoutSession:
-        lines = request.lines or [(f"Order {request.order_number}", 1, request.amount_cents)]
+        # The one line Stripe's page shows when the card pays only part of the order, in the buyer's language.
+        lines = request.lines or [
+            (_("Order %(number)s") % {"number": request.order_number}, 1, request.amount_cents)
+        ]
         params: dict[str, Any] = {
             "mode": "payment",
             "customer_email": request.email,
