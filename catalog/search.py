@@ -1,11 +1,15 @@
-"""Destination search that understands travellers.
+"""Destination search that understands travellers, in any of the shop's languages.
 
-An in-memory index of the ~250 destinations with their names and aliases (built
-with three queries, kept in the cache and rebuilt when the catalog version moves)
-answers exact names, aliases, codes, prefixes and several countries at once with
-no query. Only a query with a typo asks the database: PostgreSQL's pg_trgm
-trigram similarity in production, a difflib ratio over the index elsewhere (the
-SQLite demo). An exact name or alias always wins over a prefix or a fuzzy match.
+An in-memory index of the ~250 destinations with their names in every language
+(CLDR's, through catalog.names) and aliases (built with three queries, kept in the
+cache and rebuilt when the catalog version moves) answers exact names, aliases,
+codes, prefixes and several countries at once with no query. Only a query with a
+typo asks the database: PostgreSQL's pg_trgm trigram similarity over the catalog's
+names and aliases in production (the same trigrams, in memory, over the other
+languages' names, which are not rows), a difflib ratio over the index elsewhere
+(the SQLite demo). An exact name or alias always wins over a prefix or a fuzzy match.
+Scripts written without spaces between words (Japanese, Chinese) and Arabic, whose
+article is joined to the noun ("اليابان"), match inside a name from two characters.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import Lower
 
+from . import names as local_names
 from .cache import VERSION_KEY, catalog_version
 from .models import Destination, DestinationAlias, Geography
 
@@ -45,6 +50,18 @@ STOP_WORDS = frozenset(
         "plan",
         "plans",
         "travel",
+        # "and", "or", "for" in the shop's other Latin-script languages: "Japón y Corea".
+        "y",
+        "e",
+        "et",
+        "und",
+        "o",
+        "ou",
+        "oder",
+        "para",
+        "pour",
+        "fur",
+        "per",
     }
 )
 TRIGRAM_THRESHOLD = 0.2  # pg_trgm candidates; the final cut-off is FUZZY_MIN below
@@ -52,13 +69,45 @@ FUZZY_MIN = 0.7
 MAX_PHRASE_WORDS = 5
 
 
+SUBSTRING_MIN = 3  # a Latin query matches inside a name from three letters ...
+SUBSTRING_MIN_DENSE = 2  # ... a Japanese or Arabic one from two ("日本" in "日本国")
+# Letters NFD does not split, and Arabic spellings people type interchangeably: the alef
+# maqsura for yeh, taa marbuta for heh, Persian keyboards' yeh and kaf, the tatweel.
+_FOLD = str.maketrans(
+    {
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+        "ى": "ي",
+        "ة": "ه",
+        "ی": "ي",
+        "ک": "ك",
+        "ـ": None,
+    }
+)
+_KANA_VOICING = {"\u3099", "\u309a"}  # combining marks that make ト into ド: part of the letter
+
+
 def normalise(text: str) -> str:
-    """Lower case, no accents, no dots or apostrophes: "U.K." -> "uk", "Côte d'Ivoire" -> "cote divoire"."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    """Case folded, no accents, no dots or apostrophes: "U.K." -> "uk", "Côte d'Ivoire" -> "cote divoire",
+    "ألمانيا" -> "المانيا"; Japanese keeps its kana ("ドイツ"), full-width letters become ASCII."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c) or c in _KANA_VOICING)
+    text = unicodedata.normalize("NFC", text).translate(_FOLD)
     text = text.replace("&", " and ")
-    text = re.sub(r"[.'’`]", "", text)
-    text = re.sub(r"[^a-z0-9]+", " ", text)
+    text = re.sub(r"[.'’`・]", "", text)
+    text = re.sub(r"[\W_]+", " ", text)
     return " ".join(text.split())
+
+
+def trigrams(text: str) -> set[str]:
+    """pg_trgm's trigrams of a normalised text: each word padded with two spaces before, one after."""
+    return {f"  {w} "[i : i + 3] for w in text.split() for i in range(len(w) + 1)}
 
 
 @dataclass(frozen=True)
@@ -88,6 +137,11 @@ class Entry:
     def flag(self) -> str:
         return Destination(code=self.code, geography=self.geography).flag
 
+    @property
+    def local_name(self) -> str:
+        """The name in the page's language, as results show it."""
+        return local_names.local_name(self)
+
 
 @dataclass
 class Index:
@@ -96,6 +150,8 @@ class Index:
     terms: dict[str, set[int]] = field(default_factory=dict)  # normalised name or alias -> ids
     names: dict[str, set[int]] = field(default_factory=dict)  # normalised name -> ids
     codes: dict[str, set[int]] = field(default_factory=dict)  # lower ISO code -> country ids
+    # Names in other languages, which are no rows for pg_trgm to search: trigram -> those terms.
+    local_grams: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,6 +218,15 @@ def build_index(version: int) -> Index:
         ids = by_key.get((code.upper(), geo))
         if ids and (key := normalise(alias)):
             index.terms.setdefault(key, set()).update(ids)
+    rows = set(index.terms)
+    for e in entries.values():
+        for name in local_names.every_name(e):
+            if key := normalise(name):
+                index.names.setdefault(key, set()).add(e.id)
+                index.terms.setdefault(key, set()).add(e.id)
+    for term in index.terms.keys() - rows:
+        for gram in trigrams(term):
+            index.local_grams.setdefault(gram, set()).add(term)
     return index
 
 
@@ -251,7 +316,19 @@ def _fuzzy_trigram(index: Index, q: str) -> dict[int, float]:
         .values_list("alias", flat=True)[:20]
     )
     candidates = {normalise(t) for t in [*names, *aliases]} & index.terms.keys()
-    return _score_terms(index, q, candidates, whole=False)
+    return _score_terms(index, q, candidates | _local_candidates(index, q), whole=False)
+
+
+def _local_candidates(index: Index, q: str) -> set[str]:
+    """Other languages' names as similar to q as pg_trgm's threshold asks, by the same measure."""
+    mine = trigrams(q)
+    shared: dict[str, int] = {}
+    for gram in mine:
+        for term in index.local_grams.get(gram, ()):
+            shared[term] = shared.get(term, 0) + 1
+    return {
+        term for term, n in shared.items() if n / (len(mine) + len(trigrams(term)) - n) >= TRIGRAM_THRESHOLD
+    }
 
 
 def fuzzy(index: Index, q: str, engine: str | None = None) -> dict[int, float]:
@@ -281,6 +358,7 @@ def search(query: str, limit: int = 8, engine: str | None = None, index: Index |
         return Match("multi", [*regions[:limit], *countries], countries=countries)
     # 3. Names and aliases that start with it, a word that starts with it, then contain it.
     ranked: dict[int, tuple[int, str]] = {}
+    least = SUBSTRING_MIN if q.isascii() else SUBSTRING_MIN_DENSE
     for i in index.codes.get(q, ()):
         ranked[i] = (0, "")
     for term, ids in index.terms.items():
@@ -288,7 +366,7 @@ def search(query: str, limit: int = 8, engine: str | None = None, index: Index |
             level = 1
         elif f" {q}" in f" {term}":
             level = 2
-        elif len(q) >= 3 and q in term:
+        elif len(q) >= least and q in term:
             level = 3
         else:
             continue
