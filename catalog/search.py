@@ -257,10 +257,25 @@ def _rank(index: Index, ids: set[int]) -> list[Entry]:
     return sorted(entries, key=lambda e: (not e.is_country, -e.popularity, e.name))
 
 
-def _segment(index: Index, q: str) -> list[Entry] | None:
+def _starts_term(index: Index, text: str) -> bool:
+    return text in index.terms or any(t.startswith(f"{text} ") for t in index.terms)
+
+
+def _words(index: Index, q: str) -> list[str]:
+    """The query's words, with the "and" some languages join on without a space taken off:
+    Japanese と ("日本と韓国", no ja name holds one) and Arabic و before the next name
+    ("فرنسا وإيطاليا"), unless the word with it is itself (the start of) a name ("وسط")."""
+    if q.isascii():
+        return q.split()
+    return [
+        w[1:] if w[0] == "و" and not _starts_term(index, w) and _starts_term(index, w[1:]) else w
+        for w in q.replace("と", " ").split()
+    ]
+
+
+def _segment(index: Index, words: list[str]) -> list[Entry] | None:
     """Countries named in a query like "france italy spain" or "thailand, vietnam"; None if any
     word is not part of a destination name, alias or a filler word."""
-    words = q.split()
     found: list[Entry] = []
     i = 0
     while i < len(words):
@@ -367,7 +382,8 @@ def search(query: str, limit: int = 8, engine: str | None = None, index: Index |
         alias_of = {} if q in index.names else {i: query.strip() for i in ids}
         return Match("exact", _rank(index, ids), terms=alias_of)
     # 2. Several countries: the regional plans that cover them all, smallest region first.
-    countries = _segment(index, q) if len(q.split()) > 1 else None
+    words = _words(index, q)
+    countries = _segment(index, words) if len(words) > 1 else None
     if countries and len(countries) == 1:
         return Match("exact", countries)
     if countries:

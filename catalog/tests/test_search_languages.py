@@ -78,6 +78,7 @@ QUERIES = {
     ("المملكة المتحدة", "ar"): ("local", "GB"),
     ("سويسرا", "ar"): ("local", "CH"),
     ("أوروبا", "ar"): ("regional", "EU"),
+    ("البوسنة والهرسك", "ar"): ("local", "BA"),  # a name's own "and" is not two countries
     # English and aliases still work on every page.
     ("Japan", "ja"): ("local", "JP"),
     ("UK", "es"): ("local", "GB"),
@@ -90,6 +91,11 @@ MULTI = {
     ("Francia Italia España", "es"): ("regional", "EU"),
     ("Japon et Corée du Sud", "fr"): ("regional", "ASIA"),
     ("Norwegen, Schweden und Dänemark", "de"): ("regional", "NORDIC"),
+    ("Giappone e Corea del Sud", "it"): ("regional", "ASIA"),
+    ("日本と韓国", "ja"): ("regional", "ASIA"),
+    ("フランス、イタリア", "ja"): ("regional", "EU"),
+    ("فرنسا وإيطاليا", "ar"): ("regional", "EU"),
+    ("فرنسا والمملكة المتحدة", "ar"): ("regional", "EU"),
 }
 
 
