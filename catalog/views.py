@@ -65,7 +65,7 @@ def suggestion(d: catalog_search.Entry, found: catalog_search.Match) -> dict:
         if found.how == "multi":
             kind = f"Covers all {len(found.countries)} · {d.country_count} countries"
     return {
-        "name": d.name,
+        "name": d.local_name,
         "url": d.get_absolute_url(),
         "kind": kind,
         "flag": d.flag,

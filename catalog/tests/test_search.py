@@ -171,3 +171,19 @@ def test_several_countries(world, query, expected):
     wanted = {c.id for c in found.countries}
     assert all(wanted <= r.covers for r in found.regions)
     assert found.regions[0].country_count == len(found.regions[0].covers) > 1
+
+
+def test_a_process_keeps_its_index_until_the_catalog_version_moves(world, django_assert_num_queries):
+    """Eight languages' names make the index ~140 kB: a search reads the version, not the index."""
+    from django.core.cache import cache
+
+    from catalog.cache import bump_catalog_version
+    from catalog.models import DestinationAlias
+
+    first = search.get_index()
+    cache.delete(search.INDEX_KEY)  # held in this process: the shared copy is not read again
+    with django_assert_num_queries(0):
+        assert search.get_index() is first
+    DestinationAlias.objects.create(alias="Nihon", code="JP", geography="local")
+    bump_catalog_version()
+    assert search.search("Nihon").destinations[0].name == "Japan"
