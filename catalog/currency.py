@@ -101,9 +101,10 @@ def forget_memo() -> None:
 def store_in_cache() -> Stored:
     from .models import ExchangeRate  # models import nothing from here; pages need no query
 
+    # A rate is as old as the older of when we asked and the time upstream stamped it with.
     rates = {
-        r.currency: (r.per_base, r.fetched_at, r.supported)
-        for r in ExchangeRate.objects.only("currency", "per_base", "fetched_at", "supported")
+        r.currency: (r.per_base, min(r.fetched_at, r.rate_at or r.fetched_at), r.supported)
+        for r in ExchangeRate.objects.only("currency", "per_base", "fetched_at", "rate_at", "supported")
     }
     cache.set(RATES_KEY, rates, timeout=None)
     forget_memo()
