@@ -259,8 +259,8 @@ def _accept_language_region(header: str, language: str) -> str | None:
 def region_currency(region: str) -> str | None:
     """The currency in use in a region today, from CLDR."""
     try:
-        found = get_territory_currencies(region, date=timezone.now().date(), tender=True)
-    except Exception:  # an unknown region code
+        found = get_territory_currencies(region, start_date=timezone.now().date(), tender=True)
+    except Exception:
         return None
     return found[0] if found else None
 
