@@ -150,7 +150,8 @@ def test_a_stale_rate_stops_sales_and_pages_fall_back_with_a_notice(client, plan
     with pytest.raises(RateUnavailable) as stale:
         package_price(plan, "EUR")
     assert str(stale.value) == (
-        "Prices in EUR are not available right now. Please choose another currency or try again in a few minutes."
+        "Prices in EUR are not available right now. "
+        "Please choose another currency or try again in a few minutes."
     )
     client.cookies["currency"] = "EUR"
     page = client.get(plan.get_absolute_url()).content.decode()
