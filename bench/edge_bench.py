@@ -11,7 +11,8 @@
    puts nginx in front of the shop: deploy/nginx/nginx.conf.template rendered as the
    container's entrypoint renders it, cache in a temporary directory.
 3. wrk, 64 connections, `Accept-Encoding: gzip` as browsers send it: the bare view, then
-   home, a destination and a package page through nginx (each a cache HIT), the same pages
+   home, a destination and a package page through nginx (each a cache HIT) for each language
+   (`--languages en,es`) and currency (`--currencies USD,EUR`, the `currency` cookie), the same pages
    from gunicorn directly, and the bare view again. Prints requests/s, p50, p99 and the
    ratio to the bare view (the mean of its two runs).
 
@@ -52,10 +53,12 @@ TARGETS = {"edge_ratio": 5.0, "edge_p99_ms": 20.0}
 BROWSER = {"Accept-Encoding": "gzip"}
 
 
-def wrk_load(wrk: str, url: str, connections: int, seconds: int, warmup: int) -> dict:
+def wrk_load(
+    wrk: str, url: str, connections: int, seconds: int, warmup: int, headers: dict | None = None
+) -> dict:
     threads = str(min(2, os.cpu_count() or 1))
     common = [wrk, "-t", threads, "-c", str(connections), "--timeout", "5s"]
-    for name, value in BROWSER.items():
+    for name, value in {**BROWSER, **(headers or {})}.items():
         common += ["-H", f"{name}: {value}"]
     subprocess.run([*common, "-d", f"{warmup}s", url], check=True, capture_output=True)
     done = subprocess.run(
@@ -64,11 +67,11 @@ def wrk_load(wrk: str, url: str, connections: int, seconds: int, warmup: int) ->
     return parse_wrk(done.stdout)
 
 
-def cache_state(url: str, header: str) -> str:
+def cache_state(url: str, header: str, headers: dict | None = None) -> str:
     """The page answers 200 and, asked twice, comes from the cache the second time."""
     import httpx
 
-    with httpx.Client(timeout=10, headers=BROWSER) as client:
+    with httpx.Client(timeout=10, headers={**BROWSER, **(headers or {})}) as client:
         client.get(url)
         response = client.get(url)
     if response.status_code != 200:
@@ -84,7 +87,7 @@ def report(result: dict) -> bool:
         f"warm-up, Accept-Encoding: gzip; gunicorn {cfg['workers']} sync workers; nginx "
         f"{cfg['nginx']}; {cfg['cpus']} CPUs shared by all"
     )
-    header = f"  {'what':<46} {'cache':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs bare':>8}  verdict"
+    header = f"  {'what':<60} {'cache':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs bare':>8}  verdict"
     print(header)
     print("  " + "-" * (len(header) - 2))
     rows = result["rows"]
@@ -106,7 +109,7 @@ def report(result: dict) -> bool:
             verdict = "ok" if passed else "MISSED"
         label = f"{name} {row['path']}"
         print(
-            f"  {label[:46]:<46} {row['cache']:>6} {row['rps']:>8.0f} {row['p50_ms']:>7.1f} "
+            f"  {label[:60]:<60} {row['cache']:>6} {row['rps']:>8.0f} {row['p50_ms']:>7.1f} "
             f"{row['p99_ms']:>7.1f} {row['ratio']:>8.2f}  {verdict}"
             f"{'  (' + str(row['non_2xx']) + ' non-2xx)' if row['non_2xx'] else ''}"
         )
@@ -125,6 +128,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="measured seconds per URL")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per URL")
     parser.add_argument("--workers", type=int, default=2 * cpus + 1, help="gunicorn sync workers")
+    # Pages are cached per language (in the URL: /es/… once i18n URLs are in) and per currency
+    # (the `currency` cookie): the nginx rows are measured for each pair.
+    parser.add_argument("--languages", default="en", help="comma-separated, e.g. en,es (en has no prefix)")
+    parser.add_argument("--currencies", default="USD,EUR", help="comma-separated, sent as the cookie")
     baseline.add_arguments(parser)
     args = parser.parse_args()
 
@@ -149,6 +156,9 @@ def main() -> int:
         env = {**site_env(sandbox), "DATABASE_URL": database_url(DB_NAME)}
         os.environ.update(env)
         sync = time_syncs()
+        from catalog.rates import refresh_exchange_rates
+
+        refresh_exchange_rates()  # the currencies' rates, as the sync command does
 
         shop = Gunicorn("edge-shop", env, args.workers, 1)
         bare = Gunicorn(
@@ -163,18 +173,33 @@ def main() -> int:
         version = subprocess.run([nginx_bin, "-v"], capture_output=True, text=True).stderr.strip()
 
         pages = [("home", "/"), ("destination", "/esim/japan/"), ("package", sync["package_url"])]
-        targets = [("bare-before", bare.url, "/", "")]
-        targets += [(f"nginx {name}", nginx.url, path, "x-cache-status") for name, path in pages]
-        targets += [(f"django {name}", shop.url, path, "x-page-cache") for name, path in pages]
-        targets += [("bare-after", bare.url, "/", "")]
+        languages = [code.strip() for code in args.languages.split(",") if code.strip()]
+        currencies = [code.strip().upper() for code in args.currencies.split(",") if code.strip()]
+        targets = [("bare-before", bare.url, "/", "", {})]
+        for language in languages:
+            prefix = "" if language == "en" else f"/{language}"
+            for currency in currencies:
+                cookie = {"Cookie": f"currency={currency}"}
+                targets += [
+                    (
+                        f"nginx {name} {language} {currency}",
+                        nginx.url,
+                        prefix + path,
+                        "x-cache-status",
+                        cookie,
+                    )
+                    for name, path in pages
+                ]
+        targets += [(f"django {name}", shop.url, path, "x-page-cache", {}) for name, path in pages]
+        targets += [("bare-after", bare.url, "/", "", {})]
         rows = {}
-        for name, base, path, header in targets:
-            state = cache_state(base + path, header) if header else "-"
+        for name, base, path, header, headers in targets:
+            state = cache_state(base + path, header, headers) if header else "-"
             log(f"loading {name} {path} ({state}) ...")
             rows[name] = {
                 "path": path,
                 "cache": state,
-                **wrk_load(wrk, base + path, args.connections, args.seconds, args.warmup),
+                **wrk_load(wrk, base + path, args.connections, args.seconds, args.warmup, headers),
             }
         result = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -184,6 +209,8 @@ def main() -> int:
                 "warmup": args.warmup,
                 "workers": args.workers,
                 "cpus": cpus,
+                "languages": args.languages,
+                "currencies": args.currencies,
                 "nginx": version.split("/")[-1],
                 "python": platform.python_version(),
                 "machine": platform.machine(),

@@ -255,8 +255,14 @@ def cacheable(request: HttpRequest) -> bool:
 
 
 def page_url(request: HttpRequest) -> str:
-    # Scheme and host too: pages hold absolute URLs (the canonical link).
-    return request.build_absolute_uri()
+    """What a stored page is kept under: its URL and the currency its prices are in.
+
+    Scheme and host too: pages hold absolute URLs (the canonical link). The language is in the
+    URL; the currency is not (a cookie or Accept-Language picks it: catalog/currency.py), so it
+    is part of the key and a page is never served in another visitor's currency.
+    """
+    currency = getattr(request, "currency", None) or settings.SHOP_CURRENCY
+    return f"{request.build_absolute_uri()} {currency}"
 
 
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from .cache import cacheable, current_version, local_pages, page_url, send
+from .currency import COOKIE, activate, deactivate, get_currency
 
 # Headers `send` sets itself, or that belong to one response only.
 _NOT_KEPT = frozenset(
@@ -53,4 +55,27 @@ class PageCacheMiddleware:
             version, page = stored
             headers = tuple((k, v) for k, v in response.items() if k.lower() not in _NOT_KEPT)
             local_pages.put(url, version, page, headers)
+        return response
+
+
+class CurrencyMiddleware:
+    """Sets `request.currency` and makes it the active currency while the request is served.
+
+    Above PageCacheMiddleware: the page caches key on the currency. When the cookie did not
+    decide it, the page depended on Accept-Language too, and says so (`Vary`), so a cache in
+    front keeps the visitors of different regions apart.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.currency = currency = get_currency(request)
+        token = activate(currency)
+        try:
+            response = self.get_response(request)
+        finally:
+            deactivate(token)
+        if (request.COOKIES.get(COOKIE) or "").upper() != currency:
+            patch_vary_headers(response, ("Accept-Language",))
         return response

@@ -334,3 +334,27 @@ class ContentPage(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:page", args=[self.slug])
+
+
+class ExchangeRate(models.Model):
+    """The latest rate Roamify gave for a currency: units of it per one unit of the shop's currency.
+
+    One row per currency, overwritten by each refresh (an order keeps the rate it was charged at).
+    `fetched_at` is when we asked, so a rate too old to sell at is refused (catalog/currency.py).
+    """
+
+    currency = models.CharField(max_length=3, unique=True)
+    # 12 places: a rate like 0.000271 (to a currency with a big unit) keeps its precision.
+    per_base = models.DecimalField(max_digits=24, decimal_places=12)
+    fetched_at = models.DateTimeField()
+    # When upstream last said it was valid, if it said (else the time we asked).
+    rate_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=40, default="roamify")
+    # Roamify no longer lists it: kept for the record, no longer offered.
+    supported = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["currency"]
+
+    def __str__(self) -> str:
+        return f"1 base = {self.per_base} {self.currency} ({self.fetched_at:%Y-%m-%d %H:%M})"

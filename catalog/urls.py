@@ -9,6 +9,7 @@ urlpatterns = [
     path("destinations/", views.all_destinations, name="all_destinations"),
     path("search/", views.search, name="search"),
     path("search/suggest/", views.suggest, name="suggest"),
+    path("currency/", views.set_currency, name="set_currency"),
     path("esim/<slug:slug>/", views.destination, name="destination"),
     path("esim/<slug:slug>/<str:package_id>/", views.package, name="package"),
     path("devices/", views.device_check, name="device_check"),

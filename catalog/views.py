@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from core.money import format_money
+from core.security import same_origin_post
 
 from . import devices, planner, selectors
 from . import search as catalog_search
 from .cache import cache_anonymous_page
+from .currency import COOKIE, base_price_in, display_currency, offered_currencies, package_price
 from .forms import TripForm
 from .models import ContentPage, Destination, Package
 
@@ -64,12 +68,13 @@ def suggestion(d: catalog_search.Entry, found: catalog_search.Match) -> dict:
         kind = f"{d.get_geography_display()} · {d.country_count} countries"
         if found.how == "multi":
             kind = f"Covers all {len(found.countries)} · {d.country_count} countries"
+    currency = display_currency()
     return {
         "name": d.local_name,
         "url": d.get_absolute_url(),
         "kind": kind,
         "flag": d.flag,
-        "from": format_money(d.from_price_cents),
+        "from": format_money(base_price_in(d.from_price_cents, currency), currency),
     }
 
 
@@ -103,18 +108,25 @@ def destination(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def region_offers(dest: Destination, regions: list, trip, advice) -> list[dict]:
-    """Each region covering a country, with its price against the country's own."""
+    """Each region covering a country, with its price against the country's own, in the currency
+    the page shows (the difference of the two shown prices, so the sums on the page add up)."""
+    currency = display_currency()
     trip_prices = selectors.region_prices_for(regions, trip)
-    here = advice.best.retail_cents if advice and advice.best else dest.from_price_cents
+    if advice and advice.best:
+        here = package_price(advice.best, currency)
+    else:
+        here = base_price_in(dest.from_price_cents, currency) if dest.from_price_cents is not None else None
     offers = []
     for region in regions:
         price = trip_prices.get(region.id) if trip_prices else region.from_price_cents
         if price is None:
             continue
+        price = base_price_in(price, currency)
         offers.append(
             {
                 "region": region,
                 "price": price,
+                "currency": currency,
                 "difference": price - here if here is not None else None,
                 "url": region.get_absolute_url() + (f"?{trip.query()}" if trip else ""),
             }
@@ -204,3 +216,27 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 @cache_anonymous_page
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "catalog/page.html", {"page": get_object_or_404(ContentPage, slug=slug)})
+
+
+@require_POST
+@same_origin_post
+def set_currency(request: HttpRequest) -> HttpResponse:
+    """The currency picker's form: keep the choice in a cookie and go back to the page.
+
+    Same-origin check instead of a CSRF token: the picker sits on cached pages, which carry none.
+    """
+    chosen = (request.POST.get("currency") or "").upper()
+    back = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = "/"
+    response = redirect(back)
+    if chosen in offered_currencies():
+        response.set_cookie(
+            COOKIE,
+            chosen,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+        )
+    return response

@@ -48,7 +48,7 @@ class MoneyInput(forms.TextInput):
 
     def format_value(self, value):
         if isinstance(value, int):
-            return cents_to_text(value)
+            return cents_to_text(value, self.currency)
         return super().format_value(value)
 
     def render(self, name, value, attrs=None, renderer=None):
@@ -84,7 +84,7 @@ class MoneyField(forms.Field):
         if isinstance(value, int):
             return value
         try:
-            return parse_money(value)
+            return parse_money(value, self.currency)
         except ValueError as exc:
             raise ValidationError(str(exc), code="invalid") from exc
 

@@ -39,6 +39,7 @@ from .errors import (
 from .parsing import (
     parse_balance,
     parse_country,
+    parse_currency,
     parse_destination_packages,
     parse_device,
     parse_esim,
@@ -47,17 +48,20 @@ from .parsing import (
     parse_link,
     parse_order,
     parse_package,
+    parse_rates,
     parse_refund_request,
     parse_usage,
 )
 from .types import (
     Country,
+    Currency,
     Destination,
     DestinationPackages,
     Device,
     Esim,
     EsimEvents,
     EsimLink,
+    ExchangeRate,
     HistoryEntry,
     Money,
     Order,
@@ -366,6 +370,32 @@ class RoamifyClient:
 
     def balance(self) -> Money:
         return parse_balance(_object(self._get("/api/balance"), "balance"))
+
+    # ------------------------------------------------------------------ exchange rates module
+    # Documented: GET /api/currencies (no parameters) and GET /api/rates (source, target,
+    # datetime | from, to, interval). The answers' shapes are not on the public pages: the
+    # parsers read the plausible ones (docs/roamify-exchange-rates.md says which we assumed).
+
+    def currencies(self) -> list[Currency]:
+        """Every currency the exchange rates module supports."""
+        data = self._get("/api/currencies")
+        found = (parse_currency(c) for c in _named_list(data, "currencies"))
+        return [c for c in found if c is not None]
+
+    def exchange_rates(self, source: str) -> list[ExchangeRate]:
+        """The latest rate from `source` to every supported currency, in one call."""
+        return parse_rates(self._get("/api/rates", {"source": source.upper()}), source.upper())
+
+    def exchange_rate(self, source: str, target: str, at: dt.datetime | None = None) -> ExchangeRate:
+        """One pair's rate: the latest, or the one at `at`."""
+        params = {"source": source.upper(), "target": target.upper()}
+        if at is not None:
+            params["datetime"] = at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        data = self._get("/api/rates", params)
+        found = [r for r in parse_rates(data, source.upper()) if r.target == target.upper()]
+        if not found:
+            raise ParseError(f"no {source}->{target} rate in the answer", body=data)
+        return found[0]
 
     # ------------------------------------------------------------------ 2.6-2.10 orders
 

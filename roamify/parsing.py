@@ -21,6 +21,7 @@ from .errors import ParseError
 from .types import (
     Apn,
     Country,
+    Currency,
     DailyUsage,
     Destination,
     DestinationPackages,
@@ -30,6 +31,7 @@ from .types import (
     EsimEvents,
     EsimLink,
     EsimProfile,
+    ExchangeRate,
     HistoryEntry,
     Money,
     Order,
@@ -378,6 +380,47 @@ def parse_device(raw: Mapping[str, Any]) -> Device:
 def parse_balance(raw: Mapping[str, Any]) -> Money:
     currency = _currency(raw)
     return Money(amount_cents=to_cents(raw.get("balance"), currency), currency=currency)
+
+
+# --------------------------------------------------------------------------- exchange rates
+
+
+def parse_currency(raw: Any) -> Currency | None:
+    """A supported currency: {"code": "EUR", "name": "Euro"}, or a bare "EUR"; None if unreadable."""
+    if isinstance(raw, str):
+        code, name = raw, None
+    else:
+        raw = _dict(raw)
+        code, name = _str(_first(raw, "code", "currency", "iso")), _str(raw.get("name"))
+    code = (code or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        return None
+    return Currency(code=code, name=name)
+
+
+def parse_rates(raw: Any, source: str) -> list[ExchangeRate]:
+    """GET /api/rates: one pair {"source","target","rate","datetime"}, every rate {"source",
+    "rates": {code: rate}, "datetime"}, or a list of pairs. Unreadable or non-positive rates are
+    left out (never a rate of 0 that would price everything at nothing)."""
+    if isinstance(raw, list):
+        return [r for item in raw for r in parse_rates(item, source)]
+    raw = _dict(raw)
+    source = (_str(raw.get("source")) or source).upper()
+    stamp = _first(raw, "datetime", "date", "timestamp", "updatedAt")
+    at = parse_datetime(stamp)
+    pairs: list[tuple[Any, Any]]
+    if isinstance(raw.get("rates"), Mapping):
+        pairs = list(raw["rates"].items())
+    elif isinstance(raw.get("rates"), list):
+        return [r for item in raw["rates"] for r in parse_rates({"datetime": stamp, **_dict(item)}, source)]
+    else:
+        pairs = [(raw.get("target"), raw.get("rate"))]
+    found = []
+    for target, value in pairs:
+        code, rate = (_str(target) or "").upper(), _decimal(value)
+        if len(code) == 3 and code.isalpha() and rate is not None and rate > 0:
+            found.append(ExchangeRate(source=source, target=code, rate=rate, at=at))
+    return found
 
 
 # --------------------------------------------------------------------------- orders, eSIMs

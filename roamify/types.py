@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 __all__ = [
     "Apn",
     "Country",
+    "Currency",
     "DailyUsage",
     "Destination",
     "DestinationPackages",
@@ -24,6 +26,7 @@ __all__ = [
     "EsimEvents",
     "EsimLink",
     "EsimProfile",
+    "ExchangeRate",
     "HistoryEntry",
     "Money",
     "Order",
@@ -41,6 +44,24 @@ __all__ = [
 class Money:
     amount_cents: int  # minor units of `currency`
     currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """An entry of GET /api/currencies (the exchange rates module)."""
+
+    code: str  # ISO 4217, upper case
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    """Units of `target` per ONE unit of `source` (major units), from GET /api/rates."""
+
+    source: str
+    target: str
+    rate: Decimal  # exact as upstream printed it, never a float
+    at: dt.datetime | None  # the time upstream says the rate is for; None when it says nothing
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "core.security.ShopCSPMiddleware",
     # Above session and CSRF: it sees the cookies they set (and makes such responses private).
     "core.middleware.CachePolicyMiddleware",
+    # The visitor's currency (cookie or Accept-Language), active for the request: the page caches key on it.
+    "catalog.middleware.CurrencyMiddleware",
     # Anonymous catalog pages from memory, before session, CSRF and auth do anything.
     "catalog.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -216,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "giftcards.send_due",
         "schedule": env_int("GIFTCARD_SEND_INTERVAL_SECONDS", 300),
     },
+    "refresh-exchange-rates": {
+        "task": "catalog.refresh_exchange_rates",
+        "schedule": env_int("EXCHANGE_RATE_REFRESH_SECONDS", 1800),
+    },
     "giftcards-expire": {"task": "giftcards.expire_cards", "schedule": 24 * 3600},
     "giftcards-revoke-refunds": {"task": "giftcards.retry_revoke_refunds", "schedule": 600},
 }
@@ -317,8 +323,14 @@ PAYMENT_PROVIDERS = [
     "giftcards.provider.GiftCardProvider",
 ]
 
-# Shop money: one currency, integer minor units.
-SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD")
+# Shop money: integer minor units. Prices are set in the base currency; visitors may see and pay
+# in the currencies offered (those of SHOP_CURRENCIES that Roamify supports, catalog/currency.py).
+SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD").upper()
+SHOP_CURRENCIES = [
+    c.strip().upper() for c in env_str("SHOP_CURRENCIES", "USD,EUR,GBP,AUD,CAD,JPY").split(",") if c.strip()
+]
+# A rate older than this is not sold at: sales in that currency stop until a refresh succeeds.
+EXCHANGE_RATE_MAX_AGE_SECONDS = env_int("EXCHANGE_RATE_MAX_AGE_SECONDS", 6 * 3600)
 
 # --- Production credentials (storefront/production_checks.py) ----------------------------------
 # With DEBUG off the shop is production: start-up stops with one ImproperlyConfigured naming every

@@ -1,6 +1,18 @@
-from django import template
+from __future__ import annotations
 
-from catalog.models import format_data
+from django import template
+from django.conf import settings
+
+from catalog import pricing
+from catalog.currency import (
+    RateUnavailable,
+    base_price_in,
+    current_rate,
+    get_active_currency,
+    offered_currencies,
+    package_price,
+)
+from catalog.models import Package, format_data
 from core.money import format_money
 
 register = template.Library()
@@ -8,7 +20,68 @@ register = template.Library()
 
 @register.filter
 def money(cents: int | None, currency: str | None = None) -> str:
+    """An amount as it is stored: in `currency` (the base currency by default), never converted.
+
+    Orders, payments and gift cards hold their own currency: pass it. A catalog price shown in
+    the visitor's currency is `price` (a package) or `base_price` (any other base amount).
+    """
     return format_money(cents, currency)
+
+
+@register.filter
+def price(package: Package) -> str:
+    """The package's retail price in the active currency, with its local ending and cost floor.
+
+    Without a fresh rate for that currency the base price is shown (the picker says why).
+    """
+    currency = get_active_currency()
+    try:
+        return format_money(package_price(package, currency), currency)
+    except RateUnavailable:
+        return format_money(package.retail_cents)
+
+
+@register.filter
+def price_per_gb(package: Package) -> str:
+    """Per GB of the package's price in the active currency (as `price` shows it)."""
+    currency = get_active_currency()
+    try:
+        cents = package_price(package, currency)
+    except RateUnavailable:
+        currency, cents = settings.SHOP_CURRENCY, package.retail_cents
+    return format_money(pricing.price_per_gb(cents, package.data_mb), currency)
+
+
+@register.filter
+def base_price(cents: int | None) -> str:
+    """A base-currency amount that is not one package's price ("from" prices) in the active currency."""
+    if cents is None:
+        return ""
+    currency = get_active_currency()
+    try:
+        return format_money(base_price_in(cents, currency), currency)
+    except RateUnavailable:
+        return format_money(cents)
+
+
+@register.simple_tag(takes_context=True)
+def currency_choices(context: template.Context) -> dict:
+    """What the currency picker shows: the offered currencies, the visitor's, and whether its
+    rate can be used now (when not, prices are in the base currency and the picker says so)."""
+    request = context.get("request")
+    chosen = getattr(request, "currency", None) or get_active_currency()
+    try:
+        current_rate(chosen)
+        unavailable = None
+    except RateUnavailable as exc:
+        unavailable = str(exc)
+    return {
+        "offered": offered_currencies(),
+        "chosen": chosen,
+        "base": settings.SHOP_CURRENCY,
+        "unavailable": unavailable,
+        "next": request.get_full_path() if request else "/",
+    }
 
 
 @register.filter

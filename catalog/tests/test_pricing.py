@@ -63,7 +63,7 @@ def test_price_per_gb_and_formatting():
     assert price_per_gb(999, None) is None
     assert format_money(123456, "USD") == "$1,234.56"
     assert format_money(5, "EUR") == "€0.05"
-    assert format_money(100, "CHF") == "1.00 CHF"
+    assert format_money(100, "CHF") == "CHF\u00a01.00"  # CLDR's English format (Babel), spaced per CLDR
 
 
 def test_a_rise_over_the_review_percentage_needs_review():

@@ -31,7 +31,16 @@ log = logging.getLogger("sandboxes.roamify")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EXPRESS_HEADERS = {"X-Powered-By": "Express"}
 # Catalog reads don't look at orders or eSIMs, so they skip the lazy tick() to stay fast.
-NO_TICK = frozenset({"/api/health", "/api/esim/packages", "/api/esim/countries", "/api/compatible-devices"})
+NO_TICK = frozenset(
+    {
+        "/api/health",
+        "/api/esim/packages",
+        "/api/esim/countries",
+        "/api/compatible-devices",
+        "/api/currencies",
+        "/api/rates",
+    }
+)
 LIST_READS = frozenset(
     {
         "/api/esim/packages",
@@ -242,6 +251,16 @@ async def devices(request: web.Request) -> web.Response:
 
 async def balance(request: web.Request) -> web.Response:
     return ok({"balance": money(world(request).balance_cents), "currency": "USD"})
+
+
+async def currencies(request: web.Request) -> web.Response:
+    return ok({"currencies": world(request).currencies_json()})
+
+
+async def rates(request: web.Request) -> web.Response:
+    query = dict(request.query)
+    source = query.get("source") or "USD"  # the docs' "all latest rates" example sends none
+    return ok(world(request).rate_json(source, query.get("target"), query))
 
 
 async def create_order(request: web.Request) -> web.Response:
@@ -494,6 +513,13 @@ async def c_balance(request: web.Request) -> web.Response:
     return send({"balance": money(w.balance_cents), "currency": "USD"})
 
 
+async def c_rates(request: web.Request) -> web.Response:
+    w = world(request)
+    if request.method == "POST":
+        return send(w.set_rate(await _control_body(request)))
+    return send(w.rates_state())
+
+
 async def c_clock(request: web.Request) -> web.Response:
     w = world(request)
     if request.method == "POST":
@@ -682,6 +708,8 @@ def create_app(
         ("GET", "/api/esim/packages", packages),
         ("GET", "/api/compatible-devices", devices),
         ("GET", "/api/balance", balance),
+        ("GET", "/api/currencies", currencies),
+        ("GET", "/api/rates", rates),
         ("POST", "/api/esim/order", create_order),
         ("POST", "/api/esim/order/topup", topup_order),
         ("POST", "/api/esim/order/instant", instant_order),
@@ -709,6 +737,8 @@ def create_app(
         ("GET", "/_control/ledger", c_ledger),
         ("GET", "/_control/balance", c_balance),
         ("POST", "/_control/balance", c_balance),
+        ("GET", "/_control/rates", c_rates),
+        ("POST", "/_control/rates", c_rates),
         ("GET", "/_control/clock", c_clock),
         ("POST", "/_control/clock", c_clock),
         ("GET", "/_control/faults", c_faults),

@@ -5,6 +5,7 @@
 - `esims.Esims`: eSIMs, their profiles, events and links;
 - `refunds.Refunds`: refund requests and support's decisions;
 - `balance.Balance`: the partner balance;
+- `rates.Rates`: the supported currencies and their exchange rates;
 - `faults.Faults`: injected faults;
 - `webhook_events.WebhookEvents`: the webhooks sent;
 - `base.WorldBase`: configuration, knobs, catalog, clock and seeded ids.
@@ -25,12 +26,13 @@ from .config import Config
 from .esims import Esims
 from .faults import Faults
 from .orders import Orders
+from .rates import Rates
 from .refunds import Refunds
 from .usage import Usage
 from .webhook_events import EmitFn
 
 
-class World(Refunds, Orders, Usage, Esims, Balance, Faults):
+class World(Refunds, Orders, Usage, Esims, Balance, Faults, Rates):
     """All mutable sandbox state. Replace the whole object to reset."""
 
     def __init__(self, config: Config, emit: EmitFn | None = None) -> None:

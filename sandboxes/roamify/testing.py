@@ -52,6 +52,21 @@ class SandboxControl:
     def set_balance(self, balance: float) -> None:
         self._call("POST", "/balance", {"balance": balance})
 
+    def rates(self) -> dict[str, Any]:
+        """{"base": "USD", "rates": {code: "0.9215"}, "age_seconds": {code: n}}."""
+        return dict(self._call("GET", "/rates"))
+
+    def set_rate(self, currency: str, rate: float | str | None = None, age_seconds: float = 0) -> None:
+        """Change a rate (per 1 USD) and/or stamp it `age_seconds` old (a stale rate)."""
+        body: dict[str, Any] = {"currency": currency, "age_seconds": age_seconds}
+        if rate is not None:
+            body["rate"] = rate
+        self._call("POST", "/rates", body)
+
+    def remove_currency(self, currency: str) -> None:
+        """Roamify stops supporting the currency: no rate, not in /api/currencies."""
+        self._call("POST", "/rates", {"currency": currency, "remove": True})
+
     def now(self) -> int:
         return int(self._call("GET", "/clock")["now"])
 

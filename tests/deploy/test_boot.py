@@ -50,7 +50,10 @@ EDGE_MAX_AGE = 2
 SEED = f"""
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from catalog.models import Destination, Package
+from catalog.models import Destination, ExchangeRate, Package
+from django.utils import timezone
+for code, rate in (("EUR", "0.9215"), ("GBP", "0.7862"), ("JPY", "151.37")):
+    ExchangeRate.objects.create(currency=code, per_base=rate, fetched_at=timezone.now())
 japan = Destination.objects.create(upstream_id="japan-esims", code="JP", name="Japan", slug="japan",
     geography="local", region="Asia", package_count=1, from_price_cents=499)
 Package.objects.create(package_id="{PACKAGE}", destination=japan, name="1 GB - 7 Days", days=7,
@@ -465,3 +468,29 @@ def test_metrics_are_closed_at_nginx_and_open_to_prometheus_on_web(stack):
         web, headers={"Host": HOST, "Authorization": f"Bearer {stack.env['METRICS_TOKEN']}"}, timeout=20
     )
     assert scraped.status_code == 200 and "shop_page_cache_requests_total" in scraped.text
+
+
+def test_two_visitors_in_different_currencies_never_get_each_others_page(stack):
+    page = "/esim/japan/?days=7"
+
+    def price(response: httpx.Response) -> str:
+        assert response.status_code == 200
+        return re.search(r'<span class="price">([^<]+)</span>', response.text)[1]
+
+    def visit(currency: str | None = None, accept: str | None = None) -> httpx.Response:
+        visitor = stack.visitor()
+        if currency:
+            visitor.cookies["currency"] = currency
+        return visitor.get(page, headers={"Accept-Language": accept} if accept else {})
+
+    euro, yen = visit("EUR"), visit("JPY")
+    assert (price(euro), euro.headers["x-cache-status"]) == ("€4.99", "MISS")
+    assert (price(yen), yen.headers["x-cache-status"]) == ("¥780", "MISS")  # not the euro page
+    for _ in range(2):
+        assert (price(again := visit("EUR")), again.headers["x-cache-status"]) == ("€4.99", "HIT")
+        assert (price(again := visit("JPY")), again.headers["x-cache-status"]) == ("¥780", "HIT")
+    assert price(visit()) == "$4.99"
+    british = visit(accept="en-GB,en;q=0.9")  # no cookie: the region's currency, kept apart by Vary
+    assert price(british) == "£3.99" and price(visit()) == "$4.99"
+    assert price(visit(accept="en-GB,en;q=0.9")) == "£3.99"
+    assert stack.django_requests(page) == 4  # euro, yen, dollars, pounds: each rendered once

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from catalog.rates import refresh_exchange_rates
 from catalog.services import sync_catalog
 
 
@@ -42,4 +43,9 @@ class Command(BaseCommand):
                 f"{run.deactivated} deactivated; destinations {run.destinations_added} added, "
                 f"{run.destinations_changed} changed; {run.devices} devices updated."
             )
+        )
+        # The rates too, so a fresh shop (make demo) shows its currencies from the start.
+        rates = refresh_exchange_rates()
+        self.stdout.write(
+            self.style.SUCCESS(f"Exchange rates: {', '.join(rates.stored) or 'none'} from Roamify.")
         )
