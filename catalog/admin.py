@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from core import audit
 from core.admin_tools import AuditTrailMixin, CsvExportMixin, NoDeleteMixin
@@ -77,7 +79,7 @@ class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
     )
     filter_horizontal = ()
 
-    @admin.display(description="From", ordering="from_price_cents")
+    @admin.display(description=gettext_lazy("From"), ordering="from_price_cents")
     def from_price(self, obj: Destination) -> str:
         return format_money(obj.from_price_cents)
 
@@ -97,7 +99,11 @@ class DestinationAdmin(AuditTrailMixin, admin.ModelAdmin):
             )
         if "markup_percent" in form.changed_data:
             n = reprice(destination_ids=[obj.id])
-            messages.info(request, f"Repriced {n} packages in {obj.name}.")
+            messages.info(
+                request,
+                ngettext("Repriced %(n)s package in %(name)s.", "Repriced %(n)s packages in %(name)s.", n)
+                % {"n": n, "name": obj.name},
+            )
         else:
             bump_catalog_version()
 
@@ -106,9 +112,11 @@ class PackageAdminForm(PlainTextMixin, forms.ModelForm):
     price_override_cents = MoneyField(
         required=False,
         min_cents=None,
-        label="Price override",
-        help_text="A fixed retail price, typed as money (7.49). Leave empty to "
-        "price by markup. Never below cost plus the minimum margin.",
+        label=gettext_lazy("Price override"),
+        help_text=gettext_lazy(
+            "A fixed retail price, typed as money (7.49). Leave empty to price by markup. Never below cost "
+            "plus the minimum margin."
+        ),
     )
 
     class Meta:
@@ -121,8 +129,8 @@ class PackageAdminForm(PlainTextMixin, forms.ModelForm):
             floor = floor_price(self.instance.wholesale_cents, PricingRules.from_settings())
             if value < floor:
                 raise forms.ValidationError(
-                    f"Must be at least {format_money(floor)} "
-                    f"(cost {format_money(self.instance.wholesale_cents)} plus the minimum margin)."
+                    _("Must be at least %(floor)s (cost %(cost)s plus the minimum margin).")
+                    % {"floor": format_money(floor), "cost": format_money(self.instance.wholesale_cents)}
                 )
         return value
 
@@ -130,11 +138,11 @@ class PackageAdminForm(PlainTextMixin, forms.ModelForm):
 class OverrideLiftedFilter(admin.SimpleListFilter):
     """Price overrides a cost rise made too low: the shop sells at cost plus margin instead."""
 
-    title = "price override"
+    title = gettext_lazy("price override")
     parameter_name = "override"
 
     def lookups(self, request, model_admin):
-        return (("set", "Has an override"), ("lifted", "Lifted by a cost rise"))
+        return (("set", _("Has an override")), ("lifted", _("Lifted by a cost rise")))
 
     def queryset(self, request, queryset):
         if self.value() == "set":
@@ -149,11 +157,11 @@ class OverrideLiftedFilter(admin.SimpleListFilter):
 class PriceReviewFilter(admin.SimpleListFilter):
     """Price rises a sync held for staff (`catalog.selectors.price_review_admin_url` links here)."""
 
-    title = "price review"
+    title = gettext_lazy("price review")
     parameter_name = "price_review"
 
     def lookups(self, request, model_admin):
-        return (("awaiting", "Awaiting approval"), ("held", "Not sold until approved"))
+        return (("awaiting", _("Awaiting approval")), ("held", _("Not sold until approved")))
 
     def queryset(self, request, queryset):
         if self.value() == "awaiting":
@@ -278,7 +286,7 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         "held_for_review",
     )
     show_full_result_count = False
-    csv_exports = [CsvExport("packages", "Export packages (CSV)", PACKAGE_HEADER, package_rows)]
+    csv_exports = [CsvExport("packages", gettext_lazy("Export packages (CSV)"), PACKAGE_HEADER, package_rows)]
     actions = ["approve_price_rises_action"]
 
     def get_list_display(self, request: HttpRequest):
@@ -287,54 +295,71 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
             return ("package_id", "name", "wholesale", "retail", "margin", "price_review")
         return super().get_list_display(request)
 
-    @admin.display(description="Price review", ordering="proposed_retail_cents")
+    @admin.display(description=gettext_lazy("Price review"), ordering="proposed_retail_cents")
     def price_review(self, obj: Package) -> str:
         """The proposed price, and a one-click Approve (a button of the list's own form)."""
         if obj.proposed_retail_cents is None:
             return ""
         url = reverse("admin:catalog_package_approve_price", args=[obj.pk])
         held = (
-            format_html(' <span class="shop-badge bad">{}</span>', "not sold") if obj.held_for_review else ""
+            format_html(' <span class="shop-badge bad">{}</span>', _("not sold"))
+            if obj.held_for_review
+            else ""
         )
         return format_html(
             '<span class="shop-badge warn">{} {}</span>{} '
             '<button type="submit" class="button" formaction="{}?{}" formmethod="post" '
-            'aria-label="Approve {} for {}">Approve</button>',
+            'aria-label="{}">{}</button>',
             format_money(obj.proposed_retail_cents),
             _rise(obj.retail_cents, obj.proposed_retail_cents),
             held,
             url,
             urlencode({"price": obj.proposed_retail_cents, "next": price_review_admin_url()}),
-            format_money(obj.proposed_retail_cents),
-            obj.package_id,
+            _("Approve %(price)s for %(package)s")
+            % {"price": format_money(obj.proposed_retail_cents), "package": obj.package_id},
+            _("Approve"),
         )
 
-    @admin.display(description="Price review")
+    @admin.display(description=gettext_lazy("Price review"))
     def price_review_state(self, obj: Package) -> str:
         if obj.proposed_retail_cents is None:
-            return "None open."
-        state = (
-            f"A sync on {obj.proposed_at:%Y-%m-%d %H:%M} proposed {format_money(obj.proposed_retail_cents)} "
-            f"({_rise(obj.retail_cents, obj.proposed_retail_cents)}) for the cost of "
-            f"{format_money(obj.wholesale_cents)}; it sells at {format_money(obj.retail_cents)} until "
-            "approved."
-        )
+            return _("None open.")
+        state = _(
+            "A sync on %(when)s proposed %(proposed)s (%(rise)s) for the cost of %(cost)s; it sells at "
+            "%(price)s until approved."
+        ) % {
+            "when": f"{obj.proposed_at:%Y-%m-%d %H:%M}",
+            "proposed": format_money(obj.proposed_retail_cents),
+            "rise": _rise(obj.retail_cents, obj.proposed_retail_cents),
+            "cost": format_money(obj.wholesale_cents),
+            "price": format_money(obj.retail_cents),
+        }
         if obj.held_for_review:
-            state += " Not sold meanwhile: that price is below cost plus the minimum margin."
+            state += " " + _("Not sold meanwhile: that price is below cost plus the minimum margin.")
         return state
 
-    @admin.action(description="Approve the proposed prices", permissions=["change"])
+    @admin.action(description=gettext_lazy("Approve the proposed prices"), permissions=["change"])
     def approve_price_rises_action(self, request: HttpRequest, queryset) -> None:
         approved = approve_price_rises(queryset.values_list("id", flat=True), actor=request.user)
         self._approved_message(request, approved)
 
     def _approved_message(self, request: HttpRequest, approved: list[Package]) -> None:
         if not approved:
-            self.message_user(request, "None of those packages awaits a price review.", messages.WARNING)
+            self.message_user(request, _("None of those packages awaits a price review."), messages.WARNING)
             return
-        names = ", ".join(f"{p.package_id} at {format_money(p.retail_cents)}" for p in approved[:5])
-        more = f" and {len(approved) - 5} more" if len(approved) > 5 else ""
-        self.message_user(request, f"Approved {len(approved)}: {names}{more}.", messages.SUCCESS)
+        names = ", ".join(
+            _("%(package)s at %(price)s") % {"package": p.package_id, "price": format_money(p.retail_cents)}
+            for p in approved[:5]
+        )
+        if len(approved) > 5:
+            message = _("Approved %(count)s: %(names)s and %(more)s more.") % {
+                "count": len(approved),
+                "names": names,
+                "more": len(approved) - 5,
+            }
+        else:
+            message = _("Approved %(count)s: %(names)s.") % {"count": len(approved), "names": names}
+        self.message_user(request, message, messages.SUCCESS)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -367,8 +392,8 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
         else:
             self.message_user(
                 request,
-                f"Not approved: a sync has since proposed {format_money(package.proposed_retail_cents)} "
-                f"for {package.package_id}. Please look again.",
+                _("Not approved: a sync has since proposed %(price)s for %(package)s. Please look again.")
+                % {"price": format_money(package.proposed_retail_cents), "package": package.package_id},
                 messages.WARNING,
             )
         back = request.GET.get("next", "")
@@ -398,49 +423,55 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Margin", ordering="margin_cents")
+    @admin.display(description=gettext_lazy("Margin"), ordering="margin_cents")
     def margin(self, obj: Package) -> str:
         margin = obj.retail_cents - obj.wholesale_cents
         share = margin * 100 / obj.retail_cents if obj.retail_cents else 0
         return f"{format_money(margin)} ({share:.0f}%)"
 
-    @admin.display(description="Override", ordering="price_override_cents")
+    @admin.display(description=gettext_lazy("Override"), ordering="price_override_cents")
     def override(self, obj: Package) -> str:
         if obj.price_override_cents is None:
             return "—"
         if obj.retail_cents > obj.price_override_cents:
             return format_html(
-                '<span class="shop-badge bad" title="A cost rise lifted the price above the '
-                'override">{} · lifted</span>',
+                '<span class="shop-badge bad" title="{}">{} · {}</span>',
+                _("A cost rise lifted the price above the override"),
                 format_money(obj.price_override_cents),
+                _("lifted"),
             )
         return format_money(obj.price_override_cents)
 
-    @admin.display(description="Price override state")
+    @admin.display(description=gettext_lazy("Price override state"))
     def override_state(self, obj: Package) -> str:
         if obj.price_override_cents is None:
-            return "No override: priced by markup."
+            return _("No override: priced by markup.")
         if obj.retail_cents > obj.price_override_cents:
-            return (
-                f"Lifted: the override {format_money(obj.price_override_cents)} is below cost plus the "
-                f"minimum margin since the cost rose to {format_money(obj.wholesale_cents)}; it sells at "
-                f"{format_money(obj.retail_cents)}."
-            )
-        return f"Sells at the override, {format_money(obj.price_override_cents)}."
+            return _(
+                "Lifted: the override %(override)s is below cost plus the minimum margin since the cost rose "
+                "to %(cost)s; it sells at %(price)s."
+            ) % {
+                "override": format_money(obj.price_override_cents),
+                "cost": format_money(obj.wholesale_cents),
+                "price": format_money(obj.retail_cents),
+            }
+        return _("Sells at the override, %(override)s.") % {
+            "override": format_money(obj.price_override_cents)
+        }
 
-    @admin.display(description="Price per GB")
+    @admin.display(description=gettext_lazy("Price per GB"))
     def price_per_gb(self, obj: Package) -> str:
         return format_money(obj.price_per_gb_cents) if obj.price_per_gb_cents else "—"
 
-    @admin.display(description="Data")
+    @admin.display(description=gettext_lazy("Data"))
     def data(self, obj: Package) -> str:
         return obj.data_label
 
-    @admin.display(description="Cost", ordering="wholesale_cents")
+    @admin.display(description=gettext_lazy("Cost"), ordering="wholesale_cents")
     def wholesale(self, obj: Package) -> str:
         return format_money(obj.wholesale_cents)
 
-    @admin.display(description="Price", ordering="retail_cents")
+    @admin.display(description=gettext_lazy("Price"), ordering="retail_cents")
     def retail(self, obj: Package) -> str:
         return format_money(obj.retail_cents)
 
@@ -470,7 +501,7 @@ class PackageAdmin(AuditTrailMixin, CsvExportMixin, admin.ModelAdmin):
             )
 
 
-def money_column(field: str, label: str):
+def money_column(field: str, label):
     """An admin column showing an amount in cents as money ("—" when empty)."""
 
     @admin.display(description=label, ordering=field)
@@ -481,11 +512,11 @@ def money_column(field: str, label: str):
 
 
 class ProposedPriceFilter(admin.SimpleListFilter):
-    title = "price review"
+    title = gettext_lazy("price review")
     parameter_name = "proposed"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Price rise held for review"),)
+        return (("yes", _("Price rise held for review")),)
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -527,31 +558,32 @@ class SyncChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Package")
+    @admin.display(description=gettext_lazy("Package"))
     def package_link(self, obj: SyncChange) -> str:
         url = reverse("admin:catalog_package_change", args=[obj.package_id])
         return format_html('<a href="{}">{}</a>', url, obj.package.package_id)
 
-    old_cost = money_column("old_cost_cents", "Old cost")
-    new_cost = money_column("new_cost_cents", "New cost")
-    old_price = money_column("old_price_cents", "Old price")
-    new_price = money_column("new_price_cents", "New price")
-    proposed_price = money_column("proposed_price_cents", "Proposed price")
+    old_cost = money_column("old_cost_cents", gettext_lazy("Old cost"))
+    new_cost = money_column("new_cost_cents", gettext_lazy("New cost"))
+    old_price = money_column("old_price_cents", gettext_lazy("Old price"))
+    new_price = money_column("new_price_cents", gettext_lazy("New price"))
+    proposed_price = money_column("proposed_price_cents", gettext_lazy("Proposed price"))
 
     @admin.display(description="")
     def flag(self, obj: SyncChange) -> str:
         flags = []
         if obj.override_lifted:
-            flags.append(("bad", "price override lifted by the cost"))
+            flags.append(("bad", _("price override lifted by the cost")))
         if obj.proposed_price_cents is not None:
             flags.append(
                 (
                     "warn",
-                    f"rise of {_rise(obj.old_price_cents or 0, obj.proposed_price_cents)} held for review",
+                    _("rise of %(rise)s held for review")
+                    % {"rise": _rise(obj.old_price_cents or 0, obj.proposed_price_cents)},
                 )
             )
         if obj.stopped_selling:
-            flags.append(("bad", "not sold until approved"))
+            flags.append(("bad", _("not sold until approved")))
         return format_html_join(" ", '<span class="shop-badge {}">{}</span>', flags)
 
 
@@ -594,7 +626,7 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
         "what_changed",
     )
 
-    @admin.display(description="What changed")
+    @admin.display(description=gettext_lazy("What changed"))
     def what_changed(self, obj: SyncRun) -> str:
         # Price rises held for review first: they wait for staff.
         changes = list(
@@ -603,15 +635,23 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
             )[: SHOWN_CHANGES + 1]
         )
         if not changes:
-            return "Nothing."
+            return _("Nothing.")
         held = ""
         if getattr(obj, "review_count", 0):
             held = format_html(
-                "<p>{} price rises held for review: the old prices stay until approved in "
-                '<a href="{}">packages awaiting a price review</a> (<a href="{}">this run\'s</a>).</p>',
-                obj.review_count,
-                price_review_admin_url(),
-                reverse("admin:catalog_syncchange_changelist") + f"?run__id__exact={obj.pk}&proposed=yes",
+                "<p>{}</p>",
+                format_html(
+                    ngettext(
+                        "{} price rise held for review: the old price stays until approved in "
+                        '<a href="{}">packages awaiting a price review</a> (<a href="{}">this run\'s</a>).',
+                        "{} price rises held for review: the old prices stay until approved in "
+                        '<a href="{}">packages awaiting a price review</a> (<a href="{}">this run\'s</a>).',
+                        obj.review_count,
+                    ),
+                    obj.review_count,
+                    price_review_admin_url(),
+                    reverse("admin:catalog_syncchange_changelist") + f"?run__id__exact={obj.pk}&proposed=yes",
+                ),
             )
         shown = SyncChangeAdmin(SyncChange, self.admin_site)
         rows = format_html_join(
@@ -634,15 +674,25 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
         more = ""
         if len(changes) > SHOWN_CHANGES:
             url = reverse("admin:catalog_syncchange_changelist") + f"?run__id__exact={obj.pk}"
-            more = format_html('<p><a href="{}">All changes of this run</a></p>', url)
+            more = format_html('<p><a href="{}">{}</a></p>', url, _("All changes of this run"))
+        heads = format_html_join(
+            "",
+            '<th scope="col">{}</th>',
+            [
+                (_("Change"),),
+                (_("Package"),),
+                (_("Old cost"),),
+                (_("New cost"),),
+                (_("Old price"),),
+                (_("New price"),),
+                (_("Proposed price"),),
+                ("",),
+            ],
+        )
         return format_html(
-            '{}<table class="sync-changes"><thead><tr><th scope="col">Change</th>'
-            '<th scope="col">Package</th><th scope="col">Old cost</th>'
-            '<th scope="col">New cost</th>'
-            '<th scope="col">Old price</th><th scope="col">New price</th>'
-            '<th scope="col">Proposed price</th><th scope="col"></th>'
-            "</tr></thead><tbody>{}</tbody></table>{}",
+            '{}<table class="sync-changes"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
             held,
+            heads,
             rows,
             more,
         )
@@ -657,15 +707,15 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Overrides lifted", ordering="lifted_count")
+    @admin.display(description=gettext_lazy("Overrides lifted"), ordering="lifted_count")
     def lifted(self, obj: SyncRun) -> int:
         return getattr(obj, "lifted_count", 0)
 
-    @admin.display(description="Price rises held", ordering="review_count")
+    @admin.display(description=gettext_lazy("Price rises held"), ordering="review_count")
     def reviews(self, obj: SyncRun) -> int:
         return getattr(obj, "review_count", 0)
 
-    @admin.display(description="Duration (s)", ordering="duration_ms")
+    @admin.display(description=gettext_lazy("Duration (s)"), ordering="duration_ms")
     def seconds(self, obj: SyncRun) -> str:
         return f"{obj.duration_ms / 1000:.1f}" if obj.duration_ms is not None else "…"
 
@@ -693,7 +743,7 @@ class SyncRunAdmin(NoDeleteMixin, admin.ModelAdmin):
             )
             transaction.on_commit(lambda: sync_catalog_task.delay(trigger="admin"))
             self.message_user(
-                request, "Catalog sync queued; it appears in this list when it starts.", messages.SUCCESS
+                request, _("Catalog sync queued; it appears in this list when it starts."), messages.SUCCESS
             )
         return HttpResponseRedirect(reverse("admin:catalog_syncrun_changelist"))
 
@@ -730,10 +780,10 @@ class DestinationAliasAdmin(BumpsCatalogVersion):
     list_filter = ("geography",)
     search_fields = ("alias", "code")
 
-    @admin.display(description="Destination")
+    @admin.display(description=gettext_lazy("Destination"))
     def destination(self, obj: DestinationAlias) -> str:
         found = Destination.objects.filter(code__iexact=obj.code, geography=obj.geography).first()
-        return found.name if found else "— no such destination —"
+        return found.name if found else _("— no such destination —")
 
 
 @admin.register(ContentPage)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy
 
 from .models import CompatibleDevice
 
@@ -76,17 +77,27 @@ NO_ESIM: tuple[tuple[str, str], ...] = (
 
 # Families where most models have no eSIM: (brand, query start) -> the plain truth.
 FAMILY_NOTES: dict[tuple[str, str], str] = {
-    ("Samsung", "a"): "Most Galaxy A phones do not support eSIM. Of the A series, only the Galaxy A54 and "
-    "A55 are on our list of eSIM phones.",
-    ("Motorola", "g"): "Most Moto G phones do not support eSIM. Motorola's eSIM phones on our list are the "
-    "Razr and Edge 40 models.",
-    ("Motorola", "moto"): "Most Moto G and Moto E phones do not support eSIM. Motorola's eSIM phones on our "
-    "list are the Razr and Edge 40 models.",
-    ("Xiaomi", "redmi"): "Most Redmi and POCO phones do not support eSIM. Xiaomi's eSIM phones on our list "
-    "are the 12T Pro, 13, 13 Pro and 14.",
-    ("Huawei", ""): "Most Huawei phones do not support eSIM; the P40 and P40 Pro do.",
-    ("Apple", "iphone"): "Every iPhone from the XR and XS (2018) on supports eSIM. The iPhone X, 8 and "
-    "older, and the first iPhone SE (2016), do not.",
+    ("Samsung", "a"): gettext_lazy(
+        "Most Galaxy A phones do not support eSIM. Of the A series, only the Galaxy A54 and A55 are on "
+        "our list of eSIM phones."
+    ),
+    ("Motorola", "g"): gettext_lazy(
+        "Most Moto G phones do not support eSIM. Motorola's eSIM phones on our list are the Razr and "
+        "Edge 40 models."
+    ),
+    ("Motorola", "moto"): gettext_lazy(
+        "Most Moto G and Moto E phones do not support eSIM. Motorola's eSIM phones on our list are the "
+        "Razr and Edge 40 models."
+    ),
+    ("Xiaomi", "redmi"): gettext_lazy(
+        "Most Redmi and POCO phones do not support eSIM. Xiaomi's eSIM phones on our list are the 12T "
+        "Pro, 13, 13 Pro and 14."
+    ),
+    ("Huawei", ""): gettext_lazy("Most Huawei phones do not support eSIM; the P40 and P40 Pro do."),
+    ("Apple", "iphone"): gettext_lazy(
+        "Every iPhone from the XR and XS (2018) on supports eSIM. The iPhone X, 8 and older, and the "
+        "first iPhone SE (2016), do not."
+    ),
 }
 
 
@@ -216,12 +227,12 @@ def check(query: str, models: list[Model]) -> Answer:
 def family_note(brand: str, key: tuple[str, ...]) -> str:
     for (b, start), note in FAMILY_NOTES.items():
         if b == brand and (not start or (key and key[0].startswith(start))):
-            return note
+            return str(note)  # in the page's language
     return ""
 
 
 def brand_notes(brand: str) -> list[str]:
-    return list(dict.fromkeys(note for (b, _), note in FAMILY_NOTES.items() if b == brand))
+    return list(dict.fromkeys(str(note) for (b, _), note in FAMILY_NOTES.items() if b == brand))
 
 
 def brands(models: list[Model]) -> list[tuple[str, str, int]]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from core.forms import PlainTextMixin
 
@@ -15,16 +16,16 @@ class TripForm(PlainTextMixin, forms.Form):
         coerce=int,
         required=False,
         widget=forms.RadioSelect,
-        label="How many days?",
+        label=gettext_lazy("How many days?"),
     )
     data = forms.ChoiceField(
-        choices=DATA_CHOICES, required=False, widget=forms.RadioSelect, label="How much data?"
+        choices=DATA_CHOICES, required=False, widget=forms.RadioSelect, label=gettext_lazy("How much data?")
     )
     use = forms.ChoiceField(
         choices=[(k, v[1]) for k, v in USAGE.items()],
         required=False,
         widget=forms.RadioSelect,
-        label="How do you use your phone?",
+        label=gettext_lazy("How do you use your phone?"),
     )
 
     def trip(self) -> Trip | None:

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import math
+
 from django.db import models
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 
 class Geography(models.TextChoices):
-    LOCAL = "local", "Country"
-    REGIONAL = "regional", "Region"
-    GLOBAL = "global", "Global"
+    LOCAL = "local", gettext_lazy("Country")
+    REGIONAL = "regional", gettext_lazy("Region")
+    # Translators: a destination kind: a plan that works worldwide.
+    GLOBAL = "global", gettext_lazy("Global")
 
 
 class DestinationQuerySet(models.QuerySet):
@@ -18,29 +24,35 @@ class DestinationQuerySet(models.QuerySet):
 class Destination(models.Model):
     """A country, region or the whole world, as upstream groups its packages."""
 
-    upstream_id = models.CharField(max_length=120, unique=True, help_text="e.g. japan-esims")
-    code = models.CharField(max_length=20, help_text="ISO code for countries; upstream code for regions")
+    upstream_id = models.CharField(max_length=120, unique=True, help_text=gettext_lazy("e.g. japan-esims"))
+    code = models.CharField(
+        max_length=20, help_text=gettext_lazy("ISO code for countries; upstream code for regions")
+    )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=140, unique=True)
     geography = models.CharField(max_length=10, choices=Geography.choices, db_index=True)
-    region = models.CharField(max_length=80, blank=True, help_text="Continent or area")
+    region = models.CharField(max_length=80, blank=True, help_text=gettext_lazy("Continent or area"))
     image_url = models.URLField(max_length=500, blank=True)
-    signals = models.JSONField(default=list, blank=True, help_text="Networks and carriers per country")
+    signals = models.JSONField(
+        default=list, blank=True, help_text=gettext_lazy("Networks and carriers per country")
+    )
     covers = models.ManyToManyField(
         "self",
         symmetrical=False,
         blank=True,
         related_name="covered_by",
-        help_text="Countries a regional or global destination covers",
+        help_text=gettext_lazy("Countries a regional or global destination covers"),
     )
     markup_percent = models.DecimalField(
         max_digits=6,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Overrides the shop's markup for every package here",
+        help_text=gettext_lazy("Overrides the shop's markup for every package here"),
     )
-    popularity = models.PositiveIntegerField(default=0, db_index=True, help_text="Higher shows first")
+    popularity = models.PositiveIntegerField(
+        default=0, db_index=True, help_text=gettext_lazy("Higher shows first")
+    )
     active = models.BooleanField(default=True)
     # Kept by the sync so lists need no aggregate queries.
     package_count = models.PositiveIntegerField(default=0)
@@ -101,9 +113,11 @@ class Package(models.Model):
     destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="packages")
     name = models.CharField(max_length=200)
     plan = models.CharField(max_length=40, blank=True)
-    activation = models.CharField(max_length=40, blank=True, help_text="When validity starts")
+    activation = models.CharField(max_length=40, blank=True, help_text=gettext_lazy("When validity starts"))
     days = models.PositiveIntegerField(db_index=True)
-    data_mb = models.PositiveBigIntegerField(null=True, blank=True, help_text="Empty when unlimited")
+    data_mb = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text=gettext_lazy("Empty when unlimited")
+    )
     is_unlimited = models.BooleanField(default=False, db_index=True)
     throttle_threshold_mb = models.PositiveIntegerField(null=True, blank=True)
     throttle_speed_kbps = models.PositiveIntegerField(null=True, blank=True)
@@ -119,16 +133,20 @@ class Package(models.Model):
     apn = models.CharField(max_length=100, blank=True)
     apn_automatic = models.BooleanField(default=True)
     notes = models.JSONField(default=list, blank=True)
-    wholesale_cents = models.PositiveIntegerField(help_text="What upstream charges us")
+    wholesale_cents = models.PositiveIntegerField(help_text=gettext_lazy("What upstream charges us"))
     price_override_cents = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Fixed retail price; never below cost plus the minimum margin"
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Fixed retail price; never below cost plus the minimum margin"),
     )
     retail_cents = models.PositiveIntegerField(db_index=True)
     # A big price rise waits for staff: the sync keeps the old price and proposes the new one.
     proposed_retail_cents = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="The price a cost rise calls for; the current price stays until staff approve it",
+        help_text=gettext_lazy(
+            "The price a cost rise calls for; the current price stays until staff approve it"
+        ),
     )
     proposed_at = models.DateTimeField(null=True, blank=True)
     # db_default too: rows written by code that predates the column (an older release during a
@@ -136,7 +154,9 @@ class Package(models.Model):
     held_for_review = models.BooleanField(
         default=False,
         db_default=False,
-        help_text="Not sold: the cost rose above the current price, and the proposed price awaits approval",
+        help_text=gettext_lazy(
+            "Not sold: the cost rose above the current price, and the proposed price awaits approval"
+        ),
     )
     price_per_gb_cents = models.PositiveIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True, db_index=True)
@@ -168,7 +188,8 @@ class Package(models.Model):
     @property
     def data_label(self) -> str:
         if self.is_unlimited:
-            return "Unlimited"
+            # Translators: a plan's amount of data when there is no limit.
+            return _("Unlimited")
         return format_data(self.data_mb or 0)
 
     @property
@@ -176,29 +197,44 @@ class Package(models.Model):
         """Fair use of an unlimited plan, in words a traveller understands."""
         if not (self.is_unlimited and self.throttle_threshold_mb and self.throttle_speed_kbps):
             return ""
-        return (
-            f"Full speed for the first {format_data(self.throttle_threshold_mb)} each day, "
-            f"then unlimited at {self.throttle_speed_kbps} kbps, enough for messages and maps "
-            "but not video."
-        )
+        return _(
+            "Full speed for the first %(data)s each day, then unlimited at %(speed)s kbps, enough for "
+            "messages and maps but not video."
+        ) % {"data": format_data(self.throttle_threshold_mb), "speed": self.throttle_speed_kbps}
 
     @property
     def validity_explained(self) -> str:
+        days = self.days
         if self.activation == "first-use":
-            return (
-                f"The {self.days}-day validity starts when the eSIM first connects to a network "
-                "at your destination, not when you buy or install it."
-            )
+            return ngettext(
+                "The %(days)s-day validity starts when the eSIM first connects to a network at your "
+                "destination, not when you buy or install it.",
+                "The %(days)s-day validity starts when the eSIM first connects to a network at your "
+                "destination, not when you buy or install it.",
+                days,
+            ) % {"days": days}
         if self.travel_date_required:
-            return f"Valid for {self.days} days from the travel date you choose at checkout."
-        return f"Valid for {self.days} days from installation."
+            return ngettext(
+                "Valid for %(days)s day from the travel date you choose at checkout.",
+                "Valid for %(days)s days from the travel date you choose at checkout.",
+                days,
+            ) % {"days": days}
+        return ngettext(
+            "Valid for %(days)s day from installation.", "Valid for %(days)s days from installation.", days
+        ) % {"days": days}
 
 
 def format_data(mb: int) -> str:
+    """ "5 GB", "1.5 GB", "500 MB", with the language's decimal mark and unit."""
     if mb >= 1024:
         gb = mb / 1024
-        return f"{gb:.0f} GB" if gb == int(gb) else f"{gb:.1f} GB"
-    return f"{mb} MB"
+        whole = gb == int(gb)
+        size = number_format(gb, 0) if whole else number_format(round(gb, 1), 1)
+        # gettext's plural forms take whole numbers: 1.5 GB counts as 2 (the plural in most languages).
+        # Translators: an amount of data in gigabytes, e.g. "5 GB".
+        return ngettext("%(size)s GB", "%(size)s GB", math.ceil(gb)) % {"size": size}
+    # Translators: an amount of data in megabytes, e.g. "500 MB".
+    return ngettext("%(size)s MB", "%(size)s MB", mb) % {"size": mb}
 
 
 class CompatibleDevice(models.Model):
@@ -210,7 +246,7 @@ class CompatibleDevice(models.Model):
     os = models.CharField(max_length=40)
     device_type = models.CharField(max_length=40)
     search_text = models.CharField(
-        max_length=700, db_index=True, help_text="Lower-case model, name and brand"
+        max_length=700, db_index=True, help_text=gettext_lazy("Lower-case model, name and brand")
     )
 
     class Meta:
@@ -231,7 +267,9 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    trigger = models.CharField(max_length=20, default="command", help_text="command, schedule or admin")
+    trigger = models.CharField(
+        max_length=20, default="command", help_text=gettext_lazy("command, schedule or admin")
+    )
     pages = models.PositiveIntegerField(default=0)
     upstream_packages = models.PositiveIntegerField(default=0)
     destinations_added = models.PositiveIntegerField(default=0)
@@ -275,16 +313,20 @@ class SyncChange(models.Model):
     new_cost_cents = models.PositiveIntegerField(null=True, blank=True)
     old_price_cents = models.PositiveIntegerField(null=True, blank=True)
     new_price_cents = models.PositiveIntegerField(null=True, blank=True)
-    override_lifted = models.BooleanField(default=False, help_text="The cost rose above the price override")
+    override_lifted = models.BooleanField(
+        default=False, help_text=gettext_lazy("The cost rose above the price override")
+    )
     proposed_price_cents = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="A rise over PRICE_RISE_REVIEW_PERCENT: the old price stayed, this one awaits approval",
+        help_text=gettext_lazy(
+            "A rise over PRICE_RISE_REVIEW_PERCENT: the old price stayed, this one awaits approval"
+        ),
     )
     stopped_selling = models.BooleanField(
         default=False,
         db_default=False,
-        help_text="The new cost is above the kept price: not sold until approved",
+        help_text=gettext_lazy("The new cost is above the kept price: not sold until approved"),
     )
 
     class Meta:
@@ -302,13 +344,17 @@ class DestinationAlias(models.Model):
     ISO code with a country).
     """
 
-    alias = models.CharField(max_length=80, help_text="What a traveller types; case and accents don't matter")
-    code = models.CharField(max_length=20, help_text="ISO code of a country, or a region's upstream code")
+    alias = models.CharField(
+        max_length=80, help_text=gettext_lazy("What a traveller types; case and accents don't matter")
+    )
+    code = models.CharField(
+        max_length=20, help_text=gettext_lazy("ISO code of a country, or a region's upstream code")
+    )
     geography = models.CharField(max_length=10, choices=Geography.choices, default=Geography.LOCAL)
 
     class Meta:
         ordering = ["code", "alias"]
-        verbose_name_plural = "destination aliases"
+        verbose_name_plural = gettext_lazy("destination aliases")
         constraints = [
             models.UniqueConstraint(fields=["alias", "code", "geography"], name="destination_alias_unique")
         ]
@@ -322,8 +368,8 @@ class ContentPage(models.Model):
 
     slug = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=120)
-    summary = models.CharField(max_length=300, blank=True, help_text="One line under the title")
-    body = models.TextField(help_text="HTML. Keep it plain: headings, paragraphs, lists, links")
+    summary = models.CharField(max_length=300, blank=True, help_text=gettext_lazy("One line under the title"))
+    body = models.TextField(help_text=gettext_lazy("HTML. Keep it plain: headings, paragraphs, lists, links"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -9,23 +9,49 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy, ngettext
+
 from .models import Package, format_data
 
 # GB a day for travellers who are not sure, and what each level means.
 USAGE = {
-    "light": (0.3, "Light", "Maps, messages and email, a little browsing: about 0.3 GB a day."),
-    "medium": (0.7, "Medium", "Also social media, photos and music: about 0.7 GB a day."),
-    "heavy": (1.5, "Heavy", "Also video, video calls or a hotspot for a laptop: about 1.5 GB a day."),
+    "light": (
+        0.3,
+        # Translators: how much a traveller uses their phone (the planner's usage levels).
+        gettext_lazy("Light"),
+        gettext_lazy("Maps, messages and email, a little browsing: about 0.3 GB a day."),
+    ),
+    "medium": (
+        0.7,
+        gettext_lazy("Medium"),
+        gettext_lazy("Also social media, photos and music: about 0.7 GB a day."),
+    ),
+    "heavy": (
+        1.5,
+        gettext_lazy("Heavy"),
+        gettext_lazy("Also video, video calls or a hotspot for a laptop: about 1.5 GB a day."),
+    ),
+}
+# How a trip's label names each usage level ("10 days, about 7 GB (medium use)").
+USE_WORDS = {
+    # Translators: in a trip's summary, e.g. "10 days, about 3 GB (light use)".
+    "light": gettext_lazy("light use"),
+    "medium": gettext_lazy("medium use"),
+    "heavy": gettext_lazy("heavy use"),
 }
 DAY_CHOICES = (1, 3, 5, 7, 10, 14, 21, 30, 60, 90)
+# Data sizes in the page's language (decimal mark and unit), read when the form is drawn.
+_data_choice = lazy(lambda gb: format_data(gb * 1024), str)
 DATA_CHOICES = (
-    ("1", "1 GB"),
-    ("3", "3 GB"),
-    ("5", "5 GB"),
-    ("10", "10 GB"),
-    ("20", "20 GB"),
-    ("unlimited", "Unlimited"),
-    ("unsure", "I'm not sure"),
+    ("1", _data_choice(1)),
+    ("3", _data_choice(3)),
+    ("5", _data_choice(5)),
+    ("10", _data_choice(10)),
+    ("20", _data_choice(20)),
+    # Translators: the planner's data choice for plans with no data limit.
+    ("unlimited", gettext_lazy("Unlimited")),
+    ("unsure", gettext_lazy("I'm not sure")),
 )
 
 
@@ -50,18 +76,23 @@ class Trip:
 
     @property
     def label(self) -> str:
-        days = f"{self.days} day{'' if self.days == 1 else 's'}"
-        need = self.need_mb
+        """The trip in words: "10 days, 5 GB", "3 days, unlimited data", "7 days, about 5 GB (light use)"."""
+        days, need = self.days, self.need_mb
         if need is None:
-            return f"{days}, unlimited data"
+            return ngettext("%(days)s day, unlimited data", "%(days)s days, unlimited data", days) % {
+                "days": days
+            }
         if not need:
-            return days
-        approx = (
-            f"about {format_data(need)} ({USAGE[self.use][1].lower()} use)"
-            if self.data == "unsure"
-            else format_data(need)
-        )
-        return f"{days}, {approx}"
+            return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
+        if self.data == "unsure":
+            return ngettext(
+                "%(days)s day, about %(data)s (%(use)s)", "%(days)s days, about %(data)s (%(use)s)", days
+            ) % {"days": days, "data": format_data(need), "use": USE_WORDS[self.use]}
+        # Translators: a trip's days and data, e.g. "10 days, 5 GB".
+        return ngettext("%(days)s day, %(data)s", "%(days)s days, %(data)s", days) % {
+            "days": days,
+            "data": format_data(need),
+        }
 
     def query(self) -> str:
         parts = [f"days={self.days}"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.urls import reverse
@@ -35,11 +36,28 @@ def destinations_in(geography: str) -> list[Destination]:
 
 
 def destinations_by_letter() -> list[tuple[str, list[Destination]]]:
-    """Every country A–Z, grouped by first letter (the A–Z page)."""
+    """Every country A–Z by its name in the page's language, grouped by first letter (the A–Z page).
+
+    English keeps the catalog's own names and order. In another language "Égypte" files under E,
+    beside "Espagne", not after Z.
+    """
+    countries = destinations_in(Geography.LOCAL)
+    if all(d.local_name == d.name for d in countries):
+        pairs = [(d.name[:1].upper(), d) for d in countries]
+    else:
+        keyed = sorted(((_sort_key(d.local_name), d) for d in countries), key=lambda kd: kd[0])
+        pairs = [(key[:1].upper() if key[:1].isalpha() else d.local_name[:1], d) for key, d in keyed]
     groups: dict[str, list[Destination]] = {}
-    for d in destinations_in(Geography.LOCAL):
-        groups.setdefault(d.name[:1].upper(), []).append(d)
+    for letter, d in pairs:
+        groups.setdefault(letter, []).append(d)
     return sorted(groups.items())
+
+
+def _sort_key(name: str) -> str:
+    """A name without accents, case folded: close enough to each language's alphabetical order."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
+    ).casefold()
 
 
 def multi_country_destinations() -> list[Destination]:

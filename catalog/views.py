@@ -5,12 +5,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from core.money import format_money
 from core.security import same_origin_post
 
-from . import devices, planner, selectors
+from . import content, devices, planner, selectors
 from . import search as catalog_search
 from .cache import cache_anonymous_page
 from .currency import COOKIE, base_price_in, display_currency, offered_currencies, package_price
@@ -60,14 +62,19 @@ def suggest(request: HttpRequest) -> JsonResponse:
 
 
 def suggestion(d: catalog_search.Entry, found: catalog_search.Match) -> dict:
+    """One line of the search box's suggestions: the name in the page's language and what it is."""
     if d.is_country:
-        kind = "Country"
+        kind = _("Country")
         if alias := found.terms.get(d.id):
             kind = f"{alias.title() if alias.islower() else alias} · {kind}"
     else:
-        kind = f"{d.get_geography_display()} · {d.country_count} countries"
+        countries = ngettext("%(count)s country", "%(count)s countries", d.country_count) % {
+            "count": d.country_count
+        }
+        kind = f"{d.get_geography_display()} · {countries}"
         if found.how == "multi":
-            kind = f"Covers all {len(found.countries)} · {d.country_count} countries"
+            # Translators: a region that covers every country the visitor typed, e.g. "Covers all 3".
+            kind = _("Covers all %(count)s") % {"count": len(found.countries)} + f" · {countries}"
     currency = display_currency()
     return {
         "name": d.local_name,
@@ -215,7 +222,8 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cache_anonymous_page
 def page(request: HttpRequest, slug: str) -> HttpResponse:
-    return render(request, "catalog/page.html", {"page": get_object_or_404(ContentPage, slug=slug)})
+    page = get_object_or_404(ContentPage, slug=slug)
+    return render(request, "catalog/page.html", {"page": page, "text": content.shown(page)})
 
 
 @require_POST

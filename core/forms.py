@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from .money import SYMBOLS, cents_to_text, format_money, parse_money
 from .text import PlainTextValidator
@@ -94,9 +95,11 @@ class MoneyField(forms.Field):
             return
         if self.min_cents is not None and value < self.min_cents:
             raise ValidationError(
-                f"Must be at least {format_money(self.min_cents, self.currency)}.", code="min_value"
+                _("Must be at least %(amount)s.") % {"amount": format_money(self.min_cents, self.currency)},
+                code="min_value",
             )
         if self.max_cents is not None and value > self.max_cents:
             raise ValidationError(
-                f"Must be at most {format_money(self.max_cents, self.currency)}.", code="max_value"
+                _("Must be at most %(amount)s.") % {"amount": format_money(self.max_cents, self.currency)},
+                code="max_value",
             )

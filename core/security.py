@@ -20,6 +20,7 @@ from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
 from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 
@@ -65,7 +66,7 @@ def same_origin_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             site = request.headers.get("Sec-Fetch-Site")
             origin = request.headers.get("Origin")
             if site == "cross-site" or (origin and not _origin_allowed(request, origin)):
-                return HttpResponseForbidden("This form must be sent from our own site.")
+                return HttpResponseForbidden(_("This form must be sent from our own site."))
         return view(request, *args, **kwargs)
 
     return wrapper

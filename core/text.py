@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
 
 
 def _strings(value: object) -> Iterator[str]:
@@ -45,7 +46,10 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
 
 
 def control_character_message(char: str) -> str:
-    return f"Remove the invisible control character (U+{ord(char):04X}) from this text."
+    # Translators: %(code)s is a Unicode code point such as U+0007.
+    return _("Remove the invisible control character (%(code)s) from this text.") % {
+        "code": f"U+{ord(char):04X}"
+    }
 
 
 @deconstructible
