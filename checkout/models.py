@@ -58,6 +58,8 @@ class Order(models.Model):
     customer_name = models.CharField(max_length=200, blank=True, help_text="As the buyer gave it when paying")
     customer_phone = models.CharField(max_length=40, blank=True, help_text="As the buyer gave it when paying")
     currency = models.CharField(max_length=3)
+    # The page's language when it was placed: every email about the order goes out in it.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     total_cents = models.PositiveIntegerField()
     travel_date = models.DateField(null=True, blank=True, help_text="Start date for plans that need one")
     action_reason = models.TextField(blank=True, help_text="Why the order needs attention")

@@ -327,14 +327,14 @@ def test_a_signed_in_customer_with_a_cart_and_an_anonymous_visitor_never_share_a
         response = customer.get(page)
         assert response.status_code == 200
         assert response.headers["x-cache-status"] == "BYPASS"
-        assert 'aria-label="1 items"' in response.text and "My account" in response.text
+        assert 'aria-label="1 item"' in response.text and "My account" in response.text
         return response
 
     def anonymous_page(cache_status: str) -> httpx.Response:
         response = stack.visitor().get(page)
         assert response.status_code == 200
         assert response.headers["x-cache-status"] == cache_status
-        assert 'aria-label="1 items"' not in response.text and "My account" not in response.text
+        assert 'aria-label="1 item"' not in response.text and "My account" not in response.text
         assert "Sign in" in response.text
         return response
 
