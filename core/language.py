@@ -139,7 +139,9 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
 
 def _languages(request: HttpRequest) -> list[dict]:
     current = translation.get_language()
-    path = request.get_full_path()
+    # The path without its query: a page never repeats what a link's query said (it could be
+    # anyone's), and the alternates of a page are its own addresses.
+    path = request.path
     found = []
     for code, name in settings.LANGUAGES:
         url = path if code == current else translate_url(path, code)
