@@ -313,6 +313,31 @@ def test_a_catalog_page_comes_from_nginx_the_second_time(stack):
     assert stack.django_requests("/esim/japan/") == 1  # Django saw the first request only
 
 
+def test_languages_have_their_own_pages_at_the_edge_and_the_first_visit_redirect_is_never_shared(stack):
+    spanish_page = stack.visitor().get("/es/esim/japan/")
+    assert spanish_page.status_code == 200 and '<html lang="es">' in spanish_page.text
+    assert stack.visitor().get("/es/esim/japan/").headers["x-cache-status"] == "HIT"
+    assert '<html lang="en">' in stack.visitor().get("/esim/japan/").text
+
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    spanish = {"Accept-Language": "es-ES,es;q=0.9"}
+    stack.visitor().get("/", headers=english)
+    assert stack.visitor().get("/", headers=english).headers["x-cache-status"] == "HIT"
+    # A Spanish browser's first visit: to /es/, however often the English home page was served.
+    for _ in range(2):
+        visitor = stack.visitor()
+        first = visitor.get("/", headers=spanish)
+        assert first.status_code == 302 and first.headers["location"] == "/es/", first.headers
+        assert first.headers["x-cache-status"] != "HIT"
+        assert visitor.cookies.get("django_language") == "es"
+        # Once: with its cookie, / is the English home page.
+        again = visitor.get("/", headers=spanish)
+        assert again.status_code == 200 and '<html lang="en">' in again.text
+    # And the redirect was never stored for the English browsers.
+    home = stack.visitor().get("/", headers=english)
+    assert home.status_code == 200 and home.headers["x-cache-status"] == "HIT"
+
+
 def test_a_signed_in_customer_with_a_cart_and_an_anonymous_visitor_never_share_a_page(stack):
     page = f"/esim/japan/{PACKAGE}/"
     customer = stack.visitor()
