@@ -16,11 +16,17 @@ FROM base AS builder
 COPY requirements.txt ./
 RUN python -m venv /opt/venv && pip install -r requirements.txt
 
-# -- static: collectstatic (hashed, compressed names) for web and nginx ----------------------
+# -- static: collectstatic (hashed, compressed names) for web and nginx; the translations ----
+# compiled (.mo files are build output, not in git): msgfmt is Debian's gettext, here only.
 FROM builder AS static
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN DJANGO_ALLOW_INSECURE_KEY=1 ALLOW_SANDBOX_SECRETS=1 STATIC_ROOT=/static \
-    python manage.py collectstatic --no-input -v 0
+    python manage.py collectstatic --no-input -v 0 \
+    && DJANGO_ALLOW_INSECURE_KEY=1 ALLOW_SANDBOX_SECRETS=1 \
+    python manage.py compilemessages -v 0 --ignore=staticfiles
 
 # -- sandbox: the test requirements too (localstripe, aiohttp) ------------------------------
 FROM builder AS sandbox-builder
@@ -54,6 +60,7 @@ FROM base AS web
 COPY --from=builder /opt/venv /opt/venv
 COPY . .
 COPY --from=static /static /app/staticfiles
+COPY --from=static /app/locale /app/locale
 # VAR_DIR: the filesystem broker and beat's schedule file, when there is no Redis (make demo).
 RUN mkdir -p /app/var && chown shop /app/var
 ENV VAR_DIR=/app/var

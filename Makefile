@@ -7,8 +7,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 # One more test process than the 2 cores: many tests wait (on sandboxes, browsers, Celery workers)
 # rather than compute, and a third process uses that time.
 PYTEST_WORKERS ?= 3
+# manage.py for build steps that need the settings but no services (translations).
+MANAGE := DJANGO_SETTINGS_MODULE=storefront.settings_test $(PY) manage.py
+# The shop's languages other than English (settings.LANGUAGES), as gettext names them.
+LOCALES := -l es -l fr -l de -l it -l pt_BR -l ja -l ar
 
-.PHONY: demo test install system-deps lint bench-catalog bench-checkout bench-edge bench-soak bench-compare bench-baseline clean
+.PHONY: demo test install system-deps compilemessages messages lint bench-catalog bench-checkout bench-edge bench-soak bench-compare bench-baseline clean
 
 # --no-compile: Python compiles (and caches) the modules it imports; compiling all 445 MB of
 # packages up front took a third of the install.
@@ -25,10 +29,24 @@ install: $(STAMP)
 system-deps:
 	@$(PY) scripts/system_deps.py
 
-demo: install
+# The .mo files gettext reads, from the .po files in locale/ (build output: git-ignored).
+# Needs msgfmt (Debian's gettext).
+compilemessages: install
+	@$(PY) scripts/system_deps.py gettext
+	$(MANAGE) compilemessages -v 0 --ignore=.venv --ignore=var --ignore=staticfiles
+
+# Every marked string into locale/<lang>/LC_MESSAGES/django.po and djangojs.po (templates, Python,
+# static/js); run after marking strings, then translate the new msgids.
+messages: install
+	$(MANAGE) makemessages $(LOCALES) --no-obsolete --add-location file \
+		--ignore=var --ignore=staticfiles --ignore=test-artifacts --ignore=bench/results
+	$(MANAGE) makemessages -d djangojs $(LOCALES) --no-obsolete --add-location file \
+		--ignore=var --ignore=staticfiles --ignore=test-artifacts --ignore=bench/results
+
+demo: install compilemessages
 	$(PY) scripts/demo.py
 
-test: install system-deps
+test: install system-deps compilemessages
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) scripts/audit_deps.py

@@ -3,7 +3,16 @@ from django.contrib.sitemaps import Sitemap
 from .models import Destination, Package
 
 
-class DestinationSitemap(Sitemap):
+class ShopSitemap(Sitemap):
+    """Every page in every language (settings.LANGUAGES), each entry with its hreflang alternates
+    and x-default (English), as search engines want them (storefront/urls.py: i18n_patterns)."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class DestinationSitemap(ShopSitemap):
     changefreq = "daily"
     priority = 0.8
 
@@ -14,9 +23,10 @@ class DestinationSitemap(Sitemap):
         return obj.updated_at
 
 
-class PackageSitemap(Sitemap):
+class PackageSitemap(ShopSitemap):
     changefreq = "weekly"
     priority = 0.5
+    # Entries per file: each package is one per language, so 5,000 entries are 625 packages.
     limit = 5000
 
     def items(self):

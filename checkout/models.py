@@ -64,6 +64,8 @@ class Order(models.Model):
         max_length=40, blank=True, help_text=gettext_lazy("As the buyer gave it when paying")
     )
     currency = models.CharField(max_length=3)
+    # The page's language when it was placed: every email about the order goes out in it.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     total_cents = models.PositiveIntegerField()
     travel_date = models.DateField(
         null=True, blank=True, help_text=gettext_lazy("Start date for plans that need one")

@@ -64,11 +64,13 @@ def inline_cid_images(raw: bytes, html: str) -> str:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    # No hreflang alternates: a missing page is missing in every language (core/language.py); the
+    # language switcher goes home (the path may name something this visitor may not see).
+    return render(request, "404.html", {"shop_alternates": (), "language_next": "/"}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    return render(request, "500.html", {"shop_alternates": (), "language_next": "/"}, status=500)
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

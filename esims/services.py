@@ -15,7 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import roamify
@@ -394,6 +394,23 @@ def check_low_data(esim: Esim, snapshot: usage.UsageSnapshot) -> list[LowDataAle
 
 
 def send_low_data_email(alert_id: int) -> bool:
+    """The low-data email of one alert, once, in the language of the eSIM's last order."""
+    with translation.override(_order_language(alert_id)):
+        return _send_low_data_email(alert_id)
+
+
+def _order_language(alert_id: int) -> str:
+    """The language of the last order about the alert's eSIM (a top-up, else the purchase), read
+    through the order lines that point at the eSIM (data, not an import of checkout)."""
+    esim = Esim.objects.filter(low_data_alerts__pk=alert_id).first()
+    for lines in (esim.topup_lines, esim.order_lines) if esim else ():
+        language = lines.order_by("-order__created_at").values_list("order__language", flat=True).first()
+        if language:
+            return language
+    return settings.LANGUAGE_CODE
+
+
+def _send_low_data_email(alert_id: int) -> bool:
     """The low-data email of one alert, once (a claim in the cache keeps two workers apart)."""
     claim = f"esims:low-data-email:{alert_id}"
     if not cache.add(claim, 1, settings.EMAIL_CLAIM_SECONDS):

@@ -46,7 +46,7 @@ def card_for_recipient(card: GiftCard, code: str) -> EmailMultiAlternatives:
             "card": card,
             "code": code,
             "from_whom": from_whom,
-            "shop_url": settings.SITE_URL + "/",
+            "shop_url": settings.SITE_URL + reverse("catalog:home"),
             "balance_url": settings.SITE_URL + reverse("giftcards:balance"),
         },
     )

@@ -3,8 +3,10 @@
 Chromium drives the browser journeys; libzbar0 lets tests decode the QR
 codes the shop emails; the emoji font draws the flags in screenshots; nginx
 (and envsubst, from gettext-base) runs in front of the shop in the boot test
-of the deploy files (tests/deploy).
-Run by `make test`; a no-op when all are present.
+of the deploy files (tests/deploy); gettext's msgfmt compiles the translations (`manage.py
+compilemessages`).
+Run by `make test` (all of them) and `make demo` (`system_deps.py gettext`: those named only);
+a no-op when all are present.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ NEEDED = {
     "nginx": lambda: bool(shutil.which("nginx")) or os.path.exists("/usr/sbin/nginx"),
     # envsubst renders the nginx template in its container; tests/deploy compares it with ours.
     "gettext-base": lambda: bool(shutil.which("envsubst")),
+    # msgfmt: compilemessages turns locale/*/LC_MESSAGES/*.po into the .mo files gettext reads.
+    "gettext": lambda: bool(shutil.which("msgfmt")),
 }
 
 
-def main() -> int:
-    missing = [pkg for pkg, present in NEEDED.items() if not present()]
+def main(names: list[str]) -> int:
+    wanted = names or list(NEEDED)
+    missing = [pkg for pkg in wanted if not NEEDED[pkg]()]
     if not missing:
         return 0
     if os.geteuid() != 0 or not shutil.which("apt-get"):
@@ -47,4 +52,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

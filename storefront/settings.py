@@ -65,11 +65,16 @@ MIDDLEWARE = [
     "core.security.ShopCSPMiddleware",
     # Above session and CSRF: it sees the cookies they set (and makes such responses private).
     "core.middleware.CachePolicyMiddleware",
+    # Above the page cache: a first visit to / is sent to the browser's language before a cached
+    # English home page could answer it (core/language.py).
+    "core.language.FirstVisitMiddleware",
     # The visitor's currency (cookie or Accept-Language), active for the request: the page caches key on it.
     "catalog.middleware.CurrencyMiddleware",
     # Anonymous catalog pages from memory, before session, CSRF and auth do anything.
     "catalog.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language from its URL (after the session: a signed-in customer's saved language).
+    "core.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -91,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.shop",
+                "core.language.languages",
                 "checkout.context_processors.cart_count",
             ],
         },
@@ -266,6 +272,14 @@ LANGUAGES = [
 ]
 LANGUAGES_BIDI = ["ar"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Paths outside the language-prefixed URLs that still show people words: they follow the browser
+# (a saved language, the language cookie, then Accept-Language), not the shop's default. Staff only.
+BROWSER_LANGUAGE_PATH_PREFIXES = ["/admin/", "/outbox/"]
+# The switcher's choice and the first visit's guess, a year; readable by nginx (the edge cache
+# key of / depends on whether it is set: deploy/nginx/nginx.conf.template).
+LANGUAGE_COOKIE_NAME = "django_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the admin shows every time in it, named
 USE_I18N = True
 USE_TZ = True
@@ -370,6 +384,7 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    LANGUAGE_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 
 # Headers every response carries.
 X_FRAME_OPTIONS = "DENY"
@@ -516,6 +531,10 @@ NO_STORE_PATH_PREFIXES = [
     "/esim/top-up/",
     "/gift-cards/",
     "/admin/",
+]
+# The same pages in every other language (/es/cart/...): the language prefix is not a way around it.
+NO_STORE_PATH_PREFIXES += [
+    f"/{code}{prefix}" for code, _ in LANGUAGES if code != LANGUAGE_CODE for prefix in NO_STORE_PATH_PREFIXES
 ]
 
 # Cart limits.

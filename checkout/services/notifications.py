@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -45,7 +45,7 @@ def _context(order: Order) -> dict:
         "order_url": _absolute(order.access_url()),
         "SHOP_NAME": settings.SHOP_NAME,
         "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-        "help_url": _absolute("/how-it-works/"),
+        "help_url": _absolute(reverse("catalog:how_it_works")),
     }
 
 
@@ -79,7 +79,11 @@ def _send_once(
         order = Order.objects.get(pk=order_id)
         if not due(order):
             return False
-        message = build(order)
+        # The customer's emails in the order's language (its links too: reverse() gives /es/…);
+        # staff alerts in the shop's.
+        language = settings.LANGUAGE_CODE if what == "staff-alert" else order.language
+        with translation.override(language):
+            message = build(order)
         if message is None:
             return False
         message.send()  # raises OSError when the mail server is down: the task retries

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Package
+from core.language import current_language
 from core.money import format_money
 from esims import selectors as esim_selectors
 from esims.models import Esim
@@ -183,6 +184,7 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
         email=email,
         customer=customer,
         currency=settings.SHOP_CURRENCY,
+        language=current_language(),
         total_cents=0,
         travel_date=travel_date,
         checkout_key=checkout_key,

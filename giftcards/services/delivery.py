@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import audit
@@ -48,7 +48,10 @@ def deliver(card_id: int, *, force: bool = False, actor: str = "system") -> bool
             if not force and (card.sent_at or not is_due(card)):
                 return False
             code = set_new_code(card)
-        emails.card_for_recipient(card, code).send()  # OSError: the task retries, with a new code
+        # In the language the buyer ordered it in (its links too), not the worker's.
+        with translation.override(_language(card)):
+            message = emails.card_for_recipient(card, code)
+        message.send()  # OSError: the task retries, with a new code
         with transaction.atomic():
             card = locked(card_id)
             card.sent_at = timezone.now()
@@ -60,11 +63,18 @@ def deliver(card_id: int, *, force: bool = False, actor: str = "system") -> bool
     buyer = card.customer.email if card.customer_id else (card.order.email if card.order_id else "")
     if buyer and buyer.lower() != card.recipient_email.lower():
         try:
-            emails.delivered_notice(card, buyer).send()
+            with translation.override(_language(card)):
+                notice = emails.delivered_notice(card, buyer)
+            notice.send()
         except OSError:  # a courtesy; the card itself went out
             logger.warning("could not tell the buyer gift card %s was delivered", card_id, exc_info=True)
     logger.info("gift card %s delivered to its recipient (%s)", card_id, actor)
     return True
+
+
+def _language(card: GiftCard) -> str:
+    """The language of the order that bought the card (the shop's for a card staff issued)."""
+    return card.order.language if card.order_id else settings.LANGUAGE_CODE
 
 
 def send_due() -> int:

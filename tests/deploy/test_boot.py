@@ -316,6 +316,42 @@ def test_a_catalog_page_comes_from_nginx_the_second_time(stack):
     assert stack.django_requests("/esim/japan/") == 1  # Django saw the first request only
 
 
+def test_languages_have_their_own_pages_at_the_edge_and_the_first_visit_redirect_is_never_shared(stack):
+    spanish_page = stack.visitor().get("/es/esim/japan/")
+    assert spanish_page.status_code == 200 and '<html lang="es">' in spanish_page.text
+    assert stack.visitor().get("/es/esim/japan/").headers["x-cache-status"] == "HIT"
+    assert '<html lang="en">' in stack.visitor().get("/esim/japan/").text
+
+    # Fresh dicts each time: a visitor adds its cookies to the headers it is given.
+    def english() -> dict:
+        return {"Accept-Language": "en-US,en;q=0.9"}
+
+    def spanish() -> dict:
+        return {"Accept-Language": "es-ES,es;q=0.9"}
+
+    chose_english = stack.visitor()
+    chose_english.cookies["django_language"] = "en"
+    chose_english.get("/", headers=spanish())
+    assert chose_english.get("/", headers=spanish()).headers["x-cache-status"] == "HIT"
+    # A first visit's home page is kept per Accept-Language: never given to another browser.
+    stack.visitor().get("/", headers=english())
+    assert stack.visitor().get("/", headers=english()).headers["x-cache-status"] == "HIT"
+    for _ in range(2):
+        visitor = stack.visitor()
+        first = visitor.get("/", headers=spanish())
+        assert first.status_code == 302 and first.headers["location"] == "/es/", first.headers
+        assert first.headers["x-cache-status"] != "HIT"
+        assert visitor.cookies.get("django_language") == "es"
+        # Once: with its cookie, / is the English home page.
+        again = visitor.get("/", headers=spanish())
+        assert again.status_code == 200 and '<html lang="en">' in again.text
+    # And the redirect was never stored for those who chose English, nor for English browsers
+    # (nginx keeps one variant of a URL: who gets a HIT depends on who came last, never the page).
+    for visitor, headers in ((chose_english, english()), (stack.visitor(), english())):
+        home = visitor.get("/", headers=headers)
+        assert home.status_code == 200 and '<html lang="en">' in home.text
+
+
 def test_a_signed_in_customer_with_a_cart_and_an_anonymous_visitor_never_share_a_page(stack):
     page = f"/esim/japan/{PACKAGE}/"
     customer = stack.visitor()
@@ -330,14 +366,14 @@ def test_a_signed_in_customer_with_a_cart_and_an_anonymous_visitor_never_share_a
         response = customer.get(page)
         assert response.status_code == 200
         assert response.headers["x-cache-status"] == "BYPASS"
-        assert 'aria-label="1 items"' in response.text and "My account" in response.text
+        assert 'aria-label="1 item"' in response.text and "My account" in response.text
         return response
 
     def anonymous_page(cache_status: str) -> httpx.Response:
         response = stack.visitor().get(page)
         assert response.status_code == 200
         assert response.headers["x-cache-status"] == cache_status
-        assert 'aria-label="1 items"' not in response.text and "My account" not in response.text
+        assert 'aria-label="1 item"' not in response.text and "My account" not in response.text
         assert "Sign in" in response.text
         return response
 

@@ -284,3 +284,23 @@ def test_the_containers_entrypoint_renders_a_config_nginx_accepts(tmp_path):
     rendered = (tmp_path / "run" / "nginx.conf").read_text()
     assert (tmp_path / "run" / "log-format.conf").read_text() == NGINX_LOG_FORMAT.read_text()
     assert "server 127.0.0.1:8000;" in rendered and "set_real_ip_from 127.0.0.1;" in rendered
+
+
+def test_the_edge_knows_the_catalog_pages_in_every_language():
+    from django.conf import settings
+
+    text = NGINX_TEMPLATE.read_text()
+    catalog = re.search(r"location ~ \^/\(\(([^)]+)\)/\)\?", text)
+    assert catalog, "the catalog location takes an optional language prefix"
+    prefixed = {code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE}
+    assert set(catalog.group(1).split("|")) == prefixed
+
+
+def test_the_translations_are_compiled_at_build_and_never_committed():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "compilemessages" in dockerfile and "gettext" in dockerfile
+    assert "COPY --from=static /app/locale /app/locale" in dockerfile
+    assert "*.mo" in (ROOT / ".gitignore").read_text().splitlines()
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("demo", "test"):
+        assert "compilemessages" in re.search(rf"^{target}:(.*)$", makefile, re.M).group(1), target
