@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core.javascript_catalog import javascript_catalog
 from core.metrics.views import metrics
 from core.views import favicon
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", include("catalog.seo_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("jsi18n/", javascript_catalog, name="javascript_catalog"),  # the JS's strings, per language
     path("", include("accounts.urls")),
     path("", include("esims.urls")),
     path("", include("core.urls")),
