@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from core.javascript_catalog import javascript_catalog
 from core.metrics.views import metrics
 from core.views import favicon
 
@@ -26,6 +27,7 @@ urlpatterns = [
 # The customer's pages, in every language: English at /, the others under /es/, /fr/, /pt-br/…
 urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
+    path("jsi18n/", javascript_catalog, name="javascript_catalog"),  # the JS's strings, per language
     path("", include("accounts.urls")),
     path("", include("checkout.urls")),
     path("", include("giftcards.urls")),

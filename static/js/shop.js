@@ -1,5 +1,13 @@
 // Progressive enhancement only: every form here also works without JavaScript.
 
+// Strings in the page's language: gettext, ngettext and interpolate come from Django's JavaScript
+// catalog (core/javascript_catalog.py, loaded just before this file). Should it fail to load, English.
+var gettext = window.gettext || function (msgid) { return msgid; };
+var ngettext = window.ngettext || function (singular, plural, n) { return n === 1 ? singular : plural; };
+var interpolate = window.interpolate || function (fmt, obj) {
+  return fmt.replace(/%\(\w+\)s/g, function (match) { return String(obj[match.slice(2, -2)]); });
+};
+
 // Search suggestions as you type: an ARIA 1.2 combobox (input + listbox of options).
 (function () {
   "use strict";
@@ -26,7 +34,7 @@
   function render(data) {
     var results = data.results;
     list.innerHTML = "";
-    if (!results.length) { close(); if (status) status.textContent = "No matches"; return; }
+    if (!results.length) { close(); if (status) status.textContent = gettext("No matches"); return; }
     results.forEach(function (r, i) {
       var li = document.createElement("li");
       li.setAttribute("role", "option"); li.id = "suggestion-" + i;
@@ -34,15 +42,18 @@
       li.setAttribute("data-url", r.url);
       var name = document.createElement("span"); name.textContent = r.flag + " " + r.name;
       var meta = document.createElement("span"); meta.className = "suggestion-meta";
-      meta.textContent = r.kind + (r.from ? " · from " + r.from : "");
+      // Translators: a search suggestion's second line, e.g. "Country · from $4.50".
+      meta.textContent = r.from ? interpolate(gettext("%(kind)s · from %(price)s"), { kind: r.kind, price: r.from }, true) : r.kind;
       li.appendChild(name); li.appendChild(meta);
       li.addEventListener("click", function () { window.location = r.url; });
       list.appendChild(li);
     });
     list.hidden = false; input.setAttribute("aria-expanded", "true");
     if (status) {
-      status.textContent = data.how === "multi" ? results.length + " plans cover these countries"
-        : results.length + " suggestion" + (results.length === 1 ? "" : "s");
+      var n = results.length;
+      status.textContent = interpolate(data.how === "multi"
+        ? ngettext("%(count)s plan covers these countries", "%(count)s plans cover these countries", n)
+        : ngettext("%(count)s suggestion", "%(count)s suggestions", n), { count: n }, true);
     }
   }
   function fetchSuggestions() {
