@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import secrets
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.money import minor_digits
 from esims.models import Esim
 
 from .events import OrderEventKind
@@ -59,6 +61,11 @@ class Order(models.Model):
     customer_phone = models.CharField(max_length=40, blank=True, help_text="As the buyer gave it when paying")
     currency = models.CharField(max_length=3)
     total_cents = models.PositiveIntegerField()
+    # The rate it was priced at (units of `currency` per one unit of the shop's base currency) and
+    # the order's total in the base currency at that rate: the books read these, never today's rate.
+    rate_per_base = models.DecimalField(max_digits=20, decimal_places=10, default=Decimal(1))
+    rate_fetched_at = models.DateTimeField(null=True, blank=True)
+    base_total_cents = models.PositiveIntegerField(default=0, help_text="The total in the base currency")
     travel_date = models.DateField(null=True, blank=True, help_text="Start date for plans that need one")
     action_reason = models.TextField(blank=True, help_text="Why the order needs attention")
     upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -83,6 +90,11 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args, **kwargs) -> None:
+        if self.in_base_currency:  # at rate 1 the base amount is the amount, whoever wrote the row
+            self.base_total_cents = self.total_cents
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         """The order page for whoever may already see it (the owner, or a session that has it)."""
         return reverse("checkout:order_detail", args=[self.number])
@@ -93,6 +105,20 @@ class Order(models.Model):
         Its first visit puts the order in the visitor's session and redirects to the clean URL.
         """
         return f"{self.get_absolute_url()}?t={self.access_token}"
+
+    @property
+    def in_base_currency(self) -> bool:
+        return self.currency == settings.SHOP_CURRENCY
+
+    def base_cents(self, amount: int) -> int:
+        """`amount` minor units of the order's currency in the base currency, at the order's own rate.
+
+        Slices of the order (lines, payments) take differences of this on running sums
+        (`payments.amounts`), so they add up to the base total exactly."""
+        if self.in_base_currency:
+            return amount
+        scale = Decimal(10) ** (minor_digits(settings.SHOP_CURRENCY) - minor_digits(self.currency))
+        return int((Decimal(amount) * scale / self.rate_per_base).to_integral_value(ROUND_HALF_UP))
 
     @property
     def is_paid(self) -> bool:
@@ -139,6 +165,7 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price_cents = models.PositiveIntegerField()
     total_cents = models.PositiveIntegerField()
+    base_total_cents = models.PositiveIntegerField(default=0, help_text="The total in the base currency")
     wholesale_cents = models.PositiveIntegerField(default=0)
     esims = models.ManyToManyField(
         Esim, blank=True, related_name="order_lines", help_text="The eSIMs delivered for an eSIM line"
@@ -169,6 +196,11 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.description}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.order.in_base_currency:
+            self.base_total_cents = self.total_cents
+        super().save(*args, **kwargs)
 
     @property
     def upstream_reference(self) -> str:

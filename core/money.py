@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}  # stand-in until currency-rates merges
+ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK"}  # stand-in until currency-rates merges
 
 
-def format_money(cents: int | None, currency: str | None = None) -> str:
+def minor_digits(currency: str) -> int:  # stand-in until currency-rates merges
+    return 0 if currency.upper() in ZERO_DECIMAL else 2
+
+
+def format_money(cents: int | None, currency: str | None = None, locale: str | None = None) -> str:
+    # stand-in until currency-rates merges (their Babel version replaces it)
     if cents is None:
         return ""
     currency = currency or settings.SHOP_CURRENCY
     sign, cents = ("-", -cents) if cents < 0 else ("", cents)
     symbol = SYMBOLS.get(currency)
-    amount = f"{cents // 100:,}.{cents % 100:02d}"
+    amount = f"{cents:,}" if minor_digits(currency) == 0 else f"{cents // 100:,}.{cents % 100:02d}"
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def convert(
+    amount: int, rate: Decimal, from_currency: str, to_currency: str, rounding: str = ROUND_HALF_UP
+) -> int:  # stand-in until currency-rates merges
+    """Minor units of `from_currency` in minor units of `to_currency`; `rate`: to per one from."""
+    scale = Decimal(10) ** (minor_digits(to_currency) - minor_digits(from_currency))
+    return int((Decimal(amount) * Decimal(rate) * scale).to_integral_value(rounding))
 
 
 def cents_to_text(cents: int | None) -> str:

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from catalog.currency import RateUnavailable, get_currency
 from esims.qr import qr_data_uri
 from payments.providers import PaymentError
 
@@ -22,7 +23,12 @@ logger = logging.getLogger(__name__)
 
 @require_POST
 def checkout_start(request: HttpRequest) -> HttpResponse:
-    priced = cart.priced(request.session)
+    try:
+        priced = cart.priced(request.session, get_currency(request))
+    except RateUnavailable as exc:
+        # No fresh rate for the visitor's currency: nothing is charged at an old one, nothing changes.
+        messages.error(request, str(exc))
+        return redirect("checkout:cart_detail")
     for notice in priced.notices:
         messages.warning(request, notice)
     if priced and priced.removed:
@@ -50,7 +56,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         )
     except services.Undeliverable as exc:
         # Said above the cart (it may be left empty); the line found dead leaves the cart.
-        priced = cart.priced(request.session)
+        priced = cart.priced(request.session, priced.currency)
         messages.error(request, f"{exc} It was removed from your cart." if priced.removed else str(exc))
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
     except services.CheckoutError as exc:
