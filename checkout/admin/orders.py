@@ -27,7 +27,7 @@ from payments.providers import PaymentError
 from .. import books, reports, services
 from ..models import Customer, Order, OrderLine, OrderStatus
 from ..services import refunds, staff
-from .display import ReadOnlyInline, when
+from .display import ReadOnlyInline, charged_and_base, when
 from .exports import LINE_HEADER, ORDER_HEADER, line_rows, order_rows
 from .forms import NoteForm, RefundForm
 from .timeline import OrderEventInline, timeline_by_kind
@@ -250,7 +250,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     @admin.display(description="Total", ordering="total_cents")
     def total(self, obj: Order) -> str:
-        return format_money(obj.total_cents, obj.currency)
+        return charged_and_base(obj)
 
     @admin.display(description="Margin", ordering="total_cents")
     def margin(self, obj: Order) -> str:
@@ -259,12 +259,12 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         if not money.has_sales:
             return "—"
         share = f" ({money.margin_percent:.0f}%)" if money.margin_percent is not None else ""
-        return f"{format_money(money.margin_cents, obj.currency)}{share}"
+        return f"{format_money(money.margin_cents, money.currency)}{share}"
 
     @admin.display(description="Margin")
     def margin_detail(self, obj: Order) -> str:
         money = books.order_money(obj)
-        cur = obj.currency
+        cur = money.currency  # the books' figures are in the base currency, at the order's rate
         rows = [
             ("eSIMs and top-ups sold", money.gross_sales_cents),
             ("Refunded of them", -money.refunds_cents),
