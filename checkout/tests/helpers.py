@@ -1,15 +1,33 @@
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from unittest import mock
 
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import Package
 from checkout import cart, services
 from checkout.models import Order
 from checkout.services.payment import payment_request
 from payments import services as payments
+
+
+@contextmanager
+def rates(age: dt.timedelta = dt.timedelta(minutes=5), **per_base: str) -> Iterator[None]:
+    """Exchange rates known to the shop (units per base unit, e.g. JPY="150"), fetched `age` ago.
+
+    Fills the stand-in's table (catalog/currency.py's `_RATES`): stand-in until currency-rates
+    merges; then this helper stores the rates the way their module keeps them."""
+    fetched = timezone.now() - age
+    table = {code: (Decimal(value), fetched) for code, value in per_base.items()}
+    with mock.patch.dict("catalog.currency._RATES", table, clear=True):
+        yield
 
 
 def paid_order(package: Package, quantity: int = 1, email: str = "traveller@example.com") -> Order:
