@@ -12,6 +12,10 @@ CSVs), so they cannot disagree:
   recovered through Roamify refund requests (on the day Roamify accepted). A rejected request keeps
   the cost and is reported as lost, with its reason.
 - Gross margin = net revenue − cost.
+- Every figure is in the shop's base currency: an order in another currency counts at the rate stored
+  on it (`Order.rate_per_base`), through the base amounts written with each row (lines, payments,
+  refunds, gift card ledger entries), which are slices of the order's base total on running sums and so
+  add up to it exactly: the books balance to the cent whatever the currencies.
 - Gift card liability at a moment = what the cards' ledgers hold then, reserves of unpaid checkouts
   counted as still owed (a reserve becomes spent when its payment is captured). Expired balances are
   breakage, on the day the expiry job closes the card.
@@ -30,6 +34,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
@@ -109,7 +114,7 @@ class Margin:
 
 @dataclass
 class Books(Margin):
-    """The figures of one date range. Money in cents of the shop's currency."""
+    """The figures of one date range. Money in minor units of the shop's base currency."""
 
     start: dt.datetime
     end: dt.datetime
@@ -174,8 +179,11 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
             f"{key}_{name}": agg
             for key, span in ranges.items()
             for name, agg in (
-                ("gross", Sum("total_cents", filter=_in("order__paid_at", span) & revenue)),
-                ("sold", Sum("total_cents", filter=_in("order__paid_at", span) & Q(kind=LineKind.GIFTCARD))),
+                ("gross", Sum("base_total_cents", filter=_in("order__paid_at", span) & revenue)),
+                (
+                    "sold",
+                    Sum("base_total_cents", filter=_in("order__paid_at", span) & Q(kind=LineKind.GIFTCARD)),
+                ),
                 (
                     "cost",
                     Sum(
@@ -203,9 +211,12 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
     refunded = PaymentRefund.objects.filter(
         created_at__gte=earliest, created_at__lt=latest, payment__order__paid_at__isnull=False
     ).aggregate(
-        **{f"{key}_all": Sum("amount_cents", filter=_in("created_at", span)) for key, span in ranges.items()},
         **{
-            f"{key}_gift": Sum("amount_cents", filter=_in("created_at", span) & gift_refund)
+            f"{key}_all": Sum("base_amount_cents", filter=_in("created_at", span))
+            for key, span in ranges.items()
+        },
+        **{
+            f"{key}_gift": Sum("base_amount_cents", filter=_in("created_at", span) & gift_refund)
             for key, span in ranges.items()
         },
     )
@@ -214,7 +225,7 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
     ours = (
         PaymentRefund.objects.filter(payment=OuterRef("pk"))
         .values("payment")
-        .annotate(s=Sum("amount_cents"))
+        .annotate(s=Sum("base_amount_cents"))
         .values("s")
     )
     payments = (
@@ -223,21 +234,21 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
         .aggregate(
             **{
                 f"{key}_outside": Sum(
-                    F("refunded_cents") - F("ours"),
+                    F("base_refunded_cents") - F("ours"),
                     filter=_in("updated_at", span)
-                    & Q(refunded_cents__gt=F("ours"), order__paid_at__isnull=False),
+                    & Q(base_refunded_cents__gt=F("ours"), order__paid_at__isnull=False),
                 )
                 for key, span in ranges.items()
             },
             **{
                 f"{key}_spent": Sum(
-                    "amount_cents", filter=Q(provider=GIFTCARD_PROVIDER) & _in("captured_at", span)
+                    "base_amount_cents", filter=Q(provider=GIFTCARD_PROVIDER) & _in("captured_at", span)
                 )
                 for key, span in ranges.items()
             },
             **{
                 f"{key}_spent_before": Sum(
-                    "amount_cents", filter=Q(provider=GIFTCARD_PROVIDER, captured_at__lt=span[0])
+                    "base_amount_cents", filter=Q(provider=GIFTCARD_PROVIDER, captured_at__lt=span[0])
                 )
                 for key, span in ranges.items()
             },
@@ -246,20 +257,22 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
     # 4. The gift card ledger: liability at each range's start (and its movements within it).
     ledger = GiftCardTransaction.objects.exclude(kind__in=HELD_KINDS).aggregate(
         **{
-            f"{key}_before": Sum("amount_cents", filter=Q(created_at__lt=span[0]))
+            f"{key}_before": Sum("base_amount_cents", filter=Q(created_at__lt=span[0]))
             for key, span in ranges.items()
         },
         **{
-            f"{key}_moved": Sum("amount_cents", filter=_in("created_at", span))
+            f"{key}_moved": Sum("base_amount_cents", filter=_in("created_at", span))
             for key, span in ranges.items()
         },
         **{
-            f"{key}_expired": Sum("amount_cents", filter=_in("created_at", span) & Q(kind=LedgerKind.EXPIRE))
+            f"{key}_expired": Sum(
+                "base_amount_cents", filter=_in("created_at", span) & Q(kind=LedgerKind.EXPIRE)
+            )
             for key, span in ranges.items()
         },
         **{
             f"{key}_unpaid": Sum(
-                "amount_cents",
+                "base_amount_cents",
                 filter=_in("created_at", span)
                 & (
                     Q(kind=LedgerKind.ADJUST)
@@ -348,7 +361,7 @@ def undelivered_cents(end: dt.datetime) -> int:
             Q(kind__in=REVENUE_KINDS) & (Q(fulfilled_at__isnull=True) | Q(fulfilled_at__gte=end))
             | Q(kind=LineKind.GIFTCARD) & (Q(gift_card__isnull=True) | Q(gift_card__created_at__gte=end))
         )
-        .values_list("order_id", "total_cents")
+        .values_list("order_id", "base_total_cents")
     )
     held: dict[int, int] = {}
     for order_id, total in lines:
@@ -358,7 +371,7 @@ def undelivered_cents(end: dt.datetime) -> int:
     back: dict[int, int] = {}
     for order_id, amount in PaymentRefund.objects.filter(
         payment__order_id__in=held, created_at__lt=end
-    ).values_list("payment__order_id", "amount_cents"):
+    ).values_list("payment__order_id", "base_amount_cents"):
         back[order_id] = back.get(order_id, 0) + amount
     return sum(max(0, cents - back.get(order_id, 0)) for order_id, cents in held.items())
 
@@ -369,7 +382,7 @@ def unpaid_held_cents() -> int:
     it is no refund of one) and no liability, but money staff must refund or deliver for (the order
     needs action): the term that keeps the books balanced meanwhile."""
     held = Payment.objects.captured().filter(order__paid_at__isnull=True)
-    return _cents(held.aggregate(s=Sum(F("amount_cents") - F("refunded_cents")))["s"])
+    return _cents(held.aggregate(s=Sum(F("base_amount_cents") - F("base_refunded_cents")))["s"])
 
 
 # --- One order's figures ---------------------------------------------------------------------------
@@ -377,7 +390,8 @@ def unpaid_held_cents() -> int:
 
 @dataclass(frozen=True)
 class OrderMoney(Margin):
-    """An order's figures by the same rules, whenever its refunds and claims happened."""
+    """An order's figures by the same rules, whenever its refunds and claims happened: in the base
+    currency at the order's own rate, like every figure of the books."""
 
     currency: str
     total_cents: int = 0
@@ -429,16 +443,16 @@ def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
     )
     claims = UpstreamRefund.objects.filter(order=OuterRef("pk"))
     return queryset.annotate(
-        m_gross=_sum_of(lines.filter(kind__in=REVENUE_KINDS), "total_cents"),
-        m_sold=_sum_of(lines.filter(kind=LineKind.GIFTCARD), "total_cents"),
+        m_gross=_sum_of(lines.filter(kind__in=REVENUE_KINDS), "base_total_cents"),
+        m_sold=_sum_of(lines.filter(kind=LineKind.GIFTCARD), "base_total_cents"),
         m_cost=_sum_of(
             lines.filter(kind__in=REVENUE_KINDS, fulfilled_at__isnull=False),
             F("wholesale_cents") * F("quantity"),
         ),
-        m_refunded=_sum_of(captured, "refunded_cents"),
-        m_by_giftcard=_sum_of(captured.filter(provider=GIFTCARD_PROVIDER), "amount_cents"),
-        m_otherwise=_sum_of(captured.exclude(provider=GIFTCARD_PROVIDER), "amount_cents"),
-        m_gift_refunds=_sum_of(refunds, "amount_cents", "payment__order"),
+        m_refunded=_sum_of(captured, "base_refunded_cents"),
+        m_by_giftcard=_sum_of(captured.filter(provider=GIFTCARD_PROVIDER), "base_amount_cents"),
+        m_otherwise=_sum_of(captured.exclude(provider=GIFTCARD_PROVIDER), "base_amount_cents"),
+        m_gift_refunds=_sum_of(refunds, "base_amount_cents", "payment__order"),
         m_recovered=_sum_of(claims.filter(status=UpstreamRefund.Status.REFUNDED), "cost_cents"),
         m_lost=_sum_of(
             claims.filter(status=UpstreamRefund.Status.REJECTED).exclude(claim_won_for_its_esim()),
@@ -452,8 +466,8 @@ def order_money(order: Order) -> OrderMoney:
     if not hasattr(order, "m_gross"):
         order = with_money(Order.objects.filter(pk=order.pk)).get()
     return OrderMoney(
-        currency=order.currency,
-        total_cents=order.total_cents,
+        currency=settings.SHOP_CURRENCY,
+        total_cents=order.base_total_cents,
         gross_sales_cents=order.m_gross,
         giftcards_sold_cents=order.m_sold,
         refunded_cents=order.m_refunded,

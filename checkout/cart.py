@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from catalog.currency import Rate, current_rate, package_price
 from catalog.models import Package
 from esims.models import Esim
 from giftcards import services as giftcards
@@ -37,10 +39,15 @@ class CartLine:
     package: Package
     quantity: int
     esim: Esim | None = None  # set for a top-up of one of the customer's eSIMs
+    unit_cents: int | None = None  # the price in the cart's currency (None: the base retail price)
+
+    @property
+    def unit_price_cents(self) -> int:
+        return self.package.retail_cents if self.unit_cents is None else self.unit_cents
 
     @property
     def total_cents(self) -> int:
-        return self.package.retail_cents * self.quantity
+        return self.unit_price_cents * self.quantity
 
     @property
     def key(self) -> str:
@@ -88,6 +95,7 @@ class GiftLine:
     message: str = ""
     send_on: str | None = None  # ISO date; None: as soon as it is paid
     template_suffix: str = "globe"
+    currency: str = ""  # what its amount is in (empty: the base currency, as carts were before)
     quantity = 1
 
     @property
@@ -102,6 +110,7 @@ class GiftLine:
             "message": self.message,
             "send_on": self.send_on,
             "template_suffix": self.template_suffix,
+            "currency": self.currency or settings.SHOP_CURRENCY,
         }
 
 
@@ -111,6 +120,8 @@ class PricedCart:
     removed: list[str]  # lines dropped from the cart: no longer sold, or no longer deliverable
     gift_lines: list[GiftLine] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # what the customer is told of the removed lines
+    currency: str = ""  # what every line is priced in (the visitor's currency)
+    rate: Rate | None = None  # the rate those prices were worked out at (None: the base currency)
 
     @property
     def total_cents(self) -> int:
@@ -271,22 +282,33 @@ def _gift_line(key: str, data: dict) -> GiftLine:
         message=str(data.get("message", "")),
         send_on=data.get("send_on"),
         template_suffix=str(data.get("template_suffix", "globe")),
+        currency=str(data.get("currency") or settings.SHOP_CURRENCY),
     )
 
 
-def _priced_gift_lines(session: SessionBase) -> tuple[list[GiftLine], list[str]]:
-    kept, dropped = [], []
+def _priced_gift_lines(
+    session: SessionBase, currency: str, rate: Rate | None
+) -> tuple[list[GiftLine], list[str], list[str]]:
+    kept, dropped, notices = [], [], []
     for key, data in _gift_raw(session).items():
         try:  # amounts are checked again: the limits may have changed since
             line = _gift_line(key, data)
-            giftcards.clean_purchase_amount(line.amount_cents)
+            if line.currency != currency:
+                # Its amount was chosen in another currency: a card is never silently re-priced.
+                dropped.append(key)
+                notices.append(
+                    f"The gift card for {line.recipient_name} was in {line.currency}, and your cart is now "
+                    f"in {currency}: it was removed. Please add it again."
+                )
+                continue
+            giftcards.clean_purchase_amount(line.amount_cents, currency, rate.per_base if rate else None)
         except (KeyError, TypeError, ValueError):
             dropped.append(key)
             continue
         kept.append(line)
     for key in dropped:
         remove_gift_card(session, key)
-    return kept, [f"gift card {key}" for key in dropped]
+    return kept, [f"gift card {key}" for key in dropped], notices
 
 
 # --- Gift cards applied to pay -------------------------------------------------------------------------
@@ -316,11 +338,22 @@ def unapply_gift_card(session: SessionBase, card_id: object) -> None:
     session[APPLIED_KEY] = [i for i in applied_gift_cards(session) if str(i) != str(card_id)]
 
 
-def priced(session: SessionBase) -> PricedCart:
+def rate_between(from_currency: str, to_currency: str) -> Decimal:
+    """Units of `to_currency` per one unit of `from_currency` now (both rates through the base
+    currency); RateUnavailable when either is stale or missing."""
+    return current_rate(to_currency).per_base / current_rate(from_currency).per_base
+
+
+def priced(session: SessionBase, currency: str | None = None) -> PricedCart:
+    """The cart priced now in `currency` (default: the base currency), by the catalog's own rule
+    (`package_price`). RateUnavailable (a stale or missing rate) before anything is changed."""
+    currency = currency or settings.SHOP_CURRENCY
+    rate = None if currency == settings.SHOP_CURRENCY else current_rate(currency)
     raw = _raw(session)
-    gift_lines, gift_removed = _priced_gift_lines(session)
+    gift_lines, gift_removed, gift_notices = _priced_gift_lines(session, currency, rate)
     if not raw:
-        return PricedCart([], gift_removed, gift_lines, [str(NO_LONGER_SOLD)] if gift_removed else [])
+        unsaid = [str(NO_LONGER_SOLD)] if len(gift_removed) > len(gift_notices) else []
+        return PricedCart([], gift_removed, gift_lines, gift_notices + unsaid, currency, rate)
     topups = {key: parsed for key in raw if (parsed := _parse_topup_key(key))}
     wanted = [key for key in raw if key not in topups] + [pid for _, pid in topups.values()]
     packages = {
@@ -340,11 +373,13 @@ def priced(session: SessionBase) -> PricedCart:
             notice = _("%(name)s was removed from your cart: %(reason)s.")
             notices.append(notice % {"name": name, "reason": esim.topup_refusal})
         elif pid in packages and isinstance(qty, int) and qty > 0 and (esim_id is None or esim):
-            lines.append(CartLine(packages[pid], qty, esim))
+            unit = None if rate is None else package_price(packages[pid], currency)
+            lines.append(CartLine(packages[pid], qty, esim, unit))
         else:
             removed.append(package_id)
+    notices += gift_notices
     if len(removed) + len(gift_removed) > len(notices):
         notices.append(str(NO_LONGER_SOLD))
     if removed:
         _save(session, {k: v for k, v in raw.items() if k not in removed})
-    return PricedCart(lines, removed + gift_removed, gift_lines, notices)
+    return PricedCart(lines, removed + gift_removed, gift_lines, notices, currency, rate)

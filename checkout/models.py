@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from core.money import minor_digits
 from esims.models import Esim
 
 from .events import OrderEventKind
@@ -67,6 +69,13 @@ class Order(models.Model):
     # The page's language when it was placed: every email about the order goes out in it.
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     total_cents = models.PositiveIntegerField()
+    # The rate it was priced at (units of `currency` per one unit of the shop's base currency) and
+    # the order's total in the base currency at that rate: the books read these, never today's rate.
+    rate_per_base = models.DecimalField(max_digits=20, decimal_places=10, default=Decimal(1))
+    rate_fetched_at = models.DateTimeField(null=True, blank=True)
+    base_total_cents = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("The total in the base currency")
+    )
     travel_date = models.DateField(
         null=True, blank=True, help_text=gettext_lazy("Start date for plans that need one")
     )
@@ -95,6 +104,11 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args, **kwargs) -> None:
+        if self.in_base_currency:  # at rate 1 the base amount is the amount, whoever wrote the row
+            self.base_total_cents = self.total_cents
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         """The order page for whoever may already see it (the owner, or a session that has it)."""
         return reverse("checkout:order_detail", args=[self.number])
@@ -105,6 +119,20 @@ class Order(models.Model):
         Its first visit puts the order in the visitor's session and redirects to the clean URL.
         """
         return f"{self.get_absolute_url()}?t={self.access_token}"
+
+    @property
+    def in_base_currency(self) -> bool:
+        return self.currency == settings.SHOP_CURRENCY
+
+    def base_cents(self, amount: int) -> int:
+        """`amount` minor units of the order's currency in the base currency, at the order's own rate.
+
+        Slices of the order (lines, payments) take differences of this on running sums
+        (`payments.amounts`), so they add up to the base total exactly."""
+        if self.in_base_currency:
+            return amount
+        scale = Decimal(10) ** (minor_digits(settings.SHOP_CURRENCY) - minor_digits(self.currency))
+        return int((Decimal(amount) * scale / self.rate_per_base).to_integral_value(ROUND_HALF_UP))
 
     @property
     def is_paid(self) -> bool:
@@ -151,6 +179,7 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price_cents = models.PositiveIntegerField()
     total_cents = models.PositiveIntegerField()
+    base_total_cents = models.PositiveIntegerField(default=0, help_text="The total in the base currency")
     wholesale_cents = models.PositiveIntegerField(default=0)
     esims = models.ManyToManyField(
         Esim,
@@ -188,6 +217,11 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.description}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.order.in_base_currency:
+            self.base_total_cents = self.total_cents
+        super().save(*args, **kwargs)
 
     @property
     def upstream_reference(self) -> str:

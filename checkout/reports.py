@@ -91,7 +91,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
     )
     by_destination = sales.values("package__destination__name").annotate(
         **{
-            f"{key}_rev": Sum("total_cents", filter=Q(order__paid_at__gte=ranges[key][0]))
+            f"{key}_rev": Sum("base_total_cents", filter=Q(order__paid_at__gte=ranges[key][0]))
             for key, _ in PERIODS
         },
         **{
@@ -114,7 +114,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
     per_day = dict(
         sales.annotate(day=TruncDate("order__paid_at"))
         .values("day")
-        .annotate(total=Sum("total_cents"))
+        .annotate(total=Sum("base_total_cents"))
         .values_list("day", "total")
     )
     first_day = timezone.localtime(month_start).date()

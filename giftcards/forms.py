@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.forms import PlainTextMixin
-from core.money import format_money
+from core.money import format_money, minor_digits
 
 from . import services
 from .models import Template
@@ -42,19 +43,21 @@ class PurchaseForm(PlainTextMixin, forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, currency: str | None = None, per_base=None, **kwargs) -> None:
+        """`currency`: the visitor's, with `per_base` its rate: amounts are offered and typed in it."""
         super().__init__(*args, **kwargs)
-        denominations, lower, upper, step = services.amount_limits()
-        self.fields["amount"].choices = [(str(c), format_money(c)) for c in denominations] + [
+        self.currency, self.per_base = currency, per_base
+        denominations, lower, upper, step = services.amount_limits(currency, per_base)
+        self.fields["amount"].choices = [(str(c), format_money(c, currency)) for c in denominations] + [
             (self.CUSTOM, _("Other amount"))
         ]
         self.fields["amount"].initial = (
             str(denominations[min(1, len(denominations) - 1)]) if denominations else self.CUSTOM
         )
         self.fields["custom_amount"].help_text = _("From %(lower)s to %(upper)s, in steps of %(step)s.") % {
-            "lower": format_money(lower),
-            "upper": format_money(upper),
-            "step": format_money(step),
+            "lower": format_money(lower, currency),
+            "upper": format_money(upper, currency),
+            "step": format_money(step, currency),
         }
         self.limits = (lower, upper, step)
 
@@ -72,16 +75,22 @@ class PurchaseForm(PlainTextMixin, forms.Form):
             if custom is None:
                 self.add_error("custom_amount", _("Enter the amount you'd like to give."))
                 return data
-            cents = int(custom * 100)
-            if cents != custom * 100:
-                self.add_error("custom_amount", _("Enter an amount in dollars and cents, like 40 or 40.00."))
+            scale = 10 ** minor_digits(self.currency or settings.SHOP_CURRENCY)
+            cents = int(custom * scale)
+            if cents != custom * scale:
+                message = (
+                    _("Enter an amount in dollars and cents, like 40 or 40.00.")
+                    if scale == 100
+                    else _("Enter a whole amount, like 4000.")
+                )
+                self.add_error("custom_amount", message)
                 return data
         elif choice:
             cents = int(choice)
         else:
             return data
         try:
-            data["amount_cents"] = services.clean_purchase_amount(cents)
+            data["amount_cents"] = services.clean_purchase_amount(cents, self.currency, self.per_base)
         except services.FieldError as exc:
             self.add_error("custom_amount" if choice == self.CUSTOM else "amount", exc.message)
         return data
@@ -95,6 +104,7 @@ class PurchaseForm(PlainTextMixin, forms.Form):
             "message": data.get("message", "").strip(),
             "send_on": data["send_on"].isoformat() if data.get("send_on") else None,
             "template_suffix": data["template_suffix"],
+            "currency": self.currency or settings.SHOP_CURRENCY,
         }
 
 

@@ -157,6 +157,12 @@ class GiftCardTransaction(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount_cents = models.IntegerField()
     balance_after_cents = models.IntegerField()
+    # The entry in the shop's base currency (the books' liability), and, for a card paying an order
+    # in another currency, that order's amount, its currency and the rate (order units per card unit).
+    base_amount_cents = models.IntegerField(default=0)
+    order_amount_cents = models.IntegerField(null=True, blank=True)
+    order_currency = models.CharField(max_length=3, blank=True)
+    rate = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
     payment = models.ForeignKey(
         "payments.Payment",
         null=True,

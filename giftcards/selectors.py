@@ -4,7 +4,9 @@ giftcards never import checkout)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
@@ -15,19 +17,38 @@ from .services import redemption
 @dataclass(frozen=True)
 class Redemption:
     card: GiftCard
-    amount_cents: int  # what this card would pay now
+    amount_cents: int  # what this card would pay now, in the order's currency
+    card_amount_cents: int | None = None  # what it takes from the card, in the card's currency
+    rate: Decimal | None = None  # order units per card unit, when the card is in another currency
+
+    @property
+    def taken_cents(self) -> int:
+        return self.amount_cents if self.card_amount_cents is None else self.card_amount_cents
 
 
-def plan_redemption(card_ids: list[int], payable_cents: int) -> list[Redemption]:
-    """How the applied cards would pay `payable_cents`, in the order they were applied.
+def plan_redemption(
+    card_ids: list[int],
+    payable_cents: int,
+    currency: str | None = None,
+    rate_of: Callable[[str], Decimal] | None = None,
+) -> list[Redemption]:
+    """How the applied cards would pay `payable_cents` (in `currency`), in the order they were applied.
 
-    A card with nothing left to give for this order is still listed (0), so
-    the customer sees why it is not used.
+    A card in another currency pays at `rate_of(its currency)` (order units per card unit; it may
+    raise the catalog's RateUnavailable), by `redemption.card_share`. A card with nothing left to give
+    for this order is still listed (0), so the customer sees why it is not used.
     """
     plan, left = [], payable_cents
     for card in redemption.usable(card_ids):
-        share = max(0, min(card.balance_cents, left))
-        plan.append(Redemption(card, share))
+        if currency is None or card.currency == currency or rate_of is None:
+            share = max(0, min(card.balance_cents, left))
+            plan.append(Redemption(card, share))
+        else:
+            rate = rate_of(card.currency)
+            share, taken = redemption.card_share(
+                max(0, left), card.balance_cents, rate, card.currency, currency
+            )
+            plan.append(Redemption(card, share, taken, rate))
         left -= share
     return plan
 

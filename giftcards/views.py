@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from catalog.currency import RateUnavailable, current_rate, get_currency
 from core.money import format_money
 from core.security import client_ip
 
@@ -23,11 +24,23 @@ from .forms import CodeForm, OneTimeCodeForm, PurchaseForm
 from .models import GiftCard, Template
 
 
+def purchase_form(request: HttpRequest, data=None) -> PurchaseForm:
+    """The buy form in the visitor's currency (amounts converted at the current rate); in the base
+    currency, with the reason said, when that currency has no fresh rate."""
+    currency = get_currency(request)
+    try:
+        rate = current_rate(currency)
+    except RateUnavailable as exc:
+        messages.warning(request, str(exc))
+        return PurchaseForm(data, currency=settings.SHOP_CURRENCY)
+    return PurchaseForm(data, currency=currency, per_base=rate.per_base)
+
+
 def buy_page(request: HttpRequest, form: PurchaseForm | None = None, status: int = 200) -> HttpResponse:
     return render(
         request,
         "giftcards/buy.html",
-        {"form": form or PurchaseForm(), "templates": Template.choices},
+        {"form": form or purchase_form(request), "templates": Template.choices},
         status=status,
     )
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy
@@ -41,6 +42,9 @@ class Payment(models.Model):
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     refunded_cents = models.PositiveIntegerField(default=0)
+    # The same in the shop's base currency, at the order's rate (the books read these).
+    base_amount_cents = models.PositiveIntegerField(default=0)
+    base_refunded_cents = models.PositiveIntegerField(default=0)
     external_reference = models.CharField(
         max_length=255,
         blank=True,
@@ -78,6 +82,11 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.provider} {format_money(self.amount_cents, self.currency)} ({self.status})"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.currency == settings.SHOP_CURRENCY:  # at rate 1 the base amounts are the amounts
+            self.base_amount_cents, self.base_refunded_cents = self.amount_cents, self.refunded_cents
+        super().save(*args, **kwargs)
+
     @property
     def refundable_cents(self) -> int:
         return self.amount_cents - self.refunded_cents if self.status in self.CAPTURED_STATES else 0
@@ -88,6 +97,7 @@ class PaymentRefund(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount_cents = models.PositiveIntegerField()
+    base_amount_cents = models.PositiveIntegerField(default=0, help_text="In the base currency")
     external_reference = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=255, unique=True)
     reason = models.CharField(max_length=500, blank=True)
@@ -99,6 +109,11 @@ class PaymentRefund(models.Model):
 
     def __str__(self) -> str:
         return f"{format_money(self.amount_cents, self.payment.currency)} on payment {self.payment_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.payment.currency == settings.SHOP_CURRENCY:
+            self.base_amount_cents = self.amount_cents
+        super().save(*args, **kwargs)
 
 
 class StripeEvent(models.Model):

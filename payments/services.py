@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from .amounts import prorate, scaled
 from .models import Payment, PaymentRefund, StripeEvent
 from .providers import PaymentError, PaymentRequest, get_provider
 from .providers.stripe_api import CheckoutSession, stripe_amount
@@ -22,8 +23,13 @@ from .signals import payment_captured, payment_failed, payment_refunded
 logger = logging.getLogger(__name__)
 
 
-def open_payment(order, provider: str, amount_cents: int, currency: str, **data) -> Payment:
-    """A new Payment in `created`, not yet started at the provider."""
+def open_payment(
+    order, provider: str, amount_cents: int, currency: str, *, base_amount_cents: int | None = None, **data
+) -> Payment:
+    """A new Payment in `created`, not yet started at the provider.
+
+    `base_amount_cents`: what it is worth in the shop's base currency at the order's rate (the caller
+    knows the order); a payment in the base currency needs none."""
     get_provider(provider)  # unknown providers fail here, not later
     if amount_cents <= 0:
         raise PaymentError("A payment must be for a positive amount")
@@ -33,6 +39,7 @@ def open_payment(order, provider: str, amount_cents: int, currency: str, **data)
         provider=provider,
         amount_cents=amount_cents,
         currency=currency,
+        base_amount_cents=amount_cents if base_amount_cents is None else base_amount_cents,
         attempt=attempt,
         data={"order_number": order.number, **data},
     )
@@ -84,6 +91,7 @@ def capture(
         if amount_cents is not None and amount_cents != payment.amount_cents:
             # What was really paid; the order sees the difference and asks staff.
             payment.data = {**payment.data, "expected_cents": payment.amount_cents}
+            payment.base_amount_cents = scaled(amount_cents, payment.amount_cents, payment.base_amount_cents)
             payment.amount_cents = amount_cents
         if currency:
             payment.currency = currency.upper()
@@ -191,9 +199,12 @@ def refund(payment_id: int, amount_cents: int, *, reason: str = "", actor: str =
             # the refunded <= amount constraint, lost this row, and a retry refunded twice.
             at_provider = payment.refunded_cents - _our_refunds(payment)
             counted_by_webhook = max(0, min(amount, at_provider - at_provider_before))
+            # Its base amount: its slice of the payment's, on the running sum of what went back.
+            position = payment.refunded_cents - counted_by_webhook
             PaymentRefund.objects.create(
                 payment=payment,
                 amount_cents=amount,
+                base_amount_cents=prorate(position, amount, payment.amount_cents, payment.base_amount_cents),
                 external_reference=reference,
                 idempotency_key=key,
                 reason=reason[:500],
@@ -220,6 +231,9 @@ def _our_refunds(payment: Payment) -> int:
 
 
 def _add_refunded(payment: Payment, amount: int) -> None:
+    payment.base_refunded_cents += prorate(
+        payment.refunded_cents, amount, payment.amount_cents, payment.base_amount_cents
+    )
     payment.refunded_cents += amount
     payment.status = (
         Payment.Status.REFUNDED
@@ -229,8 +243,13 @@ def _add_refunded(payment: Payment, amount: int) -> None:
     payment.save()
 
 
-def record_provider_refund(provider: str, capture_reference: str, total_refunded_cents: int) -> str:
-    """A refund made at the provider itself (Stripe's dashboard): keep our records in step."""
+def record_provider_refund(
+    provider: str, capture_reference: str, total_refunded_cents: int, currency: str | None = None
+) -> str:
+    """A refund made at the provider itself (Stripe's dashboard): keep our records in step.
+
+    `currency`: the provider's, when it says; an amount in another currency than the payment's is
+    not counted (it would be read in the wrong unit)."""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update()
@@ -238,6 +257,11 @@ def record_provider_refund(provider: str, capture_reference: str, total_refunded
             .first()
         )
         if payment is None:
+            return "ignored"
+        if currency and currency.upper() != payment.currency:
+            logger.error(
+                "refund of %s in %s, not %s: not counted", capture_reference, currency, payment.currency
+            )
             return "ignored"
         extra = min(total_refunded_cents, payment.amount_cents) - payment.refunded_cents
         if extra <= 0:
@@ -294,10 +318,11 @@ def handle_stripe_event(event: dict) -> str:
         if kind == "charge.refunded":
             intent = obj.get("payment_intent")
             intent = intent.get("id") if isinstance(intent, dict) else intent
-            refunded = stripe_amount(obj.get("amount_refunded"), "amount_refunded")
+            currency = obj.get("currency")
+            refunded = stripe_amount(obj.get("amount_refunded"), "amount_refunded", currency or "USD")
             if refunded is None:  # a charge always carries it
                 raise ValueError("amount_refunded is missing from a refunded charge")
             if not isinstance(intent, str):
                 return "ignored"
-            return record_provider_refund("stripe", intent, refunded)
+            return record_provider_refund("stripe", intent, refunded, currency)
     return "ignored"

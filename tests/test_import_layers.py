@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "catalog": {"core", "roamify"},
     "payments": {"core"},
     "esims": {"core", "roamify"},
-    "giftcards": {"core", "payments"},
+    "giftcards": {"core", "payments", "catalog"},  # catalog.currency: the visitor's currency and rates
     "checkout": {"core", "catalog", "payments", "esims", "giftcards", "roamify"},
     "accounts": {"core", "checkout", "esims", "giftcards", "catalog"},
     # The project package is wiring: settings, URLs (by dotted string), Celery, /healthz.

@@ -28,3 +28,19 @@ class ReadOnlyInline(admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
+
+
+def charged_and_base(order) -> str:
+    """What the order charged, and, for an order in another currency, its base amount with the rate
+    stored on it (the one the books use): "¥1,280 (= $8.53 at 1 USD = 150.0000 JPY, rate of …)"."""
+    from django.conf import settings
+
+    from core.money import format_money
+
+    charged = format_money(order.total_cents, order.currency)
+    if order.in_base_currency:
+        return charged
+    fetched = f", rate of {when(order.rate_fetched_at)}" if order.rate_fetched_at else ""
+    base = format_money(order.base_total_cents, settings.SHOP_CURRENCY)
+    rate = f"1 {settings.SHOP_CURRENCY} = {order.rate_per_base:.4f} {order.currency}"
+    return f"{charged} (= {base} at {rate}{fetched})"

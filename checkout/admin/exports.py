@@ -1,6 +1,8 @@
 """The orders exports, by the books' rules (`checkout.books`): one row per order, or one per line.
 
-Money is a decimal amount ("7.49") in the row's currency (its own column). Every money column adds up:
+Money is a decimal amount ("7.49"). The order's own amounts (its total, a line's price) are in the
+order's currency (its own column); its rate, and every other figure, are in the shop's base currency at
+that rate, as the books count them. Every money column adds up:
 an order's figures are on its row only, and the lines CSV spreads each order's refunds and claims over
 its lines so that its columns sum to the orders CSV's. The list's date filters are on the paid time.
 """
@@ -8,10 +10,12 @@ its lines so that its columns sum to the orders CSV's. The list's date filters a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from core.exports import in_chunks, money_cell
+from core.money import minor_digits
 
 from .. import books
 from ..models import LineKind, Order, OrderLine, UpstreamRefund
@@ -26,6 +30,8 @@ ORDER_FIELDS = (
     "customer_name",
     "currency",
     "total_cents",
+    "rate_per_base",
+    "base_total_cents",
 )
 
 # The books' figures, the same columns on both CSVs (an order's, or its share on one line).
@@ -43,6 +49,11 @@ BOOKS_COLUMNS = (
 )
 
 
+def amount_cell(amount: int, currency: str) -> str:
+    """An amount in its own currency's units: 1280 yen is "1280", 1099 euro cents "10.99"."""
+    return str(Decimal(amount).scaleb(-minor_digits(currency)))
+
+
 def books_cells(money: books.OrderMoney | books.LineMoney) -> list[str]:
     return [money_cell(getattr(money, attribute)) for _, attribute in BOOKS_COLUMNS]
 
@@ -55,7 +66,9 @@ ORDER_HEADER = [
     "email",
     "name",
     "currency",
-    "order_total",
+    "order_total",  # in the order's currency; every column after `rate` in the base currency
+    "rate",
+    "base_total",
     "paid_by_card",
     "paid_by_gift_card",
     "refunded",
@@ -76,7 +89,9 @@ def order_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                 o.email,
                 o.customer_name,
                 o.currency,
-                money_cell(o.total_cents),
+                amount_cell(o.total_cents, o.currency),
+                o.rate_per_base,
+                money_cell(o.base_total_cents),
                 money_cell(m.paid_otherwise_cents),
                 money_cell(m.paid_by_giftcard_cents),
                 money_cell(m.refunded_cents),
@@ -94,8 +109,9 @@ LINE_HEADER = [
     "description",
     "destination",
     "quantity",
-    "unit_price",
+    "unit_price",  # in the order's currency
     "line_total",
+    "base_line_total",  # and every column from here in the base currency, at the order's rate
     *(header for header, _ in BOOKS_COLUMNS),
 ]
 
@@ -117,6 +133,7 @@ def line_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                 "quantity",
                 "unit_price_cents",
                 "total_cents",
+                "base_total_cents",
                 "wholesale_cents",
                 "fulfilled_at",
             )
@@ -146,14 +163,14 @@ def line_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                 books.LineFacts(
                     pk=line_id,
                     kind=kind,
-                    total_cents=total,
+                    total_cents=base,
                     delivered_cost_cents=cost * qty if kind != LineKind.GIFTCARD and fulfilled else 0,
                     esim_ids=esims.get(line_id, []),
                 )
-                for _, line_id, kind, _, _, qty, _, total, cost, fulfilled in rows
+                for _, line_id, kind, _, _, qty, _, _, base, cost, fulfilled in rows
             ]
             split = books.split_by_line(books.order_money(o), facts, claims.get(o.pk, []))
-            for _, line_id, kind, description, destination, qty, unit, total, _, _ in rows:
+            for _, line_id, kind, description, destination, qty, unit, total, base, _, _ in rows:
                 m = split[line_id]
                 yield [
                     o.number,
@@ -165,7 +182,8 @@ def line_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                     description,
                     destination or "",
                     qty,
-                    money_cell(unit),
-                    money_cell(total),
+                    amount_cell(unit, o.currency),
+                    amount_cell(total, o.currency),
+                    money_cell(base),
                     *books_cells(m),
                 ]

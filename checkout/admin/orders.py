@@ -28,7 +28,7 @@ from payments.providers import PaymentError
 from .. import books, reports, services
 from ..models import Customer, Order, OrderLine, OrderStatus
 from ..services import refunds, staff
-from .display import ReadOnlyInline, when
+from .display import ReadOnlyInline, charged_and_base, when
 from .exports import LINE_HEADER, ORDER_HEADER, line_rows, order_rows
 from .forms import NoteForm, RefundForm
 from .timeline import OrderEventInline, timeline_by_kind
@@ -253,7 +253,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
 
     @admin.display(description=gettext_lazy("Total"), ordering="total_cents")
     def total(self, obj: Order) -> str:
-        return format_money(obj.total_cents, obj.currency)
+        return charged_and_base(obj)
 
     @admin.display(description=gettext_lazy("Margin"), ordering="total_cents")
     def margin(self, obj: Order) -> str:
@@ -262,12 +262,12 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         if not money.has_sales:
             return "—"
         share = f" ({money.margin_percent:.0f}%)" if money.margin_percent is not None else ""
-        return f"{format_money(money.margin_cents, obj.currency)}{share}"
+        return f"{format_money(money.margin_cents, money.currency)}{share}"
 
     @admin.display(description=gettext_lazy("Margin"))
     def margin_detail(self, obj: Order) -> str:
         money = books.order_money(obj)
-        cur = obj.currency
+        cur = money.currency  # the books' figures are in the base currency, at the order's rate
         rows = [
             (gettext("eSIMs and top-ups sold"), money.gross_sales_cents),
             (gettext("Refunded of them"), -money.refunds_cents),

@@ -12,13 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalog.currency import RateUnavailable, package_price
 from catalog.models import Package
 from core.language import current_language
 from core.money import format_money
 from esims import selectors as esim_selectors
 from esims.models import Esim
 from giftcards import selectors as giftcard_selectors
+from giftcards.services import redemption as giftcard_redemption
 from payments import services as payments
+from payments.amounts import prorate
 from payments.providers import PaymentError
 
 from .. import cart as cart_module
@@ -79,7 +82,10 @@ def place_order(
         raise CheckoutError(_("Your trip start date can't be in the past."))
     if travel_date and travel_date > timezone.localdate() + dt.timedelta(days=MAX_TRAVEL_DAYS_AHEAD):
         raise CheckoutError(_("Your trip start date must be within a year from today."))
-    planned = _plan_gift_cards(list(gift_cards), priced.payable_by_gift_card_cents) if gift_cards else []
+    currency = priced.currency or settings.SHOP_CURRENCY
+    planned = (
+        _plan_gift_cards(list(gift_cards), priced.payable_by_gift_card_cents, currency) if gift_cards else []
+    )
     customer = user if user is not None and user.is_authenticated else None
     _check_topups(priced, customer)  # asks upstream: before the transaction, not inside it
     try:
@@ -96,10 +102,14 @@ def place_order(
     return order
 
 
-def _plan_gift_cards(card_ids: list[int], payable: int) -> list[tuple[int, int]]:
-    """(card id, cents) each applied card will pay, from their balances now; refused before any
-    order exists when one can no longer pay its part."""
-    plan = giftcard_selectors.plan_redemption(card_ids, payable)
+def _plan_gift_cards(card_ids: list[int], payable: int, currency: str) -> list[giftcard_selectors.Redemption]:
+    """What each applied card will pay (in the order's currency; a card in another currency at the
+    rate now), from their balances now; refused before any order exists when one can no longer pay
+    its part, or its currency has no fresh rate."""
+    try:
+        plan = giftcard_selectors.plan_redemption(card_ids, payable, currency, cart_module.rate_between)
+    except RateUnavailable as exc:
+        raise CheckoutError(str(exc)) from None
     if len(plan) < len(card_ids):
         raise CheckoutError(_("A gift card you applied can no longer be used. Please review your cart."))
     left = payable
@@ -110,20 +120,44 @@ def _plan_gift_cards(card_ids: list[int], payable: int) -> list[tuple[int, int]]
                 % {"last": redemption.card.last_characters}
             )
         left -= redemption.amount_cents
-    return [(r.card.pk, r.amount_cents) for r in plan if r.amount_cents > 0]
+    return [r for r in plan if r.amount_cents > 0]
 
 
-def _reserve_gift_cards(order: Order, planned: list[tuple[int, int]]) -> None:
+def _reserve_gift_cards(order: Order, planned: list[giftcard_selectors.Redemption]) -> None:
     """Reserve what each card was planned to pay, within what a gift card may pay for (not gift
-    cards). A card whose balance dropped meanwhile (another checkout won) refuses its reserve."""
+    cards). A card whose balance dropped meanwhile (another checkout won) refuses its reserve.
+
+    Each payment's base amount is its slice of the order's on the running sum (`prorate`), so the
+    payments of an order add up to its base total exactly."""
     left = sum(line.total_cents for line in order.lines.all() if line.kind != LineKind.GIFTCARD)
-    for card_id, planned_cents in planned:
-        amount = min(planned_cents, left)
+    position = 0
+    for planned_one in planned:
+        amount = min(planned_one.amount_cents, left)
         if amount <= 0:
             break
         left -= amount
+        extra = {}
+        if planned_one.rate is not None:  # a card in another currency: what it takes, at what rate
+            card = planned_one.card
+            _, taken = giftcard_redemption.card_share(
+                amount, card.balance_cents, planned_one.rate, card.currency, order.currency
+            )
+            taken = min(taken, planned_one.taken_cents)
+            extra = {
+                "card_amount_cents": taken,
+                "card_currency": card.currency,
+                "rate": str(planned_one.rate),
+            }
+        base = prorate(position, amount, order.total_cents, order.base_total_cents)
+        position += amount
         payment = payments.open_payment(
-            order, GIFT_CARD_PROVIDER, amount, order.currency, gift_card_id=card_id
+            order,
+            GIFT_CARD_PROVIDER,
+            amount,
+            order.currency,
+            base_amount_cents=base,
+            gift_card_id=planned_one.card.pk,
+            **extra,
         )
         try:
             payments.start(payment, payment_request(order, amount))
@@ -168,8 +202,16 @@ def _check_topups(priced: cart_module.PricedCart, customer) -> None:
         check_topup(esim, line.package)
 
 
+def _local_price(package: Package, currency: str) -> int:
+    try:
+        return package_price(package, currency)
+    except RateUnavailable as exc:  # went stale between the cart and now: nothing is charged
+        raise CheckoutError(str(exc)) from None
+
+
 def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, checkout_key) -> Order:
-    # Prices are read again here, never taken from what the browser had.
+    # Prices are read again here, never taken from what the browser had, in the cart's currency at
+    # the rate it was priced at (kept on the order: the books convert at it, never at today's).
     packages = {
         p.id: p
         for p in Package.objects.active()
@@ -180,11 +222,15 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
         raise CheckoutError(_("A plan in your cart is no longer sold. Please review your cart."))
     topups = {line.esim.id for line in priced.lines if line.esim is not None}
     owned = {e.id: e for e in Esim.objects.owned_by(customer).filter(id__in=topups)} if customer else {}
+    lines: list[OrderLine] = []
+    currency, rate = priced.currency or settings.SHOP_CURRENCY, priced.rate
     order = Order.objects.create(
         email=email,
         customer=customer,
-        currency=settings.SHOP_CURRENCY,
+        currency=currency,
         language=current_language(),
+        rate_per_base=rate.per_base if rate else 1,
+        rate_fetched_at=rate.fetched_at if rate else None,
         total_cents=0,
         travel_date=travel_date,
         checkout_key=checkout_key,
@@ -199,34 +245,46 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
                 raise CheckoutError(_("You can only top up an eSIM of your own. Please sign in."))
             if esim.topup_refusal:
                 raise refused(cart_module.line_name(package, esim), esim.topup_refusal)
-        line_total = package.retail_cents * line.quantity
+        unit = package.retail_cents if rate is None else _local_price(package, currency)
+        line_total = unit * line.quantity
         total += line_total
-        OrderLine.objects.create(
-            order=order,
-            kind=LineKind.TOPUP if esim else LineKind.ESIM,
-            package=package,
-            esim=esim,
-            package_id_upstream=package.package_id,
-            description=_description(package, esim),
-            quantity=line.quantity,
-            unit_price_cents=package.retail_cents,
-            total_cents=line_total,
-            wholesale_cents=package.wholesale_cents,
+        lines.append(
+            OrderLine(
+                order=order,
+                kind=LineKind.TOPUP if esim else LineKind.ESIM,
+                package=package,
+                esim=esim,
+                package_id_upstream=package.package_id,
+                description=_description(package, esim),
+                quantity=line.quantity,
+                unit_price_cents=unit,
+                total_cents=line_total,
+                wholesale_cents=package.wholesale_cents,
+            )
         )
     for gift in priced.gift_lines:
         total += gift.total_cents
         to = gift.recipient_name or gift.recipient_email
-        OrderLine.objects.create(
-            order=order,
-            kind=LineKind.GIFTCARD,
-            description=_("Gift card for %(name)s") % {"name": to},
-            quantity=1,
-            unit_price_cents=gift.total_cents,
-            total_cents=gift.total_cents,
-            data=gift.data(),
+        lines.append(
+            OrderLine(
+                order=order,
+                kind=LineKind.GIFTCARD,
+                description=_("Gift card for %(name)s") % {"name": to},
+                quantity=1,
+                unit_price_cents=gift.total_cents,
+                total_cents=gift.total_cents,
+                data=gift.data(),
+            )
         )
     order.total_cents = total
-    order.save(update_fields=["total_cents"])
+    order.base_total_cents = order.base_cents(total)
+    order.save(update_fields=["total_cents", "base_total_cents"])
+    # Each line's base amount is its slice of the order's (running sums): they add up exactly.
+    position = 0
+    for order_line in lines:
+        order_line.base_total_cents = prorate(position, order_line.total_cents, total, order.base_total_cents)
+        position += order_line.total_cents
+        order_line.save()
     log_event(
         order,
         OrderEventKind.PLACED,

@@ -69,8 +69,12 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
             order = locked(order.pk)
             if order.status != OrderStatus.PENDING_PAYMENT:
                 raise CheckoutError(gettext("This order is already paid or closed."))
-            held = order.payments.filter(status__in=[*Payment.CAPTURED_STATES, Payment.Status.RESERVED])
-            remaining = order.total_cents - (held.aggregate(s=Sum("amount_cents"))["s"] or 0)
+            held = order.payments.filter(
+                status__in=[*Payment.CAPTURED_STATES, Payment.Status.RESERVED]
+            ).aggregate(s=Sum("amount_cents"), base=Sum("base_amount_cents"))
+            remaining = order.total_cents - (held["s"] or 0)
+            # The card pays the rest of the base total too: the order's payments add up to it exactly.
+            base_remaining = order.base_total_cents - (held["base"] or 0)
             if remaining <= 0:
                 _settle(order, source="no card payment needed")
                 return None
@@ -81,7 +85,9 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
             elif card is not None and not payments.can_start(card):
                 stale, why = card, "Replaced: never opened, and too old to open now"
             if card is None or stale is not None:
-                card = payments.open_payment(order, CARD_PROVIDER, remaining, order.currency)
+                card = payments.open_payment(
+                    order, CARD_PROVIDER, remaining, order.currency, base_amount_cents=base_remaining
+                )
         if stale is not None:
             payments.cancel_open(stale, why)
         if not card.external_reference:

@@ -1,15 +1,37 @@
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 
 from django.urls import reverse
+from django.utils import timezone
 
-from catalog.models import Package
+from catalog.currency import store_in_cache
+from catalog.models import ExchangeRate, Package
 from checkout import cart, services
 from checkout.models import Order
 from checkout.services.payment import payment_request
 from payments import services as payments
+
+
+@contextmanager
+def rates(age: dt.timedelta = dt.timedelta(minutes=5), **per_base: str) -> Iterator[None]:
+    """Exchange rates known to the shop (units per base unit, e.g. JPY="150"), fetched `age` ago:
+    stored as a refresh from Roamify stores them (rows, then the cache), and gone afterwards."""
+    fetched = timezone.now() - age
+    ExchangeRate.objects.all().delete()
+    for code, value in per_base.items():
+        ExchangeRate.objects.create(currency=code, per_base=Decimal(value), fetched_at=fetched)
+    store_in_cache()
+    try:
+        yield
+    finally:
+        ExchangeRate.objects.all().delete()
+        store_in_cache()
 
 
 def paid_order(package: Package, quantity: int = 1, email: str = "traveller@example.com") -> Order:

@@ -33,7 +33,7 @@ from giftcards.ledger import locked, post
 from giftcards.models import GiftCard, Kind
 from giftcards.services import issuing, lifecycle, redemption, revoking
 from payments import services as payments
-from payments.models import Payment
+from payments.models import Payment, PaymentRefund
 from roamify import Money
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres", "clear_cache")]
@@ -397,3 +397,118 @@ def test_the_order_list_and_page_show_the_books_margin(shop, client):
     assert "$2.98 (23%)" in listing  # o7: 15.98 − 3.00 refunded − 10.00 cost
     assert "Net revenue" in page and "$12.98" in page and "rejected Roamify claim" in page
     assert "not a sale" in card_order
+
+
+# --- Orders in other currencies: the same books, in the base currency at each order's own rate -------
+
+EUR_RATE, JPY_RATE = Decimal("0.9137"), Decimal("150")
+# By hand: €21.98 at 0.9137 EUR per USD is $24.0560…, so 2406 cents; €5.00 back on it is its slice of
+# those 2406 cents, 500 × 2406 / 2198 = 547.3…, so 547. ¥1,280 at 150 is $8.5333…, so 853 cents.
+EUR_BASE, EUR_REFUND_BASE, JPY_BASE = 2406, 547, 853
+
+
+def _abroad(
+    shop: Shop, when: dt.datetime, currency: str, rate: Decimal, unit: int, q: int, cost: int, base: int
+):
+    """A delivered eSIM order in `currency`, paid by card: its rows carry base amounts as checkout
+    writes them (the order's total converted at its rate; one line and one payment: all of it)."""
+    with at(when):
+        order = Order.objects.create(
+            email="abroad@example.com",
+            currency=currency,
+            rate_per_base=rate,
+            rate_fetched_at=when - dt.timedelta(minutes=30),
+            total_cents=q * unit,
+            base_total_cents=base,
+            status=OrderStatus.COMPLETED,
+            paid_at=when,
+            completed_at=when + dt.timedelta(seconds=30),
+        )
+        assert order.base_cents(q * unit) == base  # the rule checkout uses gives the same
+        line = OrderLine.objects.create(
+            order=order,
+            kind=LineKind.ESIM,
+            package=shop.japan,
+            description="esim",
+            quantity=q,
+            unit_price_cents=unit,
+            total_cents=q * unit,
+            base_total_cents=base,
+            wholesale_cents=cost,
+            fulfilled_at=when + dt.timedelta(seconds=20),
+        )
+        line.esims.set([shop.esim() for _ in range(q)])
+        payment = Payment.objects.create(
+            order=order,
+            provider="test-instant",
+            status=Payment.Status.CAPTURED,
+            amount_cents=q * unit,
+            base_amount_cents=base,
+            currency=currency,
+            captured_at=when,
+        )
+    return order, payment
+
+
+@pytest.fixture
+def shop_abroad(shop):
+    s = Shop()
+    s.esims = 1000  # eSIM ids of their own, after the first shop's
+    # Day -2: two eSIMs at €10.99 (cost $6.86 each), €5.00 of it refunded an hour later; one eSIM at
+    # ¥1,280 (cost $6.00), refunded in full (¥1,280) the same day.
+    eur, eur_pay = _abroad(s, day(2), "EUR", EUR_RATE, 1099, 2, 686, EUR_BASE)
+    jpy, jpy_pay = _abroad(s, day(2, 30), "JPY", JPY_RATE, 1280, 1, 600, JPY_BASE)
+    s.refund(eur_pay, 500, day(2, 60))
+    s.refund(jpy_pay, 1280, day(2, 90))
+    return {**shop, "eur": eur, "jpy": jpy}
+
+
+def test_orders_in_euros_and_yen_count_in_the_base_currency_and_the_books_balance(shop_abroad):
+    with at(NOW):
+        whole = books.books_between(*WHOLE)
+        held = books.undelivered_cents(WHOLE[1])
+    assert whole.gross_sales_cents == GROSS + EUR_BASE + JPY_BASE
+    assert whole.refunds_cents == REFUNDS + EUR_REFUND_BASE + JPY_BASE
+    assert whole.delivered_cost_cents == DELIVERED_COST + 2 * 686 + 600
+    assert whole.orders == 11 and whole.sale_orders == 8
+    # The refunds went back in each order's own currency and units, and their base amounts are slices.
+    jpy_refund = PaymentRefund.objects.get(payment__order=shop_abroad["jpy"])
+    assert (jpy_refund.amount_cents, jpy_refund.payment.currency, jpy_refund.base_amount_cents) == (
+        1280,
+        "JPY",
+        JPY_BASE,
+    )
+    by_card = list(Payment.objects.captured().exclude(provider="giftcard"))
+    cash_in = sum(p.base_amount_cents for p in by_card)
+    cash_out = sum(p.base_refunded_cents for p in by_card)
+    assert (cash_in, cash_out) == (CASH_IN + EUR_BASE + JPY_BASE, CASH_OUT + EUR_REFUND_BASE + JPY_BASE)
+    assert held == 499
+    assert cash_in - cash_out == (
+        whole.net_revenue_cents
+        + whole.liability_change_cents
+        + whole.breakage_cents
+        - whole.giftcards_unpaid_cents
+    )
+    eur = books.order_money(shop_abroad["eur"])
+    assert (eur.currency, eur.total_cents, eur.gross_sales_cents, eur.refunds_cents) == (
+        "USD",
+        EUR_BASE,
+        EUR_BASE,
+        EUR_REFUND_BASE,
+    )
+    assert eur.margin_cents == EUR_BASE - EUR_REFUND_BASE - 2 * 686
+
+
+def test_the_admin_shows_an_order_abroad_charged_and_in_base_with_its_rate(shop_abroad, client):
+    user = get_user_model().objects.create_superuser("owner@example.com", "owner@example.com", "pw")
+    sign_in_staff(client, user)
+    with at(NOW):
+        page = client.get(
+            reverse("admin:checkout_order_change", args=[shop_abroad["jpy"].pk])
+        ).content.decode()
+        rows = _csv(client, "orders", "?view=all")
+    assert "¥1,280 (= $8.53 at 1 USD = 150.0000 JPY, rate of " in page
+    assert "$8.53" in page  # the books' figures, in the base currency
+    jpy_row = next(r for r in rows if r["order"] == shop_abroad["jpy"].number)
+    assert (jpy_row["currency"], jpy_row["order_total"], jpy_row["base_total"]) == ("JPY", "1280", "8.53")
+    assert jpy_row["gross_sales"] == "8.53" and jpy_row["refunds"] == "8.53"

@@ -8,11 +8,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from catalog.currency import RateUnavailable, get_currency
 from core.security import client_ip, same_origin_post
 from giftcards import selectors as giftcard_selectors
 from giftcards import services as giftcards
-from giftcards.forms import CodeForm, PurchaseForm
-from giftcards.views import buy_page
+from giftcards.forms import CodeForm
+from giftcards.views import buy_page, purchase_form
 
 from .. import cart, selectors
 from ..forms import CheckoutForm
@@ -62,7 +63,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
         except cart.CartError as exc:
             messages.error(request, str(exc))
         return redirect("checkout:cart_detail")
-    priced = cart.priced(request.session)
+    priced = priced_for(request)
     if not priced and not priced.removed and "orders" in request.session:
         # Back from the payment page: the cart became an order; offer to pay that, not an empty cart.
         recent = selectors.recent_unpaid_order(request.session)
@@ -77,10 +78,27 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     return render(request, "checkout/cart.html", cart_context(request, priced, form))
 
 
+def priced_for(request: HttpRequest) -> cart.PricedCart:
+    """The cart in the visitor's currency. Without a fresh rate for it, the cart is shown in the base
+    currency with the reason (RateUnavailable's message): checkout in that currency is refused."""
+    try:
+        return cart.priced(request.session, get_currency(request))
+    except RateUnavailable as exc:
+        messages.error(request, str(exc))
+        return cart.priced(request.session)
+
+
 def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutForm) -> dict:
-    """What the cart page shows: its lines, and what the applied gift cards would pay."""
+    """What the cart page shows: its lines, and what the applied gift cards would pay (a card in
+    another currency at the rate now, shown beside it before paying)."""
     applied = cart.applied_gift_cards(request.session)
-    plan = giftcard_selectors.plan_redemption(applied, priced.payable_by_gift_card_cents)
+    try:
+        plan = giftcard_selectors.plan_redemption(
+            applied, priced.payable_by_gift_card_cents, priced.currency or None, cart.rate_between
+        )
+    except RateUnavailable as exc:
+        messages.error(request, str(exc))
+        plan = []
     if len(plan) < len(applied):  # disabled, expired or revoked since it was applied
         for card_id in set(applied) - {r.card.pk for r in plan}:
             cart.unapply_gift_card(request.session, card_id)
@@ -101,7 +119,7 @@ def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutFo
 
 @require_POST
 def cart_add_gift_card(request: HttpRequest) -> HttpResponse:
-    form = PurchaseForm(request.POST)
+    form = purchase_form(request, request.POST)
     if not form.is_valid():
         return buy_page(request, form, status=400)
     try:

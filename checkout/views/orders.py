@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from catalog.currency import RateUnavailable, get_currency
 from esims.qr import qr_data_uri
 from payments.providers import PaymentError
 
@@ -23,7 +24,12 @@ logger = logging.getLogger(__name__)
 
 @require_POST
 def checkout_start(request: HttpRequest) -> HttpResponse:
-    priced = cart.priced(request.session)
+    try:
+        priced = cart.priced(request.session, get_currency(request))
+    except RateUnavailable as exc:
+        # No fresh rate for the visitor's currency: nothing is charged at an old one, nothing changes.
+        messages.error(request, str(exc))
+        return redirect("checkout:cart_detail")
     for notice in priced.notices:
         messages.warning(request, notice)
     if priced and priced.removed:
@@ -51,7 +57,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         )
     except services.Undeliverable as exc:
         # Said above the cart (it may be left empty); the line found dead leaves the cart.
-        priced = cart.priced(request.session)
+        priced = cart.priced(request.session, priced.currency)
         # Translators: %(reason)s is a whole sentence saying which line can no longer be delivered.
         removed = _("%(reason)s It was removed from your cart.") % {"reason": exc}
         messages.error(request, removed if priced.removed else str(exc))

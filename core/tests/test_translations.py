@@ -29,7 +29,7 @@ def _locale_dir(language: str) -> str:
 def _entries(po: Path) -> list[dict]:
     """msgid, msgstr(s) and flags of each entry, read the way gettext does (concatenated lines)."""
     entries, current, field = [], None, None
-    for line in po.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*po.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current and current.get("msgid") is not None:
                 entries.append(current)
@@ -93,11 +93,21 @@ def test_the_catalogs_hold_every_string_the_code_marks(tmp_path):
     shutil.copytree(
         ROOT,
         work,
-        ignore=shutil.ignore_patterns(".venv", ".git", "var", "test-artifacts", "staticfiles", "node_modules", "*.mo"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "var", "test-artifacts", "staticfiles", "node_modules", "*.mo"
+        ),
         symlinks=True,
     )
     done = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "manage.py", "makemessages", "-l", "es", "--no-obsolete", "--no-location"],
+        [
+            str(ROOT / ".venv/bin/python"),
+            "manage.py",
+            "makemessages",
+            "-l",
+            "es",
+            "--no-obsolete",
+            "--no-location",
+        ],
         cwd=work,
         capture_output=True,
         text=True,
@@ -107,4 +117,6 @@ def test_the_catalogs_hold_every_string_the_code_marks(tmp_path):
     fresh = {(e.get("msgctxt"), e["msgid"]) for e in _entries(work / "locale/es/LC_MESSAGES/django.po")}
     kept = {(e.get("msgctxt"), e["msgid"]) for e in _entries(ROOT / "locale/es/LC_MESSAGES/django.po")}
     missing = sorted(m for _c, m in fresh - kept)
-    assert not missing, f"{len(missing)} marked strings are not in the catalogs (run make messages): {missing[:5]}"
+    assert not missing, (
+        f"{len(missing)} marked strings are not in the catalogs (run make messages): {missing[:5]}"
+    )

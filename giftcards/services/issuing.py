@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
+from core.money import convert, minor_digits
 from core.queue import after_commit
 
 from .. import codes
@@ -27,29 +29,50 @@ class FieldError(GiftCardError):
         self.message = message
 
 
-def amount_limits() -> tuple[list[int], int, int, int]:
-    """(denominations, lower, upper, minor unit), in cents, from settings."""
-    return (
+def amount_limits(
+    currency: str | None = None, per_base: Decimal | None = None
+) -> tuple[list[int], int, int, int]:
+    """(denominations, lower, upper, step), in minor units of `currency` (default: the base currency,
+    from settings). In another currency (`per_base`: its units per base unit) the settings' amounts are
+    converted and rounded to whole units (hundreds of yen) so they look local: €25, ¥4,000."""
+    base = (
         list(settings.GIFTCARD_DENOMINATIONS_CENTS),
         settings.GIFTCARD_CUSTOM_MIN_CENTS,
         settings.GIFTCARD_CUSTOM_MAX_CENTS,
         settings.GIFTCARD_CUSTOM_STEP_CENTS,
     )
+    if currency in (None, settings.SHOP_CURRENCY) or per_base is None:
+        return base
+    unit = 100 if minor_digits(currency) == 0 else 10 ** minor_digits(currency)
+
+    def local(cents: int, rounding: str) -> int:
+        exact = Decimal(convert(cents, per_base, settings.SHOP_CURRENCY, currency))
+        return max(unit, int((exact / unit).to_integral_value(rounding)) * unit)
+
+    denominations, lower, upper, _step = base
+    return (
+        sorted({local(c, ROUND_HALF_UP) for c in denominations}),
+        local(lower, ROUND_CEILING),
+        local(upper, ROUND_FLOOR),
+        unit,
+    )
 
 
-def clean_purchase_amount(cents: int) -> int:
-    """A fixed denomination, or a custom amount within the limits and on the step."""
-    denominations, lower, upper, step = amount_limits()
+def clean_purchase_amount(cents: int, currency: str | None = None, per_base: Decimal | None = None) -> int:
+    """A fixed denomination, or a custom amount within the limits and on the step (in `currency`)."""
+    denominations, lower, upper, step = amount_limits(currency, per_base)
     if cents in denominations:
         return cents
     if not lower <= cents <= upper:
         raise FieldError(
             "amount",
             _("Choose an amount from %(lower)s to %(upper)s.")
-            % {"lower": _money(lower), "upper": _money(upper)},
+            % {"lower": _money(lower, currency), "upper": _money(upper, currency)},
         )
     if cents % step:
-        raise FieldError("amount", _("Choose an amount in steps of %(step)s.") % {"step": _money(step)})
+        raise FieldError(
+            "amount", _("Choose an amount in steps of %(step)s.") % {"step": _money(step, currency)}
+        )
     return cents
 
 
@@ -77,10 +100,10 @@ def clean_send_on(send_on: dt.date | None) -> dt.date | None:
     return send_on
 
 
-def _money(cents: int) -> str:
+def _money(cents: int, currency: str | None = None) -> str:
     from core.money import format_money
 
-    return format_money(cents)
+    return format_money(cents, currency)
 
 
 def default_expiry() -> dt.date | None:
@@ -147,7 +170,9 @@ def issue(
             note=note,
             expires_on=expires_on if expires_on is not None or order is None else default_expiry(),
         )
-        post(card, Kind.ISSUE, amount_cents, actor=actor, reason=f"Issued by {actor}")
+        # A card bought is worth in the base currency what its line was (the order's rate).
+        base = order_line.base_total_cents if order_line is not None else None
+        post(card, Kind.ISSUE, amount_cents, actor=actor, reason=f"Issued by {actor}", base_cents=base)
         if issued_by is not None:  # by hand (admin or API), not bought
             audit.record(actor, GiftCardAction.ISSUE, card, {}, {"balance_cents": amount_cents}, note=note)
         code = None if recipient_email else set_new_code(card)

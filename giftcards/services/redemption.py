@@ -7,11 +7,14 @@ the same payment (or, for refunds, the same idempotency key).
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+
 from django.db import IntegrityError, transaction
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
-from core.money import format_money
+from core.money import convert, format_money, minor_digits
+from payments.amounts import prorate
 
 from .. import codes, ratelimit
 from ..ledger import GiftCardError, locked, post
@@ -49,6 +52,24 @@ def usable(card_ids: list[int]) -> list[GiftCard]:
     return [cards[i] for i in card_ids if i in cards and cards[i].is_usable]
 
 
+def card_share(
+    payable: int, balance: int, rate: Decimal, card_currency: str, order_currency: str
+) -> tuple[int, int]:
+    """(what a card pays of an order, what it takes from the card): a card in another currency.
+
+    `rate`: order units per card unit. The whole balance is worth its conversion rounded down (the
+    shop never credits a fraction it did not receive); a smaller part takes the card amount rounded
+    up, never more than the balance. Whatever is taken goes back exactly on a release or a refund."""
+    whole = convert(balance, rate, card_currency, order_currency, ROUND_DOWN)
+    if whole <= 0:
+        return 0, 0  # worth less than one unit of the order's currency: the card pays nothing
+    if payable >= whole:
+        return whole, balance
+    scale = Decimal(10) ** (minor_digits(card_currency) - minor_digits(order_currency))
+    taken = int((Decimal(payable) * scale / rate).to_integral_value(ROUND_CEILING))
+    return payable, min(balance, taken)
+
+
 def reserve(card_id: int, payment) -> GiftCardTransaction:
     """Hold the payment's amount on the card (its balance goes down now)."""
     with transaction.atomic():
@@ -60,26 +81,45 @@ def reserve(card_id: int, payment) -> GiftCardTransaction:
             raise GiftCardError(
                 _("Gift card …%(last)s can't be used any more.") % {"last": card.last_characters}
             )
-        if card.currency != payment.currency:
+        taken = card_amount(payment)
+        if card.currency != payment.data.get("card_currency", payment.currency):
             raise GiftCardError(
                 _("Gift card …%(last)s is in %(currency)s.")
                 % {"last": card.last_characters, "currency": card.currency}
             )
-        if card.balance_cents < payment.amount_cents:
+        if card.balance_cents < taken:
             raise GiftCardError(
                 _("Gift card …%(last)s no longer has %(amount)s on it.")
-                % {
-                    "last": card.last_characters,
-                    "amount": format_money(payment.amount_cents, payment.currency),
-                }
+                % {"last": card.last_characters, "amount": format_money(taken, card.currency)}
             )
         return post(
             card,
             Kind.RESERVE,
-            -payment.amount_cents,
+            -taken,
             payment=payment,
             reason=f"Order {payment.data.get('order_number', '')}",
+            base_cents=-payment.base_amount_cents,
+            **_order_side(card, payment, payment.amount_cents),
         )
+
+
+def card_amount(payment) -> int:
+    """What the payment takes from its card, in the card's currency: the payment's amount, or, for a
+    card paying an order in another currency, the amount converted when the order was placed."""
+    if "card_amount_cents" in payment.data:
+        return int(payment.data["card_amount_cents"])
+    return payment.amount_cents
+
+
+def _order_side(card: GiftCard, payment, order_amount: int) -> dict:
+    """The order's amount and the rate, on an entry of a card paying in another currency."""
+    if card.currency == payment.currency:
+        return {}
+    return {
+        "order_amount_cents": order_amount,
+        "order_currency": payment.currency,
+        "rate": payment.data.get("rate"),
+    }
 
 
 def capture(payment) -> str:
@@ -109,12 +149,15 @@ def release(payment) -> None:
             or card.transactions.filter(payment=payment, kind__in=[Kind.RELEASE, Kind.CAPTURE]).exists()
         ):
             return
+        # Exactly what was taken goes back, never converted again at another rate.
         post(
             card,
             Kind.RELEASE,
             -reserved.amount_cents,
             payment=payment,
             reason=f"Order {payment.data.get('order_number', '')} not paid",
+            base_cents=-reserved.base_amount_cents,
+            **_order_side(card, payment, payment.amount_cents),
         )
 
 
@@ -127,12 +170,19 @@ def refund(payment, amount_cents: int, idempotency_key: str, *, actor: str = "sy
         done = GiftCardTransaction.objects.filter(idempotency_key=idempotency_key).first()
         if done is not None:
             return f"giftcard-refund-{done.pk}"
+        # The card gets back its share of what it paid, in its own currency: slices of the payment on
+        # running sums (`prorate`), so a whole refund returns exactly what was taken, to the unit.
+        before = payment.refunded_cents
+        back = prorate(before, amount_cents, payment.amount_cents, card_amount(payment))
+        base = prorate(before, amount_cents, payment.amount_cents, payment.base_amount_cents)
         try:
             with transaction.atomic():
                 entry = post(
                     card,
                     Kind.REFUND,
-                    amount_cents,
+                    back,
+                    base_cents=base,
+                    **_order_side(card, payment, amount_cents),
                     payment=payment,
                     idempotency_key=idempotency_key,
                     reason=f"Refund of order {payment.data.get('order_number', '')}",

@@ -64,6 +64,7 @@ def test_buy_page_and_adding_a_card_to_the_cart(client):
             "message": "Have fun",
             "send_on": None,
             "template_suffix": "mountains",
+            "currency": "USD",  # the amount is in the currency it was chosen in
         }
     ]
     cart_page = client.get("/cart/").content.decode()

@@ -183,8 +183,8 @@ def test_a_card_spent_elsewhere_cancels_the_order_and_the_cart_can_be_sent_again
     other, _ = new_card(package.retail_cents // 2)
     real_plan = selectors.plan_redemption
 
-    def spent_meanwhile(card_ids, payable):
-        plan = real_plan(card_ids, payable)
+    def spent_meanwhile(card_ids, payable, *currency_and_rates):
+        plan = real_plan(card_ids, payable, *currency_and_rates)
         giftcards.adjust(card.pk, -package.retail_cents, reason="Spent in another checkout", actor="t")
         return plan
 

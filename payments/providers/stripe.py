@@ -74,4 +74,4 @@ class StripeCheckoutProvider(PaymentProvider):
     ) -> str:
         if not payment.capture_reference:
             raise PaymentError("This card payment has no PaymentIntent to refund")
-        return gateway().refund(payment.capture_reference, amount_cents, idempotency_key)
+        return gateway().refund(payment.capture_reference, amount_cents, idempotency_key, payment.currency)

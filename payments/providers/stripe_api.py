@@ -17,21 +17,73 @@ import stripe
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.money import minor_digits
+
 from .base import PaymentError, PaymentRequest
 
-# Stripe's largest amount: eight digits of the currency's minor unit ($999,999.99).
+# Stripe's largest amount: eight digits of the currency's minor unit ($999,999.99, ¥99,999,999).
 MAX_AMOUNT_CENTS = 99_999_999
+# Currencies Stripe counts in whole units (https://docs.stripe.com/currencies#zero-decimal).
+STRIPE_ZERO_DECIMAL = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
 
 
-def stripe_amount(value: object, name: str) -> int | None:
+def _shift(currency: str) -> int:
+    """How many more decimals Stripe's unit has than ours for `currency` (0 for every one we sell)."""
+    return (0 if currency.upper() in STRIPE_ZERO_DECIMAL else 2) - minor_digits(currency)
+
+
+def to_stripe_units(amount: int, currency: str) -> int:
+    """Our minor units as Stripe counts them: whole yen for JPY (1280 is ¥1,280), cents for EUR."""
+    return amount * 10 ** _shift(currency) if _shift(currency) >= 0 else _whole(amount, -_shift(currency))
+
+
+def _whole(amount: int, digits: int) -> int:
+    units, rest = divmod(amount, 10**digits)
+    if rest:
+        raise PaymentError("The amount has more decimals than Stripe takes for its currency")
+    return units
+
+
+def stripe_amount(value: object, name: str, currency: str | None = None) -> int | None:
     """An amount as Stripe sends it: an integer of minor units from 0 to MAX_AMOUNT_CENTS, or None
     when it is null or absent. ValueError for anything else: JSON's true is no 1 (bool is an int
-    in Python), nor 299.0 or "299" 299, and a negative or huge one is nothing Stripe sends."""
+    in Python), nor 299.0 or "299" 299, and a negative or huge one is nothing Stripe sends.
+
+    With `currency` (the object's own), the amount comes back in our minor units of it, and a
+    currency that is no ISO code is refused: a yen amount is never read as cents."""
     if value is None:
         return None
     if type(value) is not int or not 0 <= value <= MAX_AMOUNT_CENTS:
         raise ValueError(f"{name} is not an amount of minor units: {value!r:.40}")
-    return value
+    if currency is None:
+        return value
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        raise ValueError(f"{name} comes with no currency Stripe uses: {currency!r:.20}")
+    shift = _shift(currency)
+    if shift < 0:
+        return value * 10**-shift
+    if value % 10**shift:
+        raise ValueError(f"{name} is not a whole number of our minor units: {value!r:.40}")
+    return value // 10**shift
 
 
 @dataclass(frozen=True)
@@ -66,7 +118,9 @@ class CheckoutSession:
             url=_str(data.get("url")),
             status=_str(data.get("status")) or "",
             payment_status=_str(data.get("payment_status")) or "",
-            amount_total=stripe_amount(data.get("amount_total"), "amount_total"),
+            amount_total=stripe_amount(
+                data.get("amount_total"), "amount_total", _str(data.get("currency")) or "USD"
+            ),
             currency=(_str(data.get("currency")) or "").upper() or None,
             client_reference_id=_str(data.get("client_reference_id")),
             payment_intent_id=_str(intent),
@@ -113,7 +167,7 @@ class StripeGateway:
                     "quantity": quantity,
                     "price_data": {
                         "currency": request.currency.lower(),
-                        "unit_amount": unit_cents,
+                        "unit_amount": to_stripe_units(unit_cents, request.currency),
                         "product_data": {"name": description},
                     },
                 }
@@ -141,10 +195,16 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
 
-    def refund(self, payment_intent_id: str, amount_cents: int, idempotency_key: str) -> str:
+    def refund(
+        self, payment_intent_id: str, amount_cents: int, idempotency_key: str, currency: str = "USD"
+    ) -> str:
+        """Refunds go back in the payment's own currency and units (¥1,280 refunds as 1280)."""
         try:
             refund = self.client.v1.refunds.create(
-                params={"payment_intent": payment_intent_id, "amount": amount_cents},
+                params={
+                    "payment_intent": payment_intent_id,
+                    "amount": to_stripe_units(amount_cents, currency),
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:

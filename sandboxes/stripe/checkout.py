@@ -14,6 +14,22 @@ ZERO_DECIMAL = {
     "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 }  # fmt: skip
 
+# The currencies Stripe takes (https://docs.stripe.com/currencies); any other is refused.
+SUPPORTED = {
+    "usd", "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam",
+    "bbd", "bdt", "bgn", "bif", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn", "bzd",
+    "cad", "cdf", "chf", "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk", "dop",
+    "dzd", "egp", "etb", "eur", "fjd", "fkp", "gbp", "gel", "gip", "gmd", "gnf", "gtq",
+    "gyd", "hkd", "hnl", "htg", "huf", "idr", "ils", "inr", "isk", "jmd", "jpy", "kes",
+    "kgs", "khr", "kmf", "krw", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl", "mad",
+    "mdl", "mga", "mkd", "mmk", "mnt", "mop", "mur", "mvr", "mwk", "mxn", "myr", "mzn",
+    "nad", "ngn", "nio", "nok", "npr", "nzd", "pab", "pen", "pgk", "php", "pkr", "pln",
+    "pyg", "qar", "ron", "rsd", "rub", "rwf", "sar", "sbd", "scr", "sek", "sgd", "shp",
+    "sle", "sos", "srd", "std", "szl", "thb", "tjs", "top", "try", "ttd", "twd", "tzs",
+    "uah", "ugx", "uyu", "uzs", "vnd", "vuv", "wst", "xaf", "xcd", "xof", "xpf", "yer",
+    "zar", "zmw",
+}  # fmt: skip
+
 # Stripe's minimum charge per currency, in minor units (the common ones).
 MIN_AMOUNT = {
     "usd": 50, "eur": 50, "gbp": 30, "aud": 50, "cad": 50, "chf": 50, "nzd": 50,
@@ -268,12 +284,19 @@ def parse_metadata(value: Any, param: str) -> dict[str, str]:
 def _currency(value: Any, param: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value):
         raise StripeError(f"Invalid currency: {value}.", param=param, code="parameter_invalid_string")
+    if value.lower() not in SUPPORTED:
+        # Stripe's own answer names every currency it takes, and has no code.
+        raise StripeError(
+            f"Invalid currency: {value.lower()}. Stripe currently supports these currencies: "
+            + ", ".join(sorted(SUPPORTED)),
+            param=param,
+        )
     return value.lower()
 
 
 def format_amount(amount: int, currency: str) -> str:
     symbols = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "aud": "A$", "cad": "CA$"}
-    value = str(amount) if currency in ZERO_DECIMAL else f"{amount / 100:,.2f}"
+    value = f"{amount:,}" if currency in ZERO_DECIMAL else f"{amount / 100:,.2f}"
     sym = symbols.get(currency)
     return f"{sym}{value}" if sym else f"{value} {currency.upper()}"
 
@@ -437,6 +460,12 @@ def parse_create(params: dict[str, Any], now: int | None = None) -> CheckoutSess
         payment_method_types=list(pmt),
         submit_type=submit_type,
     )
+    if session.amount_total > MAX_AMOUNT:
+        raise StripeError(
+            f"Amount must be no more than {format_amount(MAX_AMOUNT, currency)}",
+            param="line_items",
+            code="amount_too_large",
+        )
     minimum = MIN_AMOUNT.get(currency, 1)
     if session.amount_total < minimum:
         raise StripeError(
