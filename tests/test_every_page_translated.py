@@ -35,7 +35,19 @@ ALLOWED = {
     "Stripe",
 }
 # Product words in device names ("Apple iPhone 15 Pro Max"), the same in every language.
-PRODUCT_WORDS = {"Apple", "iPhone", "iPad", "Samsung", "Galaxy", "Google", "Pixel", "Plus", "Pro", "Max", "Mini"}
+PRODUCT_WORDS = {
+    "Apple",
+    "iPhone",
+    "iPad",
+    "Samsung",
+    "Galaxy",
+    "Google",
+    "Pixel",
+    "Plus",
+    "Pro",
+    "Max",
+    "Mini",
+}
 ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
 WORD = re.compile(r"[A-Za-z][a-z]+")
 # A host name or an email address (an SM-DP+ address, the shop's support address): no words.
