@@ -33,6 +33,7 @@ ALLOWED = {
     "Google Wallet",
     "Roamify",
     "Stripe",
+    "Hotspot / tethering",  # Italian says it so too
 }
 # Product words in device names ("Apple iPhone 15 Pro Max"), the same in every language.
 PRODUCT_WORDS = {
