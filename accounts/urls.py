@@ -17,6 +17,7 @@ account_patterns = [
     path("esims/<int:pk>/share/", views.esim_share, name="esim_share"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/receipt/", views.order_receipt, name="order_receipt"),
+    path("orders/<str:number>/open/", views.order_open, name="order_open"),
     path("settings/", views.account_settings, name="account_settings"),
     path("delete/", views.delete_account, name="delete_account"),
 ]

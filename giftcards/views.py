@@ -79,7 +79,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         # A live card with nothing left says so, rather than "Active".
         used_up = card.status == Status.ACTIVE and card.balance_cents == 0
         card.state_label = _("Used up") if used_up else card.get_status_display()
-    return render(request, "giftcards/account_list.html", {"cards": cards})
+    return render(request, "giftcards/account_list.html", {"cards": cards, "section": "giftcards"})
 
 
 @login_required

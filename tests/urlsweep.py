@@ -86,6 +86,7 @@ FILLERS: dict[str, dict[str, str]] = {
     "accounts:esim_topup": {"pk": "esim_pk"},
     "accounts:esim_share": {"pk": "esim_pk"},
     "accounts:order_receipt": {"number": "order_number"},
+    "accounts:order_open": {"number": "order_number"},
     "accounts:signed_topups": {"token": "topup_token"},
     "accounts:shared_install": {"token": "install_token"},
     "outbox_message": {"pk": "outbox_pk"},

@@ -10,7 +10,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from checkout.models import LineKind, Order
+from checkout.models import Order
 
 register = template.Library()
 
@@ -18,7 +18,7 @@ register = template.Library()
 @dataclass(frozen=True)
 class Track:
     email: str
-    next_url: str  # the page in the account the order leads to, once signed in
+    next_url: str  # where the order leads once signed in (accounts:order_open decides then)
 
     @property
     def code_url(self) -> str:
@@ -31,18 +31,6 @@ class Track:
         return f"{settings.SITE_URL}{self.code_url}?{query}"
 
 
-def landing(order: Order) -> str:
-    """The order's eSIM page when it has one eSIM (bought, or topped up), else the list it
-    shows in: the gift cards for a gift-card-only order, the eSIMs otherwise."""
-    lines = list(order.lines.all())
-    esim_ids = {e.pk for e in order.esims} | {line.esim_id for line in lines if line.esim_id}
-    if len(esim_ids) == 1:
-        return reverse("accounts:esim_detail", args=[esim_ids.pop()])
-    if lines and all(line.kind == LineKind.GIFTCARD for line in lines):
-        return reverse("giftcards:account_list")
-    return reverse("accounts:esim_list")
-
-
 @register.simple_tag(takes_context=True)
 def track_data(context, order: Order) -> Track | None:
     """What to offer on a paid order's page or email; None when there is nothing to offer (not
@@ -52,4 +40,4 @@ def track_data(context, order: Order) -> Track | None:
     user = getattr(context.get("request"), "user", None)
     if user is not None and user.is_authenticated and order.customer_id != user.pk:
         return None  # another account's, or a guest's not yet joined: nothing to open here
-    return Track(email=order.email, next_url=landing(order))
+    return Track(email=order.email, next_url=reverse("accounts:order_open", args=[order.number]))
