@@ -66,9 +66,17 @@ def test_a_guest_signs_in_by_code_from_the_order_page_and_revokes_the_gift_card(
     assert GUEST in page.locator("main").inner_text()
     mail = mail_to(GUEST, "Sign-In Code")
     code = re.search(r"^\s*([A-Z0-9-]{6,9})\s*$", mail.body_text, re.M)[1]
-    page.get_by_label("Code from the email").fill(code)
+    # A mistyped code: said at the field, which has the focus (the keyboard opens there).
+    page.get_by_label("Code from the email").fill("AAAAAA" if code != "AAAAAA" else "BBBBBB")
+    page.get_by_role("button", name="Sign in").click()
+    field = page.get_by_label("Code from the email")
+    error = page.locator("#" + field.get_attribute("aria-describedby"))
+    assert error.is_visible() and error.inner_text().strip()
+    assert field.get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.name") == "code"
     fits_the_screen(page)
-    screenshot(page, "signin-code")
+    screenshot(page, "signin-code-wrong")
+    field.fill(code)
     page.get_by_role("button", name="Sign in").click()
 
     # 3. The eSIM's page, in an account made by the code, with no password.
