@@ -19,7 +19,7 @@ from checkout.tests.conftest import make_package
 from conftest import screenshot
 from giftcards.models import GiftCard, Status
 from tests.e2e.test_checkout_journey import fits_the_screen
-from tests.e2e.test_giftcard_journey import mail_to, pay_on_stripe
+from tests.e2e.test_giftcard_journey import add_gift_card, mail_to, pay_on_stripe
 from tests.e2e.test_giftcard_journey import shop as shop  # the fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
@@ -40,12 +40,7 @@ def test_a_guest_signs_in_by_code_from_the_order_page_and_revokes_the_gift_card(
     page.goto(shop + package.get_absolute_url())
     page.get_by_role("button", name="Add to cart").click()
     page.wait_for_url(shop + "/cart/")
-    page.goto(shop + "/gift-cards/")
-    page.get_by_text("$50.00", exact=True).click()
-    page.get_by_label("Recipient's name").fill("Ann")
-    page.get_by_label("Recipient's email").fill("ann@example.com")
-    page.get_by_role("button", name="Add gift card to cart").click()
-    page.wait_for_url(shop + "/cart/")
+    add_gift_card(page, shop, "$50.00", "Ann", "ann@example.com")
     page.get_by_label("Email").fill(GUEST)
     page.get_by_role("button", name=re.compile(r"^Pay \$.* securely$")).click()
     order = pay_on_stripe(page, stripe)
