@@ -297,8 +297,11 @@ def _priced_gift_lines(
                 # Its amount was chosen in another currency: a card is never silently re-priced.
                 dropped.append(key)
                 notices.append(
-                    f"The gift card for {line.recipient_name} was in {line.currency}, and your cart is now "
-                    f"in {currency}: it was removed. Please add it again."
+                    _(
+                        "The gift card for %(name)s was in %(card_currency)s, and your cart is now in "
+                        "%(currency)s: it was removed. Please add it again."
+                    )
+                    % {"name": line.recipient_name, "card_currency": line.currency, "currency": currency}
                 )
                 continue
             giftcards.clean_purchase_amount(line.amount_cents, currency, rate.per_base if rate else None)

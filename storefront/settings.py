@@ -257,6 +257,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SHOP_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:esim_list"
+# A URL name, not "/": reversed in the page's language, so signing out of /es/ lands on /es/.
+LOGOUT_REDIRECT_URL = "catalog:home"
 
 LANGUAGE_CODE = "en"
 # The shop's languages (issue 20). English URLs carry no prefix; every other language's do (/es/…).

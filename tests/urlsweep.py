@@ -11,7 +11,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import translation
 
 # Not customer pages: the owner's admin, the JSON API (its own tests check every token and
 # scope), static files.
@@ -46,10 +48,13 @@ def _walk(patterns, prefix: str = "", namespace: str = "", params: tuple[str, ..
 
 
 def customer_routes() -> list[Route]:
-    """Every customer-facing pattern (with or without parameters), in resolver order."""
+    """Every customer-facing pattern (with or without parameters), in resolver order, as English
+    URLs (the language prefix of i18n_patterns is the active language's: none for English)."""
     seen: set[str] = set()
     routes = []
-    for route in _walk(get_resolver().url_patterns):
+    with translation.override(settings.LANGUAGE_CODE):
+        walked = list(_walk(get_resolver().url_patterns))
+    for route in walked:
         if route.route.startswith(EXCLUDED_PREFIXES) or route.route in seen:
             continue
         seen.add(route.route)

@@ -62,7 +62,7 @@ def japan():
 
 
 def test_destination_page_in_spanish(client, spanish, japan):
-    html = client.get("/esim/japan/?days=10").content.decode()
+    html = client.get("/es/esim/japan/?days=10").content.decode()
     assert "<h1>Japón eSIM</h1>" in html  # CLDR's name, not the catalog's English one
     assert "Planifica tu viaje" in html and "Plan your trip" not in html
     assert "30 días" in html  # the plan card's days, plural form from the catalogue
@@ -72,7 +72,7 @@ def test_destination_page_in_spanish(client, spanish, japan):
 
 
 def test_content_page_translated_until_staff_edit_it(client, spanish):
-    html = client.get("/refund-policy/").content.decode()
+    html = client.get("/es/refund-policy/").content.decode()
     assert "<h1>Política de reembolso</h1>" in html
     assert "<h2>¿No instalada? Reembolso completo.</h2>" in html
     assert "Actualizada el " in html

@@ -135,6 +135,9 @@ def test_the_first_visit_to_home_goes_to_the_browsers_language_once(client, japa
 
 
 def test_other_pages_never_redirect_nor_vary_on_the_browser_language(client, japan):
+    # A visitor who has picked a currency: nothing on the page depends on the browser's language.
+    # (Without the currency cookie the page varies, for the currency's default: en-GB → GBP.)
+    client.cookies["currency"] = "USD"
     page = client.get("/esim/japan/", HTTP_ACCEPT_LANGUAGE="es")
     assert page.status_code == 200 and html_lang(page.content.decode())[0] == "en"
     assert "Accept-Language" not in page["Vary"]  # one English copy at the edge

@@ -1,0 +1,82 @@
+"""Every email a customer gets goes out in the order's language, with no English sentence left.
+
+The order's emails (receipt, eSIM ready, refund), the low-data alert (the language of the eSIM's
+order) and the gift card emails (the buying order's language) are sent by the shop's own code for
+an order placed in each language, and compared with the English ones: a subject or a line of
+text, or a piece of the HTML part, that reads word for word the same is untranslated.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import translation
+
+from catalog.tests.factories import DestinationFactory, PackageFactory
+from checkout.models import Order, OrderStatus
+from checkout.services import notifications
+from checkout.tests.helpers import paid_order
+from esims import services as esims
+from esims.models import Esim, LowDataAlert
+from giftcards import emails as giftcard_emails
+from giftcards import services as giftcards
+
+from .test_every_page_translated import OTHER_LANGUAGES, english_words, text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def _emails_for(language: str, package) -> list[mail.EmailMessage]:
+    """Every customer email of one order placed in `language`, as sent."""
+    mail.outbox.clear()
+    order = paid_order(package, email=f"{language}@example.com")
+    Order.objects.filter(pk=order.pk).update(language=language)
+    notifications.send_receipt(order.pk)
+    esim = Esim.objects.create(
+        email=order.email,
+        title="Japan eSIM",
+        upstream_esim_id=f"e-{language}",
+        iccid=f"89010000000000{Esim.objects.count():05d}",
+        status="READY",
+        lpa_code="LPA:1$smdp.example$CODE",
+        smdp_address="smdp.example",
+        activation_code="CODE",
+        apn_automatic=True,
+    )
+    order.lines.first().esims.add(esim)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
+    notifications.send_esim_email(order.pk)
+    alert = LowDataAlert.objects.create(esim=esim, allowance_key="k", threshold=80, percent_used=81)
+    esims.send_low_data_email(alert.pk)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED)
+    notifications.send_refund_notice(order.pk)
+    card, _code = giftcards.issue(2500, actor="test", recipient_name="Ann", recipient_email="ann@example.com")
+    with translation.override(language):  # as the gift card senders do for the buying order
+        giftcard_emails.card_for_recipient(card, "CODE-1234").send()
+        giftcard_emails.one_time_code(card, order.email, "123456", 10).send()
+        giftcard_emails.revoked_notice(card, order.email, 1500).send()
+    return list(mail.outbox)
+
+
+def _pieces(message: mail.EmailMessage) -> set[str]:
+    pieces = {message.subject}
+    pieces |= {" ".join(line.split()) for line in message.body.splitlines() if line.strip()}
+    for html, _type in getattr(message, "alternatives", []):
+        pieces |= text_of(html)
+    return pieces
+
+
+def test_every_customer_email_in_the_orders_language(roamify):
+    package = PackageFactory(destination=DestinationFactory(name="Japan", code="JP"))
+    english = _emails_for(settings.LANGUAGE_CODE, package)
+    assert len(english) >= 7
+    known = {settings.SHOP_NAME, "Japan eSIM", package.name, "Ann", "smdp.example", "CODE", "CODE-1234"}
+    problems = []
+    for language in OTHER_LANGUAGES:
+        sent = _emails_for(language, package)
+        assert len(sent) == len(english), language
+        for theirs, ours in zip(english, sent, strict=True):
+            same = {p for p in _pieces(theirs) & _pieces(ours) if english_words(p, known)}
+            problems += [f"{language} {theirs.subject!r}: {p!r}" for p in sorted(same)]
+    assert not problems, f"{len(problems)} untranslated:\n" + "\n".join(problems[:60])
