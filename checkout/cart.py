@@ -358,12 +358,12 @@ def priced(session: SessionBase, currency: str | None = None) -> PricedCart:
         unsaid = [str(NO_LONGER_SOLD)] if len(gift_removed) > len(gift_notices) else []
         return PricedCart([], gift_removed, gift_lines, gift_notices + unsaid, currency, rate)
     topups = {key: parsed for key in raw if (parsed := _parse_topup_key(key))}
-    wanted = [key for key in raw if key not in topups] + [pid for _, pid in topups.values()]
+    wanted = [key for key in raw if key not in topups] + [pid for _esim, pid in topups.values()]
     packages = {
         p.package_id: p
         for p in Package.objects.active().filter(package_id__in=wanted).select_related("destination")
     }
-    esims = {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _ in topups.values()])} if topups else {}
+    esims = {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _package in topups.values()])} if topups else {}
     lines, removed, notices = [], [], []
     for package_id, qty in raw.items():
         esim_id, pid = topups.get(package_id, (None, package_id))
