@@ -363,7 +363,11 @@ def priced(session: SessionBase, currency: str | None = None) -> PricedCart:
         p.package_id: p
         for p in Package.objects.active().filter(package_id__in=wanted).select_related("destination")
     }
-    esims = {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _package in topups.values()])} if topups else {}
+    esims = (
+        {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _package in topups.values()])}
+        if topups
+        else {}
+    )
     lines, removed, notices = [], [], []
     for package_id, qty in raw.items():
         esim_id, pid = topups.get(package_id, (None, package_id))
