@@ -10,14 +10,12 @@ import pytest
 from django.urls import reverse
 
 from checkout.models import Order, OrderStatus
-from checkout.tests.conftest import make_package
-from checkout.tests.test_one_tap import VISA, saved_card
-from core.roamify_client import roamify_client
+from checkout.tests.test_one_tap import VISA, mine, saved_card  # noqa: F401 (mine: a fixture)
 from esims import links
 from payments.models import SavedCard
 from payments.providers.stripe_api import gateway
 
-from .conftest import bought_esim, make_customer
+from .conftest import make_customer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres", "clear_cache")]
 
@@ -49,16 +47,7 @@ def test_another_customers_card_is_404_and_stays(stripe, client):
     assert SavedCard.objects.filter(pk=card.pk).exists()
 
 
-@pytest.fixture
-def mine(roamify, stripe):
-    alice = make_customer("alice@example.com")
-    _, esim = bought_esim(make_package(), alice)
-    offered = [p.package_id for p in roamify_client().topup_packages(esim.iccid)]
-    topup = make_package(package_id=next(i for i in offered if i != esim.package_id_upstream))
-    return alice, esim, topup
-
-
-def test_one_tap_from_the_signed_link_needs_the_owner_signed_in(mine, client):
+def test_one_tap_from_the_signed_link_needs_the_owner_signed_in(mine, client):  # noqa: F811
     alice, esim, topup = mine
     card = saved_card(alice, VISA)
     link = reverse("accounts:signed_topups", args=[links.make_token(esim, links.TOPUP)])
@@ -82,7 +71,7 @@ def test_one_tap_from_the_signed_link_needs_the_owner_signed_in(mine, client):
     assert Order.objects.filter(lines__kind="topup").count() == 1  # the double tap bought once
 
 
-def test_the_esim_page_offers_one_tap_only_with_a_saved_card(mine, client):
+def test_the_esim_page_offers_one_tap_only_with_a_saved_card(mine, client):  # noqa: F811
     alice, esim, _ = mine
     client.force_login(alice)
     page = reverse("accounts:esim_detail", args=[esim.pk])
@@ -91,7 +80,7 @@ def test_the_esim_page_offers_one_tap_only_with_a_saved_card(mine, client):
     assert "Buy with •••• 4242" in text(client.get(page))
 
 
-def test_a_declined_one_tap_says_so_on_the_page(mine, client):
+def test_a_declined_one_tap_says_so_on_the_page(mine, client):  # noqa: F811
     alice, esim, topup = mine
     card = saved_card(alice, "4000000000000341")
     client.force_login(alice)

@@ -89,6 +89,17 @@ def one_tap(page, link: str, topup) -> int:
     return 2
 
 
+def bought_and_running_low(page, client, base: str, stripe, roamify, card: str):
+    """Mika signs in, buys an eSIM saving the card, and data runs low: (eSIM, its plan's MB, the
+    low-data email's link, a top-up)."""
+    signed_in(page, client, base)
+    esim = first_purchase_saving_the_card(page, base, stripe, card)
+    page.goto(base + f"/account/esims/{esim.pk}/")
+    before = mb(figure(page, "Plan"))
+    link, topup = low_data_link(esim, roamify)
+    return esim, before, link, topup
+
+
 def allowance_grew(page, base: str, esim: Esim, before: float, topup) -> None:
     order = Order.objects.filter(lines__esim=esim, lines__kind=LineKind.TOPUP).get()
     wait_until(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED, 60, what="top-up")
@@ -98,11 +109,7 @@ def allowance_grew(page, base: str, esim: Esim, before: float, topup) -> None:
 
 def test_save_a_card_then_top_up_in_one_tap_from_the_low_data_link(shop, stripe, roamify, phone, client):  # noqa: F811
     page = phone
-    signed_in(page, client, shop)
-    esim = first_purchase_saving_the_card(page, shop, stripe, VISA)
-    page.goto(shop + f"/account/esims/{esim.pk}/")
-    before = mb(figure(page, "Plan"))
-    link, topup = low_data_link(esim, roamify)
+    esim, before, link, topup = bought_and_running_low(page, client, shop, stripe, roamify, VISA)
 
     taps = one_tap(page, link, topup)
     page.wait_for_url(re.compile(r"/orders/RE-[A-Z0-9-]+/$"))  # the order page: paid, then applied
@@ -123,11 +130,7 @@ def test_a_card_that_asks_for_3d_secure_goes_through_checkout_and_ends_the_same(
     client,
 ):
     page = phone
-    signed_in(page, client, shop)
-    esim = first_purchase_saving_the_card(page, shop, stripe, ALWAYS_3DS)
-    page.goto(shop + f"/account/esims/{esim.pk}/")
-    before = mb(figure(page, "Plan"))
-    link, topup = low_data_link(esim, roamify)
+    esim, before, link, topup = bought_and_running_low(page, client, shop, stripe, roamify, ALWAYS_3DS)
 
     one_tap(page, link, topup)
     page.wait_for_url(stripe.base_url + "/pay/*")  # the bank wants Mika: Stripe Checkout, same order
