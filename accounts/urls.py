@@ -5,7 +5,7 @@ Every pattern in `account_patterns` is covered by the privacy test, which loops 
 
 from django.urls import include, path
 
-from . import views
+from . import cards_views, views
 
 app_name = "accounts"
 
@@ -18,6 +18,9 @@ account_patterns = [
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/receipt/", views.order_receipt, name="order_receipt"),
     path("settings/", views.account_settings, name="account_settings"),
+    path("cards/", cards_views.card_list, name="card_list"),
+    path("cards/remove/", cards_views.card_remove, name="card_remove"),
+    path("top-up/one-tap/", cards_views.one_tap_topup, name="one_tap_topup"),
     path("delete/", views.delete_account, name="delete_account"),
 ]
 

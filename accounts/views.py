@@ -8,6 +8,7 @@ from the low-data email, the shared install link) work without signing in.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from checkout import cart
 from checkout import services as checkout
+from checkout.services import saved_cards
 from core.roamify_client import UpstreamError
 from esims import links
 from esims import selectors as esims
@@ -103,6 +105,17 @@ def _usage_context(esim) -> dict:
     }
 
 
+def _one_tap(request: HttpRequest) -> dict:
+    """What the one-tap form of each top-up needs: the owner's latest saved card (None: no form),
+    a token of this page's (a double tap buys once) and the page to come back to."""
+    cards = saved_cards.cards_of(request.user)
+    return {
+        "saved_card": cards[0] if cards else None,
+        "one_tap_key": secrets.token_urlsafe(16),
+        "one_tap_next": request.get_full_path(),
+    }
+
+
 def _qr(esim) -> str:
     """The QR code PNG as a data URI (drawn once for the email and every page: esims.qr)."""
     return qr_data_uri(esim.lpa_code) if esim.lpa_code else ""
@@ -122,6 +135,7 @@ def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "offers": offers,
         "offers_note": offers_note,
         **_usage_context(esim),
+        **_one_tap(request),
     }
     return _private(render(request, "accounts/esim_detail.html", context))
 
@@ -287,6 +301,7 @@ def signed_topups(request: HttpRequest, token: str) -> HttpResponse:
         "signup_url": f"{reverse('account_signup')}?next={next_url}",
         "has_account": esim.customer_id is not None,
         **_usage_context(esim),
+        **(_one_tap(request) if owner else {}),
     }
     return _private(render(request, "accounts/signed_topups.html", context))
 

@@ -317,6 +317,8 @@ class Customer(models.Model):
     name = models.CharField(max_length=200, blank=True, db_index=True)
     phone = models.CharField(max_length=40, blank=True, db_index=True)
     note = models.TextField(blank=True, help_text=gettext_lazy("For staff only"))
+    # Created once, the first time this customer saves a card (Stripe's Customer holds the cards).
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -68,12 +68,15 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     _remember(request, order)
     cart.clear(request.session)
     # place_order checked the lines just now (on a double submit, the request that placed it did)
-    return _to_payment(request, order, lines_checked=True)
+    save_card = bool(form.cleaned_data.get("save_card")) and request.user.is_authenticated
+    return _to_payment(request, order, lines_checked=True, save_card=save_card)
 
 
-def _to_payment(request: HttpRequest, order: Order, *, lines_checked: bool = False) -> HttpResponse:
+def _to_payment(
+    request: HttpRequest, order: Order, *, lines_checked: bool = False, save_card: bool = False
+) -> HttpResponse:
     try:
-        url = services.start_payment(order, lines_checked=lines_checked)
+        url = services.start_payment(order, lines_checked=lines_checked, save_card=save_card)
     except services.Undeliverable as exc:
         # Translators: %(reason)s is a whole sentence saying which line can no longer be delivered.
         messages.error(request, _("%(reason)s This order is cancelled.") % {"reason": exc})

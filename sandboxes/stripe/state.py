@@ -79,6 +79,11 @@ class Sandbox:
         # by object id, patched back into its JSON on the way out.
         self.extras: dict[str, dict[str, Any]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # Card numbers of the PaymentMethods made on our page (localstripe keeps them private), and
+        # those saved for later with `setup_future_usage` (Stripe then charges them off session
+        # without asking the bank again, except for cards that always ask).
+        self.card_numbers: dict[str, str] = {}
+        self.set_up: set[str] = set()
 
     # --- bookkeeping -----------------------------------------------------
 
@@ -109,6 +114,8 @@ class Sandbox:
         self.idempotency.clear()
         self.extras.clear()
         self._locks.clear()
+        self.card_numbers.clear()
+        self.set_up.clear()
         self.bus.reset()
 
     # --- life cycle -------------------------------------------------------
