@@ -128,3 +128,25 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
+
+
+# stand-in until saved-cards merges: helper "saved-cards" builds the real SavedCard (and its
+# migration); at merge theirs replaces this class and payments/migrations/0003_savedcard_standin.py.
+class SavedCard(models.Model):
+    """A card the customer saved at Stripe for later charges (brand, last 4, expiry, its PaymentMethod)."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_cards"
+    )
+    brand = models.CharField(max_length=20)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    stripe_payment_method_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.brand} …{self.last4}"
