@@ -203,7 +203,7 @@ def run(crossing_id: int) -> str:
     now = timezone.now()
     with transaction.atomic():
         crossing = (
-            AutoTopupCrossing.objects.select_for_update()
+            AutoTopupCrossing.objects.select_for_update(of=("self",))
             .select_related("rule__package", "rule__card", "esim")
             .get(pk=crossing_id)
         )
