@@ -20,43 +20,19 @@ from checkout.models import AutoTopup, AutoTopupCrossing, LineKind, Order, Order
 from checkout.services import auto_topup
 from checkout.tests.conftest import make_package
 from checkout.tests.helpers import paid_order
-from conftest import CeleryWorker, wait_until, worker_env
+from conftest import wait_until
 from core.models import OutboxEmail
 from core.roamify_client import roamify_client
 from esims.models import Esim, RoamifyEvent
 from esims.signatures import sign
 from payments.models import SavedCard
+from tests.e2e import test_account_journey as journey
 
+SECRET = journey.SECRET
+shop = journey.shop  # the fixture: the live shop and a worker sharing its cache, webhooks to it
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
-SECRET = "whsec_roamify_auto_topup"
 EMAIL = "auto@example.com"
 DEAD_URL = "http://127.0.0.1:9/roamify/webhook/"  # nothing listens: the sandbox records what it sent
-
-
-@pytest.fixture
-def shop(transactional_db, postgres, redis_url, live_server, stripe, roamify, settings, tmp_path):
-    """The live shop and a Celery worker sharing its cache; Roamify's webhooks go to the shop."""
-    from storefront.celery import app
-
-    settings.SITE_URL = live_server.url
-    settings.ROAMIFY_WEBHOOK_SECRET = SECRET
-    settings.EMAIL_BACKEND = "core.mail.OutboxBackend"
-    settings.ROAMIFY_INSTANT_ORDER_TIMEOUT = 3.0
-    settings.ROAMIFY_RETRY_BACKOFF = 0.05
-    stripe.control.register_webhook(f"{live_server.url}/checkout/stripe/webhook/", stripe.webhook_secret)
-    roamify.control.set_webhook(f"{live_server.url}/roamify/webhook/", SECRET)
-    cache = settings.CACHES["default"]
-    env = {
-        **worker_env(roamify, stripe, live_server.url),
-        "CACHE_REDIS_URL": cache["LOCATION"],
-        "TEST_CACHE_KEY_PREFIX": cache["KEY_PREFIX"],
-        "ROAMIFY_WEBHOOK_SECRET": SECRET,
-    }
-    app.control.purge()
-    worker = CeleryWorker(env, tmp_path / "worker.log")
-    worker.start()
-    yield live_server.url
-    worker.stop()
 
 
 def saved_card(user, payment_method: str = "pm_card_visa") -> SavedCard:
