@@ -149,3 +149,24 @@ def tax_included(total_cents: int) -> tuple[str, int] | None:
     # Translators: the tax included in a receipt's total, e.g. "VAT 20% (included)".
     label = _("%(name)s %(rate)s%% (included)") % {"name": name, "rate": rate.normalize()}
     return label, cents
+
+
+def saved_cards(user) -> list:
+    """The customer's saved cards, newest first (read through checkout: accounts never import payments)."""
+    from checkout.selectors import saved_cards as cards
+
+    return cards(user)
+
+
+def auto_topup_offers(esim: Esim) -> list:
+    """Top-ups an automatic top-up may buy for the eSIM: those upstream says fit it, sold by the shop."""
+    from checkout.services import topup_offers
+
+    return topup_offers(esim) if not esim.topup_refusal_key else []
+
+
+def auto_topup_of(esim: Esim):
+    """The eSIM's automatic top-up rule, on or off (None when never set up)."""
+    from checkout.models import AutoTopup
+
+    return AutoTopup.objects.filter(esim=esim).select_related("package", "card").first()

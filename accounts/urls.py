@@ -5,7 +5,7 @@ Every pattern in `account_patterns` is covered by the privacy test, which loops 
 
 from django.urls import include, path
 
-from . import cards_views, views
+from . import auto_topup_views, cards_views, views
 
 app_name = "accounts"
 
@@ -15,6 +15,8 @@ account_patterns = [
     path("esims/<int:pk>/refresh/", views.esim_refresh, name="esim_refresh"),
     path("esims/<int:pk>/top-up/", views.esim_topup, name="esim_topup"),
     path("esims/<int:pk>/share/", views.esim_share, name="esim_share"),
+    path("esims/<int:pk>/auto-top-up/", auto_topup_views.auto_topup_on, name="auto_topup_on"),
+    path("esims/<int:pk>/auto-top-up/off/", auto_topup_views.auto_topup_off, name="auto_topup_off"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/receipt/", views.order_receipt, name="order_receipt"),
     path("settings/", views.account_settings, name="account_settings"),

@@ -67,3 +67,13 @@ def reconcile_orders() -> dict:
 @shared_task(name="checkout.sync_upstream_refunds", acks_late=True)
 def sync_upstream_refunds() -> dict:
     return services.sync_upstream_refunds()
+
+
+@shared_task(name="checkout.run_auto_topup", acks_late=True)
+def run_auto_topup(crossing_id: int) -> str:
+    return services.auto_topup.run(crossing_id)
+
+
+@shared_task(name="checkout.send_auto_topup_email", **EMAIL_TASK)
+def send_auto_topup_email(crossing_id: int) -> bool:
+    return services.auto_topup.send_email(crossing_id)

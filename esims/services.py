@@ -22,7 +22,7 @@ import roamify
 from core.money import format_money
 from core.queue import after_commit
 from core.roamify_client import roamify_client
-from core.signals import roamify_refund_event
+from core.signals import esim_usage_seen, roamify_refund_event
 
 from . import balance as balance_rule
 from . import cached, links, usage
@@ -167,6 +167,7 @@ def _fetch_usage(client: roamify.RoamifyClient, esim: Esim, now: dt.datetime) ->
         return usage.unsupported(now, esim.notes, str(exc) if "usage" in str(exc).lower() else "")
     _follow_upstream(esim, snapshot)
     check_low_data(esim, snapshot)
+    esim_usage_seen.send("esims", esim=esim, snapshot=snapshot)
     return snapshot
 
 
@@ -339,6 +340,7 @@ def _esim_event(event_type: str, data: dict[str, Any]) -> str:
         snapshot = usage.from_webhook(data, now, previous)
         cached.store(esim.pk, cached.USAGE, snapshot, now)
         check_low_data(esim, snapshot)
+        esim_usage_seen.send("esims", esim=esim, snapshot=snapshot)  # automatic top-ups (checkout)
         return f"usage {snapshot.percent_used}%"
     return f"ignored esim/{event_type}"
 

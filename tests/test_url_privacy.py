@@ -157,6 +157,12 @@ ANSWERS: dict[str, Expect] = {
                 302, location=f"/account/esims/{w.esim_pk}/#top-ups"
             ),
             "accounts:esim_share": lambda w, url: Answer(200, shows="/esim/install/"),
+            "accounts:auto_topup_on": lambda w, url: Answer(
+                302, location=f"/account/esims/{w.esim_pk}/#auto-topup"
+            ),
+            "accounts:auto_topup_off": lambda w, url: Answer(
+                302, location=f"/account/esims/{w.esim_pk}/#auto-topup"
+            ),
             "giftcards:account_revoke": lambda w, url: Answer(200, shows=f"•••• {w.card_code[-4:]}"),
         }.items()
     },

@@ -85,6 +85,8 @@ FILLERS: dict[str, dict[str, str]] = {
     "accounts:esim_refresh": {"pk": "esim_pk"},
     "accounts:esim_topup": {"pk": "esim_pk"},
     "accounts:esim_share": {"pk": "esim_pk"},
+    "accounts:auto_topup_on": {"pk": "esim_pk"},
+    "accounts:auto_topup_off": {"pk": "esim_pk"},
     "accounts:order_receipt": {"number": "order_number"},
     "accounts:signed_topups": {"token": "topup_token"},
     "accounts:shared_install": {"token": "install_token"},

@@ -77,8 +77,9 @@ def test_warm_cache_no_upstream_call_and_pinned_queries(setup, client, django_as
         # session, user, eSIMs, their eSIM lines with package and destination
         with django_assert_num_queries(4):
             assert client.get(reverse("accounts:esim_list")).status_code == 200
-        # session, user, the eSIM, its lines, the top-up packages of the catalog, the saved cards
-        with django_assert_num_queries(6):
+        # session, user, the eSIM, its lines, the top-up packages of the catalog, its automatic
+        # top-up, the saved cards
+        with django_assert_num_queries(7):
             assert client.get(reverse("accounts:esim_detail", args=[esim.pk])).status_code == 200
 
 

@@ -22,6 +22,7 @@ deciding in one short transaction and records each result in another, and is saf
   staff actions (`staff.py`) call the above and write the audit log once they return.
 """
 
+from . import auto_topup
 from .deliverable import Undeliverable
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
 from .notifications import send_esim_email, send_receipt, send_refund_notice, send_staff_alert
@@ -37,6 +38,7 @@ __all__ = [
     "LineRefused",
     "Outcome",
     "Undeliverable",
+    "auto_topup",
     "confirm_return",
     "fulfil_order",
     "log_event",

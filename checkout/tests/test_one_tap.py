@@ -24,6 +24,7 @@ from payments.models import Payment, SavedCard
 from payments.providers.stripe_api import gateway
 
 from .conftest import make_package
+from .helpers import saved_card
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres", "clear_cache")]
 
@@ -42,25 +43,6 @@ def mine(roamify, stripe):
     offered = [p.package_id for p in roamify_client().topup_packages(esim.iccid)]
     topup = make_package(package_id=next(i for i in offered if i != esim.package_id_upstream))
     return alice, esim, topup
-
-
-def saved_card(user, number: str) -> SavedCard:
-    """A card attached at Stripe to the user's Stripe Customer (as a Checkout with save would)."""
-    client = gateway().client
-    customer = client.v1.customers.create(params={"email": user.email})
-    method = client.v1.payment_methods.create(
-        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
-    )
-    client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
-    return SavedCard.objects.create(
-        user=user,
-        provider_customer=customer.id,
-        payment_method=method.id,
-        brand="visa",
-        last4=number[-4:],
-        exp_month=12,
-        exp_year=2034,
-    )
 
 
 def intents_for(order: Order) -> list:
