@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
@@ -197,14 +197,11 @@ def base_price_in(base_cents: int | None, currency: str) -> int | None:
 
 # -- the active currency --------------------------------------------------------------------
 
-# A code, or a function that works it out when first asked (the middleware's, for a request).
-_active: contextvars.ContextVar[str | Callable[[], str] | None] = contextvars.ContextVar(
-    "shop_currency", default=None
-)
+_active: contextvars.ContextVar[str | None] = contextvars.ContextVar("shop_currency", default=None)
 
 
-def activate(currency: str | Callable[[], str]) -> contextvars.Token:
-    return _active.set(currency if callable(currency) else currency.upper())
+def activate(currency: str) -> contextvars.Token:
+    return _active.set(currency.upper())
 
 
 def deactivate(token: contextvars.Token) -> None:
@@ -213,10 +210,7 @@ def deactivate(token: contextvars.Token) -> None:
 
 def get_active_currency() -> str:
     """The currency of the request being served; the base currency outside one."""
-    active = _active.get()
-    if callable(active):
-        active = active().upper()
-    return active or base_currency()
+    return _active.get() or base_currency()
 
 
 def display_currency() -> str:

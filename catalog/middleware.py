@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import SimpleLazyObject
 
 from .cache import cacheable, current_version, local_pages, page_url, send
 from .currency import COOKIE, activate, deactivate, get_currency
@@ -71,21 +70,12 @@ class CurrencyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Worked out when first asked: a request that shows no price (admin, webhooks, health)
-        # neither reads the rates nor varies on Accept-Language.
-        found: list[str] = []
-
-        def currency() -> str:
-            if not found:
-                found.append(get_currency(request))
-            return found[0]
-
-        request.currency = SimpleLazyObject(currency)
+        request.currency = currency = get_currency(request)
         token = activate(currency)
         try:
             response = self.get_response(request)
         finally:
             deactivate(token)
-        if found and (request.COOKIES.get(COOKIE) or "").upper() != found[0]:
+        if (request.COOKIES.get(COOKIE) or "").upper() != currency:
             patch_vary_headers(response, ("Accept-Language",))
         return response

@@ -78,8 +78,8 @@ def test_warm_cache_no_upstream_call_and_pinned_queries(setup, client, django_as
         with django_assert_num_queries(4):
             assert client.get(reverse("accounts:esim_list")).status_code == 200
         # session, user, the eSIM, its lines, the top-up packages of the catalog, its automatic
-        # top-up, the saved cards
-        with django_assert_num_queries(7):
+        # top-up, the saved cards (read twice: by the one-tap form and the automatic top-up's)
+        with django_assert_num_queries(8):
             assert client.get(reverse("accounts:esim_detail", args=[esim.pk])).status_code == 200
 
 

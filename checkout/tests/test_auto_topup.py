@@ -163,15 +163,17 @@ def test_the_monthly_cap_stops_the_next_one_and_emails(shop, roamify, user):
     assert "limit" in auto_emails("paused").get().body_text
 
 
-def test_a_declined_card_pauses_it_and_emails_a_link_to_pay(shop, roamify, user):
+def test_a_declined_card_pauses_it_and_emails_why(shop, roamify, user):
     esim, topup = bought_esim(user)
     rule = turn_on(user, esim, topup, saved_card(user, "4000000000000341"))
     roamify.control.esim_action(esim.iccid, "consume", mb=esim_allowance(esim) * 0.6)
     mail = wait_until(lambda: auto_emails("paused").first(), 60, what="the paused email")
     rule.refresh_from_db()
-    assert rule.paused == AutoTopup.Pause.DECLINED and rule.finish_url
-    assert rule.finish_url in mail.body_text
-    assert not topup_orders(esim).exclude(status=OrderStatus.PENDING_PAYMENT).exists()
+    # Declined: the order is cancelled with nothing charged (no payment to finish, unlike a card
+    # that asks for authentication); the email says why and links to the eSIM's page.
+    assert rule.paused == AutoTopup.Pause.DECLINED and not rule.finish_url
+    assert str(rule.paused_message) in mail.body_text and f"/account/esims/{esim.pk}/" in mail.body_text
+    assert not topup_orders(esim).filter(paid_at__isnull=False).exists()
     assert "topup" not in [o["kind"] for o in roamify.control.ledger()]
     assert not auto_emails("bought").exists()
 
