@@ -9,10 +9,11 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from catalog.models import Package
 from esims.models import Esim
 from payments.models import PaymentRefund
 
-from .models import Customer, Order, OrderStatus
+from .models import Customer, LineKind, Order, OrderLine, OrderStatus
 
 
 def customer_orders(user) -> QuerySet[Order]:
@@ -23,6 +24,23 @@ def customer_orders(user) -> QuerySet[Order]:
 def customer_esims(user) -> QuerySet[Esim]:
     """The eSIMs a signed-in customer owns, newest first."""
     return Esim.objects.owned_by(user).order_by("-created_at")
+
+
+def esim_plan(esim: Esim) -> Package | None:
+    """The catalog package the eSIM was bought as (its data, days and speed cap), if still known."""
+    if not esim.package_id_upstream:
+        return None
+    return Package.objects.filter(package_id=esim.package_id_upstream).first()
+
+
+def esim_is_unlimited(esim: Esim, plan: Package | None = None) -> bool:
+    """Whether the eSIM's data is unlimited: its plan, or an unlimited top-up applied to it since."""
+    plan = plan if plan is not None else esim_plan(esim)
+    if plan is not None and plan.is_unlimited:
+        return True
+    return OrderLine.objects.filter(
+        kind=LineKind.TOPUP, esim=esim, fulfilled_at__isnull=False, package__is_unlimited=True
+    ).exists()
 
 
 def recent_unpaid_order(session: SessionBase) -> Order | None:
