@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from checkout import cart
+from checkout import selectors as checkout_selectors
 from checkout import services as checkout
 from checkout.services import saved_cards
 from core.roamify_client import UpstreamError
@@ -34,7 +35,7 @@ from esims.models import NO_TOP_UPS
 from esims.qr import qr_data_uri
 from esims.usage import chart, format_mb
 
-from . import selectors, services
+from . import selectors, services, topups
 from .forms import DeleteAccountForm
 
 logger = logging.getLogger(__name__)
@@ -70,23 +71,35 @@ def _no_topups(esim, *, buying: bool) -> str:
         "refunded_cancelled": _("This eSIM can't be topped up: it was refunded and cancelled."),
         "refunded": _("This eSIM can't be topped up: it was refunded."),
         "revoked": _("This eSIM can't be topped up: it was revoked by the network."),
+        "expired": _("This eSIM can't be topped up: it has expired. Please choose a new eSIM instead."),
         "not_ready": _("This eSIM can't be topped up: it isn't ready yet."),
     }
     return sentences[key]
 
 
-def _offers(esim) -> tuple[list, str]:
-    """Top-ups on sale for the eSIM, or why there are none (a dead eSIM lists none)."""
+def _offers(esim) -> dict:
+    """Top-ups on sale for the eSIM, grouped for choosing (`topups.group_offers`), or why there
+    are none (a dead or expired eSIM lists none)."""
     if esim.topup_refusal_key:
-        return [], _no_topups(esim, buying=False)
+        return {"offers": [], "offer_groups": [], "offers_note": _no_topups(esim, buying=False)}
     try:
-        offers = checkout.topup_offers(esim)
+        packages = checkout.topup_offers(esim)
     except UpstreamError as exc:
         logger.warning("top-ups of eSIM %s unavailable: %s", esim.pk, exc)
-        return [], _("We couldn't load top-ups just now. Please try again in a minute.")
-    if not offers:
-        return [], _("There are no top-ups for this eSIM right now.")
-    return offers, ""
+        note = _("We couldn't load top-ups just now. Please try again in a minute.")
+        return {"offers": [], "offer_groups": [], "offers_note": note}
+    if not packages:
+        note = _("There are no top-ups for this eSIM right now.")
+        return {"offers": [], "offer_groups": [], "offers_note": note}
+    # The plan is usually among its own top-ups (no query then); whether the eSIM is unlimited now
+    # (an unlimited top-up makes it so) is upstream's usage figure, read from the cache already.
+    plan = next((p for p in packages if p.package_id == esim.package_id_upstream), None)
+    plan = plan or checkout_selectors.esim_plan(esim)
+    snapshot = esims.usage_of(esim)
+    unlimited = bool(plan and plan.is_unlimited) or bool(snapshot and snapshot.unlimited)
+    groups = topups.group_offers(packages, plan=plan, unlimited_esim=unlimited)
+    offers = [offer for group in groups for offer in group.offers]
+    return {"offers": offers, "offer_groups": groups, "offers_note": ""}
 
 
 def _usage_context(esim) -> dict:
@@ -125,15 +138,13 @@ def _qr(esim) -> str:
 @login_required
 def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     esim = selectors.customer_esim(request.user, pk)
-    offers, offers_note = _offers(esim)
     context = {
         "esim": esim,
         "section": "esims",
         "destination": selectors.destination(esim),
         "qr": _qr(esim),
         "history": esims.history_of(esim),
-        "offers": offers,
-        "offers_note": offers_note,
+        **_offers(esim),
         **_usage_context(esim),
         **_one_tap(request),
     }
@@ -289,13 +300,11 @@ def signed_topups(request: HttpRequest, token: str) -> HttpResponse:
         esim = links.read_token(token, links.TOPUP)
     except links.LinkError as exc:
         return _refused(request, str(exc))
-    offers, offers_note = _offers(esim)
     owner = request.user.is_authenticated and esim.customer_id == request.user.id
     next_url = reverse("accounts:esim_detail", args=[esim.pk]) + "#top-ups"
     context = {
         "esim": esim,
-        "offers": offers,
-        "offers_note": offers_note,
+        **_offers(esim),
         "owner": owner,
         "login_url": f"{reverse('account_login')}?next={next_url}",
         "signup_url": f"{reverse('account_signup')}?next={next_url}",

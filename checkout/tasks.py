@@ -27,6 +27,8 @@ def fulfil_order(self, order_id: int) -> str:
     if outcome.completed:
         _send_now(services.send_esim_email, send_esim_email, order_id)
     _send_now(services.send_receipt, send_receipt, order_id)
+    if outcome.completed:  # after the receipt: a receipt sent now says "applied" itself
+        _send_now(services.send_topup_applied, send_topup_applied, order_id)
     if outcome.retry:
         raise self.retry(countdown=_backoff(self.request.retries))
     return outcome.message
@@ -47,6 +49,11 @@ def send_esim_email(order_id: int) -> bool:
 @shared_task(name="checkout.send_receipt", **EMAIL_TASK)
 def send_receipt(order_id: int) -> bool:
     return services.send_receipt(order_id)
+
+
+@shared_task(name="checkout.send_topup_applied", **EMAIL_TASK)
+def send_topup_applied(order_id: int) -> bool:
+    return services.send_topup_applied(order_id)
 
 
 @shared_task(name="checkout.send_refund_notice", **EMAIL_TASK)

@@ -201,6 +201,8 @@ def confirm_status(esim: Esim) -> Esim:
         changes["status"] = upstream.status
     if esim.with_top_up and not upstream.with_top_up:  # never granted here: only taken away
         changes["with_top_up"] = False
+    if upstream.expired_at and upstream.expired_at != esim.expires_at:  # an expired eSIM takes no top-up
+        changes["expires_at"] = upstream.expired_at
     if _keep(esim, changes):
         # What the pages keep of upstream's views (usage with its status, top-ups) is out of date.
         transaction.on_commit(lambda: forget_upstream_views(esim.pk))

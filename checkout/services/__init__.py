@@ -25,7 +25,13 @@ deciding in one short transaction and records each result in another, and is saf
 from . import auto_topup
 from .deliverable import Undeliverable
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
-from .notifications import send_esim_email, send_receipt, send_refund_notice, send_staff_alert
+from .notifications import (
+    send_esim_email,
+    send_receipt,
+    send_refund_notice,
+    send_staff_alert,
+    send_topup_applied,
+)
 from .order_state import CheckoutError, log_event, move
 from .ordering import place_order, topup_offers
 from .payment import confirm_return, start_payment
@@ -53,6 +59,7 @@ __all__ = [
     "send_receipt",
     "send_refund_notice",
     "send_staff_alert",
+    "send_topup_applied",
     "start_payment",
     "sync_upstream_refunds",
     "topup_offers",

@@ -13,6 +13,7 @@ from payments import services as payments
 from payments.models import Payment
 from payments.providers import PaymentError
 
+from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderStatus
 from .payment import CARD_PROVIDER, flag_money_on_cancelled
 
@@ -48,6 +49,20 @@ def reconcile_orders() -> dict[str, int]:
                 esim_email_sent_at__isnull=True,
                 lines__kind=LineKind.ESIM,
             ).distinct(),
+        ),
+        (
+            # Checked again by the task (`notifications.topup_applied_due`): only those still owed.
+            "checkout.send_topup_applied",
+            Order.objects.filter(
+                status=OrderStatus.COMPLETED,
+                completed_at__lt=stale,
+                completed_at__gt=now - dt.timedelta(days=1),
+                receipt_sent_at__isnull=False,
+                lines__kind=LineKind.TOPUP,
+            )
+            .exclude(events__kind=OrderEventKind.EMAIL, events__data__email="topup-applied")
+            .exclude(events__kind=OrderEventKind.EMAIL, events__data__topup_applied=True)
+            .distinct(),
         ),
     ]
     emails = 0

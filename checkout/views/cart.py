@@ -17,6 +17,7 @@ from giftcards.views import buy_page, purchase_form
 
 from .. import cart, selectors
 from ..forms import CheckoutForm
+from ..models import LineKind
 
 
 @require_POST
@@ -110,6 +111,11 @@ def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutFo
         "gift_plan": plan,
         "gift_cards_cents": by_gift_cards,
         "to_pay_cents": priced.total_cents - by_gift_cards,
+        # "We send your eSIM here" only when there is an eSIM to send.
+        "cart_kind": selectors.purchase_kind(
+            {LineKind.TOPUP if line.esim else LineKind.ESIM for line in priced.lines}
+            | ({LineKind.GIFTCARD} if priced.gift_lines else set())
+        ),
         "code_form": CodeForm(),
     }
 

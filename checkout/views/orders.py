@@ -16,7 +16,7 @@ from payments.providers import PaymentError
 
 from .. import cart, selectors, services
 from ..forms import CheckoutForm
-from ..models import Order, OrderStatus
+from ..models import LineKind, Order, OrderStatus
 from .cart import cart_context
 
 logger = logging.getLogger(__name__)
@@ -141,10 +141,16 @@ def _order_context(order: Order, request: HttpRequest) -> dict:
     esims = list(order.esims) if order.status == OrderStatus.COMPLETED else []
     for esim in esims:
         esim.qr = qr_data_uri(esim.lpa_code) if esim.lpa_code else ""
+    lines = list(order.lines.all())
+    topups = [line for line in lines if line.kind == LineKind.TOPUP]
     return {
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": lines,
         "esims": esims,
+        # The words after purchase follow what was bought: eSIM, top-up, gift card (or a mix).
+        "kind": selectors.purchase_kind({line.kind for line in lines}),
+        "topups": topups,
+        "owner": request.user.is_authenticated and order.customer_id == request.user.id,
         "cancelled": bool(request.GET.get("cancelled")),
         "waiting": order.status in (OrderStatus.PAID, OrderStatus.FULFILLING),
     }
@@ -154,7 +160,8 @@ def _order_context(order: Order, request: HttpRequest) -> dict:
 def order_status(request: HttpRequest, number: str) -> JsonResponse:
     """Polled by the order page until the eSIM is ready. Never calls the payment provider."""
     order = _order_for(request, number)
-    body = {"status": order.status, "status_label": order.get_status_display()}
+    kind = selectors.order_kind(order)
+    body = {"status": order.status, "status_label": selectors.status_label(order, kind), "kind": kind}
     return JsonResponse(body, headers={"Cache-Control": "no-store"})
 
 
