@@ -39,12 +39,22 @@ def _read(esim: Esim, kind: str, entry: cached.Entry | None, *, fetch_missing: b
         return None
 
 
-def usage_of(esim: Esim) -> usage.UsageSnapshot | None:
+def usage_of(esim: Esim, *, fetch_missing: bool = True) -> usage.UsageSnapshot | None:
+    """What the shop knows of the eSIM's data use. Stale: served, and one refresh queued. Missing:
+    fetched now, or with `fetch_missing=False` (the page's polling) only queued, never waited for."""
     if not esim.iccid:
         return None
     if not esim.with_usage_check:
         return usage.unsupported(timezone.now(), esim.notes)
-    return _read(esim, cached.USAGE, cached.get(esim.pk, cached.USAGE))
+    return _read(esim, cached.USAGE, cached.get(esim.pk, cached.USAGE), fetch_missing=fetch_missing)
+
+
+def usage_is_current(snapshot: usage.UsageSnapshot | None) -> bool:
+    """Whether a page may show these figures as they are: read upstream within the usage cache's
+    age, or from a package without a usage check (nothing to read). Else the page asks again."""
+    if snapshot is None:
+        return False
+    return not snapshot.supported or snapshot.age_seconds <= cached.fresh_seconds(cached.USAGE)
 
 
 def usage_of_many(esims: Iterable[Esim]) -> dict[int, usage.UsageSnapshot | None]:
