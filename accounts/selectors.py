@@ -123,6 +123,7 @@ def usage_figures(esim: Esim, snapshot: UsageSnapshot | None) -> dict:
     figures = {
         "usage": snapshot,
         "usage_current": esims.usage_is_current(snapshot),
+        "usage_current_for": esims.usage_current_for(snapshot),
         "used": "",
         "left": "",
         "allowed": "",

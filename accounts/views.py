@@ -155,6 +155,7 @@ def esim_usage(request: HttpRequest, pk: int) -> HttpResponse:
     template = USAGE_PARTS.get(request.GET.get("part", ""), USAGE_PARTS["bar"])
     body = {
         "current": context["usage_current"],
+        "current_for": context["usage_current_for"],  # seconds: when to ask again
         "read_at": snapshot.fetched_at.isoformat() if snapshot and snapshot.supported else None,
         "html": render_to_string(template, context, request=request) if snapshot else "",
     }

@@ -39,43 +39,48 @@
     });
   }
 
-  // A few seconds apart at first (a refresh takes a second or two), then slower; given up after
-  // about three minutes (the network may not answer): the Refresh button is still there.
+  // While the figures are old: asked again a few seconds apart at first (a refresh from the network
+  // takes a second or two), then slower, and given up after about three minutes (the network may not
+  // answer; the Refresh button is still there). While they are current: asked again once they age
+  // past the usage cache's age, which the server says in seconds (no clock of the phone's involved).
   var DELAYS = [2000, 3000, 5000, 5000, 10000, 10000, 15000, 15000, 15000, 30000, 30000, 30000];
 
   function watch(box) {
     var url = box.getAttribute("data-usage-url");
+    var stamp = box.querySelector("[data-read-at]");
+    var shown = stamp ? stamp.getAttribute("data-read-at") : null;  // when the figures on show were read
     var attempt = 0;
-    function shownReadAt() {
-      var el = box.querySelector("[data-read-at]");
-      return el ? el.getAttribute("data-read-at") : null;
-    }
-    function next(delay) {
+    function later(ms) { window.setTimeout(ask, ms); }
+    function retry(ms) {
       if (attempt >= DELAYS.length) return;
-      window.setTimeout(ask, delay || DELAYS[attempt]);
+      later(ms || DELAYS[attempt]);
       attempt += 1;
     }
     function ask() {
-      if (document.hidden) { next(); return; }  // a tab in the background asks once it is seen
+      if (document.hidden) {  // a tab in the background asks once it is seen again
+        document.addEventListener("visibilitychange", ask, { once: true });
+        return;
+      }
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
-          if (response.status === 429) { next(30000); return null; }
+          if (response.status === 429) { retry(30000); return null; }
           return response.ok ? response.json() : null;
         })
         .then(function (data) {
           if (!data) return;
-          if (data.html && data.read_at && data.read_at !== box.getAttribute("data-shown-read-at")) {
-            box.innerHTML = data.html;
-            box.setAttribute("data-shown-read-at", data.read_at);
+          if (data.html && data.read_at && data.read_at !== shown) {
+            box.innerHTML = data.html;  // the server's own rendering of the figures (same origin)
+            shown = data.read_at;
             tickAges();
           }
-          if (data.current) box.removeAttribute("data-usage-url");
-          else next();
+          if (data.current) { attempt = 0; later(Math.max(1, data.current_for) * 1000 + 500); }
+          else retry();
         })
-        .catch(function () { next(); });
+        .catch(function () { retry(); });
     }
-    box.setAttribute("data-shown-read-at", shownReadAt() || "");
-    next();
+    var currentFor = parseInt(box.getAttribute("data-usage-current-for"), 10) || 0;
+    if (currentFor > 0) later(currentFor * 1000 + 500);
+    else retry(DELAYS[0]);
   }
 
   document.querySelectorAll("[data-usage-url]").forEach(watch);
