@@ -12,33 +12,38 @@ import re
 
 import pytest
 
-from accounts.tests.conftest import bought_esim, make_customer
+from accounts.tests.conftest import make_customer
+from checkout.models import Order, OrderStatus
 from checkout.tests.conftest import make_package
-from conftest import CeleryWorker, screenshot, worker_env
+from checkout.tests.helpers import paid_order
+from conftest import screenshot, wait_until
+from esims.models import Esim
 
+from .test_account_journey import shop  # noqa: F401  (a fixture: the live shop and its worker)
 from .test_checkout_journey import fits_the_screen
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
 
 
 @pytest.fixture
-def live_shop(transactional_db, postgres, redis_url, live_server, stripe, roamify, settings, tmp_path):
-    from storefront.celery import app
-
-    settings.SITE_URL = live_server.url
-    settings.EMAIL_BACKEND = "core.mail.OutboxBackend"
+def live_shop(shop, roamify, settings):  # noqa: F811  (the imported fixture)
+    """The account journey's live shop and worker (sharing its cache), the usage cache's age
+    shortened, and no webhooks from Roamify: what the page asks for by itself is what is tested."""
     settings.ESIM_USAGE_FRESH_SECONDS = 5  # "a minute" of the issue, in a test's time
-    cache = settings.CACHES["default"]
-    env = {
-        **worker_env(roamify, stripe, live_server.url),
-        "CACHE_REDIS_URL": cache["LOCATION"],
-        "TEST_CACHE_KEY_PREFIX": cache["KEY_PREFIX"],
-    }
-    app.control.purge()
-    worker = CeleryWorker(env, tmp_path / "worker.log")
-    worker.start()
-    yield live_server.url
-    worker.stop()
+    roamify.control.set_webhook(None, "")
+    return shop
+
+
+def delivered_by_the_worker(package, user) -> Esim:
+    """An eSIM bought upstream by the shop's own fulfilment, which the worker runs once it is paid."""
+    order = paid_order(package, email=user.email)
+    Order.objects.filter(pk=order.pk).update(customer=user)
+    wait_until(
+        lambda: Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED, 30, what="the eSIM delivered"
+    )
+    esim = Order.objects.get(pk=order.pk).esims.get()
+    Esim.objects.filter(pk=esim.pk).update(customer=user)
+    return esim
 
 
 def signed_in(page, base: str, user) -> None:
@@ -58,7 +63,7 @@ def test_an_open_esim_page_shows_data_used_without_a_reload(live_shop, roamify, 
 
     page = phone
     user = make_customer("mika@example.com")
-    _, esim = bought_esim(make_package(), user)
+    esim = delivered_by_the_worker(make_package(), user)
     signed_in(page, live_shop, user)
     page.goto(f"{live_shop}/account/esims/{esim.pk}/")
     assert figure(page, "Used") == "0 MB"
