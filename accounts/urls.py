@@ -12,6 +12,7 @@ app_name = "accounts"
 account_patterns = [
     path("", views.esim_list, name="esim_list"),
     path("esims/<int:pk>/", views.esim_detail, name="esim_detail"),
+    path("esims/<int:pk>/usage/", views.esim_usage, name="esim_usage"),
     path("esims/<int:pk>/refresh/", views.esim_refresh, name="esim_refresh"),
     path("esims/<int:pk>/top-up/", views.esim_topup, name="esim_topup"),
     path("esims/<int:pk>/share/", views.esim_share, name="esim_share"),

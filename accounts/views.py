@@ -14,8 +14,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +35,7 @@ from esims import selectors as esims
 from esims import services as esim_services
 from esims.models import NO_TOP_UPS
 from esims.qr import qr_data_uri
-from esims.usage import chart, format_mb
+from esims.usage import chart
 
 from . import selectors, services, topups
 from .forms import DeleteAccountForm
@@ -102,16 +104,13 @@ def _offers(esim) -> dict:
     return {"offers": offers, "offer_groups": groups, "offers_note": ""}
 
 
-def _usage_context(esim) -> dict:
-    snapshot = esims.usage_of(esim)
+def _usage_context(esim, *, fetch_missing: bool = True) -> dict:
+    snapshot = esims.usage_of(esim, fetch_missing=fetch_missing)
     today = timezone.localdate()
     return {
-        "usage": snapshot,
+        **selectors.usage_figures(esim, snapshot),
         "chart": chart(snapshot, today) if snapshot and snapshot.supported else None,
         "projection": snapshot.projection(today) if snapshot and snapshot.supported else None,
-        "used": format_mb(snapshot.used_mb) if snapshot and snapshot.supported else "",
-        "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
-        "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
         "validity": selectors.validity(esim, snapshot),
         "status": selectors.status_label(esim, snapshot),
         "status_key": selectors.status_key(esim, snapshot),
@@ -149,6 +148,43 @@ def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_one_tap(request),
     }
     return _private(render(request, "accounts/esim_detail.html", context))
+
+
+# The page's script asks every few seconds while its figures are old; more than this a minute from
+# one customer for one eSIM is not that script.
+USAGE_POLLS_PER_MINUTE = 30
+USAGE_PARTS = {"bar": "accounts/_usage_bar.html", "section": "accounts/_usage_section.html"}
+
+
+@require_safe
+@login_required
+def esim_usage(request: HttpRequest, pk: int) -> HttpResponse:
+    """The eSIM's usage figures as its page shows them, for static/js/usage.js to put in place.
+
+    Cheap: the cache only. Figures older than the cache's age queue one background refresh (the
+    task's lock keeps it to one per eSIM) and are answered as they are, with `current: false`.
+    """
+    esim = selectors.customer_esim(request.user, pk)
+    key = f"accounts:usage-polls:{request.user.pk}:{esim.pk}"
+    cache.add(key, 0, 60)
+    try:
+        polls = cache.incr(key)
+    except ValueError:  # the minute ended between the two calls
+        polls = 1
+    if polls > USAGE_POLLS_PER_MINUTE:
+        return _private(
+            JsonResponse({"error": "too many requests"}, status=429, headers={"Retry-After": "60"})
+        )
+    context = {"esim": esim, **_usage_context(esim, fetch_missing=False)}
+    snapshot = context["usage"]
+    template = USAGE_PARTS.get(request.GET.get("part", ""), USAGE_PARTS["bar"])
+    body = {
+        "current": context["usage_current"],
+        "current_for": context["usage_current_for"],  # seconds: when to ask again
+        "read_at": snapshot.fetched_at.isoformat() if snapshot and snapshot.supported else None,
+        "html": render_to_string(template, context, request=request) if snapshot else "",
+    }
+    return _private(JsonResponse(body))
 
 
 @require_POST

@@ -41,6 +41,8 @@ class CheckoutForm(PlainTextMixin, forms.Form):
         label=gettext_lazy("Email for your eSIM and receipt"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        # The same words as static/js/checkout.js says before the form is sent.
+        error_messages={"required": gettext_lazy("Please enter your email address.")},
     )
     travel_date = forms.DateField(
         required=False, label=gettext_lazy("Trip start date"), widget=forms.DateInput(attrs={"type": "date"})

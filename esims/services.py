@@ -336,7 +336,9 @@ def _esim_event(event_type: str, data: dict[str, Any]) -> str:
                 setattr(esim, name, value)
             esim.save(update_fields=[*changes, "updated_at"])
         if previous is not None and previous.supported and status:
-            cached.store(esim.pk, cached.USAGE, _with_status(previous, status, esim), now)
+            # The figures are as old as they were: a status is not a reading of the data used, so
+            # the page must not say "just now" of them (and an activation makes them stale soon).
+            cached.store(esim.pk, cached.USAGE, _with_status(previous, status, esim), previous.fetched_at)
         return f"status {status or 'unchanged'}"
     if event_type == "usage":
         snapshot = usage.from_webhook(data, now, previous)

@@ -150,6 +150,7 @@ ANSWERS: dict[str, Expect] = {
         name: {"owner": owner, "bob": lambda w, url: NOT_FOUND, "anonymous": lambda w, url: sign_in(url)}
         for name, owner in {
             "accounts:esim_detail": lambda w, url: Answer(200, shows=w.iccid[-4:]),
+            "accounts:esim_usage": lambda w, url: Answer(200, shows='"current"'),
             "accounts:esim_refresh": lambda w, url: Answer(
                 302, location=f"/account/esims/{w.esim_pk}/#usage"
             ),

@@ -82,6 +82,7 @@ FILLERS: dict[str, dict[str, str]] = {
     "account_confirm_email": {"key": "email_key"},
     "account_reset_password_from_key": {"uidb36": "uidb36", "key": "reset_key"},
     "accounts:esim_detail": {"pk": "esim_pk"},
+    "accounts:esim_usage": {"pk": "esim_pk"},
     "accounts:esim_refresh": {"pk": "esim_pk"},
     "accounts:esim_topup": {"pk": "esim_pk"},
     "accounts:esim_share": {"pk": "esim_pk"},

@@ -94,7 +94,7 @@ def test_stale_usage_is_served_while_one_refresh_is_queued(setup, client, roamif
         html = client.get(reverse("accounts:esim_detail", args=[esim.pk])).content.decode()
         client.get(reverse("accounts:esim_list"))
     assert queued.call_args_list == [mock.call("esims.refresh_upstream", esim.pk, "usage")]  # once
-    assert "Updated 10" in html  # the stale figures, said to be stale
+    assert "Read from the network 10 min ago" in html  # the stale figures, said to be stale
     esim_services.refresh_in_background(esim.pk, "usage")  # what the task does
     assert cached.get(esim.pk, cached.USAGE).value.used_mb == pytest.approx(300)
 

@@ -38,6 +38,7 @@ GET, POST = "GET", "POST"
 PAGES: dict[str, dict] = {
     "esim_list": {"methods": {GET}, "own": "<h1>My eSIMs</h1>"},
     "esim_detail": {"methods": {GET}},
+    "esim_usage": {"methods": {GET}},  # JSON for the page's script
     "esim_refresh": {"methods": {POST}},
     "esim_topup": {"methods": {POST}},
     "esim_share": {"methods": {POST}},

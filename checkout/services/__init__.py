@@ -34,7 +34,7 @@ from .notifications import (
 )
 from .order_state import CheckoutError, log_event, move
 from .ordering import place_order, topup_offers
-from .payment import confirm_return, start_payment
+from .payment import confirm_return, reopen_for_cart, start_payment
 from .reconciliation import reconcile_orders
 from .refunds import refund_order
 from .upstream_refunds import record_upstream_refund_event, sync_upstream_refunds
@@ -54,6 +54,7 @@ __all__ = [
     "record_upstream_refund_event",
     "refund_order",
     "register_line_fulfiller",
+    "reopen_for_cart",
     "retry_fulfilment",
     "send_esim_email",
     "send_receipt",

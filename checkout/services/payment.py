@@ -144,8 +144,27 @@ def _cancel_undeliverable(order_id: int, reason: str) -> None:
         else:
             move(order, OrderStatus.CANCELLED, reason)
         still_open = list(order.payments.filter(status__in=Payment.OPEN_STATES))
+    _close(still_open, "Order cancelled: a line can no longer be delivered")
+
+
+def _close(still_open: list[Payment], reason: str) -> None:
     for payment in still_open:  # outside the lock: closing a card page calls Stripe
-        payments.cancel_open(payment, "Order cancelled: a line can no longer be delivered")
+        payments.cancel_open(payment, reason)
+
+
+def reopen_for_cart(order_id: int) -> bool:
+    """Back from the card page: the order the customer left unpaid is cancelled, its card page
+    closed and its gift card holds released, so that its lines go back to the cart to be changed and
+    paid as a new order (checkout.cart.restore). False when it can't be: paid, part paid, or no
+    longer waiting for payment (then the customer is shown the order as it is)."""
+    with transaction.atomic():
+        order = locked(order_id)
+        if order.status != OrderStatus.PENDING_PAYMENT or order.payments.captured().exists():
+            return False
+        move(order, OrderStatus.CANCELLED, "Back from the payment page: its lines went back to the cart")
+        still_open = list(order.payments.filter(status__in=Payment.OPEN_STATES))
+    _close(still_open, "Order cancelled: back to the cart")
+    return True
 
 
 def confirm_return(order: Order, session_id: str) -> None:

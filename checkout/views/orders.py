@@ -17,7 +17,7 @@ from payments.providers import PaymentError
 from .. import cart, selectors, services
 from ..forms import CheckoutForm
 from ..models import LineKind, Order, OrderStatus
-from .cart import cart_context
+from .cart import back_to_cart, cart_context
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         rest.pop("t")
         query = rest.urlencode()
         return redirect(order.get_absolute_url() + (f"?{query}" if query else ""))
+    if request.GET.get("cancelled") and request.method == "GET" and back_to_cart(request, order):
+        return redirect("checkout:cart_detail")
     session_id = request.GET.get("session_id", "")
     if order.status == OrderStatus.PENDING_PAYMENT and session_id and not request.GET.get("cancelled"):
         services.confirm_return(order, session_id)  # once; then the webhook and the reconciler
