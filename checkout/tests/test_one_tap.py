@@ -185,6 +185,7 @@ def test_another_customers_card_is_refused(mine):
 def queued(monkeypatch):
     """The tasks queued (name, args, countdown), not run: the tests run the service themselves."""
     sent: list[tuple] = []
+
     def send(name, *args, countdown=None):
         sent.append((name, args, countdown))
 
