@@ -76,6 +76,9 @@ def one_tap_topup(request: HttpRequest) -> HttpResponse:
     if result.status == "paid" and result.order is not None:
         messages.success(request, result.message)
         return redirect(result.order.get_absolute_url())
+    if result.status == "pending" and result.order is not None:  # being confirmed: its page shows how
+        messages.info(request, result.message)
+        return redirect(result.order.get_absolute_url())
     if result.status == "needs_authentication" and result.redirect_url:
         return redirect(result.redirect_url)
     messages.error(request, result.message)

@@ -81,6 +81,16 @@ def run_auto_topup(crossing_id: int) -> str:
     return services.auto_topup.run(crossing_id)
 
 
+@shared_task(bind=True, name="checkout.confirm_off_session_charge", acks_late=True, max_retries=None)
+def confirm_off_session_charge(self, payment_id: int) -> str:
+    outcome = services.one_tap.confirm_charge(payment_id)
+    if outcome == "unknown":  # Stripe still unreachable; the service stops asking after its window
+        # At most 4 minutes apart: the reconciler queues another task for one untouched for 5.
+        countdown = min(240.0, 15.0 * 2**self.request.retries) * (0.5 + random.random() / 2)  # noqa: S311
+        raise self.retry(countdown=countdown)
+    return outcome
+
+
 @shared_task(name="checkout.send_auto_topup_email", **EMAIL_TASK)
 def send_auto_topup_email(crossing_id: int) -> bool:
     return services.auto_topup.send_email(crossing_id)

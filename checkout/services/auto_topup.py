@@ -265,12 +265,21 @@ def _record(crossing_id: int, result: one_tap.OneTapResult) -> str:
             transaction.on_commit(lambda: _queue_email(crossing_id))
             return "bought"
         crossing.save(update_fields=["order"])
+        if result.status == "pending":  # Stripe's answer was lost: `settle` records it once known
+            return "pending"
         reason = {
             "declined": Pause.DECLINED,
             "needs_authentication": Pause.AUTHENTICATION,
         }.get(result.status, Pause.UNDELIVERABLE)
         _stop(crossing, reason, result.message, pause=True, finish_url=result.redirect_url or "")
         return result.status
+
+
+def settle(order_id: int, result: one_tap.OneTapResult) -> str:
+    """Record the outcome of a charge confirmed after its answer was lost, on the crossing that
+    placed the order (if one did), as `run` would have recorded the first answer."""
+    crossing = AutoTopupCrossing.objects.filter(order_id=order_id, status=Status.CHARGING).first()
+    return _record(crossing.pk, result) if crossing is not None else "no crossing"
 
 
 # --- The email (a receipt, or why it paused) ------------------------------------------------------

@@ -13,10 +13,19 @@ same; without a fresh rate for it, in the shop's base currency. `price_for` says
 Replays: `idempotency_key` (the caller's, e.g. a form's token or a threshold crossing) becomes the
 order's `checkout_key`: the same key again finds the same order and reports how it stands, never a
 second order or charge. Stripe's key is the payment's own (`offsession-<order>-<attempt>`).
+
+An answer that never came (Stripe unreachable, a timeout, a 500): the charge may have gone through.
+The payment stays open (in flight) and the order waits for it; `confirm_charge` (a task, queued
+after a short wait, retried with back-off; the reconciler queues it again for any left in flight)
+sends the same request with the same key, which Stripe answers with the first request's outcome
+without charging again, and records that outcome as the first answer would have been. Stripe keeps
+a key for at least 24 hours: past CONFIRM_WINDOW the request is never sent again (it could charge
+anew) and staff are asked to look the payment up.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -30,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from catalog.currency import RateUnavailable, current_rate, package_price
 from catalog.models import Package
+from core.queue import after_commit
 from esims.models import Esim
 from payments import services as payments
 from payments.models import Payment, SavedCard
@@ -38,7 +48,7 @@ from payments.providers import CardDeclined, PaymentError
 from .. import cart as cart_module
 from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderLine, OrderStatus
-from .order_state import CheckoutError, locked, log_event
+from .order_state import CheckoutError, locked, log_event, move
 from .ordering import place_order
 from .payment import CARD_PROVIDER, payment_request, start_payment
 
@@ -46,11 +56,16 @@ logger = logging.getLogger(__name__)
 
 # How long a replay waits for the first request's charge, still at Stripe, to be answered.
 IN_FLIGHT_WAIT_SECONDS = 15.0
+# The first look at a charge whose answer was lost, after Stripe has had time to recover.
+CONFIRM_DELAY_SECONDS = 30
+# How long the same request may be sent again: within Stripe's 24 hours for an idempotency key.
+CONFIRM_WINDOW = dt.timedelta(hours=23)
 
 
 @dataclass
 class OneTapResult:
-    status: Literal["paid", "needs_authentication", "declined", "refused"]
+    # pending: sent to Stripe, its answer lost: being confirmed (the order waits, nothing to do)
+    status: Literal["paid", "needs_authentication", "declined", "refused", "pending"]
     order: Order | None
     redirect_url: str | None  # needs_authentication: the Stripe Checkout page for the same order
     message: str  # for the customer, in the active language
@@ -107,6 +122,8 @@ def buy_topup_with_saved_card(
     - needs_authentication: the bank wants 3D Secure: `redirect_url` is a Stripe Checkout page for
       the same order (nothing was charged by the first try);
     - declined: the bank said no: the order is cancelled and nothing was charged;
+    - pending: Stripe's answer was lost (the card may have been charged): the order waits while
+      `confirm_charge` learns the outcome;
     - refused: the top-up does not fit the eSIM (expired, refunded, revoked, not a top-up
       upstream accepts for it), or the card or eSIM is not this customer's: no order, no charge.
     """
@@ -158,17 +175,83 @@ def buy_topup_with_saved_card(
     except CardDeclined as exc:
         return _declined(order, payment, exc)
     except PaymentError as exc:
-        # Stripe could not be reached (its library retried with the same key): nothing recorded as
-        # paid; the order is closed so the customer may try again with a new tap.
-        logger.warning("one-tap charge for %s failed: %s", order.number, exc)
-        payments.fail(payment.pk, f"Off-session charge failed: {exc}")
-        return OneTapResult(
-            "declined",
-            _reload(order),
-            None,
-            _("We couldn't reach your bank just now. Nothing was charged: please try again in a minute."),
+        # No answer (unreachable, a timeout, a 500): the card may have been charged. The payment
+        # stays open and the order waiting, until the same request, sent again, says how it went.
+        logger.warning("one-tap charge for %s unanswered: %s", order.number, exc)
+        Payment.objects.filter(pk=payment.pk).update(
+            data={**payment.data, "unanswered": timezone.now().isoformat()}
         )
+        log_event(
+            order,
+            OrderEventKind.PAYMENT_STARTED,
+            f"No answer from Stripe ({exc}): the charge is being confirmed with the same key",
+            payment_id=payment.pk,
+        )
+        after_commit("checkout.confirm_off_session_charge", payment.pk, countdown=CONFIRM_DELAY_SECONDS)
+        return _pending(_reload(order))
     return _replay(_reload(order))
+
+
+def _pending(order: Order) -> OneTapResult:
+    return OneTapResult(
+        "pending",
+        order,
+        None,
+        _("We're confirming the payment with your bank; you'll get an email either way."),
+    )
+
+
+def in_flight(payment: Payment) -> bool:
+    """An off-session charge sent to Stripe whose answer was never recorded."""
+    return bool(
+        payment.data.get("off_session")
+        and payment.status == Payment.Status.CREATED
+        and not payment.external_reference
+    )
+
+
+def confirm_charge(payment_id: int) -> str:
+    """Learn how an off-session charge whose answer was lost went, and record it as its first answer
+    would have been: 'paid' (captured through `payments.start`, the path of every charge),
+    'declined' / 'needs_authentication' (as on the first try: closed, nothing charged), 'unknown'
+    (still no answer: ask again later), 'done' (recorded already) or 'expired' (staff asked)."""
+    payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
+    if payment is None or not in_flight(payment):
+        return "done"
+    order = payment.order
+    if timezone.now() - payment.created_at > CONFIRM_WINDOW:
+        return _give_up(order, payment)
+    try:
+        # The very request of the first try (`payment_request` of the order's total, the payment's
+        # key): Stripe gives back the first one's outcome, never a second charge.
+        payments.start(payment, payment_request(order, order.total_cents))
+    except CardDeclined as exc:
+        result = _declined(order, payment, exc)
+    except PaymentError as exc:
+        logger.warning("one-tap charge for %s still unanswered: %s", order.number, exc)
+        # Touched: the reconciler leaves a payment whose task is alive to it.
+        Payment.objects.filter(pk=payment.pk).update(updated_at=timezone.now())
+        return "unknown"
+    else:
+        result = _replay(_reload(order))
+    log_event(order, OrderEventKind.PAYMENT_STARTED, f"Off-session charge confirmed: {result.status}")
+    from .auto_topup import settle  # auto_topup imports this module
+
+    settle(order.pk, result)
+    return result.status
+
+
+def _give_up(order: Order, payment: Payment) -> str:
+    with transaction.atomic():
+        order = locked(order.pk)
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            move(
+                order,
+                OrderStatus.REQUIRES_ACTION,
+                f"Stripe never answered off-session payment {payment.pk} (attempt {payment.attempt}): "
+                f"look its PaymentIntent up at Stripe (metadata order_number {order.number})",
+            )
+    return "expired"
 
 
 def _declined(order: Order, payment: Payment, exc: CardDeclined) -> OneTapResult:
@@ -213,12 +296,13 @@ def _replay(order: Order) -> OneTapResult:
     while True:
         order = _reload(order)
         off = order.payments.filter(data__has_key="off_session").order_by("-id").first()
-        in_flight = (
+        waiting = (  # the first request still at Stripe (not one whose answer was lost)
             order.status == OrderStatus.PENDING_PAYMENT
             and off is not None
             and off.status == Payment.Status.CREATED
+            and "unanswered" not in off.data
         )
-        if not in_flight or time.monotonic() > deadline:
+        if not waiting or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     if order.is_paid:
@@ -237,6 +321,8 @@ def _replay(order: Order) -> OneTapResult:
                 page.redirect_url,
                 _("Your bank asks you to confirm this payment. Nothing was charged yet."),
             )
+        if off is not None and in_flight(off):
+            return _pending(order)
         return OneTapResult("declined", order, None, _("This payment is still being processed."))
     bank = (off.data.get("decline_message") if off is not None else "") or _("Your card was declined.")
     return OneTapResult("declined", order, None, _declined_message(bank))

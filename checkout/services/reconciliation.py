@@ -86,12 +86,39 @@ def reconcile_orders() -> dict[str, int]:
         checked += 1
     return {
         "requeued": len(stuck),
+        "off_session_confirming": _confirm_unanswered(now),
         "emails_requeued": emails,
         "sessions_checked": checked,
         "holds_released": _release_abandoned(now),
         "cancelled_payments_checked": _check_closed_payments_of_cancelled(now, stale),
         "money_on_cancelled": _flag_cancelled_holding_money(),
     }
+
+
+# An off-session charge unanswered for this long lost its task (or its worker): queued again.
+OFF_SESSION_IN_FLIGHT = dt.timedelta(minutes=5)
+
+
+def _confirm_unanswered(now) -> int:
+    """Off-session charges sent to Stripe whose answer was never recorded (its confirming task
+    lost, or the worker killed mid-call): the task asks Stripe again with the same key."""
+    unanswered = (
+        Payment.objects.filter(
+            provider=CARD_PROVIDER,
+            status=Payment.Status.CREATED,
+            external_reference="",
+            data__has_key="off_session",
+            order__status=OrderStatus.PENDING_PAYMENT,
+            created_at__lt=now - OFF_SESSION_IN_FLIGHT,
+            updated_at__lt=now - OFF_SESSION_IN_FLIGHT,
+        )
+        .order_by("updated_at")
+        .values_list("id", flat=True)
+    )
+    ids = list(unanswered[:200])
+    for payment_id in ids:
+        send("checkout.confirm_off_session_charge", payment_id)
+    return len(ids)
 
 
 def _check_closed_payments_of_cancelled(now, stale) -> int:

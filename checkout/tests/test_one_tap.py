@@ -176,3 +176,90 @@ def test_another_customers_card_is_refused(mine):
     bob = make_customer("bob@example.com")
     result = buy(alice, esim, topup, saved_card(bob, VISA))
     assert result.status == "refused" and result.order is None
+
+
+# --- Stripe's answer lost (a 500, a timeout): the charge is confirmed with the same key -----------
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks queued (name, args, countdown), not run: the tests run the service themselves."""
+    sent: list[tuple] = []
+
+    def send(name, *args, countdown=None):
+        sent.append((name, args, countdown))
+
+    monkeypatch.setattr("core.queue.send", send)
+    monkeypatch.setattr("checkout.services.reconciliation.send", send)
+    return sent
+
+
+def confirming(queued) -> list[int]:
+    return [args[0] for name, args, _ in queued if name == "checkout.confirm_off_session_charge"]
+
+
+@pytest.mark.parametrize("fault", ["after", "before"])
+def test_a_charge_whose_answer_was_lost_is_confirmed_with_the_same_key(mine, stripe, roamify, queued, fault):
+    alice, esim, topup = mine
+    card = saved_card(alice, VISA)
+    stripe.control.fault("/v1/payment_intents", fault)  # "after": charged, but the shop hears a 500
+    result = buy(alice, esim, topup, card)
+    assert result.status == "pending"
+    assert result.message == "We're confirming the payment with your bank; you'll get an email either way."
+    order = result.order
+    assert order.status == OrderStatus.PENDING_PAYMENT  # not cancelled: it may have been paid
+    payment = order.payments.get()
+    assert payment.status == Payment.Status.CREATED and not payment.external_reference
+    assert len(intents_for(order)) == (1 if fault == "after" else 0)
+    assert [(n, c) for n, _, c in queued] == [("checkout.confirm_off_session_charge", 30)]
+    assert buy(alice, esim, topup, card).status == "pending"  # a replay of the tap says the same, at once
+    assert services.one_tap.confirm_charge(confirming(queued)[0]) == "paid"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert [i.status for i in intents_for(order)] == ["succeeded"]  # one charge, either way
+    assert services.fulfil_order(order.pk).completed
+    assert services.one_tap.confirm_charge(payment.pk) == "done"  # a second task: nothing more
+    services.fulfil_order(order.pk)
+    assert [o["kind"] for o in roamify.control.ledger()] == ["instant", "topup"]
+    assert len(intents_for(order)) == 1
+
+
+def test_a_lost_answer_of_a_declined_card_closes_the_order_as_the_first_would_have(mine, stripe, queued):
+    alice, esim, topup = mine
+    stripe.control.fault("/v1/payment_intents", "after")
+    result = buy(alice, esim, topup, saved_card(alice, DECLINES))
+    assert result.status == "pending"
+    assert services.one_tap.confirm_charge(confirming(queued)[0]) == "declined"
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == OrderStatus.CANCELLED
+    assert not order.payments.captured().exists()
+    assert [i.status for i in intents_for(order)] == ["requires_payment_method"]
+
+
+def test_stripe_still_unreachable_keeps_asking_then_hands_it_to_staff(mine, stripe, queued):
+    alice, esim, topup = mine
+    stripe.control.fault("/v1/payment_intents", "before", times=2)
+    result = buy(alice, esim, topup, saved_card(alice, VISA))
+    payment = result.order.payments.get()
+    assert services.one_tap.confirm_charge(payment.pk) == "unknown"
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - dt.timedelta(hours=24))
+    assert services.one_tap.confirm_charge(payment.pk) == "expired"  # never sent again past the key's life
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == OrderStatus.REQUIRES_ACTION
+    assert intents_for(order) == []
+
+
+def test_the_reconciler_confirms_a_charge_whose_task_was_lost(mine, stripe, queued):
+    alice, esim, topup = mine
+    stripe.control.fault("/v1/payment_intents", "after")
+    result = buy(alice, esim, topup, saved_card(alice, VISA))
+    payment = result.order.payments.get()
+    queued.clear()  # the task is lost
+    assert services.reconcile_orders()["off_session_confirming"] == 0  # too recent: its task may be on it
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    Payment.objects.filter(pk=payment.pk).update(created_at=long_ago, updated_at=long_ago)
+    assert services.reconcile_orders()["off_session_confirming"] == 1
+    assert confirming(queued) == [payment.pk]
+    assert services.one_tap.confirm_charge(payment.pk) == "paid"
+    assert Order.objects.get(pk=result.order.pk).is_paid
+    assert len(intents_for(result.order)) == 1

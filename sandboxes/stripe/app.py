@@ -114,6 +114,30 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         sb.idempotency.release(key)
 
 
+FAULT_MODES = ("before", "after")
+
+
+@web.middleware
+async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Asked faults on `POST <path>`, outside idempotency: "before" answers a 500 without running
+    the request (nothing done, nothing kept under its key); "after" runs it (a charge is made and
+    its answer kept under its key, as Stripe would) and then answers a 500 instead, so the caller
+    never heard: a retry with the same key gets the first answer back."""
+    faults = _sb(request).faults
+    fault = faults.get(request.path) if request.method == "POST" else None
+    if fault is None:
+        return await handler(request)
+    mode, fault[1] = fault[0], fault[1] - 1
+    if fault[1] <= 0:
+        del faults[request.path]
+    if mode == "after":
+        await handler(request)
+    error = StripeError("An unknown error occurred (sandbox fault).", status=500, type="api_error")
+    response = error.response()
+    response.headers["Stripe-Should-Retry"] = "false"  # the library's own retries stay out of it
+    return response
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -747,6 +771,23 @@ async def control_webhook_chaos(request: web.Request) -> web.Response:
     return json_response({**bus.chaos.to_dict(), "counts": bus.chaos_counts})
 
 
+async def control_faults(request: web.Request) -> web.Response:
+    faults = _sb(request).faults
+    if request.method == "POST":
+        data = await _json_body(request)
+        path, mode, times = data.get("path"), data.get("mode"), data.get("times", 1)
+        if not isinstance(path, str) or not path.startswith("/v1/"):
+            raise StripeError("`path` must be an API path such as /v1/payment_intents", param="path")
+        if mode not in FAULT_MODES:
+            raise StripeError("`mode` must be one of: " + ", ".join(FAULT_MODES), param="mode")
+        if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= 100:
+            raise StripeError("`times` must be an integer from 1 to 100", param="times")
+        faults[path] = [mode, times]
+    elif request.method == "DELETE":
+        faults.clear()
+    return json_response({"faults": {path: {"mode": m, "times": n} for path, (m, n) in faults.items()}})
+
+
 async def control_events(request: web.Request) -> web.Response:
     records = list(_sb(request).bus.records.values())
     wanted = request.query.get("type")
@@ -832,7 +873,13 @@ def create_app(
 ) -> web.Application:
     """`process`: a localstripe child already started (by `__main__`); else we start one."""
     app = web.Application(
-        middlewares=[request_id_middleware, loopback_only, idempotency_middleware, error_middleware],
+        middlewares=[
+            request_id_middleware,
+            loopback_only,
+            fault_middleware,
+            idempotency_middleware,
+            error_middleware,
+        ],
         client_max_size=4 * 1024 * 1024,
     )
     app[BUSINESS] = business_name
@@ -861,6 +908,9 @@ def create_app(
     r.add_post("/_control/reset", control_reset)
     r.add_route("*", "/_control/webhooks", control_webhooks)
     r.add_get("/_control/events", control_events)
+    r.add_get("/_control/faults", control_faults)
+    r.add_post("/_control/faults", control_faults)
+    r.add_delete("/_control/faults", control_faults)
     r.add_get("/_control/webhook_chaos", control_webhook_chaos)
     r.add_post("/_control/webhook_chaos", control_webhook_chaos)
     r.add_post("/_control/events/{id}/redeliver", control_redeliver)

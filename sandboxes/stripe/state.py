@@ -75,6 +75,8 @@ class Sandbox:
         self.public_url = config.public_url or f"http://127.0.0.1:{config.port}"
         self.sessions: dict[str, CheckoutSession] = {}
         self.idempotency = IdempotencyStore()
+        # Faults asked through `/_control/faults`: path -> [mode, requests left] (see app.fault_middleware).
+        self.faults: dict[str, list] = {}
         # Fields localstripe drops (refund `reason`, PaymentIntent `description`...)
         # by object id, patched back into its JSON on the way out.
         self.extras: dict[str, dict[str, Any]] = {}
@@ -112,6 +114,7 @@ class Sandbox:
             raise RuntimeError(f"localstripe refused the wipe: {reply.status}")
         self.sessions.clear()
         self.idempotency.clear()
+        self.faults.clear()
         self.extras.clear()
         self._locks.clear()
         self.card_numbers.clear()

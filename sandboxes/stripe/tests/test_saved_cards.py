@@ -114,3 +114,20 @@ def test_customer_and_customer_email_together_are_refused(
         make_session(customer=customer.id, customer_email="mika@example.com")
     with pytest.raises(stripe.InvalidRequestError):
         make_session(customer="cus_nope", customer_email=None)
+
+
+@pytest.mark.parametrize("mode", ["before", "after"])
+def test_a_fault_answers_500_and_the_same_key_then_charges_once(
+    client: stripe.StripeClient, sb: StripeSandbox, make_session: Callable[..., Any], mode: str
+) -> None:
+    customer, pm = _saved_card(client, sb, make_session, "4242424242424242")
+    sb.control.fault("/v1/payment_intents", mode)  # type: ignore[arg-type]
+    with pytest.raises(stripe.APIError) as caught:
+        _charge(client, customer, pm, "k-f")
+    assert caught.value.http_status == 500
+    made = 2 if mode == "after" else 1  # "after": charged although the caller heard a 500
+    assert len(client.v1.payment_intents.list(params={"limit": 100}).data) == made
+    intent = _charge(client, customer, pm, "k-f")  # the fault was for one request only
+    assert intent.status == "succeeded"
+    assert (intent.last_response.headers.get("Idempotent-Replayed") == "true") == (mode == "after")
+    assert len(client.v1.payment_intents.list(params={"limit": 100}).data) == 2
