@@ -106,17 +106,21 @@ def chromium_browser() -> Iterator:
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+# An iPhone 13-like browser context (Playwright's new_context arguments).
+IPHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+}
+
+
 @pytest.fixture
 def phone(chromium_browser) -> Iterator:
     """A page in a phone-sized viewport (iPhone 13-like)."""
-    context = chromium_browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
-    )
+    context = chromium_browser.new_context(**IPHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -6,7 +6,7 @@ from allauth.core import context
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from core.forms import PlainTextMixin
+from core.forms import MoneyField, PlainTextMixin
 
 from . import services
 
@@ -67,3 +67,36 @@ class SignupForm(AllauthSignupForm):
         super().__init__(*args, **kwargs)
         self.fields.pop("password1", None)
         self.fields.pop("password2", None)
+
+
+class AutoTopupForm(PlainTextMixin, forms.Form):
+    """Automatic top-up of one eSIM: which top-up, when, with which card, and the monthly limits."""
+
+    package = forms.ChoiceField(label=gettext_lazy("Top-up to buy"))
+    card = forms.TypedChoiceField(label=gettext_lazy("Card"), coerce=int)
+    below_mb = forms.IntegerField(
+        label=gettext_lazy("When data left is below (MB)"), min_value=1, max_value=100_000, required=False
+    )
+    below_days = forms.IntegerField(
+        label=gettext_lazy("Or when fewer days are left than"), min_value=1, max_value=60, required=False
+    )
+    max_per_month = forms.IntegerField(
+        label=gettext_lazy("At most, top-ups a month"), min_value=1, max_value=10
+    )
+
+    def __init__(self, *args, offers, cards, currency: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.offers = {p.package_id: p for p in offers}
+        self.cards = {c.pk: c for c in cards}
+        self.currency = currency
+        self.fields["package"].choices = [(p.package_id, p.name) for p in offers]
+        self.fields["card"].choices = [(c.pk, str(c)) for c in cards]
+        self.fields["max_amount"] = MoneyField(
+            label=gettext_lazy("At most, spent a month"), currency=currency, min_cents=1
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("below_mb") and not data.get("below_days"):
+            raise forms.ValidationError(gettext_lazy("Say when to top up: data left, days left, or both."))
+        return data

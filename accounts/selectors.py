@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from checkout.models import LineKind, Order, OrderLine
 from esims import selectors as esims
 from esims.models import Esim
-from esims.usage import UsageSnapshot, format_mb
+from esims.usage import UsageSnapshot, format_mb, read_ago
 
 
 def _with_lines(queryset):
@@ -103,8 +103,58 @@ def status_key(esim: Esim, snapshot: UsageSnapshot | None) -> str:
     return _status(esim, snapshot)[0]
 
 
+def daily_allowance_mb(esim: Esim, snapshot: UsageSnapshot | None) -> int | None:
+    """The full-speed data of each day on an unlimited plan (its throttle threshold), if it has one.
+
+    Roamify's usage reports no allowance of the day: it is the package's (catalog `throttle`), and
+    the day's use is the usage details' entry for today.
+    """
+    if snapshot is None or not snapshot.supported or not snapshot.unlimited:
+        return None
+    lines = getattr(esim, "bought_lines", None) or []
+    package = lines[0].package if lines else None
+    if package is None or not package.is_unlimited:
+        return None
+    return package.throttle_threshold_mb or None
+
+
+def usage_figures(esim: Esim, snapshot: UsageSnapshot | None) -> dict:
+    """The figures the usage bar and the eSIM page show, formatted, and whether they are current
+    (else the page's script asks for them again: accounts.views.esim_usage)."""
+    figures = {
+        "usage": snapshot,
+        "usage_current": esims.usage_is_current(snapshot),
+        "usage_current_for": esims.usage_current_for(snapshot),
+        "used": "",
+        "left": "",
+        "allowed": "",
+        "today_used": "",
+        "daily_allowance": "",
+        "today_percent_left": None,
+        "read_ago": "",
+    }
+    if snapshot is None or not snapshot.supported:
+        return figures
+    figures.update(
+        used=format_mb(snapshot.used_mb),
+        left=format_mb(snapshot.remaining_mb),
+        allowed=format_mb(snapshot.allowed_mb),
+        read_ago=read_ago(snapshot.fetched_at),
+    )
+    allowance = daily_allowance_mb(esim, snapshot)
+    if allowance:
+        # Upstream's days are UTC days (the chart says so too).
+        today = snapshot.used_on(timezone.now().astimezone(dt.UTC).date())
+        figures.update(
+            today_used=format_mb(today),
+            daily_allowance=format_mb(allowance),
+            today_percent_left=max(0, 100 - math.ceil(today * 100 / allowance)),
+        )
+    return figures
+
+
 def esim_cards(user) -> list[dict]:
-    """Each eSIM of the list with its destination, status, data left and days left."""
+    """Each eSIM of the list with its destination, status, data used or left and days left."""
     items = customer_esims(user)
     usage = esims.usage_of_many(items)
     cards = []
@@ -114,9 +164,7 @@ def esim_cards(user) -> list[dict]:
             {
                 "esim": esim,
                 "destination": destination(esim),
-                "usage": snapshot,
-                "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
-                "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
+                **usage_figures(esim, snapshot),
                 "status": status_label(esim, snapshot),
                 "status_key": status_key(esim, snapshot),
                 "validity": validity(esim, snapshot),
@@ -162,3 +210,24 @@ def order_landing(order: Order) -> str:
     if lines and all(line.kind == LineKind.GIFTCARD for line in lines):
         return reverse("giftcards:account_list")
     return reverse("accounts:esim_list")
+
+
+def saved_cards(user) -> list:
+    """The customer's saved cards, newest first (read through checkout: accounts never import payments)."""
+    from checkout.selectors import saved_cards as cards
+
+    return cards(user)
+
+
+def auto_topup_offers(esim: Esim) -> list:
+    """Top-ups an automatic top-up may buy for the eSIM: those upstream says fit it, sold by the shop."""
+    from checkout.services import topup_offers
+
+    return topup_offers(esim) if not esim.topup_refusal_key else []
+
+
+def auto_topup_of(esim: Esim):
+    """The eSIM's automatic top-up rule, on or off (None when never set up)."""
+    from checkout.models import AutoTopup
+
+    return AutoTopup.objects.filter(esim=esim).select_related("package", "card").first()

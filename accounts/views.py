@@ -8,13 +8,16 @@ from the low-data email, the shared install link) work without signing in.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,16 +26,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from checkout import cart
+from checkout import selectors as checkout_selectors
 from checkout import services as checkout
+from checkout.services import saved_cards
 from core.roamify_client import UpstreamError
 from esims import links
 from esims import selectors as esims
 from esims import services as esim_services
 from esims.models import NO_TOP_UPS
 from esims.qr import qr_data_uri
-from esims.usage import chart, format_mb
+from esims.usage import chart
 
-from . import selectors, services
+from . import selectors, services, topups
 from .forms import DeleteAccountForm
 
 logger = logging.getLogger(__name__)
@@ -68,38 +73,58 @@ def _no_topups(esim, *, buying: bool) -> str:
         "refunded_cancelled": _("This eSIM can't be topped up: it was refunded and cancelled."),
         "refunded": _("This eSIM can't be topped up: it was refunded."),
         "revoked": _("This eSIM can't be topped up: it was revoked by the network."),
+        "expired": _("This eSIM can't be topped up: it has expired. Please choose a new eSIM instead."),
         "not_ready": _("This eSIM can't be topped up: it isn't ready yet."),
     }
     return sentences[key]
 
 
-def _offers(esim) -> tuple[list, str]:
-    """Top-ups on sale for the eSIM, or why there are none (a dead eSIM lists none)."""
+def _offers(esim) -> dict:
+    """Top-ups on sale for the eSIM, grouped for choosing (`topups.group_offers`), or why there
+    are none (a dead or expired eSIM lists none)."""
     if esim.topup_refusal_key:
-        return [], _no_topups(esim, buying=False)
+        return {"offers": [], "offer_groups": [], "offers_note": _no_topups(esim, buying=False)}
     try:
-        offers = checkout.topup_offers(esim)
+        packages = checkout.topup_offers(esim)
     except UpstreamError as exc:
         logger.warning("top-ups of eSIM %s unavailable: %s", esim.pk, exc)
-        return [], _("We couldn't load top-ups just now. Please try again in a minute.")
-    if not offers:
-        return [], _("There are no top-ups for this eSIM right now.")
-    return offers, ""
-
-
-def _usage_context(esim) -> dict:
+        note = _("We couldn't load top-ups just now. Please try again in a minute.")
+        return {"offers": [], "offer_groups": [], "offers_note": note}
+    if not packages:
+        note = _("There are no top-ups for this eSIM right now.")
+        return {"offers": [], "offer_groups": [], "offers_note": note}
+    # The plan is usually among its own top-ups (no query then); whether the eSIM is unlimited now
+    # (an unlimited top-up makes it so) is upstream's usage figure, read from the cache already.
+    plan = next((p for p in packages if p.package_id == esim.package_id_upstream), None)
+    plan = plan or checkout_selectors.esim_plan(esim)
     snapshot = esims.usage_of(esim)
+    unlimited = bool(plan and plan.is_unlimited) or bool(snapshot and snapshot.unlimited)
+    groups = topups.group_offers(packages, plan=plan, unlimited_esim=unlimited)
+    offers = [offer for group in groups for offer in group.offers]
+    return {"offers": offers, "offer_groups": groups, "offers_note": ""}
+
+
+def _usage_context(esim, *, fetch_missing: bool = True) -> dict:
+    snapshot = esims.usage_of(esim, fetch_missing=fetch_missing)
     today = timezone.localdate()
     return {
-        "usage": snapshot,
+        **selectors.usage_figures(esim, snapshot),
         "chart": chart(snapshot, today) if snapshot and snapshot.supported else None,
         "projection": snapshot.projection(today) if snapshot and snapshot.supported else None,
-        "used": format_mb(snapshot.used_mb) if snapshot and snapshot.supported else "",
-        "left": format_mb(snapshot.remaining_mb) if snapshot and snapshot.supported else "",
-        "allowed": format_mb(snapshot.allowed_mb) if snapshot and snapshot.supported else "",
         "validity": selectors.validity(esim, snapshot),
         "status": selectors.status_label(esim, snapshot),
         "status_key": selectors.status_key(esim, snapshot),
+    }
+
+
+def _one_tap(request: HttpRequest) -> dict:
+    """What the one-tap form of each top-up needs: the owner's latest saved card (None: no form),
+    a token of this page's (a double tap buys once) and the page to come back to."""
+    cards = saved_cards.cards_of(request.user)
+    return {
+        "saved_card": cards[0] if cards else None,
+        "one_tap_key": secrets.token_urlsafe(16),
+        "one_tap_next": request.get_full_path(),
     }
 
 
@@ -112,18 +137,54 @@ def _qr(esim) -> str:
 @login_required
 def esim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     esim = selectors.customer_esim(request.user, pk)
-    offers, offers_note = _offers(esim)
     context = {
         "esim": esim,
         "section": "esims",
         "destination": selectors.destination(esim),
         "qr": _qr(esim),
         "history": esims.history_of(esim),
-        "offers": offers,
-        "offers_note": offers_note,
+        **_offers(esim),
         **_usage_context(esim),
+        **_one_tap(request),
     }
     return _private(render(request, "accounts/esim_detail.html", context))
+
+
+# The page's script asks every few seconds while its figures are old; more than this a minute from
+# one customer for one eSIM is not that script.
+USAGE_POLLS_PER_MINUTE = 30
+USAGE_PARTS = {"bar": "accounts/_usage_bar.html", "section": "accounts/_usage_section.html"}
+
+
+@require_safe
+@login_required
+def esim_usage(request: HttpRequest, pk: int) -> HttpResponse:
+    """The eSIM's usage figures as its page shows them, for static/js/usage.js to put in place.
+
+    Cheap: the cache only. Figures older than the cache's age queue one background refresh (the
+    task's lock keeps it to one per eSIM) and are answered as they are, with `current: false`.
+    """
+    esim = selectors.customer_esim(request.user, pk)
+    key = f"accounts:usage-polls:{request.user.pk}:{esim.pk}"
+    cache.add(key, 0, 60)
+    try:
+        polls = cache.incr(key)
+    except ValueError:  # the minute ended between the two calls
+        polls = 1
+    if polls > USAGE_POLLS_PER_MINUTE:
+        return _private(
+            JsonResponse({"error": "too many requests"}, status=429, headers={"Retry-After": "60"})
+        )
+    context = {"esim": esim, **_usage_context(esim, fetch_missing=False)}
+    snapshot = context["usage"]
+    template = USAGE_PARTS.get(request.GET.get("part", ""), USAGE_PARTS["bar"])
+    body = {
+        "current": context["usage_current"],
+        "current_for": context["usage_current_for"],  # seconds: when to ask again
+        "read_at": snapshot.fetched_at.isoformat() if snapshot and snapshot.supported else None,
+        "html": render_to_string(template, context, request=request) if snapshot else "",
+    }
+    return _private(JsonResponse(body))
 
 
 @require_POST
@@ -283,18 +344,17 @@ def signed_topups(request: HttpRequest, token: str) -> HttpResponse:
         esim = links.read_token(token, links.TOPUP)
     except links.LinkError as exc:
         return _refused(request, str(exc))
-    offers, offers_note = _offers(esim)
     owner = request.user.is_authenticated and esim.customer_id == request.user.id
     next_url = reverse("accounts:esim_detail", args=[esim.pk]) + "#top-ups"
     context = {
         "esim": esim,
-        "offers": offers,
-        "offers_note": offers_note,
+        **_offers(esim),
         "owner": owner,
         "login_url": f"{reverse('account_login')}?next={next_url}",
         "signup_url": f"{reverse('account_signup')}?next={next_url}",
         "has_account": esim.customer_id is not None,
         **_usage_context(esim),
+        **(_one_tap(request) if owner else {}),
     }
     return _private(render(request, "accounts/signed_topups.html", context))
 

@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import Lower
+from django.urls import reverse
 
 from . import names as local_names
 from .cache import catalog_version
@@ -128,7 +129,8 @@ class Entry:
         return self.geography == Geography.LOCAL
 
     def get_absolute_url(self) -> str:
-        return f"/esim/{self.slug}/"
+        # reverse(), not a path typed here: the page's language prefix (/ja/esim/japan/) with it.
+        return reverse("catalog:destination", args=[self.slug])
 
     def get_geography_display(self) -> str:
         return str(Geography(self.geography).label)

@@ -7,14 +7,14 @@ class CheckoutConfig(AppConfig):
     name = "checkout"
 
     def ready(self) -> None:
-        from core.signals import roamify_refund_event
+        from core.signals import esim_usage_seen, roamify_refund_event
         from esims import balance
         from giftcards.services import issue_for_line
         from payments import signals
 
         from .models import LineKind
         from .reports import daily_cost_cents
-        from .services import payment, register_line_fulfiller, upstream_refunds
+        from .services import auto_topup, payment, register_line_fulfiller, upstream_refunds
 
         signals.payment_captured.connect(payment.on_payment_captured, dispatch_uid="checkout-captured")
         signals.payment_failed.connect(payment.on_payment_failed, dispatch_uid="checkout-failed")
@@ -27,3 +27,5 @@ class CheckoutConfig(AppConfig):
         roamify_refund_event.connect(
             upstream_refunds.on_roamify_refund_event, dispatch_uid="checkout-roamify-refund"
         )
+        # Automatic top-ups follow the usage esims learns (esims may not import checkout).
+        esim_usage_seen.connect(auto_topup.on_usage_seen, dispatch_uid="checkout-auto-topup")

@@ -22,11 +22,14 @@ from catalog.models import Package
 from esims.models import Esim
 from giftcards import services as giftcards
 
+from .models import LineKind
+
 SESSION_KEY = "cart"
 TOKEN_KEY = "cart_token"  # noqa: S105 - a session key's name, not a secret
 TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
+EMAIL_KEY = "cart_email"  # the email of an order put back in the cart, for the checkout form
 NO_LONGER_SOLD = gettext_lazy("A plan in your cart is no longer sold and was removed.")
 
 
@@ -234,8 +237,35 @@ def remove(session: SessionBase, package_id: str) -> None:
 
 
 def clear(session: SessionBase) -> None:
-    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY):
+    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY, EMAIL_KEY):
         session.pop(key, None)
+
+
+def restore(session: SessionBase, order) -> None:
+    """An order left unpaid back in the cart (Back from the payment page; checkout.services
+    .reopen_for_cart cancelled it first): its plans and quantities, its top-ups of the same eSIMs,
+    the gift cards it bought and the gift cards it was paid with, added to what the cart holds.
+    Each is checked again when the cart is priced, as anything added is."""
+    lines = _raw(session)
+    gift_lines = _gift_raw(session)
+    for line in order.lines.all():
+        if line.kind == LineKind.GIFTCARD and line.data:
+            gift_lines[secrets.token_hex(4)] = dict(line.data)
+        elif line.kind == LineKind.TOPUP and line.esim_id and line.package_id_upstream:
+            lines[_topup_key(line.esim_id, line.package_id_upstream)] = 1
+        elif line.package_id_upstream:
+            wanted = lines.get(line.package_id_upstream, 0) + line.quantity
+            lines[line.package_id_upstream] = min(wanted, settings.CART_MAX_QUANTITY)
+    session[GIFT_LINES_KEY] = gift_lines
+    paid_with = [
+        p.data["gift_card_id"]
+        for p in order.payments.all()
+        if isinstance(p.data.get("gift_card_id"), int)
+        and p.data["gift_card_id"] not in applied_gift_cards(session)
+    ]
+    session[APPLIED_KEY] = [*applied_gift_cards(session), *paid_with][: settings.GIFTCARD_MAX_PER_ORDER]
+    session[EMAIL_KEY] = order.email
+    _save(session, lines)
 
 
 def count(session: SessionBase) -> int:
@@ -358,12 +388,16 @@ def priced(session: SessionBase, currency: str | None = None) -> PricedCart:
         unsaid = [str(NO_LONGER_SOLD)] if len(gift_removed) > len(gift_notices) else []
         return PricedCart([], gift_removed, gift_lines, gift_notices + unsaid, currency, rate)
     topups = {key: parsed for key in raw if (parsed := _parse_topup_key(key))}
-    wanted = [key for key in raw if key not in topups] + [pid for _, pid in topups.values()]
+    wanted = [key for key in raw if key not in topups] + [pid for _esim, pid in topups.values()]
     packages = {
         p.package_id: p
         for p in Package.objects.active().filter(package_id__in=wanted).select_related("destination")
     }
-    esims = {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _ in topups.values()])} if topups else {}
+    esims = (
+        {e.pk: e for e in Esim.objects.filter(pk__in=[i for i, _package in topups.values()])}
+        if topups
+        else {}
+    )
     lines, removed, notices = [], [], []
     for package_id, qty in raw.items():
         esim_id, pid = topups.get(package_id, (None, package_id))

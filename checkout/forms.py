@@ -41,10 +41,14 @@ class CheckoutForm(PlainTextMixin, forms.Form):
         label=gettext_lazy("Email for your eSIM and receipt"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        # The same words as static/js/checkout.js says before the form is sent.
+        error_messages={"required": gettext_lazy("Please enter your email address.")},
     )
     travel_date = forms.DateField(
         required=False, label=gettext_lazy("Trip start date"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    # Offered to a signed-in buyer only (a guest has no account to keep a card in).
+    save_card = forms.BooleanField(required=False, label=gettext_lazy("Save this card for next time"))
 
     def __init__(self, *args, needs_travel_date: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -317,6 +317,8 @@ class Customer(models.Model):
     name = models.CharField(max_length=200, blank=True, db_index=True)
     phone = models.CharField(max_length=40, blank=True, db_index=True)
     note = models.TextField(blank=True, help_text=gettext_lazy("For staff only"))
+    # Created once, the first time this customer saves a card (Stripe's Customer holds the cards).
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -325,3 +327,96 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class AutoTopup(models.Model):
+    """A customer's standing order for one eSIM: when data left falls below `below_mb` (or fewer
+    than `below_days` days are left), buy `package` with `card`, at most `max_per_month` times and
+    `max_cents_per_month` (in `currency`) a calendar month. Off, or paused with the reason why."""
+
+    class Pause(models.TextChoices):
+        NONE = "", gettext_lazy("Running")
+        DECLINED = "declined", gettext_lazy("The card was declined")
+        AUTHENTICATION = "authentication", gettext_lazy("The bank asked to confirm the payment")
+        CAP = "cap", gettext_lazy("This month's limit was reached")
+        UNDELIVERABLE = "undeliverable", gettext_lazy("The top-up can't be delivered to this eSIM")
+        NO_CARD = "no_card", gettext_lazy("The saved card was removed")
+
+    esim = models.OneToOneField(Esim, on_delete=models.CASCADE, related_name="auto_topup")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    package = models.ForeignKey("catalog.Package", on_delete=models.PROTECT, related_name="+")
+    card = models.ForeignKey("payments.SavedCard", null=True, on_delete=models.SET_NULL, related_name="+")
+    below_mb = models.PositiveIntegerField(null=True, blank=True)
+    below_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_per_month = models.PositiveSmallIntegerField(default=2)
+    max_cents_per_month = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    # The page's language when it was set up: what it emails before an order exists to say it.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    enabled = models.BooleanField(default=True)
+    paused = models.CharField(max_length=20, choices=Pause.choices, blank=True, default="")
+    paused_message = models.TextField(blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    finish_url = models.URLField(
+        max_length=1000, blank=True, help_text=gettext_lazy("Where to finish a payment")
+    )
+    # When it was last set up or turned on again: a crossing stopped before then may be tried again.
+    armed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("automatic top-up")
+        constraints = [
+            models.CheckConstraint(
+                name="auto_topup_has_a_trigger",
+                condition=Q(below_mb__isnull=False) | Q(below_days__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Automatic top-up of eSIM {self.esim}"
+
+    @property
+    def running(self) -> bool:
+        return self.enabled and not self.paused
+
+
+class AutoTopupCrossing(models.Model):
+    """One crossing of an automatic top-up's threshold by one allowance of the eSIM (its data and
+    end date: a top-up makes a new one). Unique in the database, so a storm of usage webhooks makes
+    one row, queues one task and, through the idempotency key made from it, charges once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", gettext_lazy("Waiting")
+        CHARGING = "charging", gettext_lazy("Charging")
+        BOUGHT = "bought", gettext_lazy("Bought")
+        STOPPED = "stopped", gettext_lazy("Not bought")
+
+    rule = models.ForeignKey(AutoTopup, on_delete=models.CASCADE, related_name="crossings")
+    esim = models.ForeignKey(Esim, on_delete=models.CASCADE, related_name="+")
+    allowance_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    amount_cents = models.PositiveIntegerField(default=0, help_text=gettext_lazy("In the rule's currency"))
+    # "bought", or why not (an `AutoTopup.Pause` value, or "off" when it was turned off meanwhile).
+    reason = models.CharField(max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    # Each try (a first one, and one after the customer turned it on again) charges with its own key.
+    attempt = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["esim", "allowance_key"], name="auto_topup_once_per_crossing")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.esim} {self.allowance_key} {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"auto-topup-{self.esim_id}-{self.pk}-{self.attempt}"

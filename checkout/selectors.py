@@ -8,11 +8,13 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from catalog.models import Package
 from esims.models import Esim
 from payments.models import PaymentRefund
 
-from .models import Customer, Order, OrderStatus
+from .models import Customer, LineKind, Order, OrderLine, OrderStatus
 
 
 def customer_orders(user) -> QuerySet[Order]:
@@ -23,6 +25,52 @@ def customer_orders(user) -> QuerySet[Order]:
 def customer_esims(user) -> QuerySet[Esim]:
     """The eSIMs a signed-in customer owns, newest first."""
     return Esim.objects.owned_by(user).order_by("-created_at")
+
+
+def purchase_kind(kinds: set[str]) -> str:
+    """What an order (or cart) is, for the words after purchase: "esim" when it has an eSIM (its
+    install comes first), else "topup" or "giftcard" when it is only that, else "mixed"."""
+    if LineKind.ESIM in kinds:
+        return LineKind.ESIM
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    return "mixed"
+
+
+def order_kind(order: Order) -> str:
+    return purchase_kind({line.kind for line in order.lines.all()})
+
+
+# The order's status as its buyer reads it: "Preparing eSIM" only when there is an eSIM to prepare.
+_FULFILLING = {
+    LineKind.TOPUP: gettext_lazy("Adding your top-up"),
+    LineKind.GIFTCARD: gettext_lazy("Preparing your gift card"),
+    "mixed": gettext_lazy("Completing your order"),
+}
+
+
+def status_label(order: Order, kind: str | None = None) -> str:
+    kind = kind or order_kind(order)
+    if order.status in (OrderStatus.PAID, OrderStatus.FULFILLING) and kind in _FULFILLING:
+        return str(_FULFILLING[kind])
+    return str(order.get_status_display())
+
+
+def esim_plan(esim: Esim) -> Package | None:
+    """The catalog package the eSIM was bought as (its data, days and speed cap), if still known."""
+    if not esim.package_id_upstream:
+        return None
+    return Package.objects.filter(package_id=esim.package_id_upstream).first()
+
+
+def esim_is_unlimited(esim: Esim, plan: Package | None = None) -> bool:
+    """Whether the eSIM's data is unlimited: its plan, or an unlimited top-up applied to it since."""
+    plan = plan if plan is not None else esim_plan(esim)
+    if plan is not None and plan.is_unlimited:
+        return True
+    return OrderLine.objects.filter(
+        kind=LineKind.TOPUP, esim=esim, fulfilled_at__isnull=False, package__is_unlimited=True
+    ).exists()
 
 
 def recent_unpaid_order(session: SessionBase) -> Order | None:
@@ -48,3 +96,10 @@ def refunds_of(orders: QuerySet[Order]) -> QuerySet[PaymentRefund]:
         .select_related("payment__order")
         .order_by("-created_at", "-id")
     )
+
+
+def saved_cards(user) -> list:
+    """The customer's saved cards, newest first (automatic top-ups charge one)."""
+    from payments.models import SavedCard
+
+    return list(SavedCard.objects.filter(user=user)) if user.is_authenticated else []

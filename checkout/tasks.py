@@ -27,6 +27,8 @@ def fulfil_order(self, order_id: int) -> str:
     if outcome.completed:
         _send_now(services.send_esim_email, send_esim_email, order_id)
     _send_now(services.send_receipt, send_receipt, order_id)
+    if outcome.completed:  # after the receipt: a receipt sent now says "applied" itself
+        _send_now(services.send_topup_applied, send_topup_applied, order_id)
     if outcome.retry:
         raise self.retry(countdown=_backoff(self.request.retries))
     return outcome.message
@@ -49,6 +51,11 @@ def send_receipt(order_id: int) -> bool:
     return services.send_receipt(order_id)
 
 
+@shared_task(name="checkout.send_topup_applied", **EMAIL_TASK)
+def send_topup_applied(order_id: int) -> bool:
+    return services.send_topup_applied(order_id)
+
+
 @shared_task(name="checkout.send_refund_notice", **EMAIL_TASK)
 def send_refund_notice(order_id: int) -> bool:
     return services.send_refund_notice(order_id)
@@ -67,3 +74,23 @@ def reconcile_orders() -> dict:
 @shared_task(name="checkout.sync_upstream_refunds", acks_late=True)
 def sync_upstream_refunds() -> dict:
     return services.sync_upstream_refunds()
+
+
+@shared_task(name="checkout.run_auto_topup", acks_late=True)
+def run_auto_topup(crossing_id: int) -> str:
+    return services.auto_topup.run(crossing_id)
+
+
+@shared_task(bind=True, name="checkout.confirm_off_session_charge", acks_late=True, max_retries=None)
+def confirm_off_session_charge(self, payment_id: int) -> str:
+    outcome = services.one_tap.confirm_charge(payment_id)
+    if outcome == "unknown":  # Stripe still unreachable; the service stops asking after its window
+        # At most 4 minutes apart: the reconciler queues another task for one untouched for 5.
+        countdown = min(240.0, 15.0 * 2**self.request.retries) * (0.5 + random.random() / 2)  # noqa: S311
+        raise self.retry(countdown=countdown)
+    return outcome
+
+
+@shared_task(name="checkout.send_auto_topup_email", **EMAIL_TASK)
+def send_auto_topup_email(crossing_id: int) -> bool:
+    return services.auto_topup.send_email(crossing_id)

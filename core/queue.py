@@ -11,19 +11,20 @@ from typing import Any
 from django.db import transaction
 
 
-def send(task_name: str, *args: Any) -> None:
+def send(task_name: str, *args: Any, countdown: float | None = None) -> None:
+    """`countdown`: run it no sooner than this many seconds from now (ignored in eager mode)."""
     from celery import current_app
 
     if current_app.conf.task_always_eager:  # send_task ignores eager mode
         current_app.loader.import_default_modules()  # every app's tasks.py, as a worker has them
         current_app.tasks[task_name].apply(args=args)
     else:
-        current_app.send_task(task_name, args=args)
+        current_app.send_task(task_name, args=args, countdown=countdown)
 
 
-def after_commit(task_name: str, *args: Any) -> None:
+def after_commit(task_name: str, *args: Any, countdown: float | None = None) -> None:
     """Send `task_name` when the transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: send(task_name, *args))
+    transaction.on_commit(lambda: send(task_name, *args, countdown=countdown))
 
 
 # What every task that sends an email runs with (`@shared_task(name=..., **EMAIL_TASK)`): a mail

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from core.money import format_money
@@ -37,6 +38,8 @@ TOPUP_REFUSALS = {
     "refunded": gettext_lazy("it was refunded"),
     # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
     "revoked": gettext_lazy("it was revoked by the network"),
+    # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
+    "expired": gettext_lazy("it has expired"),
     # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
     NO_TOP_UPS: gettext_lazy("it can't be topped up"),
     # Translators: why an eSIM takes no top-up; ends a sentence after a colon ("…: it was refunded.").
@@ -109,6 +112,9 @@ class Esim(models.Model):
             return "refunded"
         if self.status.upper() in DEAD_STATUSES:
             return "revoked"
+        # Its validity ran out (not its data: an eSIM whose data ran out is what a top-up is for).
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
         if not self.with_top_up:
             return NO_TOP_UPS
         if not self.iccid:

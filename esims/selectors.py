@@ -7,6 +7,7 @@ means no upstream call; a stale entry is served while a refresh is queued.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,12 +40,30 @@ def _read(esim: Esim, kind: str, entry: cached.Entry | None, *, fetch_missing: b
         return None
 
 
-def usage_of(esim: Esim) -> usage.UsageSnapshot | None:
+def usage_of(esim: Esim, *, fetch_missing: bool = True) -> usage.UsageSnapshot | None:
+    """What the shop knows of the eSIM's data use. Stale: served, and one refresh queued. Missing:
+    fetched now, or with `fetch_missing=False` (the page's polling) only queued, never waited for."""
     if not esim.iccid:
         return None
     if not esim.with_usage_check:
         return usage.unsupported(timezone.now(), esim.notes)
-    return _read(esim, cached.USAGE, cached.get(esim.pk, cached.USAGE))
+    return _read(esim, cached.USAGE, cached.get(esim.pk, cached.USAGE), fetch_missing=fetch_missing)
+
+
+def usage_is_current(snapshot: usage.UsageSnapshot | None) -> bool:
+    """Whether a page may show these figures as they are: read upstream within the usage cache's
+    age, or from a package without a usage check (nothing to read). Else the page asks again."""
+    return usage_current_for(snapshot) > 0
+
+
+def usage_current_for(snapshot: usage.UsageSnapshot | None) -> int:
+    """Seconds until these figures are older than the usage cache's age (0: they are already); a
+    page open that long asks for them again. Long for a package without a usage check."""
+    if snapshot is None:
+        return 0
+    if not snapshot.supported:
+        return cached.fresh_seconds(cached.USAGE)
+    return max(0, math.ceil(cached.fresh_seconds(cached.USAGE) - snapshot.age_seconds))
 
 
 def usage_of_many(esims: Iterable[Esim]) -> dict[int, usage.UsageSnapshot | None]:

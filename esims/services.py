@@ -22,7 +22,7 @@ import roamify
 from core.money import format_money
 from core.queue import after_commit
 from core.roamify_client import roamify_client
-from core.signals import roamify_refund_event
+from core.signals import esim_usage_seen, roamify_refund_event
 
 from . import balance as balance_rule
 from . import cached, links, usage
@@ -167,6 +167,7 @@ def _fetch_usage(client: roamify.RoamifyClient, esim: Esim, now: dt.datetime) ->
         return usage.unsupported(now, esim.notes, str(exc) if "usage" in str(exc).lower() else "")
     _follow_upstream(esim, snapshot)
     check_low_data(esim, snapshot)
+    esim_usage_seen.send("esims", esim=esim, snapshot=snapshot)
     return snapshot
 
 
@@ -200,6 +201,8 @@ def confirm_status(esim: Esim) -> Esim:
         changes["status"] = upstream.status
     if esim.with_top_up and not upstream.with_top_up:  # never granted here: only taken away
         changes["with_top_up"] = False
+    if upstream.expired_at and upstream.expired_at != esim.expires_at:  # an expired eSIM takes no top-up
+        changes["expires_at"] = upstream.expired_at
     if _keep(esim, changes):
         # What the pages keep of upstream's views (usage with its status, top-ups) is out of date.
         transaction.on_commit(lambda: forget_upstream_views(esim.pk))
@@ -333,12 +336,15 @@ def _esim_event(event_type: str, data: dict[str, Any]) -> str:
                 setattr(esim, name, value)
             esim.save(update_fields=[*changes, "updated_at"])
         if previous is not None and previous.supported and status:
-            cached.store(esim.pk, cached.USAGE, _with_status(previous, status, esim), now)
+            # The figures are as old as they were: a status is not a reading of the data used, so
+            # the page must not say "just now" of them (and an activation makes them stale soon).
+            cached.store(esim.pk, cached.USAGE, _with_status(previous, status, esim), previous.fetched_at)
         return f"status {status or 'unchanged'}"
     if event_type == "usage":
         snapshot = usage.from_webhook(data, now, previous)
         cached.store(esim.pk, cached.USAGE, snapshot, now)
         check_low_data(esim, snapshot)
+        esim_usage_seen.send("esims", esim=esim, snapshot=snapshot)  # automatic top-ups (checkout)
         return f"usage {snapshot.percent_used}%"
     return f"ignored esim/{event_type}"
 

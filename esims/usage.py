@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 import roamify
 
@@ -50,12 +51,25 @@ class UsageSnapshot:
     daily: tuple[DayUse, ...] = field(default=())
     note: str = ""
     source: str = "api"  # api or webhook
+    # What upstream counts as used in all (the usage API's allowed minus remaining): an unlimited
+    # plan's only total when it sends no per-day list. None in snapshots cached before it was kept.
+    used_total_mb: float | None = None
 
     @property
     def used_mb(self) -> float | None:
+        if self.unlimited:
+            # Never "Used —" on an unlimited plan: upstream answered, and what it counted is the use
+            # (no day listed and no total: nothing used yet).
+            if self.daily:
+                return sum(d.mb for d in self.daily)
+            return max(0.0, self.used_total_mb or 0.0)
         if self.allowed_mb is None or self.remaining_mb is None:
-            return sum(d.mb for d in self.daily) if self.unlimited and self.daily else None
+            return None
         return max(0.0, self.allowed_mb - self.remaining_mb)
+
+    def used_on(self, day: dt.date) -> float:
+        """Data used on one day (UTC, as upstream counts its days); 0 when it lists none."""
+        return sum(d.mb for d in self.daily if d.date == day)
 
     @property
     def percent_used(self) -> int | None:
@@ -108,6 +122,7 @@ def from_api(usage: roamify.Usage, now: dt.datetime) -> UsageSnapshot:
         started_at=usage.started_at,
         expires_at=usage.expired_at,
         daily=tuple(DayUse(d.date, float(d.used_mb)) for d in usage.daily),
+        used_total_mb=usage.used_data_mb,
     )
 
 
@@ -202,6 +217,30 @@ def chart(snapshot: UsageSnapshot, today: dt.date, days: int = 14) -> dict | Non
             }
         )
     return {"width": width, "height": height, "bars": bars, "peak": format_mb(peak), "baseline": height - 14}
+
+
+def read_ago(fetched_at: dt.datetime, now: dt.datetime | None = None) -> str:
+    """When the figures were read from upstream, for people ("Read from the network 3 min ago").
+
+    The same sentences as static/js/usage.js, which keeps the words true while the page stays open.
+    """
+    seconds = max(0.0, ((now or dt.datetime.now(dt.UTC)) - fetched_at).total_seconds())
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return _("Read from the network just now")
+    if minutes < 60:
+        return ngettext(
+            "Read from the network %(count)s min ago", "Read from the network %(count)s min ago", minutes
+        ) % {"count": minutes}
+    hours = minutes // 60
+    if hours < 24:
+        return ngettext(
+            "Read from the network %(count)s hour ago", "Read from the network %(count)s hours ago", hours
+        ) % {"count": hours}
+    days = hours // 24
+    return ngettext(
+        "Read from the network %(count)s day ago", "Read from the network %(count)s days ago", days
+    ) % {"count": days}
 
 
 def format_mb(mb: float | None) -> str:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
@@ -46,8 +47,8 @@ class PaymentAdmin(ReadOnlyAdmin):
     inlines = [PaymentRefundInline]
 
     list_select_related = ("order",)
-    exclude = ("amount_cents", "refunded_cents")
-    readonly_fields = ("amount", "refunded")
+    exclude = ("amount_cents", "refunded_cents", "base_amount_cents", "base_refunded_cents")
+    readonly_fields = ("amount", "refunded", "base_amount", "base_refunded")
 
     @admin.display(description=gettext_lazy("Amount"), ordering="amount_cents")
     def amount(self, obj: Payment) -> str:
@@ -56,6 +57,14 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("Refunded"), ordering="refunded_cents")
     def refunded(self, obj: Payment) -> str:
         return format_money(obj.refunded_cents, obj.currency)
+
+    @admin.display(description=gettext_lazy("Amount in the base currency"))
+    def base_amount(self, obj: Payment) -> str:
+        return format_money(obj.base_amount_cents, settings.SHOP_CURRENCY)
+
+    @admin.display(description=gettext_lazy("Refunded in the base currency"))
+    def base_refunded(self, obj: Payment) -> str:
+        return format_money(obj.base_refunded_cents, settings.SHOP_CURRENCY)
 
 
 REFUND_HEADER = [
@@ -109,8 +118,8 @@ class PaymentRefundAdmin(CsvExportMixin, ReadOnlyAdmin):
     search_fields = ("payment__order__number", "external_reference", "reason", "actor")
     list_select_related = ("payment__order",)
     date_hierarchy = "created_at"
-    exclude = ("amount_cents",)
-    readonly_fields = ("amount",)
+    exclude = ("amount_cents", "base_amount_cents")
+    readonly_fields = ("amount", "base_amount")
     csv_exports = [CsvExport("refunds", "Export refunds (CSV)", REFUND_HEADER, refund_rows)]
 
     @admin.display(description=gettext_lazy("Order"), ordering="payment__order__number")
@@ -124,6 +133,10 @@ class PaymentRefundAdmin(CsvExportMixin, ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("Amount"), ordering="amount_cents")
     def amount(self, obj: PaymentRefund) -> str:
         return format_money(obj.amount_cents, obj.payment.currency)
+
+    @admin.display(description=gettext_lazy("Amount in the base currency"))
+    def base_amount(self, obj: PaymentRefund) -> str:
+        return format_money(obj.base_amount_cents, settings.SHOP_CURRENCY)
 
 
 @admin.register(StripeEvent)

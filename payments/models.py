@@ -128,3 +128,43 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
+
+
+class SavedCard(models.Model):
+    """A card its owner chose to keep for next time, as Stripe holds it (a PaymentMethod attached to
+    a Stripe Customer). Only Stripe's display data is kept here: never a card number.
+
+    Stripe's card data, kept by the Stripe provider (`providers/stripe_saved.py`); the rest of the
+    shop reads brand, last 4 and expiry. `user`: the account that saved it (a guest saves no card).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_cards")
+    provider_customer = models.CharField(max_length=255, help_text=gettext_lazy("Stripe's Customer id"))
+    payment_method = models.CharField(
+        max_length=255, unique=True, help_text=gettext_lazy("Stripe's PaymentMethod id")
+    )
+    brand = models.CharField(max_length=30, blank=True)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    # The payment whose Checkout saved it (exactly once: the webhook and the return page both try).
+    saved_by_payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="saved_card"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.brand_label} •••• {self.last4}"
+
+    @property
+    def brand_label(self) -> str:
+        """Stripe's brand word as the card shows it (a brand name: never translated)."""
+        names = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"}
+        return names.get(self.brand, self.brand.title() or "Card")
+
+    @property
+    def expiry(self) -> str:
+        return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"

@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.queue import after_commit
+
 from .amounts import prorate, scaled
 from .models import Payment, PaymentRefund, StripeEvent
 from .providers import PaymentError, PaymentRequest, get_provider
@@ -100,6 +102,8 @@ def capture(
             payment.data = {**payment.data, "payer": {"name": payer_name, "phone": payer_phone}}
         payment.save()
         payment_captured.send(Payment, payment=payment, source=source)
+        if payment.data.get("save_card_for"):  # asks Stripe which card paid: after commit, no lock
+            after_commit("payments.remember_saved_card", payment.pk)
     return True
 
 

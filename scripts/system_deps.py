@@ -1,7 +1,8 @@
 """Install the Debian packages the test suite needs, if they are missing.
 
 Chromium drives the browser journeys; libzbar0 lets tests decode the QR
-codes the shop emails; the emoji font draws the flags in screenshots; nginx
+codes the shop emails; the emoji font draws the flags in screenshots, and a Japanese font the
+Japanese pages (tests/e2e/test_japanese_journey.py); nginx
 (and envsubst, from gettext-base) runs in front of the shop in the boot test
 of the deploy files (tests/deploy); gettext's msgfmt compiles the translations (`manage.py
 compilemessages`).
@@ -22,6 +23,8 @@ NEEDED = {
     "libzbar0": lambda: ctypes.util.find_library("zbar") is not None,
     # Flags are emoji; without this font, screenshots show empty boxes where phones show flags.
     "fonts-noto-color-emoji": lambda: os.path.exists("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
+    # Likewise Japanese: DejaVu has no kana or kanji, so the /ja/ pages' screenshots were all boxes.
+    "fonts-ipafont-gothic": lambda: os.path.exists("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"),
     # The edge cache in front of gunicorn, as in the compose file (tests/deploy boots it).
     "nginx": lambda: bool(shutil.which("nginx")) or os.path.exists("/usr/sbin/nginx"),
     # envsubst renders the nginx template in its container; tests/deploy compares it with ours.

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from catalog.tests.factories import DestinationFactory, PackageFactory
-from checkout.models import Order, OrderStatus
+from checkout.models import LineKind, Order, OrderLine, OrderStatus
 from checkout.services import notifications
 from checkout.tests.helpers import paid_order
 from esims import services as esims
@@ -94,6 +94,18 @@ def _orders_emails() -> list[list[str]]:
     esim = _esim(order)
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
     notifications.send_esim_email(order.pk)
+    # A top-up of that eSIM in the order, applied after the receipt went: its "applied" email.
+    topup = OrderLine.objects.create(
+        order=order,
+        kind=LineKind.TOPUP,
+        package=line.package,
+        esim=esim,
+        description=odd("top-up"),
+        quantity=1,
+        unit_price_cents=100,
+        total_cents=100,
+    )
+    notifications.send_topup_applied(order.pk)
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED)
     notifications.send_refund_notice(order.pk)
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.REQUIRES_ACTION, action_reason=odd("reason"))
@@ -103,6 +115,7 @@ def _orders_emails() -> list[list[str]]:
     return [
         [shop, line.description, ref],
         [shop, EMAIL, esim.title, esim.smdp_address, esim.activation_code, esim.apn_name, *urls],
+        [shop, topup.description],
         [shop, EMAIL],
         [odd("reason"), EMAIL],
     ]

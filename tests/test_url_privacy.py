@@ -151,6 +151,7 @@ ANSWERS: dict[str, Expect] = {
         name: {"owner": owner, "bob": lambda w, url: NOT_FOUND, "anonymous": lambda w, url: sign_in(url)}
         for name, owner in {
             "accounts:esim_detail": lambda w, url: Answer(200, shows=w.iccid[-4:]),
+            "accounts:esim_usage": lambda w, url: Answer(200, shows='"current"'),
             "accounts:esim_refresh": lambda w, url: Answer(
                 302, location=f"/account/esims/{w.esim_pk}/#usage"
             ),
@@ -158,6 +159,12 @@ ANSWERS: dict[str, Expect] = {
                 302, location=f"/account/esims/{w.esim_pk}/#top-ups"
             ),
             "accounts:esim_share": lambda w, url: Answer(200, shows="/esim/install/"),
+            "accounts:auto_topup_on": lambda w, url: Answer(
+                302, location=f"/account/esims/{w.esim_pk}/#auto-topup"
+            ),
+            "accounts:auto_topup_off": lambda w, url: Answer(
+                302, location=f"/account/esims/{w.esim_pk}/#auto-topup"
+            ),
             "giftcards:account_revoke": lambda w, url: Answer(200, shows=f"•••• {w.card_code[-4:]}"),
         }.items()
     },

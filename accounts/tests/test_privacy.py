@@ -38,6 +38,7 @@ GET, POST = "GET", "POST"
 PAGES: dict[str, dict] = {
     "esim_list": {"methods": {GET}, "own": "<h1>My eSIMs</h1>"},
     "esim_detail": {"methods": {GET}},
+    "esim_usage": {"methods": {GET}},  # JSON for the page's script
     "esim_refresh": {"methods": {POST}},
     "esim_topup": {"methods": {POST}},
     "esim_share": {"methods": {POST}},
@@ -47,6 +48,10 @@ PAGES: dict[str, dict] = {
     "account_settings": {"methods": {GET}, "own": "<h1>Settings</h1>"},
     # Its POST without the password is refused with the form again (400), deleting nothing.
     "delete_account": {"methods": {GET, POST}, "own": "<h1>Delete your account</h1>"},
+    "card_list": {"methods": {GET}, "own": "<h1>Saved cards</h1>"},
+    # The card and the eSIM are named in the form's body: posted empty (or with alice's), 404.
+    "card_remove": {"methods": {POST}, "posted_404": True},
+    "one_tap_topup": {"methods": {POST}, "posted_404": True},
 }
 SHOP_404 = "We couldn't find that page"
 
@@ -101,6 +106,9 @@ def test_another_customer_gets_404_or_only_their_own(client, alices, bob, patter
     elif method == GET:  # a page of bob's own
         assert response.status_code == 200, (method, url, response.status_code)
         assert page["own"] in body
+    elif page.get("posted_404"):  # ids in the body: none of bob's, so the shop's 404
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert SHOP_404 in body
     else:  # the delete form posted empty: refused, the form shown again, nothing deleted
         assert (response.status_code, pattern.name) == (400, "delete_account")
         assert page["own"] in body

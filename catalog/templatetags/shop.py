@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django import template
 from django.conf import settings
@@ -103,6 +103,17 @@ def long_date(value: date | None) -> str:
         return ""
     language = translation.get_language() or "en"
     return date_format(value, "j F Y" if language.split("-")[0] == "en" else "DATE_FORMAT")
+
+
+@register.filter(expects_localtime=True)
+def short_datetime(value: datetime | None) -> str:
+    """A date and time in figures, as the page's language writes them: English keeps the shop's
+    "6 Dec 2026, 20:57", other languages their own ("2026/12/06 20:57"; a fixed "j M Y" gave
+    Japanese "6 12月 2026")."""
+    if value is None:
+        return ""
+    language = translation.get_language() or "en"
+    return date_format(value, "j M Y, H:i" if language.split("-")[0] == "en" else "SHORT_DATETIME_FORMAT")
 
 
 @register.filter

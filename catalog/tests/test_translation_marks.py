@@ -17,7 +17,7 @@ from django.utils import translation
 from catalog import content, selectors
 from catalog.models import ContentPage, format_data
 from catalog.planner import Trip
-from catalog.templatetags.shop import long_date
+from catalog.templatetags.shop import long_date, short_datetime
 
 from .factories import DestinationFactory, PackageFactory
 
@@ -92,10 +92,13 @@ def test_numbers_dates_and_trip_labels_follow_the_language():
     with translation.override("de"):
         assert format_data(1536) == "1,5 GB"
         assert long_date(datetime.date(2026, 12, 6)) == "6. Dezember 2026"
+    paid = datetime.datetime(2026, 12, 6, 20, 57, tzinfo=datetime.UTC)
     with translation.override("ja"):
         assert long_date(datetime.date(2026, 12, 6)) == "2026年12月6日"
+        assert short_datetime(paid) == "2026/12/06 20:57"  # not "6 12月 2026, 20:57"
     assert format_data(1536) == "1.5 GB" and format_data(500) == "500 MB"
     assert long_date(datetime.date(2026, 12, 6)) == "6 December 2026"
+    assert short_datetime(paid) == "6 Dec 2026, 20:57"
     assert Trip(1, "unlimited").label == "1 day, unlimited data"
     assert Trip(10, "unsure", "light").label == "10 days, about 3 GB (light use)"
 

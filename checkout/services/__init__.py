@@ -22,12 +22,19 @@ deciding in one short transaction and records each result in another, and is saf
   staff actions (`staff.py`) call the above and write the audit log once they return.
 """
 
+from . import auto_topup, one_tap
 from .deliverable import Undeliverable
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
-from .notifications import send_esim_email, send_receipt, send_refund_notice, send_staff_alert
+from .notifications import (
+    send_esim_email,
+    send_receipt,
+    send_refund_notice,
+    send_staff_alert,
+    send_topup_applied,
+)
 from .order_state import CheckoutError, log_event, move
 from .ordering import place_order, topup_offers
-from .payment import confirm_return, start_payment
+from .payment import confirm_return, reopen_for_cart, start_payment
 from .reconciliation import reconcile_orders
 from .refunds import refund_order
 from .upstream_refunds import record_upstream_refund_event, sync_upstream_refunds
@@ -37,20 +44,24 @@ __all__ = [
     "LineRefused",
     "Outcome",
     "Undeliverable",
+    "auto_topup",
     "confirm_return",
     "fulfil_order",
     "log_event",
     "move",
+    "one_tap",
     "place_order",
     "reconcile_orders",
     "record_upstream_refund_event",
     "refund_order",
     "register_line_fulfiller",
+    "reopen_for_cart",
     "retry_fulfilment",
     "send_esim_email",
     "send_receipt",
     "send_refund_notice",
     "send_staff_alert",
+    "send_topup_applied",
     "start_payment",
     "sync_upstream_refunds",
     "topup_offers",

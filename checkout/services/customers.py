@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from payments import cards as payment_cards
+
 from ..models import Customer, Order
 
 
@@ -37,3 +39,15 @@ def record_payer(order: Order, name: str, phone: str) -> None:
         setattr(customer, field, name if field == "name" else phone)
     if changed:
         customer.save(update_fields=[*changed, "updated_at"])
+
+
+def stripe_customer_for(order: Order) -> str:
+    """The Stripe Customer of the order's customer, created the first time a card is saved and kept
+    (one per shop customer). Calls Stripe: never under a lock. Two first saves at once create one
+    Customer at Stripe (the idempotency key is our customer's id) and store it once."""
+    customer = remember_customer(order)
+    if customer.stripe_customer_id:
+        return customer.stripe_customer_id
+    created = payment_cards.create_provider_customer(customer.email, key=f"shop-customer-{customer.pk}")
+    Customer.objects.filter(pk=customer.pk, stripe_customer_id="").update(stripe_customer_id=created)
+    return Customer.objects.values_list("stripe_customer_id", flat=True).get(pk=customer.pk)

@@ -1,7 +1,8 @@
 """Sell only what can be delivered.
 
-A top-up is for an eSIM upstream says is alive (not revoked, not refunded by the shop) and that
-takes top-ups, with a package upstream accepts for it. The eSIM pages and the cart judge from the
+A top-up is for an eSIM upstream says is alive (not revoked, not refunded by the shop, not expired)
+and that takes top-ups, with a package upstream accepts for it (data on an unlimited plan only when
+upstream lists it for that eSIM). The eSIM pages and the cart judge from the
 eSIM's row (`Esim.topup_refusal`); placing the order and opening its payment ask upstream too,
 right before any money is taken, and every line's package must still be sold. A refusal names
 the line and says why; nothing is charged.
@@ -18,6 +19,7 @@ from esims import selectors as esim_selectors
 from esims import services as esim_services
 from esims.models import Esim
 
+from .. import selectors
 from ..cart import line_name
 from ..models import LineKind, Order
 from .order_state import CheckoutError
@@ -55,6 +57,16 @@ def check_topup(esim: Esim, package: Package) -> None:
             )
         ) from None
     if package.package_id not in accepted:
+        if not package.is_unlimited and selectors.esim_is_unlimited(esim):
+            # The case that misled before: data added to an unlimited plan grows only its days.
+            raise Undeliverable(
+                _(
+                    "The %(data)s top-up doesn't fit your eSIM %(iccid)s: its data is already unlimited, "
+                    "and the network adds no data to it. Nothing was charged. To add days, pick an "
+                    "unlimited top-up from the eSIM's page."
+                )
+                % {"data": package.data_label, "iccid": esim.iccid_masked}
+            )
         raise Undeliverable(
             _("The %(data)s top-up doesn't fit your eSIM %(iccid)s. Please pick one from the eSIM's page.")
             % {"data": package.data_label, "iccid": esim.iccid_masked}

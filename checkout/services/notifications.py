@@ -21,11 +21,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from esims.emails import install_email
 
 from ..events import OrderEventKind
-from ..models import Order, OrderStatus
+from ..models import LineKind, Order, OrderStatus
 from .order_state import CheckoutError, log_event
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _send_once(
     what: str,
     due: Callable[[Order], bool],
     build: Callable[[Order], EmailMultiAlternatives | None],
-    record: Callable[[Order], str],
+    record: Callable[[Order], str | tuple[str, dict]],
     actor: str = "system",
 ) -> bool:
     """`build` may find nothing to send after all (None). `record` saves only the fields it sets
@@ -95,7 +96,9 @@ def _send_once(
                 if what == "staff-alert"
                 else OrderEventKind.EMAIL
             )
-            log_event(order, kind, record(order), actor=actor)
+            recorded = record(order)  # a message, or a message and what the timeline keeps with it
+            message_text, data = recorded if isinstance(recorded, tuple) else (recorded, {})
+            log_event(order, kind, message_text, actor=actor, **data)
         return True
     finally:
         cache.delete(claim)
@@ -126,24 +129,74 @@ def send_esim_email(order_id: int, *, resend: bool = False, actor: str = "system
     return _send_once(order_id, "esim", due, build, record, actor)
 
 
+def _has_topups(order: Order) -> bool:
+    return any(line.kind == LineKind.TOPUP for line in order.lines.all())
+
+
 def send_receipt(order_id: int) -> bool:
+    said_applied = False
+
     def build(order: Order) -> EmailMultiAlternatives:
+        nonlocal said_applied
         paid = list(order.payments.captured())
         # Read once: the receipt lists the lines, and its two templates ask order.esims_expected.
         prefetch_related_objects([order], "lines")
+        topups = _has_topups(order)
+        # A top-up done by now is said to be applied here; one still on its way gets its own
+        # "applied" email when it is (`send_topup_applied`).
+        said_applied = topups and order.status == OrderStatus.COMPLETED
         return _order_email(
             order,
             _("Receipt for order %(number)s") % {"number": order.number},
             "receipt",
-            {"lines": list(order.lines.all()), "payments": paid, "payment": paid[0] if paid else None},
+            {
+                "lines": list(order.lines.all()),
+                "payments": paid,
+                "payment": paid[0] if paid else None,
+                "topups_applied": said_applied,
+                "topups_pending": topups and not said_applied,
+            },
         )
 
-    def record(order: Order) -> str:
+    def record(order: Order) -> tuple[str, dict]:
         order.receipt_sent_at = timezone.now()
         order.save(update_fields=["receipt_sent_at", "updated_at"])
-        return f"Sent the receipt to {order.email}"
+        return f"Sent the receipt to {order.email}", {"topup_applied": said_applied}
 
     return _send_once(order_id, "receipt", lambda o: bool(o.paid_at) and not o.receipt_sent_at, build, record)
+
+
+TOPUP_APPLIED = "topup-applied"
+
+
+def topup_applied_due(order: Order) -> bool:
+    """A completed order with top-ups whose receipt went before they were applied (a delay, a
+    retry, staff) and whose "applied" email has not gone: the customer was told to wait for it."""
+    if order.status != OrderStatus.COMPLETED or not order.receipt_sent_at or not _has_topups(order):
+        return False
+    said = order.events.filter(kind=OrderEventKind.EMAIL)
+    return not (
+        said.filter(data__topup_applied=True).exists() or said.filter(data__email=TOPUP_APPLIED).exists()
+    )
+
+
+def send_topup_applied(order_id: int) -> bool:
+    """Tell the customer their top-up is applied, when it was applied after the receipt: once."""
+
+    def build(order: Order) -> EmailMultiAlternatives:
+        lines = [line for line in order.lines.select_related("esim") if line.kind == LineKind.TOPUP]
+        subject = ngettext(
+            "Your top-up is applied: order %(number)s",
+            "Your top-ups are applied: order %(number)s",
+            len(lines),
+        ) % {"number": order.number}
+        account = _absolute(reverse("accounts:esim_list"))
+        return _order_email(order, subject, "topup_applied", {"topups": lines, "account_url": account})
+
+    def record(order: Order) -> tuple[str, dict]:
+        return f"Sent the top-up applied email to {order.email}", {"email": TOPUP_APPLIED}
+
+    return _send_once(order_id, TOPUP_APPLIED, topup_applied_due, build, record)
 
 
 def send_refund_notice(order_id: int) -> bool:

@@ -139,7 +139,7 @@ def _reserve_gift_cards(order: Order, planned: list[giftcard_selectors.Redemptio
         extra = {}
         if planned_one.rate is not None:  # a card in another currency: what it takes, at what rate
             card = planned_one.card
-            _, taken = giftcard_redemption.card_share(
+            _paid, taken = giftcard_redemption.card_share(
                 amount, card.balance_cents, planned_one.rate, card.currency, order.currency
             )
             taken = min(taken, planned_one.taken_cents)

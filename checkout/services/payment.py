@@ -23,7 +23,7 @@ from payments.providers import PaymentError, PaymentRequest
 
 from ..events import OrderEventKind
 from ..models import Order, OrderStatus
-from .customers import record_payer
+from .customers import record_payer, stripe_customer_for
 from .deliverable import Undeliverable, check_order
 from .order_state import REFUNDABLE, CheckoutError, locked, log_event, move
 
@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 CARD_PROVIDER = "stripe"
 
 
-def payment_request(order: Order, amount_cents: int) -> PaymentRequest:
+def payment_request(
+    order: Order, amount_cents: int, *, provider_customer: str = "", save_card: bool = False
+) -> PaymentRequest:
     site, url = settings.SITE_URL, order.access_url()
     lines = list(order.lines.all())
     itemised = amount_cents == order.total_cents
@@ -45,10 +47,12 @@ def payment_request(order: Order, amount_cents: int) -> PaymentRequest:
         cancel_url=f"{site}{url}&cancelled=1",
         # With part paid another way, the card pays one line: the rest.
         lines=[(ln.description, ln.quantity, ln.unit_price_cents) for ln in lines] if itemised else [],
+        provider_customer=provider_customer,
+        save_card=save_card,
     )
 
 
-def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
+def start_payment(order: Order, *, lines_checked: bool = False, save_card: bool = False) -> str | None:
     """Where the customer goes to pay the rest: a card payment page's URL.
 
     None when nothing is left to pay by card (gift cards cover it): the order
@@ -56,7 +60,9 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
     one of whose lines can no longer be delivered is not paid: it is cancelled
     (`_cancel_undeliverable`) and Undeliverable says which line and why.
     `lines_checked`: `place_order` has just made the same check (upstream asked a
-    moment ago, in the same request), so it is not asked twice.
+    moment ago, in the same request), so it is not asked twice. `save_card`: the signed-in buyer
+    asked to keep the card for next time (Stripe Checkout as their Stripe Customer, the card saved
+    once paid: `payments.cards`); a guest's order saves none.
     """
     if not lines_checked:
         try:
@@ -64,6 +70,9 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
         except Undeliverable as exc:
             _cancel_undeliverable(order.pk, str(exc))
             raise
+    save_card = save_card and order.customer_id is not None
+    provider_customer = stripe_customer_for(order) if save_card else ""  # Stripe, before any lock
+    saving = {"save_card_for": order.customer_id, "provider_customer": provider_customer} if save_card else {}
     for _ in range(3):  # an open session found closed is replaced, once or twice
         with transaction.atomic():
             order = locked(order.pk)
@@ -78,7 +87,12 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
             if remaining <= 0:
                 _settle(order, source="no card payment needed")
                 return None
-            card = order.payments.filter(provider=CARD_PROVIDER, status=Payment.Status.CREATED).first()
+            # (A saved card's charge in flight is no page to send anyone to.)
+            card = (
+                order.payments.filter(provider=CARD_PROVIDER, status=Payment.Status.CREATED)
+                .exclude(data__has_key="off_session")
+                .first()
+            )
             stale, why = None, ""
             if card is not None and card.amount_cents != remaining:
                 stale, why = card, "Replaced: the amount left to pay changed"
@@ -86,12 +100,24 @@ def start_payment(order: Order, *, lines_checked: bool = False) -> str | None:
                 stale, why = card, "Replaced: never opened, and too old to open now"
             if card is None or stale is not None:
                 card = payments.open_payment(
-                    order, CARD_PROVIDER, remaining, order.currency, base_amount_cents=base_remaining
+                    order,
+                    CARD_PROVIDER,
+                    remaining,
+                    order.currency,
+                    base_amount_cents=base_remaining,
+                    **saving,
                 )
         if stale is not None:
             payments.cancel_open(stale, why)
         if not card.external_reference:
-            card = payments.start(card, payment_request(order, remaining))
+            wants = card.data.get("save_card_for") is not None
+            request = payment_request(
+                order,
+                remaining,
+                provider_customer=card.data.get("provider_customer", "") if wants else "",
+                save_card=wants,
+            )
+            card = payments.start(card, request)
             log_event(
                 order, OrderEventKind.PAYMENT_STARTED, f"Card payment page opened ({card.external_reference})"
             )
@@ -118,8 +144,27 @@ def _cancel_undeliverable(order_id: int, reason: str) -> None:
         else:
             move(order, OrderStatus.CANCELLED, reason)
         still_open = list(order.payments.filter(status__in=Payment.OPEN_STATES))
+    _close(still_open, "Order cancelled: a line can no longer be delivered")
+
+
+def _close(still_open: list[Payment], reason: str) -> None:
     for payment in still_open:  # outside the lock: closing a card page calls Stripe
-        payments.cancel_open(payment, "Order cancelled: a line can no longer be delivered")
+        payments.cancel_open(payment, reason)
+
+
+def reopen_for_cart(order_id: int) -> bool:
+    """Back from the card page: the order the customer left unpaid is cancelled, its card page
+    closed and its gift card holds released, so that its lines go back to the cart to be changed and
+    paid as a new order (checkout.cart.restore). False when it can't be: paid, part paid, or no
+    longer waiting for payment (then the customer is shown the order as it is)."""
+    with transaction.atomic():
+        order = locked(order_id)
+        if order.status != OrderStatus.PENDING_PAYMENT or order.payments.captured().exists():
+            return False
+        move(order, OrderStatus.CANCELLED, "Back from the payment page: its lines went back to the cart")
+        still_open = list(order.payments.filter(status__in=Payment.OPEN_STATES))
+    _close(still_open, "Order cancelled: back to the cart")
+    return True
 
 
 def confirm_return(order: Order, session_id: str) -> None:

@@ -13,6 +13,7 @@ from payments import services as payments
 from payments.models import Payment
 from payments.providers import PaymentError
 
+from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderStatus
 from .payment import CARD_PROVIDER, flag_money_on_cancelled
 
@@ -49,6 +50,20 @@ def reconcile_orders() -> dict[str, int]:
                 lines__kind=LineKind.ESIM,
             ).distinct(),
         ),
+        (
+            # Checked again by the task (`notifications.topup_applied_due`): only those still owed.
+            "checkout.send_topup_applied",
+            Order.objects.filter(
+                status=OrderStatus.COMPLETED,
+                completed_at__lt=stale,
+                completed_at__gt=now - dt.timedelta(days=1),
+                receipt_sent_at__isnull=False,
+                lines__kind=LineKind.TOPUP,
+            )
+            .exclude(events__kind=OrderEventKind.EMAIL, events__data__email="topup-applied")
+            .exclude(events__kind=OrderEventKind.EMAIL, events__data__topup_applied=True)
+            .distinct(),
+        ),
     ]
     emails = 0
     for task, orders in unsent:
@@ -71,12 +86,39 @@ def reconcile_orders() -> dict[str, int]:
         checked += 1
     return {
         "requeued": len(stuck),
+        "off_session_confirming": _confirm_unanswered(now),
         "emails_requeued": emails,
         "sessions_checked": checked,
         "holds_released": _release_abandoned(now),
         "cancelled_payments_checked": _check_closed_payments_of_cancelled(now, stale),
         "money_on_cancelled": _flag_cancelled_holding_money(),
     }
+
+
+# An off-session charge unanswered for this long lost its task (or its worker): queued again.
+OFF_SESSION_IN_FLIGHT = dt.timedelta(minutes=5)
+
+
+def _confirm_unanswered(now) -> int:
+    """Off-session charges sent to Stripe whose answer was never recorded (its confirming task
+    lost, or the worker killed mid-call): the task asks Stripe again with the same key."""
+    unanswered = (
+        Payment.objects.filter(
+            provider=CARD_PROVIDER,
+            status=Payment.Status.CREATED,
+            external_reference="",
+            data__has_key="off_session",
+            order__status=OrderStatus.PENDING_PAYMENT,
+            created_at__lt=now - OFF_SESSION_IN_FLIGHT,
+            updated_at__lt=now - OFF_SESSION_IN_FLIGHT,
+        )
+        .order_by("updated_at")
+        .values_list("id", flat=True)
+    )
+    ids = list(unanswered[:200])
+    for payment_id in ids:
+        send("checkout.confirm_off_session_charge", payment_id)
+    return len(ids)
 
 
 def _check_closed_payments_of_cancelled(now, stale) -> int:

@@ -16,6 +16,7 @@ from checkout import cart, services
 from checkout.models import Order
 from checkout.services.payment import payment_request
 from payments import services as payments
+from payments.models import SavedCard
 
 
 @contextmanager
@@ -82,3 +83,26 @@ def refund_on_page(
         "action": "refund",
     }
     return preview, client.post(url, {**confirm, **(extra or {})})
+
+
+def saved_card(user, number: str = "4242424242424242") -> SavedCard:
+    """A card attached at the Stripe sandbox to a Stripe Customer of the user's (as a Checkout with
+    "save this card" would). Stripe's test numbers: 4242… pays, 4000000000000341 declines,
+    4000002760003184 always asks for authentication."""
+    from payments.providers.stripe_api import gateway
+
+    client = gateway().client
+    customer = client.v1.customers.create(params={"email": user.email})
+    method = client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+    )
+    client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    return SavedCard.objects.create(
+        user=user,
+        provider_customer=customer.id,
+        payment_method=method.id,
+        brand="visa",
+        last4=number[-4:],
+        exp_month=12,
+        exp_year=2034,
+    )

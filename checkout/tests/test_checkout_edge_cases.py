@@ -121,15 +121,71 @@ def test_order_pages_answer_head(client, pkg):
         assert head.content == b""
 
 
-def test_back_from_the_payment_page_leads_to_the_order_with_a_pay_button(client, pkg, stripe):
-    client.post("/cart/add/", {"package": pkg.package_id})
+def _to_stripe(client, pkg, quantity: int = 2) -> Order:
+    client.post("/cart/add/", {"package": pkg.package_id, "quantity": str(quantity)})
     to_stripe = client.post("/checkout/", {"email": "a@example.com"})
-    order = Order.objects.get()
+    order = Order.objects.get(status=OrderStatus.PENDING_PAYMENT)
     assert to_stripe["Location"] == order.payments.get().redirect_url
-    back = client.get("/cart/", follow=True)  # the page before Stripe's, now that the cart is an order
+    return order
+
+
+def _cart_lines(html: str) -> str:
+    return html.split('aria-label="Cart items"')[1].split("</ul>")[0]
+
+
+def test_back_from_the_payment_page_is_the_cart_again(client, pkg, stripe):
+    # Found on a phone: "← Back" on Stripe's page led to "Payment not completed", and the cart link
+    # back to that page, with no way to change the cart. Now the cart is the cart again.
+    order = _to_stripe(client, pkg)
+    back = client.get(order.access_url() + "&cancelled=1", follow=True)
+    assert back.redirect_chain[-1][0] == "/cart/"
     html = back.content.decode()
-    assert back.redirect_chain[-1][0] == order.get_absolute_url()
-    assert "waits for payment" in html and "Pay $9.99" in html
-    # Once it is paid or cancelled, the cart is just an empty cart again.
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
-    assert client.get("/cart/").status_code == 200
+    assert "Payment not completed: your card was not charged. Your cart is as you left it." in html
+    assert pkg.destination.name in _cart_lines(html) and 'value="2"' in _cart_lines(html)
+    assert 'value="a@example.com"' in html  # the email typed before
+    order.refresh_from_db()
+    card = order.payments.get()
+    assert order.status == OrderStatus.CANCELLED  # nothing can be paid on it any more
+    assert card.status == Payment.Status.FAILED and "back to the cart" in card.data["closed_reason"]
+    # It can be changed and paid: one plan, a new order, a new payment page.
+    client.post("/cart/", {"package": pkg.package_id, "quantity": "1"})
+    again = client.post("/checkout/", {"email": "a@example.com"})
+    new = Order.objects.exclude(pk=order.pk).get()
+    assert again["Location"] == new.payments.get().redirect_url != card.redirect_url
+    assert new.status == OrderStatus.PENDING_PAYMENT and new.total_cents == 999
+
+
+def test_the_browsers_back_or_the_cart_link_finds_the_cart_too(client, pkg, stripe):
+    order = _to_stripe(client, pkg, quantity=1)
+    html = client.get("/cart/").content.decode()  # the page before Stripe's
+    assert pkg.destination.name in _cart_lines(html)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    assert client.head("/cart/").status_code == 200  # a HEAD changes nothing (and nothing is left)
+
+
+def test_back_from_the_payment_page_of_a_paid_order_shows_the_order(client, pkg, stripe):
+    from checkout.tests.helpers import force_paid
+
+    order = _to_stripe(client, pkg, quantity=1)
+    force_paid(order)
+    back = client.get(order.get_absolute_url() + "?cancelled=1")
+    assert back.status_code == 200 and "Your cart is as you left it" not in back.content.decode()
+    assert not cart.priced(client.session)  # nothing bought twice
+    # Once it is paid, the cart is just an empty cart again.
+    assert client.get("/cart/").status_code == 200 and not cart.priced(client.session)
+
+
+def test_back_from_the_payment_page_gives_back_the_gift_card_hold_and_keeps_it_applied(client, pkg, stripe):
+    from giftcards.models import GiftCard
+    from giftcards.tests.conftest import new_card
+
+    card, code = new_card(500)
+    client.post("/cart/add/", {"package": pkg.package_id})
+    client.post("/cart/gift-code/", {"code": code})
+    client.post("/checkout/", {"email": "a@example.com"})
+    order = Order.objects.get()
+    assert GiftCard.objects.get(pk=card.pk).balance_cents == 0  # $5 held, $4.99 left for the card page
+    html = client.get(order.access_url() + "&cancelled=1", follow=True).content.decode()
+    assert GiftCard.objects.get(pk=card.pk).balance_cents == 500  # the hold released
+    assert cart.applied_gift_cards(client.session) == [card.pk]
+    assert f"•••• {card.last_characters}" in html and "Pay $4.99 securely" in html

@@ -15,8 +15,9 @@ from giftcards import services as giftcards
 from giftcards.forms import CodeForm
 from giftcards.views import buy_page, purchase_form
 
-from .. import cart, selectors
+from .. import cart, selectors, services
 from ..forms import CheckoutForm
+from ..models import LineKind, OrderStatus
 
 
 @require_POST
@@ -64,18 +65,32 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("checkout:cart_detail")
     priced = priced_for(request)
-    if not priced and not priced.removed and "orders" in request.session:
-        # Back from the payment page: the cart became an order; offer to pay that, not an empty cart.
+    if not priced and not priced.removed and "orders" in request.session and request.method == "GET":
+        # Back from the payment page (the browser's Back, or the cart link): the cart became an order
+        # waiting for payment. It is the cart again, to change and pay, not an order to pay as it is.
         recent = selectors.recent_unpaid_order(request.session)
-        if recent is not None:
-            messages.info(request, _("Your order is saved and waits for payment."))
-            return redirect(recent.get_absolute_url())
+        if recent is not None and back_to_cart(request, recent):
+            priced = priced_for(request)
     for notice in priced.notices:
         messages.warning(request, notice)
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    if request.session.get(cart.EMAIL_KEY):  # an order's lines put back: its email too
+        initial = {"email": request.session[cart.EMAIL_KEY]}
     form = CheckoutForm(initial=initial, needs_travel_date=needs_date)
     return render(request, "checkout/cart.html", cart_context(request, priced, form))
+
+
+def back_to_cart(request: HttpRequest, order) -> bool:
+    """Back from the card page (its cancel_url) or to the cart while the order waits: the unpaid order
+    is cancelled and its lines are the cart again, to change and pay. False when it is paid or closed."""
+    if order.status != OrderStatus.PENDING_PAYMENT or not services.reopen_for_cart(order.pk):
+        return False
+    cart.restore(request.session, order)
+    messages.info(
+        request, _("Payment not completed: your card was not charged. Your cart is as you left it.")
+    )
+    return True
 
 
 def priced_for(request: HttpRequest) -> cart.PricedCart:
@@ -110,6 +125,11 @@ def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutFo
         "gift_plan": plan,
         "gift_cards_cents": by_gift_cards,
         "to_pay_cents": priced.total_cents - by_gift_cards,
+        # "We send your eSIM here" only when there is an eSIM to send.
+        "cart_kind": selectors.purchase_kind(
+            {LineKind.TOPUP if line.esim else LineKind.ESIM for line in priced.lines}
+            | ({LineKind.GIFTCARD} if priced.gift_lines else set())
+        ),
         "code_form": CodeForm(),
     }
 

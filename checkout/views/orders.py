@@ -16,8 +16,8 @@ from payments.providers import PaymentError
 
 from .. import cart, selectors, services
 from ..forms import CheckoutForm
-from ..models import Order, OrderStatus
-from .cart import cart_context
+from ..models import LineKind, Order, OrderStatus
+from .cart import back_to_cart, cart_context
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +68,15 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     _remember(request, order)
     cart.clear(request.session)
     # place_order checked the lines just now (on a double submit, the request that placed it did)
-    return _to_payment(request, order, lines_checked=True)
+    save_card = bool(form.cleaned_data.get("save_card")) and request.user.is_authenticated
+    return _to_payment(request, order, lines_checked=True, save_card=save_card)
 
 
-def _to_payment(request: HttpRequest, order: Order, *, lines_checked: bool = False) -> HttpResponse:
+def _to_payment(
+    request: HttpRequest, order: Order, *, lines_checked: bool = False, save_card: bool = False
+) -> HttpResponse:
     try:
-        url = services.start_payment(order, lines_checked=lines_checked)
+        url = services.start_payment(order, lines_checked=lines_checked, save_card=save_card)
     except services.Undeliverable as exc:
         # Translators: %(reason)s is a whole sentence saying which line can no longer be delivered.
         messages.error(request, _("%(reason)s This order is cancelled.") % {"reason": exc})
@@ -127,6 +130,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         rest.pop("t")
         query = rest.urlencode()
         return redirect(order.get_absolute_url() + (f"?{query}" if query else ""))
+    if request.GET.get("cancelled") and request.method == "GET" and back_to_cart(request, order):
+        return redirect("checkout:cart_detail")
     session_id = request.GET.get("session_id", "")
     if order.status == OrderStatus.PENDING_PAYMENT and session_id and not request.GET.get("cancelled"):
         services.confirm_return(order, session_id)  # once; then the webhook and the reconciler
@@ -138,10 +143,16 @@ def _order_context(order: Order, request: HttpRequest) -> dict:
     esims = list(order.esims) if order.status == OrderStatus.COMPLETED else []
     for esim in esims:
         esim.qr = qr_data_uri(esim.lpa_code) if esim.lpa_code else ""
+    lines = list(order.lines.all())
+    topups = [line for line in lines if line.kind == LineKind.TOPUP]
     return {
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": lines,
         "esims": esims,
+        # The words after purchase follow what was bought: eSIM, top-up, gift card (or a mix).
+        "kind": selectors.purchase_kind({line.kind for line in lines}),
+        "topups": topups,
+        "owner": request.user.is_authenticated and order.customer_id == request.user.id,
         "cancelled": bool(request.GET.get("cancelled")),
         "waiting": order.status in (OrderStatus.PAID, OrderStatus.FULFILLING),
     }
@@ -151,7 +162,8 @@ def _order_context(order: Order, request: HttpRequest) -> dict:
 def order_status(request: HttpRequest, number: str) -> JsonResponse:
     """Polled by the order page until the eSIM is ready. Never calls the payment provider."""
     order = _order_for(request, number)
-    body = {"status": order.status, "status_label": order.get_status_display()}
+    kind = selectors.order_kind(order)
+    body = {"status": order.status, "status_label": selectors.status_label(order, kind), "kind": kind}
     return JsonResponse(body, headers={"Cache-Control": "no-store"})
 
 

@@ -120,3 +120,26 @@ def test_the_catalogs_hold_every_string_the_code_marks(tmp_path):
     assert not missing, (
         f"{len(missing)} marked strings are not in the catalogs (run make messages): {missing[:5]}"
     )
+
+
+def test_no_function_hides_gettext_behind_a_local_underscore():
+    """`card, _ = …` in a function that also calls `_("…")` makes every call there fail
+    (UnboundLocalError) on the path a test may never take: found once, kept out by this."""
+    import ast
+
+    found = []
+    for path in ROOT.rglob("*.py"):
+        if ".venv" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            names = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == "_"]
+            stored = any(isinstance(n.ctx, ast.Store) for n in names)
+            called = any(
+                isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "_"
+                for c in ast.walk(node)
+            )
+            if stored and called:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not found, found

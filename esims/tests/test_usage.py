@@ -81,3 +81,25 @@ def test_format():
         "1.5 GB",
         "100 GB",
     ]
+
+
+def test_an_unlimited_plan_always_has_a_used_figure():
+    # "Used —" on an unlimited plan: upstream answered, so what it counted is the use.
+    assert snap(unlimited=True, allowed_mb=None, remaining_mb=None).used_mb == 0
+    assert snap(unlimited=True, allowed_mb=None, remaining_mb=None, used_total_mb=300).used_mb == 300
+    assert snap(unlimited=True, allowed_mb=None, remaining_mb=None, daily=days(100, 200)).used_mb == 300
+    assert snap(allowed_mb=None, remaining_mb=None).used_mb is None  # a limited plan upstream left blank
+
+
+def test_use_of_one_day():
+    s = snap(daily=days(100, 250))
+    assert s.used_on(TODAY) == 250 and s.used_on(TODAY - dt.timedelta(days=5)) == 0
+
+
+def test_read_ago_says_when_upstream_was_read():
+    from esims.usage import read_ago
+
+    assert read_ago(NOW, NOW + dt.timedelta(seconds=40)) == "Read from the network just now"
+    assert read_ago(NOW, NOW + dt.timedelta(minutes=3, seconds=5)) == "Read from the network 3 min ago"
+    assert read_ago(NOW, NOW + dt.timedelta(hours=1, minutes=1)) == "Read from the network 1 hour ago"
+    assert read_ago(NOW, NOW + dt.timedelta(days=2)) == "Read from the network 2 days ago"

@@ -299,3 +299,36 @@ def test_roamify_events_cannot_be_deleted_in_admin(client, esim, admin_client):
     )
     assert bulk.status_code in (200, 302)
     assert RoamifyEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_status_webhook_does_not_make_old_figures_look_new(
+    client, esim, eager, django_capture_on_commit_callbacks
+):
+    # Found on a phone: after data was used, the page said "Used —" beside "Updated just now": a
+    # status webhook (the activation) had stored the old figures again as read at that moment.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from esims.usage import UsageSnapshot
+
+    then = timezone.now() - dt.timedelta(minutes=20)
+    cached.store(
+        esim.pk, cached.USAGE, UsageSnapshot(fetched_at=then, allowed_mb=1024, remaining_mb=1024), then
+    )
+    payload = {
+        "event_category": "esim",
+        "event_type": "status",
+        "data": {
+            "timestamp": 6,
+            "iccid": esim.iccid,
+            "esim_id": esim.upstream_esim_id,
+            "status": "ACTIVATED",
+        },
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, payload)
+    entry = cached.get(esim.pk, cached.USAGE)
+    assert entry.value.status == "INSTALLED"
+    assert entry.fetched_at == then and entry.value.fetched_at == then
+    assert cached.is_stale(entry, cached.USAGE, timezone.now())  # so the next view reads it anew

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import PaymentError, PaymentProvider, PaymentRequest, ProviderStatus, StartResult
+from .base import CardDeclined, PaymentError, PaymentProvider, PaymentRequest, ProviderStatus, StartResult
 
 _REGISTRY: dict[str, PaymentProvider] = {}
 
@@ -24,6 +24,7 @@ def get_provider(identifier: str) -> PaymentProvider:
 
 
 __all__ = [
+    "CardDeclined",
     "PaymentError",
     "PaymentProvider",
     "PaymentRequest",

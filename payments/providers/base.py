@@ -13,6 +13,17 @@ class PaymentError(Exception):
     """The provider refused or could not be reached; the message is safe to show staff."""
 
 
+class CardDeclined(PaymentError):
+    """A saved card charged without its owner (off session) was refused. The message is the bank's,
+    for the customer; `needs_authentication`: the bank wants its owner to confirm (3D Secure), so the
+    payment page can still take it."""
+
+    def __init__(self, message: str, *, code: str = "", needs_authentication: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.needs_authentication = needs_authentication
+
+
 @dataclass(frozen=True)
 class PaymentRequest:
     """What a provider needs to take money for an order, in the shop's words."""
@@ -27,6 +38,10 @@ class PaymentRequest:
     lines: list[tuple[str, int, int]] = field(default_factory=list)
     # When the payment page closes (Unix time); None: the provider's default.
     expires_at: int | None = None
+    # The provider's customer the payment is made as ('' for none: a guest), and whether the card
+    # paid with is kept for next time (Stripe: `setup_future_usage`).
+    provider_customer: str = ""
+    save_card: bool = False
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class StripeCheckoutProvider(PaymentProvider):
     needs_redirect = True
 
     def start(self, payment: Payment, request: PaymentRequest) -> StartResult:
+        if payment.data.get("off_session"):
+            return self._charge_saved_card(payment, request)
         # One key per attempt: a retried request gets the same session back. Stripe replays a key
         # only for the same parameters, so they must not change between tries: the page closes a
         # fixed time after the payment was opened, not after this try (a try after a crash or a
@@ -46,6 +48,19 @@ class StripeCheckoutProvider(PaymentProvider):
             raise PaymentError("Stripe's total does not match the amount asked")
         return StartResult(status="created", external_reference=session.id, redirect_url=session.url or "")
 
+    def _charge_saved_card(self, payment: Payment, request: PaymentRequest) -> StartResult:
+        """A saved card charged with its owner away (one-tap top-up): captured at once, or
+        CardDeclined. The key is this payment's own: a retry gets Stripe's first answer back."""
+        intent = gateway().charge_off_session(
+            customer=payment.data["provider_customer"],
+            payment_method=payment.data["payment_method"],
+            amount_cents=request.amount_cents,
+            currency=request.currency,
+            order_number=request.order_number,
+            idempotency_key=f"offsession-{request.order_number}-{payment.attempt}",
+        )
+        return StartResult(status="captured", external_reference=intent, capture_reference=intent)
+
     def can_start(self, payment: Payment) -> bool:
         # Past this, a try would ask for a page closing sooner than Stripe allows.
         return dt.datetime.fromtimestamp(expiry_of(payment), dt.UTC) >= timezone.now() + STRIPE_MIN_OPEN
@@ -53,6 +68,16 @@ class StripeCheckoutProvider(PaymentProvider):
     def lookup(self, payment: Payment) -> ProviderStatus | None:
         if not payment.external_reference:
             return None
+        if payment.data.get("off_session"):  # its reference is the PaymentIntent itself
+            status, amount, currency = gateway().intent_status(payment.external_reference)
+            return ProviderStatus(
+                paid=status == "succeeded",
+                # Never confirmed again by us: a charge that did not succeed is over.
+                closed=status in ("canceled", "requires_payment_method", "requires_action"),
+                amount_cents=amount,
+                currency=currency,
+                capture_reference=payment.external_reference,
+            )
         session = gateway().retrieve_session(payment.external_reference)
         return ProviderStatus(
             paid=session.is_paid,
@@ -66,7 +91,7 @@ class StripeCheckoutProvider(PaymentProvider):
         )
 
     def cancel(self, payment: Payment) -> None:
-        if payment.external_reference:
+        if payment.external_reference and not payment.data.get("off_session"):
             gateway().expire_session(payment.external_reference)
 
     def refund(

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.money import minor_digits
 
-from .base import PaymentError, PaymentRequest
+from .base import CardDeclined, PaymentError, PaymentRequest
 
 # Stripe's largest amount: eight digits of the currency's minor unit ($999,999.99, ¥99,999,999).
 MAX_AMOUNT_CENTS = 99_999_999
@@ -138,6 +138,24 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _id_of(value: object) -> str | None:
+    """An id Stripe gives as a string, or inside an expanded object."""
+    if isinstance(value, str):
+        return value
+    found = getattr(value, "id", None) if not isinstance(value, dict) else value.get("id")
+    return found if isinstance(found, str) else None
+
+
+@dataclass(frozen=True)
+class SavedCardDetails:
+    payment_method: str
+    customer: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
 class StripeGateway:
     def __init__(self, secret_key: str, api_base: str | None = None) -> None:
         base = {"api": api_base} if api_base else {}
@@ -148,12 +166,20 @@ class StripeGateway:
         lines = request.lines or [
             (_("Order %(number)s") % {"number": request.order_number}, 1, request.amount_cents)
         ]
+        intent_data: dict[str, Any] = {"metadata": {"order_number": request.order_number}}
+        if request.save_card:  # Stripe attaches the card to the customer once it is paid with
+            intent_data["setup_future_usage"] = "off_session"
         params: dict[str, Any] = {
             "mode": "payment",
-            "customer_email": request.email,
+            # Stripe takes one or the other: a Customer brings its own email.
+            **(
+                {"customer": request.provider_customer}
+                if request.provider_customer
+                else {"customer_email": request.email}
+            ),
             "client_reference_id": request.order_number,
             "metadata": {"order_number": request.order_number},
-            "payment_intent_data": {"metadata": {"order_number": request.order_number}},
+            "payment_intent_data": intent_data,
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             "expires_at": request.expires_at
@@ -210,6 +236,105 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
         return refund.id
+
+    # --- Saved cards: Customers, PaymentMethods, off-session PaymentIntents ---------------------
+
+    def create_customer(self, email: str, idempotency_key: str) -> str:
+        try:
+            customer = self.client.v1.customers.create(
+                params={"email": email}, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        return customer.id
+
+    def card_of_intent(self, payment_intent_id: str) -> SavedCardDetails | None:
+        """The card a PaymentIntent was paid with, and the Customer it is attached to (None: none)."""
+        try:
+            intent = self.client.v1.payment_intents.retrieve(payment_intent_id)
+            pm_id = _id_of(getattr(intent, "payment_method", None))
+            if not pm_id:
+                return None
+            method = self.client.v1.payment_methods.retrieve(pm_id)
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        data = method.to_dict()
+        card = data.get("card") or {}
+        customer = _id_of(data.get("customer")) or _id_of(getattr(intent, "customer", None))
+        if not customer or not card.get("last4"):
+            return None
+        return SavedCardDetails(
+            payment_method=data["id"],
+            customer=customer,
+            brand=str(card.get("brand") or ""),
+            last4=str(card["last4"])[-4:],
+            exp_month=int(card.get("exp_month") or 0),
+            exp_year=int(card.get("exp_year") or 0),
+        )
+
+    def detach(self, payment_method_id: str) -> None:
+        try:
+            self.client.v1.payment_methods.detach(payment_method_id)
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", "") in ("resource_missing", "payment_method_unexpected_state"):
+                return  # gone or detached already: what we wanted
+            raise PaymentError(_message(exc)) from exc
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+
+    def charge_off_session(
+        self,
+        *,
+        customer: str,
+        payment_method: str,
+        amount_cents: int,
+        currency: str,
+        order_number: str,
+        idempotency_key: str,
+    ) -> str:
+        """Charge a saved card with its owner away; returns the succeeded PaymentIntent's id.
+
+        CardDeclined when the bank says no, or wants its owner to authenticate
+        (`authentication_required`: Stripe's answer to an off-session charge that needs 3D Secure)."""
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params={
+                    "amount": to_stripe_units(amount_cents, currency),
+                    "currency": currency.lower(),
+                    "customer": customer,
+                    "payment_method": payment_method,
+                    "off_session": True,
+                    "confirm": True,
+                    "metadata": {"order_number": order_number},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.CardError as exc:
+            code = getattr(exc, "code", "") or ""
+            raise CardDeclined(
+                _message(exc), code=code, needs_authentication=code == "authentication_required"
+            ) from exc
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        if intent.status == "requires_action":  # some integrations answer so rather than with an error
+            raise CardDeclined(
+                _("Your bank asks you to confirm this payment."),
+                code="authentication_required",
+                needs_authentication=True,
+            )
+        if intent.status != "succeeded":
+            raise CardDeclined(_("Your card was declined."), code=str(intent.status))
+        return intent.id
+
+    def intent_status(self, payment_intent_id: str) -> tuple[str, int | None, str | None]:
+        """A PaymentIntent's status, amount (our minor units) and currency."""
+        try:
+            intent = self.client.v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        currency = (getattr(intent, "currency", "") or "").upper() or None
+        amount = stripe_amount(getattr(intent, "amount", None), "amount", currency or "USD")
+        return str(intent.status), amount, currency
 
     @staticmethod
     def parse_event(payload: bytes, signature: str) -> object:

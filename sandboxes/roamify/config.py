@@ -53,6 +53,9 @@ class Knobs:
     # Share of instant orders that come back pending when instant_pending_seconds > 0
     # (1: all of them, the default; less draws from the seeded fault RNG).
     instant_pending_rate: float = 1.0
+    # Whether an unlimited eSIM takes data packs as top-ups (listed by §2.16 and accepted by the
+    # top-up order). Off: it takes only unlimited packages (more days), as most networks sell them.
+    unlimited_takes_data: bool = False
 
     CHOICES = {
         "latency": ("zero", "realistic"),

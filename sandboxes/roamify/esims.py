@@ -212,7 +212,14 @@ class Esims(WebhookEvents):
         if not e.with_top_up or e.status == "REVOKED":
             return []
         g = self.catalog.group(e.group_id)
-        return [] if g is None else list(g.packages)
+        if g is None:
+            return []
+        if e.is_unlimited and not self.knobs.unlimited_takes_data:
+            return [p for p in g.packages if p["isUnlimited"]]
+        return list(g.packages)
+
+    def fits_as_topup(self, e: Esim, package_id: str) -> bool:
+        return any(p["packageId"] == package_id for p in self.topup_packages(e))
 
     def make_link(self, e: Esim) -> dict[str, Any]:
         if e.status == "NEW":

@@ -148,6 +148,12 @@ class Orders(Usage, Balance, Faults):
             )
         if e.status == "REVOKED":
             raise failed(400, "eSIM has been revoked, please make sure your have provided the correct iccid")
+        if not self.fits_as_topup(e, package_id):  # data on an unlimited eSIM (knob unlimited_takes_data)
+            raise failed(
+                400,
+                "Package is not available as a top-up for this eSIM, please make "
+                "sure your have provided the correct packageId",
+            )
         price = to_cents(p["price"])
         self._check_funds(price)
         self._debit(price)

@@ -128,7 +128,7 @@ class SandboxControl:
     def set_knobs(self, **knobs: Any) -> dict[str, Any]:
         """apply_pending_seconds, instant_pending_seconds, latency, page_mode, usage_unit,
         unique_reference_ids, unknown_package_status, allow_bare_token,
-        low_balance_threshold, instant_pending_rate. Returns all knobs."""
+        low_balance_threshold, instant_pending_rate, unlimited_takes_data. Returns all knobs."""
         return dict(self._call("POST", "/knobs", knobs)["knobs"])
 
     def knobs(self) -> dict[str, Any]:

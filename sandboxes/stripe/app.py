@@ -114,6 +114,30 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         sb.idempotency.release(key)
 
 
+FAULT_MODES = ("before", "after")
+
+
+@web.middleware
+async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Asked faults on `POST <path>`, outside idempotency: "before" answers a 500 without running
+    the request (nothing done, nothing kept under its key); "after" runs it (a charge is made and
+    its answer kept under its key, as Stripe would) and then answers a 500 instead, so the caller
+    never heard: a retry with the same key gets the first answer back."""
+    faults = _sb(request).faults
+    fault = faults.get(request.path) if request.method == "POST" else None
+    if fault is None:
+        return await handler(request)
+    mode, fault[1] = fault[0], fault[1] - 1
+    if fault[1] <= 0:
+        del faults[request.path]
+    if mode == "after":
+        await handler(request)
+    error = StripeError("An unknown error occurred (sandbox fault).", status=500, type="api_error")
+    response = error.response()
+    response.headers["Stripe-Should-Retry"] = "false"  # the library's own retries stay out of it
+    return response
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -198,6 +222,8 @@ async def create_session(request: web.Request) -> web.Response:
     expand = expand_list(params)
     check_session_expand(expand)
     session = parse_create(params)
+    if session.customer:
+        await _fetch(sb, f"/v1/customers/{session.customer}", "customer", session.customer, "customer")
     sb.sessions[session.id] = session
     log.info("session %s created: %s %s", session.id, session.amount_total, session.currency)
     return json_response(await sb.session_json(session, expand))
@@ -417,9 +443,77 @@ async def create_payment_intent(request: web.Request) -> web.Response:
         apm["enabled"] = str(apm.get("enabled", "")).lower() == "true"
         apm.setdefault("allow_redirects", "always")
     expand = expand_list(params)
+    if _true(params.get("off_session")) and _true(params.get("confirm")):
+        return await off_session_intent(sb, params, kept, expand)
     reply = await sb.ls.post("/v1/payment_intents", params)
     if reply.status == 200:
         sb.remember(reply.data["id"], kept)
+    return _relay(sb, reply, expand)
+
+
+def _true(value: Any) -> bool:
+    return str(value).lower() == "true"
+
+
+# Stripe's test cards that ask the bank again on every payment, off session too (localstripe asks
+# for 3D Secure on all its authentication cards: the others pass off session once set up).
+ALWAYS_AUTHENTICATE = frozenset({"4000002760003184", "4000008260003178", "4000008400001629"})
+AUTHENTICATION_REQUIRED = "Your card was declined. This transaction requires authentication."
+
+
+async def off_session_intent(sb: Sandbox, params: dict[str, Any], kept: dict[str, Any], expand: list[str]):
+    """A saved card charged with its owner away, as Stripe answers it: succeeded, or a 402
+    `card_error` (`card_declined`, or `authentication_required` when the bank wants its owner) that
+    carries the PaymentIntent. localstripe takes no `off_session`: it is emulated here."""
+    customer, pm_id = params.get("customer"), params.get("payment_method")
+    if not customer:
+        raise StripeError("A customer is required for an off-session payment.", param="customer")
+    if not pm_id:
+        raise StripeError("A payment_method is required for an off-session payment.", param="payment_method")
+    method = await _fetch(sb, f"/v1/payment_methods/{pm_id}", "payment_method", pm_id, "payment_method")
+    if method.get("customer") != customer:
+        raise StripeError(
+            f"The provided PaymentMethod {pm_id} does not belong to the Customer {customer}.",
+            param="payment_method",
+        )
+    create = {k: v for k, v in params.items() if k not in ("off_session", "confirm", "expand")}
+    created = await sb.ls.post("/v1/payment_intents", create)
+    if created.status != 200:
+        return _relay(sb, created, [])
+    pi_id, secret = created.data["id"], created.data["client_secret"]
+    sb.remember(pi_id, kept)
+    reply = await sb.ls.post(f"/v1/payment_intents/{pi_id}/confirm")
+    if reply.status == 402:  # declined: the error names the PaymentIntent, as Stripe's does
+        intent = await sb.ls.get(f"/v1/payment_intents/{pi_id}")
+        err = (reply.data or {}).get("error", {})
+        raise StripeError(
+            err.get("message") or "Your card was declined.",
+            status=402,
+            type="card_error",
+            code=err.get("code") or "card_declined",
+            extra={
+                "decline_code": err.get("decline_code") or "generic_decline",
+                "payment_intent": sb.patch(intent.data, []) if intent.data else None,
+            },
+        )
+    if reply.status != 200:
+        return _relay(sb, reply, expand)
+    if reply.data.get("status") == "requires_action":
+        number = sb.card_numbers.get(pm_id, "")
+        if pm_id in sb.set_up and number not in ALWAYS_AUTHENTICATE:
+            # Saved with setup_future_usage=off_session: Stripe does not ask the bank again.
+            reply = await sb.ls.post(
+                f"/v1/payment_intents/{pi_id}/_authenticate", {"client_secret": secret, "success": "true"}
+            )
+            return _relay(sb, reply, expand)
+        intent = sb.patch(reply.data, [])
+        raise StripeError(
+            AUTHENTICATION_REQUIRED,
+            status=402,
+            type="card_error",
+            code="authentication_required",
+            extra={"decline_code": "authentication_required", "payment_intent": intent},
+        )
     return _relay(sb, reply, expand)
 
 
@@ -677,6 +771,23 @@ async def control_webhook_chaos(request: web.Request) -> web.Response:
     return json_response({**bus.chaos.to_dict(), "counts": bus.chaos_counts})
 
 
+async def control_faults(request: web.Request) -> web.Response:
+    faults = _sb(request).faults
+    if request.method == "POST":
+        data = await _json_body(request)
+        path, mode, times = data.get("path"), data.get("mode"), data.get("times", 1)
+        if not isinstance(path, str) or not path.startswith("/v1/"):
+            raise StripeError("`path` must be an API path such as /v1/payment_intents", param="path")
+        if mode not in FAULT_MODES:
+            raise StripeError("`mode` must be one of: " + ", ".join(FAULT_MODES), param="mode")
+        if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= 100:
+            raise StripeError("`times` must be an integer from 1 to 100", param="times")
+        faults[path] = [mode, times]
+    elif request.method == "DELETE":
+        faults.clear()
+    return json_response({"faults": {path: {"mode": m, "times": n} for path, (m, n) in faults.items()}})
+
+
 async def control_events(request: web.Request) -> web.Response:
     records = list(_sb(request).bus.records.values())
     wanted = request.query.get("type")
@@ -762,7 +873,13 @@ def create_app(
 ) -> web.Application:
     """`process`: a localstripe child already started (by `__main__`); else we start one."""
     app = web.Application(
-        middlewares=[request_id_middleware, loopback_only, idempotency_middleware, error_middleware],
+        middlewares=[
+            request_id_middleware,
+            loopback_only,
+            fault_middleware,
+            idempotency_middleware,
+            error_middleware,
+        ],
         client_max_size=4 * 1024 * 1024,
     )
     app[BUSINESS] = business_name
@@ -791,6 +908,9 @@ def create_app(
     r.add_post("/_control/reset", control_reset)
     r.add_route("*", "/_control/webhooks", control_webhooks)
     r.add_get("/_control/events", control_events)
+    r.add_get("/_control/faults", control_faults)
+    r.add_post("/_control/faults", control_faults)
+    r.add_delete("/_control/faults", control_faults)
     r.add_get("/_control/webhook_chaos", control_webhook_chaos)
     r.add_post("/_control/webhook_chaos", control_webhook_chaos)
     r.add_post("/_control/events/{id}/redeliver", control_redeliver)

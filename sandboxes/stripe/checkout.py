@@ -50,7 +50,7 @@ MAX_EXPIRY = 24 * 60 * 60
 MAX_AMOUNT = 99_999_999
 
 _TOP = {
-    "mode", "line_items", "success_url", "cancel_url", "customer_email",
+    "mode", "line_items", "success_url", "cancel_url", "customer_email", "customer",
     "client_reference_id", "metadata", "payment_intent_data", "expires_at", "locale",
     "payment_method_types", "submit_type", "ui_mode", "expand",
 }  # fmt: skip
@@ -130,6 +130,7 @@ class CheckoutSession:
     locale: str | None
     payment_method_types: list[str]
     submit_type: str | None
+    customer: str | None = None  # a Customer the card is paid as (and saved to, with setup_future_usage)
     status: str = "open"
     payment_status: str = "unpaid"
     payment_intent: str | None = None
@@ -170,7 +171,7 @@ class CheckoutSession:
                 "submit": None,
                 "terms_of_service_acceptance": None,
             },
-            "customer": None,
+            "customer": self.customer,
             "customer_creation": "if_required",
             "customer_details": self.customer_details,
             "customer_email": self.customer_email,
@@ -396,6 +397,13 @@ def parse_create(params: dict[str, Any], now: int | None = None) -> CheckoutSess
     customer_email = None
     if params.get("customer_email"):
         customer_email = _email(params["customer_email"], "customer_email")
+    customer = None
+    if params.get("customer"):
+        if customer_email:
+            raise invalid(
+                "customer_email", "You may only specify one of these parameters: customer, customer_email."
+            )
+        customer = _string(params["customer"], "customer", 255)
     client_reference_id = None
     if params.get("client_reference_id") not in (None, ""):
         client_reference_id = _string(params["client_reference_id"], "client_reference_id", 200)
@@ -437,6 +445,11 @@ def parse_create(params: dict[str, Any], now: int | None = None) -> CheckoutSess
             "payment_intent_data[capture_method]",
             "This sandbox supports only automatic capture in Checkout.",
         )
+    if pi_data.get("setup_future_usage") not in (None, "", "on_session", "off_session"):
+        raise invalid(
+            "payment_intent_data[setup_future_usage]",
+            f"Invalid payment_intent_data[setup_future_usage]: {pi_data['setup_future_usage']}",
+        )
     if pi_data.get("receipt_email"):
         _email(pi_data["receipt_email"], "payment_intent_data[receipt_email]")
     pi_clean: dict[str, Any] = {
@@ -459,6 +472,7 @@ def parse_create(params: dict[str, Any], now: int | None = None) -> CheckoutSess
         locale=locale,
         payment_method_types=list(pmt),
         submit_type=submit_type,
+        customer=customer,
     )
     if session.amount_total > MAX_AMOUNT:
         raise StripeError(

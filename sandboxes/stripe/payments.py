@@ -191,19 +191,20 @@ async def _charge(sb: Sandbox, session: CheckoutSession, card: dict[str, Any]) -
     if pm.status != 200:
         log.error("localstripe refused the PaymentMethod: %s %s", pm.status, pm.body[:300])
         return PayOutcome("error", GENERIC_ERROR)
+    sb.card_numbers[pm.data["id"]] = number
 
     pi_data = session.payment_intent_data
-    pi = await sb.ls.post(
-        "/v1/payment_intents",
-        {
-            "amount": session.amount_total,
-            "currency": session.currency,
-            "payment_method": pm.data["id"],
-            "payment_method_types": ["card"],
-            # Stripe copies payment_intent_data.metadata, not the session's metadata.
-            "metadata": pi_data.get("metadata") or {},
-        },
-    )
+    pi_params: dict[str, Any] = {
+        "amount": session.amount_total,
+        "currency": session.currency,
+        "payment_method": pm.data["id"],
+        "payment_method_types": ["card"],
+        # Stripe copies payment_intent_data.metadata, not the session's metadata.
+        "metadata": pi_data.get("metadata") or {},
+    }
+    if session.customer:
+        pi_params["customer"] = session.customer
+    pi = await sb.ls.post("/v1/payment_intents", pi_params)
     if pi.status != 200:
         log.error("localstripe refused the PaymentIntent: %s %s", pi.status, pi.body[:300])
         return PayOutcome("error", GENERIC_ERROR)
@@ -248,10 +249,25 @@ async def _settle(
             payment_intent=pi_id,
         )
     if status in ("succeeded", "processing"):
+        await _save_card(sb, session, reply.data.get("payment_method"))
         sb.complete(session, pi_id, email=card["email"], name=card["name"])
         return PayOutcome("paid", None, payment_intent=pi_id)
     log.error("unexpected PaymentIntent status %s", status)
     return PayOutcome("error", GENERIC_ERROR, payment_intent=pi_id)
+
+
+async def _save_card(sb: Sandbox, session: CheckoutSession, pm_id: Any) -> None:
+    """Checkout with a Customer and `setup_future_usage`: once paid, Stripe attaches the card to the
+    Customer (and it may then be charged off session)."""
+    usage = session.payment_intent_data.get("setup_future_usage")
+    if not session.customer or usage not in ("off_session", "on_session") or not isinstance(pm_id, str):
+        return
+    reply = await sb.ls.post(f"/v1/payment_methods/{pm_id}/attach", {"customer": session.customer})
+    if reply.status != 200:
+        log.error("localstripe refused to attach %s: %s %s", pm_id, reply.status, reply.body[:300])
+        return
+    if usage == "off_session":
+        sb.set_up.add(pm_id)
 
 
 async def authenticate(sb: Sandbox, session: CheckoutSession, success: bool) -> PayOutcome:

@@ -75,10 +75,17 @@ class Sandbox:
         self.public_url = config.public_url or f"http://127.0.0.1:{config.port}"
         self.sessions: dict[str, CheckoutSession] = {}
         self.idempotency = IdempotencyStore()
+        # Faults asked through `/_control/faults`: path -> [mode, requests left] (see app.fault_middleware).
+        self.faults: dict[str, list] = {}
         # Fields localstripe drops (refund `reason`, PaymentIntent `description`...)
         # by object id, patched back into its JSON on the way out.
         self.extras: dict[str, dict[str, Any]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # Card numbers of the PaymentMethods made on our page (localstripe keeps them private), and
+        # those saved for later with `setup_future_usage` (Stripe then charges them off session
+        # without asking the bank again, except for cards that always ask).
+        self.card_numbers: dict[str, str] = {}
+        self.set_up: set[str] = set()
 
     # --- bookkeeping -----------------------------------------------------
 
@@ -107,8 +114,11 @@ class Sandbox:
             raise RuntimeError(f"localstripe refused the wipe: {reply.status}")
         self.sessions.clear()
         self.idempotency.clear()
+        self.faults.clear()
         self.extras.clear()
         self._locks.clear()
+        self.card_numbers.clear()
+        self.set_up.clear()
         self.bus.reset()
 
     # --- life cycle -------------------------------------------------------

@@ -116,6 +116,11 @@ class Control:
         params = {"type": type} if type else None
         return self._call("GET", "/_control/events", params=params)["data"]
 
+    def fault(self, path: str, mode: Literal["before", "after"], times: int = 1) -> dict[str, Any]:
+        """Answer the next `times` POSTs to `path` with a 500: "before" running them, or "after"
+        (done, and kept under their Idempotency-Key, but the caller never hears)."""
+        return self._call("POST", "/_control/faults", {"path": path, "mode": mode, "times": times})["faults"]
+
     def webhook_chaos(
         self, *, copies: int | None = None, max_delay: float | None = None, seed: int | None = None
     ) -> dict[str, Any]:

@@ -145,3 +145,44 @@ var interpolate = window.interpolate || function (fmt, obj) {
   }
   if (own) own.open = true;
 })();
+
+// Copy buttons for the eSIM's codes (SM-DP+ address, activation code): shown only where the page's
+// script runs; "Copied" on the button and said by the live region beside them.
+(function () {
+  var buttons = document.querySelectorAll(".copy-button[data-copy]");
+  if (!buttons.length) return;
+  function fallback(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    area.setSelectionRange(0, text.length); // iOS Safari selects nothing without it
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+  function copy(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return fallback(text); });
+    }
+    return fallback(text);
+  }
+  Array.prototype.forEach.call(buttons, function (button) {
+    var label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var status = button.closest("details, section, body").querySelector(".copy-status");
+      copy(button.dataset.copy).then(function () {
+        button.textContent = gettext("Copied");
+        if (status) status.textContent = gettext("Copied");
+      }, function () {
+        if (status) status.textContent = gettext("Couldn't copy: select the text and copy it instead.");
+      });
+      setTimeout(function () { button.textContent = label; if (status) status.textContent = ""; }, 3000);
+    });
+  });
+})();

@@ -92,9 +92,27 @@ def run(env: dict[str, str]) -> str:
     return done.stdout
 
 
+def _test_database() -> dict[str, str]:
+    """The test database for the child process: the request carries a session cookie, which the
+    language middleware reads (a saved language), so the child needs the session table."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return {}
+    return {"DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+
+
+@pytest.mark.django_db
 def test_an_error_in_a_view_reaches_sentry_without_secrets(fake_sentry):
     port = fake_sentry.server_address[1]
-    out = run({"SENTRY_DSN": f"http://publickey@127.0.0.1:{port}/42", "SENTRY_ENVIRONMENT": "test"})
+    out = run(
+        {
+            "SENTRY_DSN": f"http://publickey@127.0.0.1:{port}/42",
+            "SENTRY_ENVIRONMENT": "test",
+            **_test_database(),
+        }
+    )
     assert "imported: True" in out and "status: 500" in out
     integrations = out.split("integrations:")[1].split()[0].split(",")
     assert {"django", "celery"} <= set(integrations)

@@ -203,21 +203,76 @@ def test_three_d_secure_failed_then_completed(celery_worker, shop, stripe, roami
     completed_once(order, roamify)
 
 
-def test_cancel_on_the_payment_page_and_pay_again(transactional_db, postgres, shop, stripe, phone):
+def test_back_from_the_payment_page_is_the_cart_again(transactional_db, postgres, shop, stripe, phone):
+    # Found on a phone: "← Back" led to "Payment not completed" and the cart link back there, with no
+    # way to change the cart. Now the unpaid order is cancelled and its lines are the cart again.
     page = phone
-    to_stripe(page, shop, stripe)
+    package = to_stripe(page, shop, stripe)
     payment_url = page.url
     page.get_by_role("link", name="Back").click()
-    page.wait_for_url(ORDER_URL)
-    assert "cancelled=1" in page.url
-    assert page.locator("h1").inner_text() == "Payment not completed"
-    assert "Your card was not charged." in page.locator("#order-live").inner_text()
-    order = order_from(page)
-    assert order.status == OrderStatus.PENDING_PAYMENT
+    page.wait_for_url(shop + "/cart/")
+    assert "Your cart is as you left it." in page.locator("body").inner_text()
+    assert package.destination.name in page.locator("[aria-label='Cart items']").inner_text()
+    assert page.get_by_label("Email").input_value() == EMAIL
+    first = Order.objects.get()
+    assert first.status == OrderStatus.CANCELLED
     fits_the_screen(page)
-    screenshot(page, "checkout-cancelled")
+    screenshot(page, "checkout-back-to-cart")
+    page.goto(shop + "/cart/")  # the cart link: still the cart, not an order page
+    assert page.locator("h1").inner_text() == "Your cart"
 
-    page.get_by_role("button", name=f"Pay {money(order.total_cents)}").click()
+    # It can be changed and paid.
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Update").click()
+    pay = page.get_by_role("button", name=f"Pay {money(package.retail_cents * 2)} securely")
+    pay.click()
     page.wait_for_url(stripe.base_url + "/pay/*")
-    assert page.url == payment_url  # the open session is offered again
-    assert pay_button(page).is_visible()
+    assert page.url != payment_url  # a new payment page, for the cart as it is now
+    fill_card(page, PAID)
+    pay_button(page).click()
+    page.wait_for_url(ORDER_URL)
+    order = order_from(page)
+    assert order.pk != first.pk and order.total_cents == package.retail_cents * 2
+    assert order.status != OrderStatus.PENDING_PAYMENT
+    assert Order.objects.get(pk=first.pk).status == OrderStatus.CANCELLED
+
+
+def in_view(page, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    height = page.evaluate("window.innerHeight")
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+def test_checkout_without_an_email_says_so_at_the_field_in_view(
+    transactional_db, postgres, shop, chromium_browser, javascript
+):
+    # Found on a phone: Pay without an email reloaded /checkout/ with the error below the fold.
+    context = chromium_browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    try:
+        package = make_package()
+        page.goto(shop + package.get_absolute_url())
+        page.get_by_role("button", name="Add to cart").click()
+        page.wait_for_url(shop + "/cart/")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+        email = page.locator("#id_email")
+        error = page.locator("#email-error")
+        error.wait_for()
+        assert error.inner_text() == "Please enter your email address."
+        assert email.get_attribute("aria-invalid") == "true"
+        assert email.get_attribute("aria-describedby") == "email-error"
+        assert page.evaluate("document.activeElement.id") == "id_email"
+        assert in_view(page, "#id_email") and in_view(page, "#email-error")
+        assert Order.objects.count() == 0
+        fits_the_screen(page)
+        screenshot(page, f"checkout-email-missing-{'script' if javascript else 'no-script'}")
+        # Typed, it goes on to pay.
+        email.fill(EMAIL)
+        page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+        page.wait_for_url(re.compile(r"/pay/"))
+    finally:
+        context.close()

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import cards
+from .providers import PaymentError
+
+
+@shared_task(
+    name="payments.remember_saved_card",
+    acks_late=True,
+    autoretry_for=(PaymentError,),
+    max_retries=5,
+    retry_backoff=True,
+)
+def remember_saved_card(payment_id: int) -> bool:
+    return cards.remember_card(payment_id) is not None
