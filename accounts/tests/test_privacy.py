@@ -42,6 +42,8 @@ PAGES: dict[str, dict] = {
     "esim_refresh": {"methods": {POST}},
     "esim_topup": {"methods": {POST}},
     "esim_share": {"methods": {POST}},
+    "auto_topup_on": {"methods": {POST}},
+    "auto_topup_off": {"methods": {POST}},
     "order_list": {"methods": {GET}, "own": "<h1>Orders</h1>"},
     "order_receipt": {"methods": {GET}},
     "order_open": {"methods": {GET}},
