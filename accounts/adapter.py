@@ -24,3 +24,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+
+def user_display(user) -> str:
+    """How allauth names the customer in its messages ("Successfully signed in as …"): by their
+    email, never the username allauth derived from it, which is internal."""
+    return user.email or ""

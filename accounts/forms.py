@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from allauth.account.forms import RequestLoginCodeForm
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context
 from django import forms
 from django.utils.translation import gettext_lazy
 
 from core.forms import MoneyField, PlainTextMixin
+
+from . import services
 
 
 class DeleteAccountForm(PlainTextMixin, forms.Form):
@@ -18,12 +23,50 @@ class DeleteAccountForm(PlainTextMixin, forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        if not user.has_usable_password():
+            # An account opened by a sign-in code has no password: being signed in (by a code
+            # minutes or days ago) and the box ticked are what it has to confirm with.
+            del self.fields["password"]
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
             raise forms.ValidationError(gettext_lazy("That password is not right."))
         return password
+
+
+class RequestCodeForm(RequestLoginCodeForm):
+    """allauth's "email me a sign-in code", which also opens an account for an email that has none.
+
+    allauth alone emails an unknown address "you have no account", so a guest's first sign-in
+    would be sign-up, a link, then sign-in. Here the account is made at once (no password, the
+    email unverified) and the code sent to it proves the email: allauth verifies it when the
+    code is entered, which attaches the guest's purchases (accounts.receivers). Until then the
+    account can do nothing. Whether an account existed is not shown: both get the same page.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # "Track your data" in the eSIM email links here with the order's email filled in: the
+        # code is sent on the customer's tap, not on the link's GET (mail scanners open links).
+        if not self.is_bound and context.request is not None:
+            self.initial.setdefault("email", context.request.GET.get("email", "")[:254])
+
+    def clean_email(self) -> str:
+        email = super().clean_email()  # allauth's rate limits first: no account past them
+        if email and self._user is None:
+            self._user = services.open_account(context.request, email)
+        return email
+
+
+class SignupForm(AllauthSignupForm):
+    """Sign-up with the email alone: the account has no password until one is set in settings
+    (allauth's adapter then saves an unusable one). Signing in is by a code meanwhile."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.pop("password1", None)
+        self.fields.pop("password2", None)
 
 
 class AutoTopupForm(PlainTextMixin, forms.Form):

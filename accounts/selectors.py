@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -197,6 +198,18 @@ def tax_included(total_cents: int) -> tuple[str, int] | None:
     # Translators: the tax included in a receipt's total, e.g. "VAT 20% (included)".
     label = _("%(name)s %(rate)s%% (included)") % {"name": name, "rate": rate.normalize()}
     return label, cents
+
+
+def order_landing(order: Order) -> str:
+    """The page of the account an order leads to: its eSIM's when it has one (bought or topped
+    up), the gift cards for a gift-card-only order, else the eSIM list."""
+    lines = list(order.lines.all())
+    esim_ids = {e.pk for e in order.esims} | {line.esim_id for line in lines if line.esim_id}
+    if len(esim_ids) == 1:
+        return reverse("accounts:esim_detail", args=[esim_ids.pop()])
+    if lines and all(line.kind == LineKind.GIFTCARD for line in lines):
+        return reverse("giftcards:account_list")
+    return reverse("accounts:esim_list")
 
 
 def saved_cards(user) -> list:

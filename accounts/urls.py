@@ -20,6 +20,7 @@ account_patterns = [
     path("esims/<int:pk>/auto-top-up/off/", auto_topup_views.auto_topup_off, name="auto_topup_off"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/receipt/", views.order_receipt, name="order_receipt"),
+    path("orders/<str:number>/open/", views.order_open, name="order_open"),
     path("settings/", views.account_settings, name="account_settings"),
     path("cards/", cards_views.card_list, name="card_list"),
     path("cards/remove/", cards_views.card_remove, name="card_remove"),

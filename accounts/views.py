@@ -278,6 +278,14 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
+def order_open(request: HttpRequest, number: str) -> HttpResponse:
+    """Where "Track your data and top up" lands after the sign-in code: the order's eSIM page (or
+    the list it shows in), decided now, not when the order page was drawn (maybe before its eSIM)."""
+    return redirect(selectors.order_landing(selectors.customer_order(request.user, number)))
+
+
+@require_safe
+@login_required
 def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
     order = selectors.customer_order(request.user, number)
     payments = [p for p in order.payments.all() if p.status in p.CAPTURED_STATES]

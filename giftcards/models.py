@@ -36,11 +36,13 @@ class Status(models.TextChoices):
 
 class GiftCardQuerySet(models.QuerySet):
     def listed(self) -> GiftCardQuerySet:
-        """What buyers and the API list: a revoked card is gone for good (admins still find it)."""
+        """What the API lists: a revoked card is gone for good there (admins still find it)."""
         return self.filter(revoked_at__isnull=True)
 
     def bought_by(self, user) -> GiftCardQuerySet:
-        return self.listed().filter(customer=user) if user.is_authenticated else self.none()
+        """The buyer's cards, revoked ones too: their list shows each with its state (issue 21: a
+        card that vanished after its revoke left "You haven't bought a gift card yet")."""
+        return self.filter(customer=user) if user.is_authenticated else self.none()
 
     def with_status(self, status: str) -> GiftCardQuerySet:
         today = timezone.localdate()

@@ -21,7 +21,7 @@ from core.security import client_ip
 
 from . import selectors, services
 from .forms import CodeForm, OneTimeCodeForm, PurchaseForm
-from .models import GiftCard, Template
+from .models import GiftCard, Status, Template
 
 
 def purchase_form(request: HttpRequest, data=None) -> PurchaseForm:
@@ -76,7 +76,10 @@ def account_list(request: HttpRequest) -> HttpResponse:
     cards = selectors.cards_bought_by(request.user)
     for card in cards:
         card.revoke_blocker = services.revoke_blocker(card)
-    return render(request, "giftcards/account_list.html", {"cards": cards})
+        # A live card with nothing left says so, rather than "Active".
+        used_up = card.status == Status.ACTIVE and card.balance_cents == 0
+        card.state_label = _("Used up") if used_up else card.get_status_display()
+    return render(request, "giftcards/account_list.html", {"cards": cards, "section": "giftcards"})
 
 
 @login_required

@@ -243,7 +243,22 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-in by a code emailed to the customer is the main way in (issue 21): sign-up asks for the
+# email alone (accounts.forms.SignupForm), a password is optional (set later in settings). A code
+# asked for an email with no account makes one (accounts.forms.RequestCodeForm), so a guest's
+# first sign-in is one code. "password1" (optional) stays listed: without it allauth drops the
+# password from the sign-in form, and those who set one could not use it.
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1"]
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60  # an email can take minutes to arrive on a phone abroad
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 5  # per code; code requests are limited in ACCOUNT_RATE_LIMITS
+ACCOUNT_FORMS = {
+    "request_login_code": "accounts.forms.RequestCodeForm",
+    "signup": "accounts.forms.SignupForm",
+}
+# The user model keeps Django's username column (filled by allauth from the email), but no page,
+# message or email shows it: the customer is their email.
+ACCOUNT_USER_DISPLAY = "accounts.adapter.user_display"
 # Mandatory: with unique emails, it is what lets sign-up hide whether an email already has an
 # account (allauth then emails the owner instead of saying so on the page).
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -432,6 +447,9 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,3/h/key,10/d/key",
+    # A sign-in code by email: as a password reset (each one is an email to someone's inbox), plus
+    # allauth's 3 a minute per address. Wrong codes: LOGIN_BY_CODE_MAX_ATTEMPTS per code.
+    "request_login_code": "20/m/ip,3/m/key,6/h/key,20/d/key",
 }
 
 # --- Observability: logs (core/logs.py) ---------------------------------------------------------

@@ -136,15 +136,16 @@ def staff_sign_in(url: str) -> Answer:
 Expect = dict[str, Callable[[World, str], Answer]]
 ANSWERS: dict[str, Expect] = {
     "account_confirm_email": {
-        "owner": lambda w, url: Answer(200, shows=f'Please confirm that <a href="mailto:{w.email}">'),
-        "wrong": lambda w, url: Answer(200, shows="This email confirmation link expired or is invalid."),
+        # The shop's own pages since issue 21 (templates/account/), not allauth's wording.
+        "owner": lambda w, url: Answer(200, shows=f"Is <strong>{w.email}</strong> your email address?"),
+        "wrong": lambda w, url: Answer(200, shows="This link has expired or is not valid."),
     },
     "account_reset_password_from_key": {
         # A right key is kept in the session and swapped out of the URL at once.
         "owner": lambda w, url: Answer(
             302, location=reverse("account_reset_password_from_key", args=[w.uidb36, "set-password"])
         ),
-        "wrong": lambda w, url: Answer(200, shows="The password reset link was invalid"),
+        "wrong": lambda w, url: Answer(200, shows="This link has expired or was already used."),
     },
     **{
         name: {"owner": owner, "bob": lambda w, url: NOT_FOUND, "anonymous": lambda w, url: sign_in(url)}
@@ -169,6 +170,12 @@ ANSWERS: dict[str, Expect] = {
     },
     "accounts:order_receipt": {
         "owner": lambda w, url: Answer(200, shows=f"Receipt {w.order_number}"),
+        "bob": lambda w, url: NOT_FOUND,
+        "anonymous": lambda w, url: sign_in(url),
+        "wrong": lambda w, url: NOT_FOUND,
+    },
+    "accounts:order_open": {  # "track your data": the order's one eSIM
+        "owner": lambda w, url: Answer(302, location=f"/account/esims/{w.esim_pk}/"),
         "bob": lambda w, url: NOT_FOUND,
         "anonymous": lambda w, url: sign_in(url),
         "wrong": lambda w, url: NOT_FOUND,

@@ -89,6 +89,7 @@ FILLERS: dict[str, dict[str, str]] = {
     "accounts:auto_topup_on": {"pk": "esim_pk"},
     "accounts:auto_topup_off": {"pk": "esim_pk"},
     "accounts:order_receipt": {"number": "order_number"},
+    "accounts:order_open": {"number": "order_number"},
     "accounts:signed_topups": {"token": "topup_token"},
     "accounts:shared_install": {"token": "install_token"},
     "outbox_message": {"pk": "outbox_pk"},

@@ -46,6 +46,7 @@ PAGES: dict[str, dict] = {
     "auto_topup_off": {"methods": {POST}},
     "order_list": {"methods": {GET}, "own": "<h1>Orders</h1>"},
     "order_receipt": {"methods": {GET}},
+    "order_open": {"methods": {GET}},
     "account_settings": {"methods": {GET}, "own": "<h1>Settings</h1>"},
     # Its POST without the password is refused with the form again (400), deleting nothing.
     "delete_account": {"methods": {GET, POST}, "own": "<h1>Delete your account</h1>"},

@@ -107,7 +107,8 @@ def test_revoke_with_the_one_time_code_refunds_exactly_the_unused_part(stripe, b
     assert bought_with.refunded_cents == unused
     at_stripe = gateway().client.v1.refunds.list(params={"payment_intent": bought_with.capture_reference})
     assert [r.amount for r in at_stripe.data] == [unused]
-    assert not GiftCard.objects.bought_by(buyer).exists()  # gone from the buyer's list
+    # Still in the buyer's list, as revoked (issue 21: it used to vanish from it).
+    assert [c.status for c in GiftCard.objects.bought_by(buyer)] == [Status.REVOKED]
     with pytest.raises(giftcards.GiftCardError):
         giftcards.find_by_code(code, ip="5.6.7.8")
     # Settling again refunds nothing more.

@@ -1,7 +1,7 @@
 """The traveller's account on a phone: Chromium against the live shop, a real Celery worker on
 Redis, the Roamify and Stripe sandboxes, PostgreSQL.
 
-Buy an eSIM as a guest, sign up with the same email and verify it through the emailed link,
+Buy an eSIM as a guest, sign up with the same email (no password) and verify it through the emailed link,
 find the eSIM in the account, use data upstream and see it after a refresh, buy a top-up with
 4242 and see the allowance grow. Then: the low-data webhook, its email and its signed link.
 """
@@ -34,7 +34,6 @@ from .test_checkout_journey import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker")]
 SECRET = "whsec_roamify_e2e"
-PASSWORD = "a long pass 123"
 
 
 @pytest.fixture
@@ -91,12 +90,10 @@ def test_guest_buys_signs_up_sees_usage_and_tops_up(shop, stripe, roamify, phone
 
     # 2. Sign up with the same email; verify it through the emailed link.
     page.goto(shop + "/accounts/signup/")
-    page.locator("input[name=email]").fill(EMAIL)
-    page.locator("input[name=password1]").fill(PASSWORD)
-    page.locator("input[name=password2]").fill(PASSWORD)
+    page.locator("input[name=email]").fill(EMAIL)  # the email alone since issue 21 (no password)
     fits_the_screen(page)
     screenshot(page, "account-signup")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create account").click()
     page.wait_for_url(shop + "/accounts/confirm-email/")
     mail = wait_until(
         lambda: OutboxEmail.objects.filter(to=EMAIL, subject__contains="Confirm").first(),

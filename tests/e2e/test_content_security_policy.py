@@ -140,9 +140,10 @@ def test_two_factor_setup_and_the_admin_with_no_violation(shop, chromium_browser
     # /admin/ → allauth's sign-in → TOTP setup (password asked again) → recovery codes → the admin.
     page.goto(base + "/admin/")
     page.wait_for_url(f"{base}/accounts/login/**")
-    page.get_by_label("Email").fill(staff.email)
+    page.get_by_text("Sign in with a password").click()  # the code comes first since issue 21
+    page.get_by_label("Email", exact=True).fill(staff.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(base + "/admin/")
     page.wait_for_url(f"{base}/accounts/reauthenticate/**")
     page.get_by_label("Password").fill(PASSWORD)

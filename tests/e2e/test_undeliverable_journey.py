@@ -42,9 +42,10 @@ def test_a_topup_of_a_revoked_esim_is_refused_before_payment(shop, stripe, roami
     )
 
     page.goto(shop + "/accounts/login/")
-    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_text("Sign in with a password").click()  # the code comes first since issue 21
+    page.get_by_label("Email", exact=True).fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(shop + "/account/")
 
     # The eSIM is alive: its top-ups are on sale; one goes to the cart.
