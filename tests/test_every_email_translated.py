@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
-from django.utils import translation
+from django.utils import timezone, translation
 
 from catalog.tests.factories import DestinationFactory, PackageFactory
-from checkout.models import Order, OrderStatus
-from checkout.services import notifications
+from checkout.models import AutoTopup, AutoTopupCrossing, Order, OrderStatus
+from checkout.services import auto_topup, notifications
 from checkout.tests.helpers import paid_order
 from esims import services as esims
 from esims.models import Esim, LowDataAlert
@@ -51,6 +52,22 @@ def _emails_for(language: str, package) -> list[mail.EmailMessage]:
     esims.send_low_data_email(alert.pk)
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED)
     notifications.send_refund_notice(order.pk)
+    rule = AutoTopup.objects.create(
+        esim=esim,
+        customer=order.customer or get_user_model().objects.create_user(f"auto-{language}", order.email),
+        package=package,
+        below_mb=300,
+        max_cents_per_month=5000,
+        currency="USD",
+        language=language,
+        paused=AutoTopup.Pause.CAP,
+        paused_message=str(AutoTopup.Pause.CAP.label),
+        armed_at=timezone.now(),
+    )
+    crossing = AutoTopupCrossing.objects.create(
+        rule=rule, esim=esim, allowance_key="k", status=AutoTopupCrossing.Status.STOPPED
+    )
+    auto_topup.send_email(crossing.pk)
     card, _code = giftcards.issue(2500, actor="test", recipient_name="Ann", recipient_email="ann@example.com")
     with translation.override(language):  # as the gift card senders do for the buying order
         giftcard_emails.card_for_recipient(card, "CODE-1234").send()

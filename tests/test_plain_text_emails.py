@@ -157,8 +157,33 @@ def _esim_emails() -> list[list[str]]:
     return [[odd("Shop"), esim.title, EMAIL], [odd("src")]]
 
 
+def _auto_topup_emails() -> list[list[str]]:
+    """The automatic top-up's email when it pauses (the reason is the shop's text, kept as written)."""
+    from checkout.models import AutoTopup, AutoTopupCrossing
+    from checkout.services import auto_topup
+
+    owner = get_user_model().objects.create_user("auto", EMAIL)
+    esim = _esim(customer=owner)
+    rule = AutoTopup.objects.create(
+        esim=esim,
+        customer=owner,
+        package=PackageFactory(),
+        below_mb=300,
+        max_cents_per_month=5000,
+        currency="USD",
+        paused=AutoTopup.Pause.CAP,
+        paused_message=odd("reason"),
+        armed_at=timezone.now(),
+    )
+    crossing = AutoTopupCrossing.objects.create(
+        rule=rule, esim=esim, allowance_key="k", status=AutoTopupCrossing.Status.STOPPED
+    )
+    auto_topup.send_email(crossing.pk)
+    return [[odd("Shop"), odd("reason"), EMAIL]]
+
+
 def test_text_parts_show_text_as_typed_and_html_parts_escape_it(odd_shop, mailoutbox, rendered, roamify):
-    shows = _orders_emails() + _gift_card_emails() + _esim_emails()
+    shows = _orders_emails() + _gift_card_emails() + _esim_emails() + _auto_topup_emails()
     assert len(mailoutbox) == len(shows)
     for message, values in zip(mailoutbox, shows, strict=True):
         text = message.body
