@@ -199,7 +199,29 @@ def spent_this_month(rule: AutoTopup, now: dt.datetime) -> tuple[int, int]:
 
 def run(crossing_id: int) -> str:
     """Buy the top-up of one crossing, once, or say why not. Safe to run twice: a crossing bought or
-    stopped is left alone, and one left charging is charged again with the same key (idempotent)."""
+    stopped is left alone, and one left charging is charged again with the same key (idempotent).
+
+    In the customer's language: the reasons it stores are shown on their page and in their email,
+    and the order it places remembers the language its emails go out in."""
+    language = AutoTopup.objects.filter(crossings__pk=crossing_id).values_list("language", flat=True).first()
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _run(crossing_id)
+
+
+def settle(order_id: int, result: one_tap.OneTapResult) -> str:
+    """Record the outcome of a charge confirmed after its answer was lost, on the crossing that
+    placed the order (if one did), as `run` would have recorded the first answer."""
+    crossing = AutoTopupCrossing.objects.select_related("rule").filter(
+        order_id=order_id, status=Status.CHARGING
+    )
+    crossing = crossing.first()
+    if crossing is None:
+        return "no crossing"
+    with translation.override(crossing.rule.language or settings.LANGUAGE_CODE):
+        return _record(crossing.pk, result)
+
+
+def _run(crossing_id: int) -> str:
     now = timezone.now()
     with transaction.atomic():
         crossing = (
@@ -273,13 +295,6 @@ def _record(crossing_id: int, result: one_tap.OneTapResult) -> str:
         }.get(result.status, Pause.UNDELIVERABLE)
         _stop(crossing, reason, result.message, pause=True, finish_url=result.redirect_url or "")
         return result.status
-
-
-def settle(order_id: int, result: one_tap.OneTapResult) -> str:
-    """Record the outcome of a charge confirmed after its answer was lost, on the crossing that
-    placed the order (if one did), as `run` would have recorded the first answer."""
-    crossing = AutoTopupCrossing.objects.filter(order_id=order_id, status=Status.CHARGING).first()
-    return _record(crossing.pk, result) if crossing is not None else "no crossing"
 
 
 # --- The email (a receipt, or why it paused) ------------------------------------------------------
