@@ -35,7 +35,7 @@ class DeleteAccountForm(PlainTextMixin, forms.Form):
         return password
 
 
-class RequestCodeForm(RequestLoginCodeForm):
+class RequestCodeForm(PlainTextMixin, RequestLoginCodeForm):
     """allauth's "email me a sign-in code", which also opens an account for an email that has none.
 
     allauth alone emails an unknown address "you have no account", so a guest's first sign-in
@@ -59,7 +59,7 @@ class RequestCodeForm(RequestLoginCodeForm):
         return email
 
 
-class SignupForm(AllauthSignupForm):
+class SignupForm(PlainTextMixin, AllauthSignupForm):
     """Sign-up with the email alone: the account has no password until one is set in settings
     (allauth's adapter then saves an unusable one). Signing in is by a code meanwhile."""
 

@@ -19,12 +19,14 @@ def send(task_name: str, *args: Any, countdown: float | None = None) -> None:
         current_app.loader.import_default_modules()  # every app's tasks.py, as a worker has them
         current_app.tasks[task_name].apply(args=args)
     else:
-        current_app.send_task(task_name, args=args, countdown=countdown)
+        options = {"countdown": countdown} if countdown is not None else {}
+        current_app.send_task(task_name, args=args, **options)
 
 
 def after_commit(task_name: str, *args: Any, countdown: float | None = None) -> None:
     """Send `task_name` when the transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: send(task_name, *args, countdown=countdown))
+    options = {"countdown": countdown} if countdown is not None else {}
+    transaction.on_commit(lambda: send(task_name, *args, **options))
 
 
 # What every task that sends an email runs with (`@shared_task(name=..., **EMAIL_TASK)`): a mail

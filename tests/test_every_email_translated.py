@@ -52,6 +52,8 @@ def _emails_for(language: str, package) -> list[mail.EmailMessage]:
     esims.send_low_data_email(alert.pk)
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED)
     notifications.send_refund_notice(order.pk)
+    with translation.override(language):  # as the automatic top-up's task stores its reasons
+        reason = str(AutoTopup.Pause.CAP.label)
     rule = AutoTopup.objects.create(
         esim=esim,
         customer=order.customer or get_user_model().objects.create_user(f"auto-{language}", order.email),
@@ -61,7 +63,7 @@ def _emails_for(language: str, package) -> list[mail.EmailMessage]:
         currency="USD",
         language=language,
         paused=AutoTopup.Pause.CAP,
-        paused_message=str(AutoTopup.Pause.CAP.label),
+        paused_message=reason,
         armed_at=timezone.now(),
     )
     crossing = AutoTopupCrossing.objects.create(

@@ -24,12 +24,15 @@ PHONE = {"width": 360, "height": 780}
 
 # Every element whose box leaves the screen sideways, unless a box around it scrolls or clips
 # (the tabs scroll sideways on purpose) or it is off screen on purpose (the skip link until
-# focused, text for screen readers only).
+# focused, text for screen readers only, what a closed <details> holds).
 STICKING_OUT = """() => {
   const width = document.documentElement.clientWidth;
   const found = [];
   for (const el of document.body.querySelectorAll("*")) {
     if (el.closest(".visually-hidden, .skip-link, [hidden]")) continue;
+    // What a closed <details> holds is not shown (Chromium still lays it out): its summary is.
+    const closed = el.closest("details:not([open])");
+    if (closed && closed !== el && !el.closest("summary")) continue;
     const box = el.getBoundingClientRect();
     if (!box.width || !box.height || (box.left >= -1 && box.right <= width + 1)) continue;
     let clipped = false;
