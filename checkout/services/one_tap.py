@@ -197,7 +197,9 @@ def _pending(order: Order) -> OneTapResult:
         "pending",
         order,
         None,
-        _("We're confirming the payment with your bank; you'll get an email either way."),
+        _(
+            "We're confirming the payment with your bank. Your order's page shows how it ends, and nothing is charged twice."
+        ),
     )
 
 
