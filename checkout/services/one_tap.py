@@ -198,7 +198,8 @@ def _pending(order: Order) -> OneTapResult:
         order,
         None,
         _(
-            "We're confirming the payment with your bank. Your order's page shows how it ends, and nothing is charged twice."
+            "We're confirming the payment with your bank. Your order's page shows how it ends, "
+            "and nothing is charged twice."
         ),
     )
 
