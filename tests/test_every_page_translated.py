@@ -22,7 +22,6 @@ from .test_url_privacy import make_world
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("url-sweep")]
 
 OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
-NOT_PAGES = {"outbox", "outbox_message", "healthz", "metrics"}
 
 # Text that is the same in every language: names of brands, products and languages.
 ALLOWED = {
@@ -99,22 +98,6 @@ def english_words(piece: str, known: set[str]) -> bool:
     return len([w for w in WORD.findall(piece) if w not in PRODUCT_WORDS]) >= 2
 
 
-def _paths(package, world) -> list[str]:
-    public = {"<destination>": package.destination.slug, "<package>": package.package_id}
-    paths = []
-    for route in urlsweep.customer_routes():
-        if route.name in NOT_PAGES:
-            continue
-        if not route.params:
-            paths.append("/" + route.route.replace("\\", ""))
-        elif route.name in urlsweep.PUBLIC:
-            values = urlsweep.PUBLIC[route.name]
-            paths.append(urlsweep.fill_with(route, lambda p, v=values: public.get(v[p], v[p])))
-        else:
-            paths.append(urlsweep.fill(route, world))
-    return paths
-
-
 def _pages(client: Client, path: str) -> dict[str, set[str]]:
     """The text of `path` in English and in each other language (only HTML pages that render)."""
     english = client.get(path, follow=True)
@@ -149,7 +132,7 @@ def test_no_english_on_any_page_in_any_other_language(shop):
     problems: list[str] = []
     swept = 0
     for who, client in (("signed out", Client()), ("signed in", signed_in)):
-        for path in _paths(package, world):
+        for path in urlsweep.customer_page_paths(package, world):
             pages = _pages(client, path)
             if not pages:
                 continue

@@ -103,6 +103,28 @@ FILLERS: dict[str, dict[str, str]] = {
 TOKEN_PARAMS = {"token", "key"}
 
 
+# Not pages: the staff's outbox (a tool of the demo), health and metrics.
+NOT_PAGES = {"outbox", "outbox_message", "healthz", "metrics"}
+
+
+def customer_page_paths(package, world: Callable[[str], str]) -> list[str]:
+    """Every customer page's path (English URLs): public patterns filled with `package`, private
+    ones with the customer `world`'s values (machine answers are left to the caller to skip)."""
+    public = {"<destination>": package.destination.slug, "<package>": package.package_id}
+    paths = []
+    for route in customer_routes():
+        if route.name in NOT_PAGES:
+            continue
+        if not route.params:
+            paths.append("/" + route.route.replace("\\", ""))
+        elif route.name in PUBLIC:
+            values = PUBLIC[route.name]
+            paths.append(fill_with(route, lambda p, v=values: public.get(v[p], v[p])))
+        else:
+            paths.append(fill(route, world))
+    return paths
+
+
 def fill(route: Route, values: Callable[[str], str]) -> str:
     """The URL path of `route` with each parameter from values(attribute name)."""
     mapping = FILLERS[route.name]

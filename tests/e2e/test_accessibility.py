@@ -19,25 +19,7 @@ AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
     "resultTypes": ["violations"],
 }
-# Not pages: machine answers (JSON, XML, text) are skipped by their content type below; the
-# owner's outbox is a staff tool of the demo.
-NOT_PAGES = {"outbox", "outbox_message", "healthz", "metrics"}
-
-
-def _paths(package, world) -> list[str]:
-    public = {"<destination>": package.destination.slug, "<package>": package.package_id}
-    paths = []
-    for route in urlsweep.customer_routes():
-        if route.name in NOT_PAGES:
-            continue
-        if not route.params:
-            paths.append("/" + route.route.replace("\\", ""))
-        elif route.name in urlsweep.PUBLIC:
-            values = urlsweep.PUBLIC[route.name]
-            paths.append(urlsweep.fill_with(route, lambda p, v=values: public.get(v[p], v[p])))
-        else:
-            paths.append(urlsweep.fill(route, world))
-    return paths
+# Machine answers (JSON, XML, text) are skipped by their content type below.
 
 
 def _sweep(page, base: str, paths: list[str]) -> tuple[dict[str, list[str]], int]:
@@ -76,7 +58,7 @@ def shop(transactional_db, roamify, live_server, settings):
 
 def test_every_page_signed_out_and_in(shop, phone):
     base, package, world = shop
-    paths = _paths(package, world)
+    paths = urlsweep.customer_page_paths(package, world)
     signed_out, checked_out = _sweep(phone, base, paths)
     client = Client()
     client.force_login(world.user)
