@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from checkout.services import auto_topup
+from checkout.services import auto_topup, saved_cards
 from core.language import current_language
 from core.roamify_client import UpstreamError
 
@@ -34,7 +34,7 @@ def auto_topup_on(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _back(esim)
     form = AutoTopupForm(
-        request.POST, offers=offers, cards=selectors.saved_cards(request.user), currency=request.currency
+        request.POST, offers=offers, cards=saved_cards.cards_of(request.user), currency=request.currency
     )
     if not form.is_valid():
         for errors in form.errors.values():

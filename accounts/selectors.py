@@ -212,13 +212,6 @@ def order_landing(order: Order) -> str:
     return reverse("accounts:esim_list")
 
 
-def saved_cards(user) -> list:
-    """The customer's saved cards, newest first (read through checkout: accounts never import payments)."""
-    from checkout.selectors import saved_cards as cards
-
-    return cards(user)
-
-
 def auto_topup_offers(esim: Esim) -> list:
     """Top-ups an automatic top-up may buy for the eSIM: those upstream says fit it, sold by the shop."""
     from checkout.services import topup_offers

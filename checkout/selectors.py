@@ -96,10 +96,3 @@ def refunds_of(orders: QuerySet[Order]) -> QuerySet[PaymentRefund]:
         .select_related("payment__order")
         .order_by("-created_at", "-id")
     )
-
-
-def saved_cards(user) -> list:
-    """The customer's saved cards, newest first (automatic top-ups charge one)."""
-    from payments.models import SavedCard
-
-    return list(SavedCard.objects.filter(user=user)) if user.is_authenticated else []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from checkout.services import saved_cards
+
 from .. import selectors
 
 register = template.Library()
@@ -11,4 +13,4 @@ register = template.Library()
 
 @register.simple_tag
 def auto_topup_for(esim, user) -> dict:
-    return {"rule": selectors.auto_topup_of(esim), "cards": selectors.saved_cards(user)}
+    return {"rule": selectors.auto_topup_of(esim), "cards": saved_cards.cards_of(user)}
