@@ -55,6 +55,7 @@ class OrderLineInline(ReadOnlyInline):
         "description",
         "quantity",
         "unit_price",
+        "line_discount",
         "line_total",
         "cost",
         "margin",
@@ -65,6 +66,10 @@ class OrderLineInline(ReadOnlyInline):
     @admin.display(description=gettext_lazy("Unit price"))
     def unit_price(self, obj: OrderLine) -> str:
         return format_money(obj.unit_price_cents, obj.order.currency)
+
+    @admin.display(description="Discount")
+    def line_discount(self, obj: OrderLine) -> str:
+        return f"-{format_money(obj.discount_cents, obj.order.currency)}" if obj.discount_cents else "—"
 
     @admin.display(description=gettext_lazy("Total"))
     def line_total(self, obj: OrderLine) -> str:
@@ -178,6 +183,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "customer_name",
         "customer_phone",
         "total",
+        "discount",
         "margin_detail",
         "travel_date",
         "action_reason",
@@ -192,7 +198,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "audit_trail",
     )
     fieldsets = (
-        (None, {"fields": ("number", "status_badge", "action_reason", "total", "margin_detail")}),
+        (None, {"fields": ("number", "status_badge", "action_reason", "total", "discount", "margin_detail")}),
         (
             gettext_lazy("Customer"),
             {"fields": ("email", "customer_link", "customer_name", "customer_phone", "travel_date")},
@@ -254,6 +260,13 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     @admin.display(description=gettext_lazy("Total"), ordering="total_cents")
     def total(self, obj: Order) -> str:
         return charged_and_base(obj)
+
+    @admin.display(description="Discount")
+    def discount(self, obj: Order) -> str:
+        """The code and what it took off (the total above is after it)."""
+        if not obj.discount_code_id:
+            return "—"
+        return f"{obj.discount_code.code}: -{format_money(obj.discount_cents, obj.currency)}"
 
     @admin.display(description=gettext_lazy("Margin"), ordering="total_cents")
     def margin(self, obj: Order) -> str:
