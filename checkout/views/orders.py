@@ -55,8 +55,8 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             form.cleaned_data.get("travel_date"),
             checkout_key=cart.token(request.session),
             gift_cards=cart.applied_gift_cards(request.session),
-            # Only a code the cart applied: one it showed as not applying leaves the price as shown.
-            discount_code=priced.discount_code if priced.discount else "",
+            # Checked again: one that does not apply now places nothing, so no price is a surprise.
+            discount_code=cart.discount_code(request.session),
         )
     except services.DiscountNoLongerApplies as exc:
         cart.remove_discount_code(request.session)
