@@ -12,28 +12,12 @@ from django.utils import timezone
 
 from catalog.models import Destination
 from core import audit
-from core.admin_tools import AuditTrailMixin
+from core.admin_tools import AuditTrailMixin, ReadOnlyMixin
 from core.forms import MoneyField, PlainTextMixin
 from core.money import format_money
 
 from . import selectors
 from .models import DiscountCode, DiscountUse, LineKinds
-
-AUDITED = (
-    "code",
-    "kind",
-    "percent_off",
-    "amount_off_cents",
-    "valid_from",
-    "valid_until",
-    "max_uses",
-    "max_uses_per_customer",
-    "min_spend_cents",
-    "first_order_only",
-    "regions",
-    "line_kinds",
-    "active",
-)
 
 
 def _regions() -> list[tuple[str, str]]:
@@ -146,6 +130,10 @@ def state_of(code: DiscountCode) -> str:
     return "Live"
 
 
+# What an audit entry keeps of a code (its scope's rows by id, beside).
+AUDITED = [f for f in DiscountCodeForm.Meta.fields if f not in ("destinations", "packages", "referrer")]
+
+
 @admin.register(DiscountCode)
 class DiscountCodeAdmin(AuditTrailMixin, admin.ModelAdmin):
     form = DiscountCodeForm
@@ -256,20 +244,11 @@ class DiscountCodeAdmin(AuditTrailMixin, admin.ModelAdmin):
 
 
 @admin.register(DiscountUse)
-class DiscountUseAdmin(admin.ModelAdmin):
+class DiscountUseAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("code", "order", "email", "status", "amount", "created_at")
     list_filter = ("status",)
     search_fields = ("code__code", "email", "order__number")
     list_select_related = ("code", "order")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Amount")
     def amount(self, obj: DiscountUse) -> str:

@@ -90,11 +90,6 @@ class DiscountCode(models.Model):
         self.code = normalize(self.code)
         super().save(*args, **kwargs)
 
-    @property
-    def has_scope(self) -> bool:
-        """Whether it is limited to some destinations, regions or packages (its lines' kinds aside)."""
-        return bool(self.regions) or bool(self.destinations.all()) or bool(self.packages.all())
-
 
 class DiscountUse(models.Model):
     """One order's use of a code: what it took off, and whether it still counts."""

@@ -281,3 +281,31 @@ def test_a_refund_by_line_of_a_discounted_order_gives_back_what_was_paid(stripe,
     assert card.refunded_cents == line.total_cents
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
+
+
+def test_the_order_page_receipt_and_admin_show_the_discount_line(
+    japan, client, staff_client, django_assert_num_queries
+):
+    from core.models import OutboxEmail
+
+    code()
+    client.post("/cart/add/", {"package": japan.package_id, "quantity": "2"})
+    client.post(reverse("checkout:cart_discount_code"), {"code": "JAPAN10"})
+    order = services.place_order(
+        priced((japan, 2)), EMAIL, checkout_key="one", discount_code=client.session[cart.DISCOUNT_KEY]
+    )
+    session = client.session
+    session["orders"] = [order.number]
+    session.save()
+    force_paid(order)
+    cut, total = format_money(200), format_money(1998 - 200)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "Discount (JAPAN10)" in page and f"−{cut}" in page and format_money(1998) in page and total in page
+    # One query more than an order without a code (pinned in test_views): the code's name.
+    with django_assert_num_queries(5):
+        client.get(order.get_absolute_url())
+    assert services.send_receipt(order.pk)
+    mail = OutboxEmail.objects.filter(subject__icontains=order.number).latest("created_at")
+    assert f"Discount (JAPAN10): −{cut}" in mail.body_text and "Discount (JAPAN10)" in mail.body_html
+    admin_page = staff_client.get(reverse("admin:checkout_order_change", args=[order.pk])).content.decode()
+    assert f"JAPAN10: -{cut}" in admin_page and f"-{format_money(200)}" in admin_page
