@@ -140,8 +140,8 @@ class DiscountCodeAdmin(AuditTrailMixin, admin.ModelAdmin):
     list_display = ("code", "kind", "off", "uses_of_limit", "validity", "state")
     list_filter = (StateFilter, "kind", "first_order_only")
     search_fields = ("code", "description", "referrer__email")
-    autocomplete_fields = ("destinations", "packages")
-    raw_id_fields = ("referrer",)
+    # Ids typed or picked in the lookup (autocomplete widgets fail on odd ids when re-rendering).
+    raw_id_fields = ("destinations", "packages", "referrer")
     readonly_fields = ("uses", "audit_trail")
     change_form_template = "admin/discounts/discountcode/change_form.html"
 
@@ -229,7 +229,7 @@ class DiscountCodeAdmin(AuditTrailMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None:
+        if obj is None or obj.pk is None:
             return form_class
         before = {
             **audit.snapshot(obj, AUDITED),
@@ -249,7 +249,23 @@ class DiscountUseAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("code__code", "email", "order__number")
     list_select_related = ("code", "order")
+    fields = readonly_fields = (
+        "code",
+        "order",
+        "email",
+        "customer",
+        "status",
+        "amount",
+        "base_amount",
+        "created_at",
+        "counted_at",
+        "released_at",
+    )
 
     @admin.display(description="Amount")
     def amount(self, obj: DiscountUse) -> str:
         return format_money(obj.amount_cents, obj.currency)
+
+    @admin.display(description="In the base currency")
+    def base_amount(self, obj: DiscountUse) -> str:
+        return format_money(obj.base_amount_cents)
