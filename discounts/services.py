@@ -112,12 +112,19 @@ def release(order_id: int) -> bool:
 
 
 def count(order_id: int) -> bool:
-    """The order was paid: its reserved use is counted for good."""
-    return bool(
-        DiscountUse.objects.filter(order_id=order_id, status=DiscountUse.Status.RESERVED).update(
-            status=DiscountUse.Status.COUNTED, counted_at=timezone.now()
-        )
-    )
+    """The order was paid: its use is counted for good. A use released when the order was cancelled
+    and money came after all (staff took it) counts again, past the limit if need be: the order
+    stands at the price it was placed at. False when there was nothing to count."""
+    now = timezone.now()
+    with transaction.atomic():
+        use = DiscountUse.objects.select_for_update().filter(order_id=order_id).first()
+        if use is None or use.status == DiscountUse.Status.COUNTED:
+            return False
+        if use.status == DiscountUse.Status.RELEASED:
+            DiscountCode.objects.filter(pk=use.code_id).update(uses=F("uses") + 1)
+        use.status, use.counted_at = DiscountUse.Status.COUNTED, now
+        use.save(update_fields=["status", "counted_at"])
+    return True
 
 
 def share_code_for(user) -> DiscountCode:

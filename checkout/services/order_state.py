@@ -78,8 +78,8 @@ def move(
         # The order's use of its code: given back when it is cancelled unpaid, counted once paid.
         if to == OrderStatus.CANCELLED and order.paid_at is None:
             discounts.release(order.pk)
-        elif to == OrderStatus.PAID:
-            discounts.count(order.pk)
+        elif to in (OrderStatus.PAID, OrderStatus.FULFILLING) and order.paid_at is not None:
+            discounts.count(order.pk)  # paid, or late money staff took: a no-op once counted
 
 
 def locked(order_id: int) -> Order:

@@ -98,6 +98,25 @@ def test_a_use_is_released_when_the_order_is_cancelled_unpaid_and_counted_when_p
     assert Order.objects.count() == 2
 
 
+def test_late_money_staff_take_on_a_cancelled_order_counts_its_use_again(japan):
+    from django.db import transaction
+    from django.utils import timezone
+
+    from checkout.services.order_state import locked, move
+
+    discount = code(max_uses=1)
+    order = services.place_order(priced((japan, 1)), EMAIL, discount_code="JAPAN10")
+    assert services.reopen_for_cart(order.pk)
+    assert DiscountUse.objects.get(order=order).status == "released"
+    with transaction.atomic():  # as retry_fulfilment does when staff take money that came late
+        late = locked(order.pk)
+        late.paid_at = timezone.now()
+        move(late, OrderStatus.REQUIRES_ACTION, "Money after cancel")
+        move(late, OrderStatus.FULFILLING, "Retry requested")
+    discount.refresh_from_db()
+    assert DiscountUse.objects.get(order=order).status == "counted" and discount.uses == 1
+
+
 def test_a_code_that_stopped_applying_places_nothing_and_says_why(japan, client):
     discount = code(destinations=[japan.destination])
     client.post("/cart/add/", {"package": japan.package_id})
