@@ -554,6 +554,7 @@ NO_STORE_PATH_PREFIXES = [
     "/esim/install/",
     "/esim/top-up/",
     "/gift-cards/",
+    "/offers/",  # the unsubscribe page (its token in the path)
     "/admin/",
 ]
 # The same pages in every other language (/es/cart/...): the language prefix is not a way around it.
