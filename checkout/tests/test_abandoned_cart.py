@@ -293,3 +293,21 @@ def test_the_account_toggle_gives_and_withdraws(client):
     client.post("/account/settings/offers/", {})
     assert not marketing.has_consent("toggle@example.com")
     assert MarketingConsent.objects.get().source == MarketingConsent.Source.ACCOUNT
+
+
+@pytest.mark.xdist_group("worker")
+def test_the_beat_task_on_a_real_worker_puts_the_email_in_the_outbox(celery_worker, package):
+    from conftest import wait_until
+    from core.models import OutboxEmail
+    from storefront.celery import app
+
+    order = unpaid_order(package, "worker@example.com", minutes_ago=75)
+    marketing.give_consent(order.email, MarketingConsent.Source.CHECKOUT)
+    entry = settings.CELERY_BEAT_SCHEDULE["send-abandoned-cart-emails"]
+    assert entry["schedule"] == 600
+    app.send_task(entry["task"])  # as beat sends it, by name
+
+    sent = wait_until(lambda: OutboxEmail.objects.filter(to="worker@example.com").first(), 30, what="email")
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in bytes(sent.raw)
+    assert "/cart/back/" in sent.body_text and sent.body_html
+    wait_until(lambda: AbandonedCartEmail.objects.filter(order=order, sent_at__isnull=False).exists(), 10)
