@@ -22,6 +22,7 @@ account_patterns = [
     path("orders/<str:number>/receipt/", views.order_receipt, name="order_receipt"),
     path("orders/<str:number>/open/", views.order_open, name="order_open"),
     path("settings/", views.account_settings, name="account_settings"),
+    path("settings/offers/", views.account_offers, name="account_offers"),
     path("cards/", cards_views.card_list, name="card_list"),
     path("cards/remove/", cards_views.card_remove, name="card_remove"),
     path("top-up/one-tap/", cards_views.one_tap_topup, name="one_tap_topup"),

@@ -241,11 +241,13 @@ def clear(session: SessionBase) -> None:
         session.pop(key, None)
 
 
-def restore(session: SessionBase, order) -> None:
+def restore(session: SessionBase, order, *, gift_cards_applied: bool = True) -> None:
     """An order left unpaid back in the cart (Back from the payment page; checkout.services
     .reopen_for_cart cancelled it first): its plans and quantities, its top-ups of the same eSIMs,
     the gift cards it bought and the gift cards it was paid with, added to what the cart holds.
-    Each is checked again when the cart is priced, as anything added is."""
+    Each is checked again when the cart is priced, as anything added is. A link from an email (which
+    may be forwarded) puts back what was bought only (`gift_cards_applied=False`): a gift card to
+    pay with is applied again by its code."""
     lines = _raw(session)
     gift_lines = _gift_raw(session)
     for line in order.lines.all():
@@ -259,7 +261,7 @@ def restore(session: SessionBase, order) -> None:
     session[GIFT_LINES_KEY] = gift_lines
     paid_with = [
         p.data["gift_card_id"]
-        for p in order.payments.all()
+        for p in (order.payments.all() if gift_cards_applied else [])
         if isinstance(p.data.get("gift_card_id"), int)
         and p.data["gift_card_id"] not in applied_gift_cards(session)
     ]

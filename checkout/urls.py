@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cart, orders
+from .views import cart, marketing, orders
 
 app_name = "checkout"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/status/", orders.order_status, name="order_status"),
     path("orders/<str:number>/pay/", orders.order_pay, name="order_pay"),
+    path("cart/back/<str:token>/", marketing.cart_from_email, name="cart_from_email"),
+    path("offers/unsubscribe/<str:token>/", marketing.unsubscribe, name="unsubscribe"),
 ]

@@ -230,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "giftcards-expire": {"task": "giftcards.expire_cards", "schedule": 24 * 3600},
     "giftcards-revoke-refunds": {"task": "giftcards.retry_revoke_refunds", "schedule": 600},
+    "send-abandoned-cart-emails": {
+        "task": "checkout.send_abandoned_cart_emails",
+        "schedule": env_int("ABANDONED_CART_INTERVAL_SECONDS", 600),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -550,6 +554,7 @@ NO_STORE_PATH_PREFIXES = [
     "/esim/install/",
     "/esim/top-up/",
     "/gift-cards/",
+    "/offers/",  # the unsubscribe page (its token in the path)
     "/admin/",
 ]
 # The same pages in every other language (/es/cart/...): the language prefix is not a way around it.
@@ -577,6 +582,16 @@ ESIM_REFRESH_MIN_SECONDS = env_int("ESIM_REFRESH_MIN_SECONDS", 60)
 ESIM_TOPUP_CHECK_SECONDS = env_int("ESIM_TOPUP_CHECK_SECONDS", 60)
 ESIM_LOW_DATA_THRESHOLDS = sorted(int(t) for t in env_list("ESIM_LOW_DATA_THRESHOLDS", ["80", "100"]))
 ESIM_TOPUP_LINK_DAYS = env_int("ESIM_TOPUP_LINK_DAYS", 7)
+
+# --- Marketing emails (checkout/services/marketing.py): only to addresses that ticked "offers" ---
+# The "you left something in your cart" email: once per order whose checkout started at least the
+# delay ago and at most the max age ago and was never paid; at most one per address per gap.
+ABANDONED_CART_DELAY_MINUTES = env_int("ABANDONED_CART_DELAY_MINUTES", 60)
+ABANDONED_CART_MAX_AGE_HOURS = env_int("ABANDONED_CART_MAX_AGE_HOURS", 48)
+ABANDONED_CART_MIN_GAP_HOURS = env_int("ABANDONED_CART_MIN_GAP_HOURS", 24)
+ABANDONED_CART_LINK_DAYS = env_int("ABANDONED_CART_LINK_DAYS", 14)
+# An unsubscribe link keeps working this long after its email (well beyond the 30 days the law asks).
+MARKETING_UNSUBSCRIBE_LINK_DAYS = env_int("MARKETING_UNSUBSCRIBE_LINK_DAYS", 365)
 ESIM_SHARE_LINK_HOURS = env_int("ESIM_SHARE_LINK_HOURS", 72)
 # The partner balance is low (a banner, an email) below this amount, or when it pays for fewer than
 # ROAMIFY_LOW_BALANCE_DAYS of the wholesale cost delivered a day over the last 7 days.

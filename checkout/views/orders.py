@@ -65,6 +65,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     except services.CheckoutError as exc:
         form.add_error(None, str(exc))
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
+    services.marketing.record_checkout_choice(order.email, form.cleaned_data.get("offers", False))
     _remember(request, order)
     cart.clear(request.session)
     # place_order checked the lines just now (on a double submit, the request that placed it did)
