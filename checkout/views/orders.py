@@ -11,10 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.currency import RateUnavailable, get_currency
+from core.attribution import visit_of
 from esims.qr import qr_data_uri
 from payments.providers import PaymentError
 
 from .. import cart, selectors, services
+from ..services.attribution import record_visit
 from ..forms import CheckoutForm
 from ..models import LineKind, Order, OrderStatus
 from .cart import back_to_cart, cart_context
@@ -65,6 +67,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     except services.CheckoutError as exc:
         form.add_error(None, str(exc))
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
+    record_visit(order, visit_of(request))  # where the visit came from (utm_*, ref, the site)
     _remember(request, order)
     cart.clear(request.session)
     # place_order checked the lines just now (on a double submit, the request that placed it did)
