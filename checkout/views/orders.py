@@ -16,9 +16,9 @@ from esims.qr import qr_data_uri
 from payments.providers import PaymentError
 
 from .. import cart, selectors, services
-from ..services.attribution import record_visit
 from ..forms import CheckoutForm
 from ..models import LineKind, Order, OrderStatus
+from ..services.attribution import record_visit
 from .cart import back_to_cart, cart_context
 
 logger = logging.getLogger(__name__)
