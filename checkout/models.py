@@ -95,6 +95,16 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Attribution: where the visit that placed it came from (core.attribution.Visit, its lengths);
+    # empty when unknown, and for one-tap and automatic top-ups (no visit).
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    ref = models.CharField(max_length=64, blank=True)
+    referrer = models.CharField(max_length=255, blank=True, help_text=gettext_lazy("The referring site"))
+    landing_path = models.CharField(max_length=255, blank=True)
 
     objects = OrderQuerySet.as_manager()
 

@@ -68,6 +68,9 @@ MIDDLEWARE = [
     # Above the page cache: a first visit to / is sent to the browser's language before a cached
     # English home page could answer it (core/language.py).
     "core.language.FirstVisitMiddleware",
+    # Where the visit came from (utm_*, ref, the referring site), kept in a cookie: below the cache
+    # policy (the answer that sets it is private), above the page cache (a cached page gets it too).
+    "core.attribution.AttributionMiddleware",
     # The visitor's currency (cookie or Accept-Language), active for the request: the page caches key on it.
     "catalog.middleware.CurrencyMiddleware",
     # Anonymous catalog pages from memory, before session, CSRF and auth do anything.
@@ -543,6 +546,10 @@ CATALOG_STALE_WHILE_REVALIDATE_SECONDS = env_int("CATALOG_STALE_WHILE_REVALIDATE
 # the cache at most once per CATALOG_VERSION_CHECK_SECONDS (a sync reaches it that much later).
 CATALOG_PAGE_MEMORY_BYTES = env_int("CATALOG_PAGE_MEMORY_MB", 32) * 1024 * 1024
 CATALOG_VERSION_CHECK_SECONDS = float(env_str("CATALOG_VERSION_CHECK_SECONDS", "1"))
+# Attribution (core/attribution.py): a Referer from these sites (or under them) is no referring
+# site, such as the payment page sending the customer back.
+ATTRIBUTION_IGNORED_REFERRERS = ("stripe.com",)
+
 # Pages that show secrets (orders, eSIMs and activation codes, the account, cart, checkout):
 # never stored by any cache (core/middleware.py).
 NO_STORE_PATH_PREFIXES = [
