@@ -9,7 +9,6 @@ order's amount and rate on the entry.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -152,19 +151,6 @@ def refund(payment, amount_cents: int, idempotency_key: str, *, actor: str = "sy
         except IntegrityError:
             raise CreditError("This refund is being recorded by another request") from None
     return f"storecredit-refund-{entry.pk}"
-
-
-def adjust(
-    user, amount_cents: int, *, reason: str, actor: str, expires_at: dt.datetime | None = None
-) -> CreditEntry:
-    """Staff add (a grant) or take away credit, with the reason. Never below zero."""
-    if not reason.strip():
-        raise CreditError("A reason is required")
-    if amount_cents == 0:
-        raise CreditError("An adjustment must change the balance")
-    with transaction.atomic():
-        account = locked(user.pk)
-        return post(account, Kind.ADJUST, amount_cents, reason=reason, actor=actor, expires_at=expires_at)
 
 
 def _user_id(payment) -> int:
