@@ -119,7 +119,11 @@ def test_a_yen_order_takes_its_base_slice_and_keeps_both_amounts(package, no_que
         # $3.00 at 150 yen per dollar pays 450 yen: the largest slice of the order worth at most $3.00.
         assert (payment.amount_cents, payment.currency, payment.base_amount_cents) == (450, "JPY", 300)
         reserve = CreditAccount.objects.get(user=ann).entries.get(kind=Kind.RESERVE)
-        assert (reserve.amount_cents, reserve.order_amount_cents, reserve.order_currency) == (-300, 450, "JPY")
+        assert (reserve.amount_cents, reserve.order_amount_cents, reserve.order_currency) == (
+            -300,
+            450,
+            "JPY",
+        )
         assert reserve.rate == 150
         assert balanced(ann) == 0
         # What was taken goes back exactly, never converted again.
