@@ -15,3 +15,14 @@ from .providers import PaymentError
 )
 def remember_saved_card(payment_id: int) -> bool:
     return cards.remember_card(payment_id) is not None
+
+
+@shared_task(
+    name="payments.remember_card_fingerprint",
+    acks_late=True,
+    autoretry_for=(PaymentError,),
+    max_retries=5,
+    retry_backoff=True,
+)
+def remember_card_fingerprint(payment_id: int) -> bool:
+    return bool(cards.remember_fingerprint(payment_id))

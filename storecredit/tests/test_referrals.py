@@ -10,7 +10,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from checkout import cart, services
 from checkout.models import Order
+from payments import cards
+from payments import services as payments
 from payments.models import Payment
 from storecredit.models import Kind, ReferralStatus
 from storecredit.services import referrals
@@ -129,3 +132,34 @@ def test_the_monthly_cap(settings):
     next_month = (timezone.localtime(now).replace(day=1) + dt.timedelta(days=32)).replace(day=2)
     later = referrals.settle(refer(ann, "f9@example.com").pk, refunded=False, now=next_month)
     assert later.status == ReferralStatus.EARNED
+
+
+def paid_by_card(stripe, package, email: str, user, number: str) -> Order:
+    """An order paid on the Stripe sandbox's page with card `number`; its capture queues the
+    fingerprint's look-up (run here as the worker would)."""
+    order = services.place_order(cart.PricedCart([cart.CartLine(package, 1)], []), email, user)
+    services.start_payment(order)
+    card = order.payments.get(provider="stripe")
+    assert stripe.control.pay(card.external_reference, number)["outcome"] == "paid"
+    payments.sync_with_provider(card, source="test")
+    assert cards.remember_fingerprint(card.pk)
+    return order
+
+
+def test_the_same_card_number_is_told_by_stripes_fingerprint(stripe, package, no_queue):
+    ann = customer()
+    paid_by_card(stripe, package, ann.email, ann, "4242424242424242")  # Ann's own order
+    queued = [c.args[0] for c in no_queue.call_args_list]
+    assert "payments.remember_card_fingerprint" in queued  # asked after commit, at capture
+    same = paid_by_card(stripe, package, "friend@example.com", None, "4242424242424242")
+    other = paid_by_card(stripe, package, "other@example.com", None, "5555555555554444")
+    fingerprints = [o.payments.get(provider="stripe").data["card_fingerprint"] for o in (same, other)]
+    assert fingerprints[0] != fingerprints[1]
+    by_same = referrals.record(
+        referrer_id=ann.pk, code="ANN", order_id=same.pk, friend_email="friend@example.com", paid_at=PAID
+    )
+    by_other = referrals.record(
+        referrer_id=ann.pk, code="ANN", order_id=other.pk, friend_email="other@example.com", paid_at=PAID
+    )
+    assert referrals.settle(by_same.pk, refunded=False).void_reason == referrals.SAME_CARD
+    assert referrals.settle(by_other.pk, refunded=False).status == ReferralStatus.EARNED
