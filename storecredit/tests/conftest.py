@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from unittest import mock
-
-import pytest
 from django.contrib.auth import get_user_model
 
 from checkout.tests.conftest import make_package, package  # noqa: F401 - fixtures for these tests
+from giftcards.tests.conftest import no_queue  # noqa: F401 - queued tasks recorded, not sent
 from storecredit.ledger import ledger_sum
 from storecredit.models import CreditAccount
 from storecredit.services import staff
@@ -30,13 +28,6 @@ def balanced(user) -> int:
         left,
     )
     return account.balance_cents
-
-
-@pytest.fixture
-def no_queue():
-    """Queued tasks are recorded, not sent."""
-    with mock.patch("core.queue.send") as send:
-        yield send
 
 
 __all__ = ["balanced", "customer", "grant", "make_package"]
