@@ -26,6 +26,11 @@ def locked(user_id: int) -> CreditAccount:
     return CreditAccount.objects.select_for_update().get(user_id=user_id)
 
 
+def locked_account(account_id: int) -> CreditAccount:
+    """An account by its id, its row locked (expiry: a deleted customer's account has no user)."""
+    return CreditAccount.objects.select_for_update().get(pk=account_id)
+
+
 def expiry_from(moment: dt.datetime | None = None) -> dt.datetime:
     """When a grant made at `moment` (now) expires."""
     return (moment or timezone.now()) + dt.timedelta(days=settings.STORE_CREDIT_EXPIRY_DAYS)

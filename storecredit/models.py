@@ -21,8 +21,10 @@ from core.money import format_money
 
 
 class CreditAccount(models.Model):
+    # Null once the customer deleted their account: the ledger stays for the books (what was left
+    # was forfeited then: `services.expiry.close_account`).
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_account"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="credit_account"
     )
     balance_cents = models.IntegerField(default=0, help_text=gettext_lazy("Always the sum of the ledger"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -110,8 +112,8 @@ class Referral(models.Model):
     """A friend's order placed through a referrer's code: credit for the referrer once the order has
     passed the refund window (`services.referrals.settle`), or nothing, with the reason."""
 
-    referrer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+    referrer = models.ForeignKey(  # null once the referrer deleted their account
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="referrals_made"
     )
     code = models.CharField(max_length=64, help_text=gettext_lazy("The referral code the friend used"))
     friend_email = models.EmailField()

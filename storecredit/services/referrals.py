@@ -29,6 +29,7 @@ SAME_ACCOUNT = "Self-referral: the same account"
 SAME_EMAIL = "Self-referral: the same email"
 SAME_CARD = "Self-referral: a card the referrer paid with"
 CAPPED = "The referrer's monthly cap was reached"
+NO_REFERRER = "The referrer deleted their account"
 
 
 def record(
@@ -72,6 +73,8 @@ def settle(referral_id: int, *, refunded: bool, now: dt.datetime | None = None) 
     friend's order (checkout knows). Not due yet, or settled already: returned as it is."""
     now = now or timezone.now()
     referrer_id = Referral.objects.values_list("referrer_id", flat=True).get(pk=referral_id)
+    if referrer_id is None:  # the referrer deleted their account: nobody to pay
+        return _void_without_referrer(referral_id, now)
     with transaction.atomic():
         # The referrer's account first: it serialises every settle of theirs, so the cap is exact.
         account = locked(referrer_id)
@@ -91,6 +94,15 @@ def settle(referral_id: int, *, refunded: bool, now: dt.datetime | None = None) 
                 reason=f"Referral of order {referral.order_id}",
             )
         referral.save(update_fields=["status", "void_reason", "settled_at", "reward"])
+    return referral
+
+
+def _void_without_referrer(referral_id: int, now: dt.datetime) -> Referral:
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral_id)
+        if referral.status == ReferralStatus.PENDING and referral.due_at <= now:
+            referral.status, referral.void_reason, referral.settled_at = ReferralStatus.VOID, NO_REFERRER, now
+            referral.save(update_fields=["status", "void_reason", "settled_at"])
     return referral
 
 

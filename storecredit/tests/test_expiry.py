@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import delete_account
 from storecredit.ledger import locked, post
 from storecredit.models import CreditAccount, Kind
 from storecredit.services import expiry
@@ -58,3 +59,14 @@ def test_grants_expire_after_the_setting_and_the_task_runs_daily():
     assert abs(entry.expires_at - entry.created_at - lasts) < dt.timedelta(seconds=5)
     schedule = settings.CELERY_BEAT_SCHEDULE["storecredit-expire"]
     assert schedule == {"task": "storecredit.expire_credit", "schedule": 24 * 3600}
+
+
+def test_a_deleted_account_forfeits_its_credit_and_the_ledger_stays():
+    ann = customer()
+    grant(ann, 700)
+    account_id = CreditAccount.objects.get(user=ann).pk
+    delete_account(ann)
+    account = CreditAccount.objects.get(pk=account_id)
+    assert account.user_id is None and account.balance_cents == 0
+    assert account.entries.last().kind == Kind.EXPIRE and account.entries.last().reason == "Account deleted"
+    assert expiry.expire_due() == 0

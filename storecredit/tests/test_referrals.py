@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.services import delete_account
 from checkout import cart, services
 from checkout.models import Order
 from payments import cards
@@ -163,3 +164,11 @@ def test_the_same_card_number_is_told_by_stripes_fingerprint(stripe, package, no
     )
     assert referrals.settle(by_same.pk, refunded=False).void_reason == referrals.SAME_CARD
     assert referrals.settle(by_other.pk, refunded=False).status == ReferralStatus.EARNED
+
+
+def test_a_referrer_who_deleted_their_account_earns_nothing():
+    ann = customer()
+    referral = refer(ann)
+    delete_account(ann)
+    settled = referrals.settle(referral.pk, refunded=False)
+    assert (settled.status, settled.void_reason) == (ReferralStatus.VOID, referrals.NO_REFERRER)
