@@ -30,6 +30,7 @@ TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
 EMAIL_KEY = "cart_email"  # the email of an order put back in the cart, for the checkout form
+CREDIT_KEY = "cart_store_credit"  # the signed-in customer chose to pay with their store credit
 NO_LONGER_SOLD = gettext_lazy("A plan in your cart is no longer sold and was removed.")
 
 
@@ -237,7 +238,7 @@ def remove(session: SessionBase, package_id: str) -> None:
 
 
 def clear(session: SessionBase) -> None:
-    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY, EMAIL_KEY):
+    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY, EMAIL_KEY, CREDIT_KEY):
         session.pop(key, None)
 
 
@@ -267,6 +268,8 @@ def restore(session: SessionBase, order, *, gift_cards_applied: bool = True) -> 
     ]
     session[APPLIED_KEY] = [*applied_gift_cards(session), *paid_with][: settings.GIFTCARD_MAX_PER_ORDER]
     session[EMAIL_KEY] = order.email
+    if any(p.provider == "storecredit" for p in order.payments.all()):
+        use_store_credit(session, True)
     _save(session, lines)
 
 
@@ -371,6 +374,21 @@ def apply_gift_card(session: SessionBase, card_id: int) -> None:
 
 def unapply_gift_card(session: SessionBase, card_id: object) -> None:
     session[APPLIED_KEY] = [i for i in applied_gift_cards(session) if str(i) != str(card_id)]
+
+
+# --- Store credit used to pay ---------------------------------------------------------------------------
+
+
+def uses_store_credit(session: SessionBase) -> bool:
+    return session.get(CREDIT_KEY) is True
+
+
+def use_store_credit(session: SessionBase, use: bool) -> None:
+    """The customer's choice to pay with their store credit (what it pays is worked out when priced)."""
+    if use:
+        session[CREDIT_KEY] = True
+    else:
+        session.pop(CREDIT_KEY, None)
 
 
 def rate_between(from_currency: str, to_currency: str) -> Decimal:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "checkout",
     "accounts",
     "giftcards",
+    "storecredit",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "checkout.send_abandoned_cart_emails",
         "schedule": env_int("ABANDONED_CART_INTERVAL_SECONDS", 600),
     },
+    "storecredit-expire": {"task": "storecredit.expire_credit", "schedule": 24 * 3600},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -359,6 +361,7 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 PAYMENT_PROVIDERS = [
     "payments.providers.stripe.StripeCheckoutProvider",
     "giftcards.provider.GiftCardProvider",
+    "storecredit.provider.StoreCreditProvider",
 ]
 
 # Shop money: integer minor units. Prices are set in the base currency; visitors may see and pay
@@ -637,6 +640,12 @@ GIFTCARD_OTP_SEND_WINDOW_SECONDS = env_int("GIFTCARD_OTP_SEND_WINDOW_SECONDS", 3
 GIFTCARD_OTP_SENDS_PER_CARD = env_int("GIFTCARD_OTP_SENDS_PER_CARD", 5)
 GIFTCARD_OTP_SENDS_PER_EMAIL = env_int("GIFTCARD_OTP_SENDS_PER_EMAIL", 10)
 GIFTCARD_OTP_SENDS_PER_IP = env_int("GIFTCARD_OTP_SENDS_PER_IP", 20)
+# Store credit (base currency): days a grant stays spendable; a referral's reward and the most a
+# referrer earns in a calendar month; the refund window a friend's order must pass first.
+STORE_CREDIT_EXPIRY_DAYS = env_int("STORE_CREDIT_EXPIRY_DAYS", 365)
+REFERRAL_REWARD_CENTS = env_int("REFERRAL_REWARD_CENTS", 500)
+REFERRAL_MONTHLY_CAP = env_int("REFERRAL_MONTHLY_CAP", 5)
+REFUND_WINDOW_DAYS = env_int("REFUND_WINDOW_DAYS", 30)
 # Admin: the owner's dashboard and the partner balance.
 ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
 ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOP_APPS = {"core", "catalog", "checkout", "payments", "esims", "accounts", "giftcards"}
+SHOP_APPS = {"core", "catalog", "checkout", "payments", "esims", "accounts", "giftcards", "storecredit"}
 PROJECT = {"storefront"}
 ALL = SHOP_APPS | PROJECT | {"roamify", "sandboxes"}
 
@@ -23,8 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "payments": {"core"},
     "esims": {"core", "roamify"},
     "giftcards": {"core", "payments", "catalog"},  # catalog.currency: the visitor's currency and rates
-    "checkout": {"core", "catalog", "payments", "esims", "giftcards", "roamify"},
-    "accounts": {"core", "checkout", "esims", "giftcards", "catalog"},
+    "storecredit": {"core", "payments"},
+    "checkout": {"core", "catalog", "payments", "esims", "giftcards", "storecredit", "roamify"},
+    "accounts": {"core", "checkout", "esims", "giftcards", "catalog", "storecredit"},
     # The project package is wiring: settings, URLs (by dotted string), Celery, /healthz.
     "storefront": {"core"},
     "sandboxes": set(),

@@ -53,6 +53,7 @@ PAGES: dict[str, dict] = {
     # Its POST without the password is refused with the form again (400), deleting nothing.
     "delete_account": {"methods": {GET, POST}, "own": "<h1>Delete your account</h1>"},
     "card_list": {"methods": {GET}, "own": "<h1>Saved cards</h1>"},
+    "store_credit": {"methods": {GET}, "own": "<h1>Store credit</h1>"},
     # The card and the eSIM are named in the form's body: posted empty (or with alice's), 404.
     "card_remove": {"methods": {POST}, "posted_404": True},
     "one_tap_topup": {"methods": {POST}, "posted_404": True},

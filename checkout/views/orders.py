@@ -56,6 +56,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             form.cleaned_data.get("travel_date"),
             checkout_key=cart.token(request.session),
             gift_cards=cart.applied_gift_cards(request.session),
+            store_credit=cart.uses_store_credit(request.session),
         )
     except services.Undeliverable as exc:
         # Said above the cart (it may be left empty); the line found dead leaves the cart.
