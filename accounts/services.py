@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from checkout.models import Customer, Order
 from esims.models import Esim
 from giftcards.models import GiftCard
+from storecredit.services import expiry as store_credit_expiry
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +70,12 @@ def attach_guest_purchases(user, email: str) -> tuple[int, int, int]:
 
 def delete_account(user) -> None:
     """Delete the customer. Their orders and eSIMs stay for the shop's books, detached
-    (their foreign keys are SET_NULL); sign-in addresses and sessions go with the user."""
+    (their foreign keys are SET_NULL), and so does their store credit's ledger, what was left of it
+    forfeited; sign-in addresses and sessions go with the user."""
     with transaction.atomic():
         Order.objects.filter(customer=user).update(customer=None)
         Esim.objects.filter(customer=user).update(customer=None)
+        store_credit_expiry.close_account(user)  # what is left is forfeited; the ledger stays
         user.delete()
 
 

@@ -5,7 +5,7 @@ Every pattern in `account_patterns` is covered by the privacy test, which loops 
 
 from django.urls import include, path
 
-from . import auto_topup_views, cards_views, views
+from . import auto_topup_views, cards_views, credit_views, views
 
 app_name = "accounts"
 
@@ -22,6 +22,8 @@ account_patterns = [
     path("orders/<str:number>/receipt/", views.order_receipt, name="order_receipt"),
     path("orders/<str:number>/open/", views.order_open, name="order_open"),
     path("settings/", views.account_settings, name="account_settings"),
+    path("settings/offers/", views.account_offers, name="account_offers"),
+    path("credit/", credit_views.store_credit, name="store_credit"),
     path("cards/", cards_views.card_list, name="card_list"),
     path("cards/remove/", cards_views.card_remove, name="card_remove"),
     path("top-up/one-tap/", cards_views.one_tap_topup, name="one_tap_topup"),

@@ -305,7 +305,21 @@ def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
 @require_safe
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/settings.html", {"section": "settings"})
+    offers = checkout.marketing.has_consent(request.user.email)
+    return render(request, "accounts/settings.html", {"section": "settings", "offers": offers})
+
+
+@require_POST
+@login_required
+def account_offers(request: HttpRequest) -> HttpResponse:
+    """The settings' "tell me about offers" box: ticked gives consent, unticked withdraws it."""
+    wanted = request.POST.get("offers") == "1"
+    checkout.marketing.set_from_account(request.user.email, wanted)
+    if wanted:
+        messages.success(request, _("We'll tell you about offers and deals. You can unsubscribe any time."))
+    else:
+        messages.success(request, _("We won't send you emails about offers."))
+    return redirect("accounts:account_settings")
 
 
 @require_http_methods(["GET", "POST"])

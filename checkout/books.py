@@ -36,8 +36,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import (
+    Aggregate,
     Count,
     Exists,
+    Expression,
     F,
     IntegerField,
     OuterRef,
@@ -47,7 +49,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 
 from giftcards.models import GiftCardTransaction
 from giftcards.models import Kind as LedgerKind
@@ -436,13 +438,18 @@ def _sum_of(queryset: QuerySet, expression, order_field: str = "order") -> Coale
 
 def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
     """Orders annotated with what `order_money` reads (one subquery a figure, no query per order)."""
+    return queryset.annotate(**_order_figures())
+
+
+def _order_figures() -> dict:
+    """An order's figures as subqueries on the outer order (`with_money`, `sales_by`)."""
     lines = OrderLine.objects.filter(order=OuterRef("pk"))
     captured = Payment.objects.captured().filter(order=OuterRef("pk"))
     refunds = PaymentRefund.objects.filter(
         payment__order=OuterRef("pk"), reason__regex=GIFTCARD_REFUND_REASON
     )
     claims = UpstreamRefund.objects.filter(order=OuterRef("pk"))
-    return queryset.annotate(
+    return dict(
         m_gross=_sum_of(lines.filter(kind__in=REVENUE_KINDS), "base_total_cents"),
         m_sold=_sum_of(lines.filter(kind=LineKind.GIFTCARD), "base_total_cents"),
         m_cost=_sum_of(
@@ -478,6 +485,96 @@ def order_money(order: Order) -> OrderMoney:
         paid_by_giftcard_cents=order.m_by_giftcard,
         paid_otherwise_cents=order.m_otherwise,
     )
+
+
+# --- Sales by where they came from (attribution) --------------------------------------------------
+
+# What a breakdown groups orders by, and what it calls the orders with nothing there. The source is
+# the campaign's `utm_source`, else the referring site. Another breakdown (by discount code, say) is
+# one more entry here and one more name in the dashboard's call.
+BREAKDOWNS: dict[str, tuple[Expression, str]] = {
+    "source": (
+        Coalesce(NullIf("utm_source", Value("")), NullIf("referrer", Value("")), Value("")),
+        "(direct)",
+    ),
+    "campaign": (F("utm_campaign"), "(none)"),
+}
+
+
+CHANNEL_FIGURES = ("m_gross", "m_refunded", "m_gift_refunds", "m_cost", "m_recovered")
+
+
+@dataclass
+class Channel(Margin):
+    """The orders of one source (campaign, ...) paid in one range, each by its own figures
+    (`OrderMoney`: its refunds and recovered cost whenever they happened)."""
+
+    name: str
+    orders: int = 0  # paid in the range (gift cards alone too)
+    gross_sales_cents: int = 0
+    refunds_cents: int = 0
+    delivered_cost_cents: int = 0
+    recovered_cost_cents: int = 0
+
+
+def sales_by(names: Iterable[str], ranges: Mapping[str, Range]) -> dict[str, dict[str, list[Channel]]]:
+    """For each breakdown in `names` (`BREAKDOWNS`), each range's channels, best gross sales first.
+
+    One query whatever the number of breakdowns and ranges: the orders paid in any of the ranges,
+    grouped by every breakdown's value at once, summed per range; each breakdown is rolled up from
+    those groups here (every order is in exactly one group, so the sums and counts are exact).
+    """
+    names = tuple(names)
+    if not ranges or not names:
+        return {name: {key: [] for key in ranges} for name in names}
+    earliest = min(start for start, _ in ranges.values())
+    latest = max(end for _, end in ranges.values())
+    figures = _order_figures()
+
+    def sums(span: Range) -> dict[str, Aggregate]:
+        within = _in("paid_at", span)
+        return {
+            "orders": Count("id", filter=within),
+            "gross": Sum("m_gross", filter=within),
+            "refunds": Sum(F("m_refunded") - F("m_gift_refunds"), filter=within),
+            "cost": Sum("m_cost", filter=within),
+            "recovered": Sum("m_recovered", filter=within),
+        }
+
+    groups = (
+        Order.objects.filter(status__in=PAID, paid_at__gte=earliest, paid_at__lt=latest)
+        .alias(**{k: figures[k] for k in CHANNEL_FIGURES})
+        .annotate(**{f"b_{name}": BREAKDOWNS[name][0] for name in names})
+        .values(*(f"b_{name}" for name in names))
+        .annotate(
+            **{
+                f"{key}_{figure}": aggregate
+                for key, span in ranges.items()
+                for figure, aggregate in sums(span).items()
+            }
+        )
+        .order_by()
+    )
+    found: dict[str, dict[str, dict[str, Channel]]] = {name: {key: {} for key in ranges} for name in names}
+    for row in groups:
+        for name in names:
+            label = row[f"b_{name}"] or BREAKDOWNS[name][1]
+            for key in ranges:
+                if not row[f"{key}_orders"]:
+                    continue
+                channel = found[name][key].setdefault(label, Channel(label))
+                channel.orders += row[f"{key}_orders"]
+                channel.gross_sales_cents += _cents(row[f"{key}_gross"])
+                channel.refunds_cents += _cents(row[f"{key}_refunds"])
+                channel.delivered_cost_cents += _cents(row[f"{key}_cost"])
+                channel.recovered_cost_cents += _cents(row[f"{key}_recovered"])
+    return {
+        name: {
+            key: sorted(channels.values(), key=lambda c: (-c.gross_sales_cents, -c.orders, c.name))
+            for key, channels in by_range.items()
+        }
+        for name, by_range in found.items()
+    }
 
 
 # --- One line's figures (the lines CSV) ------------------------------------------------------------

@@ -33,6 +33,7 @@ GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cen
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
 EMAIL_KEY = "cart_email"  # the email of an order put back in the cart, for the checkout form
 DISCOUNT_KEY = discounts.SESSION_KEY  # the discount code typed in, or brought by a share link
+CREDIT_KEY = "cart_store_credit"  # the signed-in customer chose to pay with their store credit
 NO_LONGER_SOLD = gettext_lazy("A plan in your cart is no longer sold and was removed.")
 
 
@@ -257,15 +258,17 @@ def remove(session: SessionBase, package_id: str) -> None:
 
 
 def clear(session: SessionBase) -> None:
-    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY, EMAIL_KEY, DISCOUNT_KEY):
+    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY, EMAIL_KEY, DISCOUNT_KEY, CREDIT_KEY):
         session.pop(key, None)
 
 
-def restore(session: SessionBase, order) -> None:
+def restore(session: SessionBase, order, *, gift_cards_applied: bool = True) -> None:
     """An order left unpaid back in the cart (Back from the payment page; checkout.services
     .reopen_for_cart cancelled it first): its plans and quantities, its top-ups of the same eSIMs,
     the gift cards it bought and the gift cards it was paid with, added to what the cart holds.
-    Each is checked again when the cart is priced, as anything added is."""
+    Each is checked again when the cart is priced, as anything added is. A link from an email (which
+    may be forwarded) puts back what was bought only (`gift_cards_applied=False`): a gift card to
+    pay with is applied again by its code."""
     lines = _raw(session)
     gift_lines = _gift_raw(session)
     for line in order.lines.all():
@@ -279,7 +282,7 @@ def restore(session: SessionBase, order) -> None:
     session[GIFT_LINES_KEY] = gift_lines
     paid_with = [
         p.data["gift_card_id"]
-        for p in order.payments.all()
+        for p in (order.payments.all() if gift_cards_applied else [])
         if isinstance(p.data.get("gift_card_id"), int)
         and p.data["gift_card_id"] not in applied_gift_cards(session)
     ]
@@ -287,6 +290,8 @@ def restore(session: SessionBase, order) -> None:
     session[EMAIL_KEY] = order.email
     if order.discount_code_id and DISCOUNT_KEY not in session:
         session[DISCOUNT_KEY] = order.discount_code.code
+    if any(p.provider == "storecredit" for p in order.payments.all()):
+        use_store_credit(session, True)
     _save(session, lines)
 
 
@@ -391,6 +396,21 @@ def apply_gift_card(session: SessionBase, card_id: int) -> None:
 
 def unapply_gift_card(session: SessionBase, card_id: object) -> None:
     session[APPLIED_KEY] = [i for i in applied_gift_cards(session) if str(i) != str(card_id)]
+
+
+# --- Store credit used to pay ---------------------------------------------------------------------------
+
+
+def uses_store_credit(session: SessionBase) -> bool:
+    return session.get(CREDIT_KEY) is True
+
+
+def use_store_credit(session: SessionBase, use: bool) -> None:
+    """The customer's choice to pay with their store credit (what it pays is worked out when priced)."""
+    if use:
+        session[CREDIT_KEY] = True
+    else:
+        session.pop(CREDIT_KEY, None)
 
 
 def rate_between(from_currency: str, to_currency: str) -> Decimal:

@@ -49,6 +49,10 @@ class CheckoutForm(PlainTextMixin, forms.Form):
     )
     # Offered to a signed-in buyer only (a guest has no account to keep a card in).
     save_card = forms.BooleanField(required=False, label=gettext_lazy("Save this card for next time"))
+    # Marketing consent: never ticked for the buyer; unticked is no answer (checkout.services.marketing).
+    offers = forms.BooleanField(
+        required=False, label=gettext_lazy("Tell me about offers and deals (you can unsubscribe any time)")
+    )
 
     def __init__(self, *args, needs_travel_date: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

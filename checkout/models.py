@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
@@ -100,6 +101,16 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Attribution: where the visit that placed it came from (core.attribution.Visit, its lengths);
+    # empty when unknown, and for one-tap and automatic top-ups (no visit).
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    ref = models.CharField(max_length=64, blank=True)
+    referrer = models.CharField(max_length=255, blank=True, help_text=gettext_lazy("The referring site"))
+    landing_path = models.CharField(max_length=255, blank=True)
 
     objects = OrderQuerySet.as_manager()
 
@@ -442,3 +453,57 @@ class AutoTopupCrossing(models.Model):
     @property
     def idempotency_key(self) -> str:
         return f"auto-topup-{self.esim_id}-{self.pk}-{self.attempt}"
+
+
+# --- Marketing emails (issue 22): consent, and the one abandoned-cart email per order ----------------
+
+
+class MarketingConsent(models.Model):
+    """Whether an email address may get marketing email ("tell me about offers"): one row per
+    address, lower case. Consent is given at checkout (a tick, never pre-ticked) or in the account's
+    settings; it is withdrawn by the account's toggle or an unsubscribe link, never by an unticked box
+    at checkout. Only `consented_at` set and `withdrawn_at` empty means yes."""
+
+    class Source(models.TextChoices):
+        CHECKOUT = "checkout", gettext_lazy("Checkout")
+        ACCOUNT = "account", gettext_lazy("Account settings")
+        UNSUBSCRIBE = "unsubscribe", gettext_lazy("Unsubscribe link")
+
+    email = models.EmailField(unique=True, help_text=gettext_lazy("Lower case"))
+    consented_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Where the latest yes or no was given.
+    source = models.CharField(max_length=12, choices=Source.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("marketing consent")
+        constraints = [
+            models.CheckConstraint(
+                name="marketing_consent_email_lower_case", condition=Q(email=Lower("email"))
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {'yes' if self.active else 'no'}"
+
+    @property
+    def active(self) -> bool:
+        return self.consented_at is not None and self.withdrawn_at is None
+
+
+class AbandonedCartEmail(models.Model):
+    """The one "you left something in your cart" email of an order. The row is the claim, made
+    under the address's consent row lock before the send (unique per order: two workers never send
+    two); `sent_at` is set once the mail server took it."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="abandoned_cart_email")
+    email = models.EmailField(db_index=True, help_text=gettext_lazy("Lower case"))
+    claimed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("abandoned cart email")
+
+    def __str__(self) -> str:
+        return f"Abandoned cart email of {self.order_id} to {self.email}"

@@ -1,5 +1,6 @@
 """The owner's dashboard: the books (`checkout.books`) for today, 7 and 30 days and a chosen range,
-top destinations, sales by day, fulfilment health, the balance.
+sales by source and by campaign (attribution) for the same ranges, top destinations, sales by day,
+fulfilment health, the balance.
 
 Every figure is an SQL aggregate (a handful of queries, whatever the number of orders), cached for a
 minute. The rules (gift cards are a liability, refunds and Roamify claims count) are `books`'s.
@@ -15,19 +16,40 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from catalog import selectors as catalog_selectors
 from core.roamify_client import roamify_client
 from esims import balance as balance_rule
 
 from . import books as ledger
-from .books import Books, LostClaim, Range
+from .books import Books, Channel, LostClaim, Range
 from .models import Order, OrderLine, OrderStatus
 
-CACHE_KEY = "admin:dashboard:v2"
+CACHE_KEY = "admin:dashboard:v3"
 BALANCE_KEY = "admin:upstream_balance:v3"
 PERIODS = (("today", "Today"), ("week", "Last 7 days"), ("month", "Last 30 days"))
 CUSTOM = "custom"
+# The breakdowns by attribution shown (`books.BREAKDOWNS`), in one query: by discount code is one more.
+CHANNEL_BREAKDOWNS = (
+    ("source", gettext_lazy("Sales by source"), gettext_lazy("Source")),
+    ("campaign", gettext_lazy("Sales by campaign"), gettext_lazy("Campaign")),
+)
+CHANNEL_ROWS = 20  # the best by gross sales in the widest range shown
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    name: str
+    cells: list[tuple[str, Channel | None]]  # (range key, its figures) in the dashboard's order
+
+
+@dataclass(frozen=True)
+class ChannelTable:
+    key: str
+    title: str
+    column: str
+    rows: list[ChannelRow]
 
 
 @dataclass
@@ -37,6 +59,7 @@ class Dashboard:
     top: dict[str, list[tuple[str, int, int]]]  # period -> (destination, revenue, orders), best first
     days: list[tuple[dt.date, int]]  # gross sales by day, the last 30 days, oldest first
     lost_claims: list[LostClaim] = field(default_factory=list)  # in the widest range shown
+    channels: list[ChannelTable] = field(default_factory=list)  # sales by source, by campaign
     needing_action: list[dict] = field(default_factory=list)
     needing_action_count: int = 0
     unpaid_held_cents: int = 0  # money taken on orders never paid in full (books.unpaid_held_cents)
@@ -123,6 +146,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
         for i in range(30)
     ]
     widest = ranges[CUSTOM] if custom is not None else ranges["month"]
+    channels = channel_tables(ranges, CUSTOM if custom is not None else "month")
     action = Order.objects.needing_action().order_by("updated_at")
     needing = list(action.values("id", "number", "action_reason", "updated_at", "total_cents")[:10])
     counts = Order.objects.aggregate(
@@ -135,6 +159,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
         top=top,
         days=days,
         lost_claims=ledger.lost_claims(widest),
+        channels=channels,
         needing_action=needing,
         needing_action_count=counts["needing"],
         unpaid_held_cents=ledger.unpaid_held_cents(),
@@ -143,6 +168,20 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
         currency=settings.SHOP_CURRENCY,
         computed_at=now,
     )
+
+
+def channel_tables(ranges: dict[str, Range], widest: str) -> list[ChannelTable]:
+    """Sales, margin and orders by source and by campaign in each range (one query: `books.sales_by`),
+    a row per name, the best in the widest range first."""
+    found = ledger.sales_by([key for key, _, _ in CHANNEL_BREAKDOWNS], ranges)
+    tables = []
+    for key, title, column in CHANNEL_BREAKDOWNS:
+        by_range = {k: {c.name: c for c in channels} for k, channels in found[key].items()}
+        # The widest range's names first (a chosen range need not hold today's), then the others'.
+        names = dict.fromkeys(c.name for k in (widest, *ranges) for c in found[key][k])
+        rows = [ChannelRow(n, [(k, by_range[k].get(n)) for k in ranges]) for n in list(names)[:CHANNEL_ROWS]]
+        tables.append(ChannelTable(key, title, column, rows))
+    return tables
 
 
 def dashboard(custom: tuple[dt.date, dt.date] | None = None) -> Dashboard:

@@ -94,3 +94,8 @@ def confirm_off_session_charge(self, payment_id: int) -> str:
 @shared_task(name="checkout.send_auto_topup_email", **EMAIL_TASK)
 def send_auto_topup_email(crossing_id: int) -> bool:
     return services.auto_topup.send_email(crossing_id)
+
+
+@shared_task(name="checkout.send_abandoned_cart_emails", acks_late=True)
+def send_abandoned_cart_emails() -> dict:
+    return services.marketing.send_abandoned_cart_emails()

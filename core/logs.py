@@ -46,6 +46,8 @@ _SECRETS = [
     # The signed eSIM links (accounts/urls.py signed_patterns), with or without the leading
     # slash (the URL resolver's own messages drop it).
     (re.compile(r"(esim/(?:top-up|install)/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
+    # The marketing email's signed links (checkout/urls.py): back to a cart, and unsubscribe.
+    (re.compile(r"(cart/back/|offers/unsubscribe/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
     # allauth: email confirmation and password reset keys (the reset key page redirects to a
     # key-less URL, but its first request carries the key).
     (re.compile(r"(accounts/confirm-email/)[^/\s\"'?\\]+"), rf"\1{REDACTED}"),
@@ -59,6 +61,8 @@ _TRIGGERS = (
     "t%3D",
     "esim/top-up/",
     "esim/install/",
+    "cart/back/",
+    "offers/unsubscribe/",
     "accounts/confirm-email/",
     "accounts/password/reset/key/",
 )

@@ -45,6 +45,13 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
     return found.group() if found else None
 
 
+def plain_text(value: str, max_length: int) -> str:
+    """Text from outside that nobody typed into a form (a URL's parameters, a header), made safe to
+    keep: control characters dropped (the rule of `control_character`), surrounding space trimmed,
+    cut to `max_length`. Where a form refuses such text, this keeps what is left of it."""
+    return _CONTROL.sub("", value).strip()[:max_length]
+
+
 def control_character_message(char: str) -> str:
     # Translators: %(code)s is a Unicode code point such as U+0007.
     return _("Remove the invisible control character (%(code)s) from this text.") % {

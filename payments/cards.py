@@ -59,6 +59,24 @@ def remember_card(payment_id: int) -> SavedCard | None:
     return card
 
 
+def remember_fingerprint(payment_id: int) -> str:
+    """Keep Stripe's fingerprint of the card a captured card payment was made with (in its data:
+    `card_fingerprint`), so a referral by the same card can be told (storecredit.services.referrals).
+    Asked after commit, never under a lock; safe to run twice."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or payment.status not in Payment.CAPTURED_STATES or not payment.capture_reference:
+        return ""
+    if payment.data.get("card_fingerprint"):
+        return payment.data["card_fingerprint"]
+    fingerprint = gateway().card_fingerprint(payment.capture_reference)
+    if fingerprint:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment_id)
+            locked.data = {**locked.data, "card_fingerprint": fingerprint}
+            locked.save(update_fields=["data", "updated_at"])
+    return fingerprint
+
+
 def cards_of(user) -> list[SavedCard]:
     return list(SavedCard.objects.filter(user=user)) if user.is_authenticated else []
 

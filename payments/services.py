@@ -104,6 +104,8 @@ def capture(
         payment_captured.send(Payment, payment=payment, source=source)
         if payment.data.get("save_card_for"):  # asks Stripe which card paid: after commit, no lock
             after_commit("payments.remember_saved_card", payment.pk)
+        if payment.provider == "stripe" and payment.capture_reference:  # the card's fingerprint, likewise
+            after_commit("payments.remember_card_fingerprint", payment.pk)
     return True
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "giftcards",
     "discounts",
+    "storecredit",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +70,9 @@ MIDDLEWARE = [
     # Above the page cache: a first visit to / is sent to the browser's language before a cached
     # English home page could answer it (core/language.py).
     "core.language.FirstVisitMiddleware",
+    # Where the visit came from (utm_*, ref, the referring site), kept in a cookie: below the cache
+    # policy (the answer that sets it is private), above the page cache (a cached page gets it too).
+    "core.attribution.AttributionMiddleware",
     # The visitor's currency (cookie or Accept-Language), active for the request: the page caches key on it.
     "catalog.middleware.CurrencyMiddleware",
     # Anonymous catalog pages from memory, before session, CSRF and auth do anything.
@@ -231,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "giftcards-expire": {"task": "giftcards.expire_cards", "schedule": 24 * 3600},
     "giftcards-revoke-refunds": {"task": "giftcards.retry_revoke_refunds", "schedule": 600},
+    "send-abandoned-cart-emails": {
+        "task": "checkout.send_abandoned_cart_emails",
+        "schedule": env_int("ABANDONED_CART_INTERVAL_SECONDS", 600),
+    },
+    "storecredit-expire": {"task": "storecredit.expire_credit", "schedule": 24 * 3600},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -353,6 +362,7 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 PAYMENT_PROVIDERS = [
     "payments.providers.stripe.StripeCheckoutProvider",
     "giftcards.provider.GiftCardProvider",
+    "storecredit.provider.StoreCreditProvider",
 ]
 
 # Shop money: integer minor units. Prices are set in the base currency; visitors may see and pay
@@ -540,6 +550,10 @@ CATALOG_STALE_WHILE_REVALIDATE_SECONDS = env_int("CATALOG_STALE_WHILE_REVALIDATE
 # the cache at most once per CATALOG_VERSION_CHECK_SECONDS (a sync reaches it that much later).
 CATALOG_PAGE_MEMORY_BYTES = env_int("CATALOG_PAGE_MEMORY_MB", 32) * 1024 * 1024
 CATALOG_VERSION_CHECK_SECONDS = float(env_str("CATALOG_VERSION_CHECK_SECONDS", "1"))
+# Attribution (core/attribution.py): a Referer from these sites (or under them) is no referring
+# site, such as the payment page sending the customer back.
+ATTRIBUTION_IGNORED_REFERRERS = ("stripe.com",)
+
 # Pages that show secrets (orders, eSIMs and activation codes, the account, cart, checkout):
 # never stored by any cache (core/middleware.py).
 NO_STORE_PATH_PREFIXES = [
@@ -551,6 +565,7 @@ NO_STORE_PATH_PREFIXES = [
     "/esim/install/",
     "/esim/top-up/",
     "/gift-cards/",
+    "/offers/",  # the unsubscribe page (its token in the path)
     "/admin/",
 ]
 # The same pages in every other language (/es/cart/...): the language prefix is not a way around it.
@@ -578,6 +593,16 @@ ESIM_REFRESH_MIN_SECONDS = env_int("ESIM_REFRESH_MIN_SECONDS", 60)
 ESIM_TOPUP_CHECK_SECONDS = env_int("ESIM_TOPUP_CHECK_SECONDS", 60)
 ESIM_LOW_DATA_THRESHOLDS = sorted(int(t) for t in env_list("ESIM_LOW_DATA_THRESHOLDS", ["80", "100"]))
 ESIM_TOPUP_LINK_DAYS = env_int("ESIM_TOPUP_LINK_DAYS", 7)
+
+# --- Marketing emails (checkout/services/marketing.py): only to addresses that ticked "offers" ---
+# The "you left something in your cart" email: once per order whose checkout started at least the
+# delay ago and at most the max age ago and was never paid; at most one per address per gap.
+ABANDONED_CART_DELAY_MINUTES = env_int("ABANDONED_CART_DELAY_MINUTES", 60)
+ABANDONED_CART_MAX_AGE_HOURS = env_int("ABANDONED_CART_MAX_AGE_HOURS", 48)
+ABANDONED_CART_MIN_GAP_HOURS = env_int("ABANDONED_CART_MIN_GAP_HOURS", 24)
+ABANDONED_CART_LINK_DAYS = env_int("ABANDONED_CART_LINK_DAYS", 14)
+# An unsubscribe link keeps working this long after its email (well beyond the 30 days the law asks).
+MARKETING_UNSUBSCRIBE_LINK_DAYS = env_int("MARKETING_UNSUBSCRIBE_LINK_DAYS", 365)
 ESIM_SHARE_LINK_HOURS = env_int("ESIM_SHARE_LINK_HOURS", 72)
 # The partner balance is low (a banner, an email) below this amount, or when it pays for fewer than
 # ROAMIFY_LOW_BALANCE_DAYS of the wholesale cost delivered a day over the last 7 days.
@@ -622,6 +647,12 @@ GIFTCARD_OTP_SEND_WINDOW_SECONDS = env_int("GIFTCARD_OTP_SEND_WINDOW_SECONDS", 3
 GIFTCARD_OTP_SENDS_PER_CARD = env_int("GIFTCARD_OTP_SENDS_PER_CARD", 5)
 GIFTCARD_OTP_SENDS_PER_EMAIL = env_int("GIFTCARD_OTP_SENDS_PER_EMAIL", 10)
 GIFTCARD_OTP_SENDS_PER_IP = env_int("GIFTCARD_OTP_SENDS_PER_IP", 20)
+# Store credit (base currency): days a grant stays spendable; a referral's reward and the most a
+# referrer earns in a calendar month; the refund window a friend's order must pass first.
+STORE_CREDIT_EXPIRY_DAYS = env_int("STORE_CREDIT_EXPIRY_DAYS", 365)
+REFERRAL_REWARD_CENTS = env_int("REFERRAL_REWARD_CENTS", 500)
+REFERRAL_MONTHLY_CAP = env_int("REFERRAL_MONTHLY_CAP", 5)
+REFUND_WINDOW_DAYS = env_int("REFUND_WINDOW_DAYS", 30)
 # Admin: the owner's dashboard and the partner balance.
 ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
 ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list

@@ -1,12 +1,15 @@
 """Every email a customer gets goes out in the order's language, with no English sentence left.
 
 The order's emails (receipt, eSIM ready, refund), the low-data alert (the language of the eSIM's
-order) and the gift card emails (the buying order's language) are sent by the shop's own code for
-an order placed in each language, and compared with the English ones: a subject or a line of
-text, or a piece of the HTML part, that reads word for word the same is untranslated.
+order), the gift card emails (the buying order's language) and the abandoned-cart email are sent
+by the shop's own code for an order placed in each language, and compared with the English ones:
+a subject or a line of text, or a piece of the HTML part, that reads word for word the same is
+untranslated.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from django.conf import settings
@@ -15,8 +18,9 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from catalog.tests.factories import DestinationFactory, PackageFactory
-from checkout.models import AutoTopup, AutoTopupCrossing, Order, OrderStatus
-from checkout.services import auto_topup, notifications
+from checkout import cart, services
+from checkout.models import AutoTopup, AutoTopupCrossing, MarketingConsent, Order, OrderStatus
+from checkout.services import auto_topup, marketing, notifications
 from checkout.tests.helpers import paid_order
 from esims import services as esims
 from esims.models import Esim, LowDataAlert
@@ -75,6 +79,14 @@ def _emails_for(language: str, package) -> list[mail.EmailMessage]:
         giftcard_emails.card_for_recipient(card, "CODE-1234").send()
         giftcard_emails.one_time_code(card, order.email, "123456", 10).send()
         giftcard_emails.revoked_notice(card, order.email, 1500).send()
+    # The abandoned-cart email (marketing): a cart placed in `language`, left unpaid for two hours.
+    with translation.override(language):
+        left = services.place_order(
+            cart.PricedCart([cart.CartLine(package, 2)], []), f"cart-{language}@example.com"
+        )
+    Order.objects.filter(pk=left.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    marketing.give_consent(left.email, MarketingConsent.Source.CHECKOUT)
+    assert marketing.send_abandoned_cart_email(left.pk)
     return list(mail.outbox)
 
 
@@ -89,7 +101,7 @@ def _pieces(message: mail.EmailMessage) -> set[str]:
 def test_every_customer_email_in_the_orders_language(roamify):
     package = PackageFactory(destination=DestinationFactory(name="Japan", code="JP"))
     english = _emails_for(settings.LANGUAGE_CODE, package)
-    assert len(english) >= 7
+    assert len(english) >= 8
     known = {settings.SHOP_NAME, "Japan eSIM", package.name, "Ann", "smdp.example", "CODE", "CODE-1234"}
     problems = []
     for language in OTHER_LANGUAGES:

@@ -25,6 +25,8 @@ CASES = {
     "/esim/install/SeCrEt3/": "/esim/install/[redacted]/",
     "/esim/top-up/SeCrEt4/?x=1&t=SeCrEt9": "/esim/top-up/[redacted]/?x=1&t=[redacted]",
     "/accounts/confirm-email/SeCrEt5/": "/accounts/confirm-email/[redacted]/",
+    "/cart/back/SeCrEt10/": "/cart/back/[redacted]/",
+    "/pt-br/offers/unsubscribe/SeCrEt11/": "/pt-br/offers/unsubscribe/[redacted]/",
     "/accounts/password/reset/key/1-SeCrEt6/": "/accounts/password/reset/key/[redacted]/",
     "/accounts/password/reset/key/1-set-password/": "/accounts/password/reset/key/1-set-password/",
     "/destinations/?to=thailand": "/destinations/?to=thailand",

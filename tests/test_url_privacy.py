@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
 from accounts.tests.conftest import bought_esim, make_customer
+from checkout.services import marketing
 from checkout.tests.conftest import make_package
 from core.models import OutboxEmail
 from esims import links
@@ -47,6 +48,8 @@ class World:
     email_key: str
     uidb36: str
     reset_key: str
+    cart_token: str
+    unsubscribe_token: str
 
     def __call__(self, attribute: str) -> str:
         return str(getattr(self, attribute))
@@ -77,6 +80,8 @@ def make_world(email: str, package) -> World:
         email_key=EmailConfirmationHMAC(address).key,
         uidb36=user_pk_to_url_str(user),
         reset_key=default_token_generator.make_token(user),
+        cart_token=marketing.cart_link_token(order),
+        unsubscribe_token=marketing.unsubscribe_token(marketing.give_consent(email, "checkout")),
     )
 
 
@@ -204,6 +209,15 @@ ANSWERS: dict[str, Expect] = {
         "anonymous": lambda w, url: NOT_FOUND,
         "wrong": lambda w, url: NOT_FOUND,
         "token": lambda w, url: Answer(200, shows='"status": "completed"'),
+    },
+    # The abandoned-cart email's links: whoever holds the signed token.
+    "checkout:cart_from_email": {  # a paid order: nothing put back, the (empty) cart
+        "owner": lambda w, url: Answer(302, location="/cart/"),
+        "wrong": lambda w, url: LINK_REFUSED,
+    },
+    "checkout:unsubscribe": {  # GET: the page with one button (unsubscribing is a POST)
+        "owner": lambda w, url: Answer(200, shows="Stop emails about offers?"),
+        "wrong": lambda w, url: LINK_REFUSED,
     },
     "checkout:order_pay": {  # paid already: back to the order
         "owner": lambda w, url: Answer(302, location=f"/orders/{w.order_number}/"),

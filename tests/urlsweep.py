@@ -99,6 +99,8 @@ FILLERS: dict[str, dict[str, str]] = {
     "checkout:order_status": {"number": "order_number"},
     "checkout:order_pay": {"number": "order_number"},
     "giftcards:account_revoke": {"card_id": "card_id"},
+    "checkout:cart_from_email": {"token": "cart_token"},
+    "checkout:unsubscribe": {"token": "unsubscribe_token"},
 }
 
 # Parameters that are secrets: a wrong or truncated one must open nothing.

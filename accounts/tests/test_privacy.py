@@ -48,9 +48,12 @@ PAGES: dict[str, dict] = {
     "order_receipt": {"methods": {GET}},
     "order_open": {"methods": {GET}},
     "account_settings": {"methods": {GET}, "own": "<h1>Settings</h1>"},
+    # The offers box posted empty: the visitor's own consent withdrawn, back to their settings.
+    "account_offers": {"methods": {POST}, "posted_own": True},
     # Its POST without the password is refused with the form again (400), deleting nothing.
     "delete_account": {"methods": {GET, POST}, "own": "<h1>Delete your account</h1>"},
     "card_list": {"methods": {GET}, "own": "<h1>Saved cards</h1>"},
+    "store_credit": {"methods": {GET}, "own": "<h1>Store credit</h1>"},
     # The card and the eSIM are named in the form's body: posted empty (or with alice's), 404.
     "card_remove": {"methods": {POST}, "posted_404": True},
     "one_tap_topup": {"methods": {POST}, "posted_404": True},
@@ -111,6 +114,8 @@ def test_another_customer_gets_404_or_only_their_own(client, alices, bob, patter
     elif page.get("posted_404"):  # ids in the body: none of bob's, so the shop's 404
         assert response.status_code == 404, (method, url, response.status_code)
         assert SHOP_404 in body
+    elif page.get("posted_own"):  # a choice of bob's own, then his settings page
+        assert (response.status_code, response["Location"]) == (302, reverse("accounts:account_settings"))
     else:  # the delete form posted empty: refused, the form shown again, nothing deleted
         assert (response.status_code, pattern.name) == (400, "delete_account")
         assert page["own"] in body

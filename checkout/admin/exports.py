@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from core.attribution import FIELDS
 from core.exports import in_chunks, money_cell
 from core.money import minor_digits
 
@@ -32,6 +33,7 @@ ORDER_FIELDS = (
     "total_cents",
     "rate_per_base",
     "base_total_cents",
+    *FIELDS,
 )
 
 # The books' figures, the same columns on both CSVs (an order's, or its share on one line).
@@ -54,6 +56,12 @@ def amount_cell(amount: int, currency: str) -> str:
     return str(Decimal(amount).scaleb(-minor_digits(currency)))
 
 
+def visitor_text(text: str) -> str:
+    """Text anyone on the internet wrote (a landing URL's utm_campaign), as a spreadsheet shows it
+    and never runs it: a leading quote before what would start a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def books_cells(money: books.OrderMoney | books.LineMoney) -> list[str]:
     return [money_cell(getattr(money, attribute)) for _, attribute in BOOKS_COLUMNS]
 
@@ -73,6 +81,7 @@ ORDER_HEADER = [
     "paid_by_gift_card",
     "refunded",
     *(header for header, _ in BOOKS_COLUMNS),
+    *FIELDS,  # where the visit that placed it came from (core/attribution.py)
 ]
 
 
@@ -96,6 +105,7 @@ def order_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                 money_cell(m.paid_by_giftcard_cents),
                 money_cell(m.refunded_cents),
                 *books_cells(m),
+                *(visitor_text(getattr(o, name)) for name in FIELDS),
             ]
 
 

@@ -34,6 +34,18 @@ from .forms import NoteForm, RefundForm
 from .timeline import OrderEventInline, timeline_by_kind
 from .upstream_refunds import UpstreamRefundInline
 
+# The order's attribution fields, as the "Came from" panel names them.
+ATTRIBUTION_LABELS = (
+    ("utm_source", gettext_lazy("Source (utm_source)")),
+    ("utm_medium", gettext_lazy("Medium (utm_medium)")),
+    ("utm_campaign", gettext_lazy("Campaign (utm_campaign)")),
+    ("utm_term", gettext_lazy("Term (utm_term)")),
+    ("utm_content", gettext_lazy("Content (utm_content)")),
+    ("ref", gettext_lazy("Referral code (ref)")),
+    ("referrer", gettext_lazy("Referring site")),
+    ("landing_path", gettext_lazy("Landing page")),
+)
+
 BADGE = {
     "completed": "ok",
     "requires_action": "bad",
@@ -146,6 +158,46 @@ class OrderViewFilter(admin.SimpleListFilter):
         return queryset.exclude(abandoned)
 
 
+EMPTY_CHOICE = "-"  # what a breakdown filter calls "nothing there" in the URL
+
+
+class BreakdownFilter(admin.SimpleListFilter):
+    """Orders of one source (campaign, ...), as the dashboard groups them (`books.BREAKDOWNS`)."""
+
+    breakdown = ""
+    limit = 50  # the most frequent values offered; any other is a URL away (?source=...)
+
+    def lookups(self, request, model_admin):
+        expression, empty = books.BREAKDOWNS[self.breakdown]
+        values = (
+            Order.objects.annotate(v=expression)
+            .exclude(v="")
+            .values("v")
+            .annotate(n=Count("id"))
+            .order_by("-n", "v")
+            .values_list("v", flat=True)[: self.limit]
+        )
+        return [(EMPTY_CHOICE, empty), *((v, v) for v in values)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        value = "" if self.value() == EMPTY_CHOICE else self.value()
+        return queryset.alias(**{f"b_{self.breakdown}": books.BREAKDOWNS[self.breakdown][0]}).filter(
+            **{f"b_{self.breakdown}": value}
+        )
+
+
+class SourceFilter(BreakdownFilter):
+    title = gettext_lazy("source")
+    parameter_name = breakdown = "source"
+
+
+class CampaignFilter(BreakdownFilter):
+    title = gettext_lazy("campaign")
+    parameter_name = breakdown = "campaign"
+
+
 # --- Orders ----------------------------------------------------------------------------------------
 
 
@@ -154,7 +206,14 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     list_display = ("number", "status_badge", "total", "margin", "destination", "customer_email", "paid")
     list_display_links = ("number",)
     # Dates are the paid time: "this month" means sold this month (an unpaid order is not a sale).
-    list_filter = (OrderViewFilter, "status", "lines__kind", ("paid_at", admin.DateFieldListFilter))
+    list_filter = (
+        OrderViewFilter,
+        "status",
+        "lines__kind",
+        ("paid_at", admin.DateFieldListFilter),
+        SourceFilter,
+        CampaignFilter,
+    )
     search_fields = (
         "number",
         "email",
@@ -195,6 +254,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "created",
         "paid",
         "completed",
+        "came_from",
         "audit_trail",
     )
     fieldsets = (
@@ -205,6 +265,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         ),
         ("eSIMs", {"fields": ("delivered_esims", "esim_email", "upstream_order_id", "fulfilment_attempts")}),
         (gettext_lazy("Times"), {"fields": ("created", "paid", "completed")}),
+        (gettext_lazy("Came from"), {"fields": ("came_from",)}),
         (gettext_lazy("Timeline by kind"), {"fields": ("timeline_kinds",)}),
         (gettext_lazy("Audit trail"), {"classes": ("collapse",), "fields": ("audit_trail",)}),
     )
@@ -317,6 +378,19 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             text = "; ".join(notes)
             table = format_html("{}<p>{}</p>", table, text[:1].upper() + text[1:] + ".")
         return table
+
+    @admin.display(description=gettext_lazy("Came from"))
+    def came_from(self, obj: Order) -> str:
+        """Where the visit that placed it came from (core/attribution.py): what is known of it."""
+        rows = [(label, getattr(obj, name)) for name, label in ATTRIBUTION_LABELS if getattr(obj, name)]
+        if not rows:
+            return gettext(
+                "Nothing known: a direct visit, or placed without one (one-tap, automatic top-up)."
+            )
+        return format_html(
+            '<table class="shop-came-from">{}</table>',
+            format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows),
+        )
 
     @admin.display(description=gettext_lazy("Destination"))
     def destination(self, obj: Order) -> str:

@@ -22,7 +22,7 @@ deciding in one short transaction and records each result in another, and is saf
   staff actions (`staff.py`) call the above and write the audit log once they return.
 """
 
-from . import auto_topup, one_tap
+from . import auto_topup, marketing, one_tap
 from .deliverable import Undeliverable
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
 from .notifications import (
@@ -49,6 +49,7 @@ __all__ = [
     "confirm_return",
     "fulfil_order",
     "log_event",
+    "marketing",
     "move",
     "one_tap",
     "place_order",

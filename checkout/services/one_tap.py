@@ -71,9 +71,12 @@ class OneTapResult:
     message: str  # for the customer, in the active language
 
 
+ONE_TAP_KEY_PREFIX = "onetap-"  # a one-tap order's checkout_key starts so; a cart's token never does
+
+
 def checkout_key_for(idempotency_key: str) -> str:
     """The order's checkout_key for a one-tap key (any length in, 64 characters at most out)."""
-    return "onetap-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    return ONE_TAP_KEY_PREFIX + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
 
 
 def order_currency(esim: Esim) -> str:

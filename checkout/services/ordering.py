@@ -24,7 +24,9 @@ from giftcards import selectors as giftcard_selectors
 from giftcards.services import redemption as giftcard_redemption
 from payments import services as payments
 from payments.amounts import prorate
+from payments.models import Payment
 from payments.providers import PaymentError
+from storecredit.services import spending as store_credit
 
 from .. import cart as cart_module
 from .. import selectors
@@ -78,13 +80,15 @@ def place_order(
     checkout_key: str | None = None,
     gift_cards: Sequence[int] = (),
     discount_code: str = "",
+    store_credit: bool = False,
 ) -> Order:
     """An order in pending_payment, its lines priced from the catalog at this moment.
 
     `checkout_key` (the cart's own token) makes a double submit give one order:
     the second request gets the order the first one placed. `gift_cards` (card
     ids, found by their codes) are reserved for what they can pay; if one can't
-    be, the order is cancelled, nothing stays reserved, and CheckoutError says why.
+    be, the order is cancelled, nothing stays reserved, and CheckoutError says why. `store_credit`:
+    the signed-in buyer's credit pays what the gift cards left (`_reserve_store_credit`).
     `discount_code` is checked again and a use of it reserved under its row lock; one that no
     longer applies places nothing (DiscountNoLongerApplies says why).
     """
@@ -120,6 +124,8 @@ def place_order(
         return existing
     if planned:
         _reserve_gift_cards(order, planned)
+    if store_credit and customer is not None:
+        _reserve_store_credit(order, customer)
     return order
 
 
@@ -193,6 +199,44 @@ def _reserve_gift_cards(order: Order, planned: list[giftcard_selectors.Redemptio
                 "reason": exc
             }
             raise CheckoutError(refusal) from None
+
+
+def _reserve_store_credit(order: Order, customer) -> None:
+    """The customer's store credit pays what the gift cards left, within what it may pay for (not
+    gift cards), as one `storecredit` payment: its slice of the order's total after theirs, worth
+    that slice of the base total (credit is in the base currency). Credit spent meanwhile (another
+    checkout won) refuses the reserve: the order is cancelled, as for a gift card."""
+    gift_paid = sum(
+        order.payments.filter(provider=GIFT_CARD_PROVIDER, status=Payment.Status.RESERVED).values_list(
+            "amount_cents", flat=True
+        )
+    )
+    payable = (
+        sum(line.total_cents for line in order.lines.all() if line.kind != LineKind.GIFTCARD) - gift_paid
+    )
+    amount, base = store_credit.share(
+        store_credit.balance_of(customer), payable, gift_paid, order.total_cents, order.base_total_cents
+    )
+    if amount <= 0:
+        return
+    extra = {} if order.in_base_currency else {"rate": str(order.rate_per_base)}
+    payment = payments.open_payment(
+        order,
+        store_credit.PROVIDER,
+        amount,
+        order.currency,
+        base_amount_cents=base,
+        credit_user_id=customer.pk,
+        **extra,
+    )
+    try:
+        payments.start(payment, payment_request(order, amount))
+    except PaymentError as exc:
+        payments.fail(payment.pk, str(exc))
+        Order.objects.filter(pk=order.pk).update(checkout_key=None)
+        # Translators: %(reason)s is the store credit's refusal, a whole sentence.
+        refusal = _("%(reason)s Your order was not placed: please check your cart.") % {"reason": exc}
+        raise CheckoutError(refusal) from None
 
 
 def topup_offers(esim: Esim, *, max_age: float | None = None) -> list[Package]:

@@ -42,6 +42,7 @@ from .upstream_refunds import LIVE, is_installed
 
 CARD = "stripe"
 GIFT_CARD = "giftcard"
+STORE_CREDIT = "storecredit"
 
 
 class SplitRule(models.TextChoices):
@@ -55,8 +56,14 @@ DEFAULT_SPLIT_RULE = SplitRule.CARD_FIRST
 
 
 def _rank(payment: Payment, rule: str) -> int:
-    order = (CARD, "", GIFT_CARD) if rule == SplitRule.CARD_FIRST else (GIFT_CARD, "", CARD)
-    kind = payment.provider if payment.provider in (CARD, GIFT_CARD) else ""
+    # Store credit is reached last by either rule: it is not cash, and what goes back to it goes
+    # back as credit (storecredit.provider), so money paid by card or gift card goes back first.
+    order = (
+        (CARD, "", GIFT_CARD, STORE_CREDIT)
+        if rule == SplitRule.CARD_FIRST
+        else (GIFT_CARD, "", CARD, STORE_CREDIT)
+    )
+    kind = payment.provider if payment.provider in order else ""
     return order.index(kind)
 
 
@@ -349,6 +356,8 @@ def payment_labels(payments_in_order: list[Payment]) -> list[str]:
         elif p.provider == GIFT_CARD:
             card = cards.get((p.data or {}).get("gift_card_id"))
             out.append(f"Gift card …{card.last_characters}" if card else "Gift card")
+        elif p.provider == STORE_CREDIT:
+            out.append("Store credit (back as credit)")
         else:
             out.append(p.provider)
     return out

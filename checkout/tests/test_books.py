@@ -366,8 +366,9 @@ def test_the_dashboard_shows_the_books_in_pinned_queries(shop, client, settings)
         # claims), destinations, days, rejected claims, the orders needing action, their counts and
         # the money held on orders never paid in full; the admin's app list, the pace of cost the
         # balance is measured against (asked with the balance, once a minute), the prices waiting
-        # for review and the low-balance banner.
-        assert len(queries) == 18, [q["sql"][:120] for q in queries]
+        # for review and the low-balance banner; sales by source and by campaign (one query for both
+        # breakdowns and every range: `books.sales_by`).
+        assert len(queries) == 19, [q["sql"][:120] for q in queries]
         custom = client.get(url, {"start": str(TODAY - dt.timedelta(days=6)), "end": str(TODAY)})
         bad = client.get(url, {"start": "2026-13-01", "end": str(TODAY)}).content.decode()
         swapped = client.get(url, {"start": str(TODAY), "end": str(TODAY - dt.timedelta(days=2))})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +17,7 @@ from giftcards import selectors as giftcard_selectors
 from giftcards import services as giftcards
 from giftcards.forms import CodeForm
 from giftcards.views import buy_page, purchase_form
+from storecredit.services import spending as store_credit
 
 from .. import cart, selectors, services
 from ..forms import CheckoutForm
@@ -130,12 +132,14 @@ def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutFo
             cart.unapply_gift_card(request.session, card_id)
         messages.warning(request, _("A gift card you applied can no longer be used and was removed."))
     by_gift_cards = sum(r.amount_cents for r in plan)
+    credit = store_credit_context(request, priced, by_gift_cards)
     return {
         "cart": priced,
         "form": form,
         "gift_plan": plan,
         "gift_cards_cents": by_gift_cards,
-        "to_pay_cents": priced.total_cents - by_gift_cards,
+        **credit,
+        "to_pay_cents": priced.total_cents - by_gift_cards - credit["credit_cents"],
         # "We send your eSIM here" only when there is an eSIM to send.
         "cart_kind": selectors.purchase_kind(
             {LineKind.TOPUP if line.esim else LineKind.ESIM for line in priced.lines}
@@ -216,4 +220,41 @@ def cart_discount_code(request: HttpRequest) -> HttpResponse:
         messages.success(request, replaced % {"code": code.code, "previous": previous})
     else:
         messages.success(request, _("Code %(code)s applied.") % {"code": code.code})
+    return redirect("checkout:cart_detail")
+
+
+# --- Store credit: used to pay, beside gift cards ------------------------------------------------------
+
+
+def store_credit_context(request: HttpRequest, priced: cart.PricedCart, by_gift_cards: int) -> dict:
+    """The signed-in customer's credit (base currency), and what it pays of this cart when they chose
+    to use it: what the gift cards left, never a gift card line, worked out as `place_order` will."""
+    available = store_credit.balance_of(request.user)
+    used = 0
+    if available and cart.uses_store_credit(request.session):
+        currency = priced.currency or settings.SHOP_CURRENCY
+        base_total = store_credit.to_base(
+            priced.total_cents, currency, priced.rate.per_base if priced.rate else None
+        )
+        used, _base = store_credit.share(
+            available,
+            priced.payable_by_gift_card_cents - by_gift_cards,
+            by_gift_cards,
+            priced.total_cents,
+            base_total,
+        )
+    return {"credit_available_cents": available, "credit_cents": used}
+
+
+@require_POST
+def cart_store_credit(request: HttpRequest) -> HttpResponse:
+    """Use the signed-in customer's store credit on this cart, or stop using it."""
+    if not request.user.is_authenticated:
+        return redirect("checkout:cart_detail")
+    use = request.POST.get("action") != "remove"
+    cart.use_store_credit(request.session, use)
+    messages.success(
+        request,
+        _("Your store credit is used for this order.") if use else _("Store credit removed from this order."),
+    )
     return redirect("checkout:cart_detail")

@@ -11,12 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.currency import RateUnavailable, get_currency
+from core.attribution import visit_of
 from esims.qr import qr_data_uri
 from payments.providers import PaymentError
 
 from .. import cart, selectors, services
 from ..forms import CheckoutForm
 from ..models import LineKind, Order, OrderStatus
+from ..services.attribution import record_visit
 from .cart import back_to_cart, cart_context, discounted
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             form.cleaned_data.get("travel_date"),
             checkout_key=cart.token(request.session),
             gift_cards=cart.applied_gift_cards(request.session),
+            store_credit=cart.uses_store_credit(request.session),
             # Checked again: one that does not apply now places nothing, so no price is a surprise.
             discount_code=cart.discount_code(request.session),
         )
@@ -72,6 +75,8 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     except services.CheckoutError as exc:
         form.add_error(None, str(exc))
         return render(request, "checkout/cart.html", cart_context(request, priced, form), status=400)
+    services.marketing.record_checkout_choice(order.email, form.cleaned_data.get("offers", False))
+    record_visit(order, visit_of(request))  # where the visit came from (utm_*, ref, the site)
     _remember(request, order)
     cart.clear(request.session)
     # place_order checked the lines just now (on a double submit, the request that placed it did)

@@ -97,6 +97,8 @@ def test_each_request_has_an_id_in_its_answer_and_its_log_lines(client, lines):
         ("/esim/install/MQ:1x:sig/ 200", "/esim/install/[redacted]/ 200"),
         ("'path': 'esim/top-up/MQ:1x:sig/'", "'path': 'esim/top-up/[redacted]/'"),
         ("/accounts/confirm-email/MQ:1x:k/", "/accounts/confirm-email/[redacted]/"),
+        ("GET /es/cart/back/eyJv:1x:sig/ 302", "GET /es/cart/back/[redacted]/ 302"),
+        ("POST /offers/unsubscribe/eyJj:1x:sig/ 200", "POST /offers/unsubscribe/[redacted]/ 200"),
         ("/accounts/password/reset/key/1-abc-123/", "/accounts/password/reset/key/[redacted]/"),
         ("/accounts/password/reset/key/1-set-password/", "/accounts/password/reset/key/1-set-password/"),
         ('{"query_string": "t=SeCrEt&x=1"}', '{"query_string": "t=[redacted]&x=1"}'),

@@ -248,17 +248,29 @@ class StripeGateway:
             raise PaymentError(_message(exc)) from exc
         return customer.id
 
-    def card_of_intent(self, payment_intent_id: str) -> SavedCardDetails | None:
-        """The card a PaymentIntent was paid with, and the Customer it is attached to (None: none)."""
+    def _method_of_intent(self, payment_intent_id: str):
+        """(the PaymentIntent, its PaymentMethod as a dict, or None when it names none)."""
         try:
             intent = self.client.v1.payment_intents.retrieve(payment_intent_id)
             pm_id = _id_of(getattr(intent, "payment_method", None))
             if not pm_id:
-                return None
+                return intent, None
             method = self.client.v1.payment_methods.retrieve(pm_id)
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
-        data = method.to_dict()
+        return intent, method.to_dict()
+
+    def card_fingerprint(self, payment_intent_id: str) -> str:
+        """Stripe's fingerprint of the card a PaymentIntent was paid with: the same card number
+        gives the same fingerprint, whoever pays with it ('' when Stripe names none)."""
+        _intent, data = self._method_of_intent(payment_intent_id)
+        return str(((data or {}).get("card") or {}).get("fingerprint") or "")
+
+    def card_of_intent(self, payment_intent_id: str) -> SavedCardDetails | None:
+        """The card a PaymentIntent was paid with, and the Customer it is attached to (None: none)."""
+        intent, data = self._method_of_intent(payment_intent_id)
+        if data is None:
+            return None
         card = data.get("card") or {}
         customer = _id_of(data.get("customer")) or _id_of(getattr(intent, "customer", None))
         if not customer or not card.get("last4"):

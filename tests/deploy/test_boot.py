@@ -530,3 +530,35 @@ def test_two_visitors_in_different_currencies_never_get_each_others_page(stack):
     assert price(british) == "£3.99" and price(visit()) == "$4.99"
     assert price(visit(accept="en-GB,en;q=0.9")) == "£3.99"
     assert stack.django_requests(page) == 4  # euro, yen, dollars, pounds: each rendered once
+
+
+def test_a_visits_landing_reaches_django_and_its_cookie_is_never_stored_nor_shared(stack):
+    """Attribution (core/attribution.py): a campaign landing, or a first arrival from another site,
+    is answered by Django with the visitor's own `visit` cookie, never from the edge cache and never
+    stored in it; everything else is cached as before."""
+    page = "/esim/japan/"
+    stack.visitor().get(page)  # stored at the edge (if an earlier test did not already)
+    assert stack.visitor().get(page).headers["x-cache-status"] == "HIT"
+    landing_url = f"{page}?utm_source=newsletter&utm_campaign=japan"
+    before, landings_before = stack.django_requests(page), stack.django_requests(landing_url)
+    cookies = set()
+    for i in range(2):
+        visitor = stack.visitor()
+        mail = {"Referer": f"https://mail{i}.example/"}  # the visit differs: so does its cookie
+        landing = visitor.get(landing_url, headers=mail)
+        assert landing.status_code == 200 and landing.headers["x-cache-status"] == "BYPASS"
+        assert "private" in landing.headers["cache-control"] and "visit" in visitor.cookies
+        cookies.add(visitor.cookies["visit"])
+        from_a_search = stack.visitor()
+        arrival = from_a_search.get(page, headers={"Referer": "https://www.google.com/search"})
+        assert arrival.headers["x-cache-status"] == "BYPASS" and "visit" in from_a_search.cookies
+        # Then it browses on: its visit is kept, nothing is set, and the page is no longer personal.
+        browsing = from_a_search.get(page, headers={"Referer": f"https://{HOST}/"})
+        assert browsing.headers["x-cache-status"] != "BYPASS" and not browsing.headers.get("set-cookie")
+    assert len(cookies) == 2  # each visitor its own (a stored answer would have given both the same)
+    assert stack.django_requests(landing_url) == landings_before + 2
+    assert stack.django_requests(page) >= before + 2  # the arrivals (and browsing with a cookie: Vary)
+    # A link on our own pages, and a visitor with no Referer, still get the stored page, no cookie.
+    for headers in ({"Referer": f"https://{HOST}/"}, {}):
+        again = stack.visitor().get(page, headers=headers)
+        assert again.headers["x-cache-status"] == "HIT" and not again.headers.get("set-cookie")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("checkout", "0011_auto_topup"),
+        ("checkout", "0013_order_attribution"),
         ("discounts", "0001_discount_codes"),
     ]
 

@@ -1,0 +1,20 @@
+"""The customer's store credit (/account/credit/, owner only): balance, when it expires, history."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from storecredit import selectors as credit
+
+
+@require_safe
+@login_required
+def store_credit(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/store_credit.html",
+        {"statement": credit.statement(request.user), "section": "credit"},
+    )

@@ -1,0 +1,125 @@
+"""Reads of store credit: the account page's, and the figures the books need.
+
+The books' figures are in the base currency (credit's own), over ranges half-open [start, end), and
+each takes one aggregate query whatever the number of ranges (one FILTER per range), as
+`checkout.books` does. Credit is a liability like gift cards: what accounts hold at a moment, with
+the reserves of checkouts not paid yet counted as still owed (credit is spent when its payment is
+captured); credit spent is revenue when it pays for a line; expired credit is breakage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db.models import Q, Sum
+
+from payments.models import Payment
+
+from .models import HELD_KINDS, CreditAccount, CreditEntry, Kind
+from .services.spending import PROVIDER
+
+Range = tuple[dt.datetime, dt.datetime]
+
+
+def _in(name: str, span: Range) -> Q:
+    return Q(**{f"{name}__gte": span[0], f"{name}__lt": span[1]})
+
+
+def liability_at(moments: Mapping[str, dt.datetime]) -> dict[str, int]:
+    """What the accounts owe at each moment: every entry before it but the holds, less the reserves
+    whose payment was captured before it (spent then)."""
+    sums = CreditEntry.objects.aggregate(
+        **{
+            f"{key}_own": Sum("amount_cents", filter=Q(created_at__lt=at) & ~Q(kind__in=HELD_KINDS))
+            for key, at in moments.items()
+        },
+        **{
+            f"{key}_spent": Sum("amount_cents", filter=Q(kind=Kind.RESERVE, payment__captured_at__lt=at))
+            for key, at in moments.items()
+        },
+    )
+    return {key: (sums[f"{key}_own"] or 0) + (sums[f"{key}_spent"] or 0) for key in moments}
+
+
+@dataclass(frozen=True)
+class Issued:
+    rewards_cents: int = 0  # referral rewards
+    adjusted_cents: int = 0  # staff adjustments, up less down
+    refunded_as_credit_cents: int = 0  # refunds of orders paid with credit, given back as credit
+
+    @property
+    def total_cents(self) -> int:
+        return self.rewards_cents + self.adjusted_cents + self.refunded_as_credit_cents
+
+
+def issued(ranges: Mapping[str, Range]) -> dict[str, Issued]:
+    """Credit added in each range, by where it came from."""
+    sums = CreditEntry.objects.aggregate(
+        **{
+            f"{key}_{kind}": Sum("amount_cents", filter=_in("created_at", span) & Q(kind=kind))
+            for key, span in ranges.items()
+            for kind in (Kind.REFERRAL, Kind.ADJUST, Kind.REFUND)
+        }
+    )
+    return {
+        key: Issued(
+            sums[f"{key}_{Kind.REFERRAL}"] or 0,
+            sums[f"{key}_{Kind.ADJUST}"] or 0,
+            sums[f"{key}_{Kind.REFUND}"] or 0,
+        )
+        for key in ranges
+    }
+
+
+def spent(ranges: Mapping[str, Range]) -> dict[str, int]:
+    """Credit that paid for orders in each range: its payments captured then (base cents)."""
+    sums = Payment.objects.filter(provider=PROVIDER).aggregate(
+        **{
+            f"{key}": Sum("base_amount_cents", filter=_in("captured_at", span))
+            for key, span in ranges.items()
+        }
+    )
+    return {key: sums[key] or 0 for key in ranges}
+
+
+def breakage(ranges: Mapping[str, Range]) -> dict[str, int]:
+    """Credit that expired in each range (positive cents)."""
+    sums = CreditEntry.objects.filter(kind=Kind.EXPIRE).aggregate(
+        **{f"{key}": Sum("amount_cents", filter=_in("created_at", span)) for key, span in ranges.items()}
+    )
+    return {key: -(sums[key] or 0) for key in ranges}
+
+
+# --- The account page ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    balance_cents: int
+    next_expiry: dt.datetime | None  # when the soonest credit left expires
+    next_expiry_cents: int  # how much of it
+    entries: list[CreditEntry]
+
+
+def statement(user) -> Statement:
+    """The customer's balance, when the first of it expires, and their history (newest first).
+    Only entries that mean something to them: a hold and its capture show as one "spent"."""
+    account = CreditAccount.objects.filter(user=user).first()
+    if account is None:
+        return Statement(0, None, 0, [])
+    entries = list(
+        account.entries.exclude(kind__in=[Kind.CAPTURE])
+        .select_related("payment__order")
+        .order_by("-created_at", "-id")
+    )
+    grants = sorted((e for e in entries if e.remaining_cents > 0), key=lambda e: (e.expires_at, e.pk))
+    first = grants[0] if grants else None
+    soonest = [g for g in grants if first and g.expires_at.date() == first.expires_at.date()]
+    return Statement(
+        account.balance_cents,
+        first.expires_at if first else None,
+        sum(g.remaining_cents for g in soonest),
+        entries,
+    )

@@ -1,0 +1,1 @@
+"""Store credit's domain actions: spending it on orders, staff adjustments, expiry, referrals."""
