@@ -330,3 +330,19 @@ def test_the_order_page_receipt_and_admin_show_the_discount_line(
     assert f"Discount (JAPAN10): −{cut}" in receipt.body and "Discount (JAPAN10)" in html_body
     admin_page = staff_client.get(reverse("admin:checkout_order_change", args=[order.pk])).content.decode()
     assert f"JAPAN10: -{cut}" in admin_page and f"-{format_money(200)}" in admin_page
+
+
+def test_the_discount_comes_first_then_gift_cards_and_store_credit_pay_what_is_left(japan):
+    from giftcards.tests.conftest import new_card
+    from storecredit.tests.conftest import grant
+
+    buyer = get_user_model().objects.create_user("kim", EMAIL, "pw")
+    grant(buyer, 10_000)
+    card, _code = new_card(300)
+    code()
+    order = services.place_order(
+        priced((japan, 2)), EMAIL, buyer, gift_cards=[card.pk], store_credit=True, discount_code="JAPAN10"
+    )
+    assert (order.discount_cents, order.total_cents) == (200, 1998 - 200)
+    paid = {p.provider: p.amount_cents for p in order.payments.all()}
+    assert paid == {"giftcard": 300, "storecredit": 1998 - 200 - 300}  # never the discounted 200
