@@ -89,11 +89,14 @@ class OrderLineInline(ReadOnlyInline):
 
     @admin.display(description=gettext_lazy("Cost"))
     def cost(self, obj: OrderLine) -> str:
-        return format_money(obj.wholesale_cents * obj.quantity) if obj.kind != "giftcard" else "—"
+        # An unsaved row (a posted extra form the inline re-renders) has no quantity: nothing to show.
+        if obj.kind == "giftcard" or obj.quantity is None:
+            return "—"
+        return format_money(obj.wholesale_cents * obj.quantity)
 
     @admin.display(description=gettext_lazy("Margin"))
     def margin(self, obj: OrderLine) -> str:
-        if obj.kind == "giftcard":
+        if obj.kind == "giftcard" or obj.quantity is None or obj.total_cents is None:
             return "—"
         return format_money(obj.total_cents - obj.wholesale_cents * obj.quantity, obj.order.currency)
 
