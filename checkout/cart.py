@@ -9,7 +9,7 @@ gift cards applied to pay are kept as card ids, found by their code first.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.currency import Rate, current_rate, package_price
 from catalog.models import Package
+from discounts import rules as discount_rules
+from discounts import services as discounts
 from esims.models import Esim
 from giftcards import services as giftcards
 
@@ -30,6 +32,7 @@ TOPUP_PREFIX = "topup:"  # a top-up line's key: topup:<eSIM id>:<package id>
 GIFT_LINES_KEY = "cart_gift_lines"  # gift cards being bought: {key: {amount_cents, recipient_*, ...}}
 APPLIED_KEY = "cart_gift_cards"  # ids of gift cards applied to pay
 EMAIL_KEY = "cart_email"  # the email of an order put back in the cart, for the checkout form
+DISCOUNT_KEY = discounts.SESSION_KEY  # the discount code typed in, or brought by a share link
 CREDIT_KEY = "cart_store_credit"  # the signed-in customer chose to pay with their store credit
 NO_LONGER_SOLD = gettext_lazy("A plan in your cart is no longer sold and was removed.")
 
@@ -126,10 +129,27 @@ class PricedCart:
     notices: list[str] = field(default_factory=list)  # what the customer is told of the removed lines
     currency: str = ""  # what every line is priced in (the visitor's currency)
     rate: Rate | None = None  # the rate those prices were worked out at (None: the base currency)
+    # The discount code (`with_discount`): what it takes off each line, or why it does not apply.
+    discount_code: str = ""
+    discount: discount_rules.Applied | None = None
+    discount_refusal: str = ""
 
     @property
     def total_cents(self) -> int:
-        return sum(line.total_cents for line in self.lines) + self.gift_cards_cents
+        """What the cart costs after its discount (before gift cards pay)."""
+        return sum(line.total_cents for line in self.lines) + self.gift_cards_cents - self.discount_cents
+
+    @property
+    def discount_cents(self) -> int:
+        return self.discount.cents if self.discount else 0
+
+    @property
+    def discounted_lines(self) -> list[tuple[CartLine, discount_rules.LineDiscount]]:
+        """The lines the discount takes money off, with what it takes from each."""
+        if self.discount is None:
+            return []
+        by_key = {line.key: line for line in self.lines}
+        return [(by_key[d.key], d) for d in self.discount.lines if d.key in by_key and d.cents]
 
     @property
     def gift_cards_cents(self) -> int:
@@ -238,7 +258,7 @@ def remove(session: SessionBase, package_id: str) -> None:
 
 
 def clear(session: SessionBase) -> None:
-    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY, EMAIL_KEY, CREDIT_KEY):
+    for key in (SESSION_KEY, TOKEN_KEY, GIFT_LINES_KEY, APPLIED_KEY, EMAIL_KEY, DISCOUNT_KEY, CREDIT_KEY):
         session.pop(key, None)
 
 
@@ -268,6 +288,8 @@ def restore(session: SessionBase, order, *, gift_cards_applied: bool = True) -> 
     ]
     session[APPLIED_KEY] = [*applied_gift_cards(session), *paid_with][: settings.GIFTCARD_MAX_PER_ORDER]
     session[EMAIL_KEY] = order.email
+    if order.discount_code_id and DISCOUNT_KEY not in session:
+        session[DISCOUNT_KEY] = order.discount_code.code
     if any(p.provider == "storecredit" for p in order.payments.all()):
         use_store_credit(session, True)
     _save(session, lines)
@@ -440,3 +462,81 @@ def priced(session: SessionBase, currency: str | None = None) -> PricedCart:
     if removed:
         _save(session, {k: v for k, v in raw.items() if k not in removed})
     return PricedCart(lines, removed + gift_removed, gift_lines, notices, currency, rate)
+
+
+# --- The discount code -------------------------------------------------------------------------------
+
+
+def discount_code(session: SessionBase) -> str:
+    value = session.get(DISCOUNT_KEY)
+    return value if isinstance(value, str) else ""
+
+
+def set_discount_code(session: SessionBase, code: str) -> str:
+    """One code per order: a new one replaces the one before. Returns the code it replaced."""
+    before = discount_code(session)
+    session[DISCOUNT_KEY] = code
+    return before if before != code else ""
+
+
+def remove_discount_code(session: SessionBase) -> None:
+    session.pop(DISCOUNT_KEY, None)
+
+
+def discount_items(lines, currency: str, rate_per_base: Decimal) -> list[discount_rules.Item]:
+    """Lines as a discount sees them. `lines`: (key, kind, list total, package or None, quantity)."""
+    items = []
+    for key, kind, total, package, quantity in lines:
+        floor = (
+            discount_rules.line_floor(package.wholesale_cents, quantity, currency, rate_per_base)
+            if package is not None
+            else total
+        )
+        items.append(
+            discount_rules.Item(
+                key=key,
+                kind=kind,
+                total_cents=total,
+                floor_cents=floor,
+                package_id=package.pk if package is not None else None,
+                destination_id=package.destination_id if package is not None else None,
+                region=package.destination.region if package is not None else "",
+            )
+        )
+    return items
+
+
+def with_discount(priced: PricedCart, session: SessionBase, buyer_of) -> PricedCart:
+    """The cart with its discount code applied, or with the reason it does not apply.
+
+    `buyer_of(code)` says who is buying (`discounts.rules.Buyer`: their uses of the code, an earlier
+    paid order). Gift card lines are never discounted."""
+    code_text = discount_code(session)
+    if not code_text:
+        return priced
+    code = discounts.by_code(code_text)
+    if code is None:
+        remove_discount_code(session)
+        return priced
+    rate = priced.rate.per_base if priced.rate else Decimal(1)
+    currency = priced.currency or settings.SHOP_CURRENCY
+    items = discount_items(
+        [
+            (
+                line.key,
+                LineKind.TOPUP if line.esim else LineKind.ESIM,
+                line.total_cents,
+                line.package,
+                line.quantity,
+            )
+            for line in priced.lines
+        ]
+        + [(f"gift:{gift.key}", LineKind.GIFTCARD, gift.total_cents, None, 1) for gift in priced.gift_lines],
+        currency,
+        rate,
+    )
+    try:
+        applied = discount_rules.evaluate(code, items, buyer_of(code), currency, rate)
+    except discount_rules.Refused as exc:
+        return replace(priced, discount_code=code.code, discount_refusal=str(exc))
+    return replace(priced, discount_code=code.code, discount=applied)

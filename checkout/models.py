@@ -80,6 +80,12 @@ class Order(models.Model):
     travel_date = models.DateField(
         null=True, blank=True, help_text=gettext_lazy("Start date for plans that need one")
     )
+    # Discounts (issue 22): what the code took off the lines (total_cents is after it), and the code.
+    discount_cents = models.PositiveIntegerField(default=0)
+    base_discount_cents = models.PositiveIntegerField(default=0)
+    discount_code = models.ForeignKey(
+        "discounts.DiscountCode", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
     action_reason = models.TextField(blank=True, help_text=gettext_lazy("Why the order needs attention"))
     upstream_order_id = models.CharField(max_length=64, blank=True, db_index=True)
     fulfilment_attempts = models.PositiveIntegerField(default=0)
@@ -118,6 +124,7 @@ class Order(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.in_base_currency:  # at rate 1 the base amount is the amount, whoever wrote the row
             self.base_total_cents = self.total_cents
+            self.base_discount_cents = self.discount_cents
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -189,8 +196,11 @@ class OrderLine(models.Model):
     description = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField()
     unit_price_cents = models.PositiveIntegerField()
-    total_cents = models.PositiveIntegerField()
+    total_cents = models.PositiveIntegerField()  # sold for: after the line's discount
     base_total_cents = models.PositiveIntegerField(default=0, help_text="The total in the base currency")
+    # What the order's discount code took off this line (list total = total_cents + discount_cents).
+    discount_cents = models.PositiveIntegerField(default=0)
+    base_discount_cents = models.PositiveIntegerField(default=0)
     wholesale_cents = models.PositiveIntegerField(default=0)
     esims = models.ManyToManyField(
         Esim,
@@ -232,7 +242,19 @@ class OrderLine(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.order.in_base_currency:
             self.base_total_cents = self.total_cents
+            self.base_discount_cents = self.discount_cents
         super().save(*args, **kwargs)
+
+    @property
+    def list_total_cents(self) -> int:
+        """The line before its discount."""
+        return self.total_cents + self.discount_cents
+
+    def paid_unit_cents(self, index: int) -> int:
+        """What the `index`-th unit (from 0) of the line was paid: its share of `total_cents`, whole
+        cents, the units adding up to the total exactly."""
+        per = self.quantity or 1
+        return self.total_cents * (index + 1) // per - self.total_cents * index // per
 
     @property
     def upstream_reference(self) -> str:

@@ -6,11 +6,13 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from catalog.models import Package
+from discounts import services as discounts
+from discounts.rules import Buyer
 from esims.models import Esim
 from payments.models import PaymentRefund
 
@@ -96,3 +98,21 @@ def refunds_of(orders: QuerySet[Order]) -> QuerySet[PaymentRefund]:
         .select_related("payment__order")
         .order_by("-created_at", "-id")
     )
+
+
+def has_paid_order(email: str, user=None) -> bool:
+    """Whether this email or account has paid for an order before (a first-order code's rule)."""
+    who = Q(email__iexact=email) if email else Q(pk__in=[])
+    if user is not None and user.is_authenticated:
+        who |= Q(customer=user)
+    return Order.objects.filter(who, paid_at__isnull=False).exists()
+
+
+def discount_buyer(email: str, user=None):
+    """Who buys, as a discount code's rules see them (`cart.with_discount`, `place_order`)."""
+
+    def buyer_of(code) -> Buyer:
+        paid = has_paid_order(email, user) if code.first_order_only and (email or user) else False
+        return discounts.buyer(code, email, user, has_paid_order=paid)
+
+    return buyer_of

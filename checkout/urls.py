@@ -10,6 +10,7 @@ urlpatterns = [
     path("cart/gift-card/", cart.cart_add_gift_card, name="cart_add_gift_card"),
     path("cart/gift-card/remove/", cart.cart_remove_gift_card, name="cart_remove_gift_card"),
     path("cart/gift-code/", cart.cart_gift_code, name="cart_gift_code"),
+    path("cart/discount-code/", cart.cart_discount_code, name="cart_discount_code"),
     path("cart/store-credit/", cart.cart_store_credit, name="cart_store_credit"),
     path("checkout/", orders.checkout_start, name="checkout_start"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 # Counts stay below this (a hundred million); a window's end (Unix seconds, up to the year 2100)
@@ -60,3 +61,28 @@ def counts(keys: list[str]) -> dict[str, int]:
 def over_limits(limits: dict[str, int], seconds: int) -> bool:
     """One more hit under each key (all of them are counted); whether any is now past its limit."""
     return any([hit(key, seconds) > limit for key, limit in limits.items()])
+
+
+class GuessLimit:
+    """Wrong guesses of a code (gift cards, discount codes) per IP and per account in a window; the
+    limit and the window are read from the settings named, when asked."""
+
+    def __init__(self, prefix: str, limit_setting: str, window_setting: str) -> None:
+        self.prefix, self.limit_setting, self.window_setting = prefix, limit_setting, window_setting
+
+    def _keys(self, ip: str, user) -> list[str]:
+        from .security import limited_address
+
+        keys = [f"{self.prefix}:ip:{limited_address(ip)}"]
+        if user is not None and getattr(user, "is_authenticated", False):
+            keys.append(f"{self.prefix}:user:{user.pk}")
+        return keys
+
+    def blocked(self, ip: str, user) -> bool:
+        limit = getattr(settings, self.limit_setting)
+        return any(n >= limit for n in counts(self._keys(ip, user)).values())
+
+    def record_failure(self, ip: str, user) -> None:
+        # A fixed window: the first failure starts it, the count dies with it.
+        for key in self._keys(ip, user):
+            hit(key, getattr(settings, self.window_setting))

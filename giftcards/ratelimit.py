@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from core.cache_windows import GuessLimit
 
-from core import cache_windows
-from core.security import limited_address
-
-
-def _keys(ip: str, user) -> list[str]:
-    keys = [f"giftcard-guess:ip:{limited_address(ip)}"]
-    if user is not None and getattr(user, "is_authenticated", False):
-        keys.append(f"giftcard-guess:user:{user.pk}")
-    return keys
-
-
-def blocked(ip: str, user) -> bool:
-    counts = cache_windows.counts(_keys(ip, user))
-    return any(n >= settings.GIFTCARD_GUESS_LIMIT for n in counts.values())
-
-
-def record_failure(ip: str, user) -> None:
-    # A fixed window: the first failure starts it, the count dies with it.
-    for key in _keys(ip, user):
-        cache_windows.hit(key, settings.GIFTCARD_GUESS_WINDOW_SECONDS)
+_limit = GuessLimit("giftcard-guess", "GIFTCARD_GUESS_LIMIT", "GIFTCARD_GUESS_WINDOW_SECONDS")
+blocked = _limit.blocked
+record_failure = _limit.record_failure

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "checkout",
     "accounts",
     "giftcards",
+    "discounts",
     "storecredit",
 ]
 
@@ -630,6 +631,12 @@ GIFTCARD_MAX_PER_ORDER = env_int("GIFTCARD_MAX_PER_ORDER", 5)
 # Wrong codes (redemption and balance checks) allowed per IP and per account in a window.
 GIFTCARD_GUESS_LIMIT = env_int("GIFTCARD_GUESS_LIMIT", 10)
 GIFTCARD_GUESS_WINDOW_SECONDS = env_int("GIFTCARD_GUESS_WINDOW_SECONDS", 3600)
+
+# Discount codes (discounts app): wrong codes allowed per IP and per account in a window, and the
+# percent off a friend's first order gets through a customer's referral code.
+DISCOUNT_GUESS_LIMIT = env_int("DISCOUNT_GUESS_LIMIT", 10)
+DISCOUNT_GUESS_WINDOW_SECONDS = env_int("DISCOUNT_GUESS_WINDOW_SECONDS", 3600)
+REFERRAL_FRIEND_DISCOUNT_PERCENT = env_int("REFERRAL_FRIEND_DISCOUNT_PERCENT", 10)
 # The one-time code that confirms a revoke, and who sends it (a class; an SMS sender can be plugged in).
 GIFTCARD_OTP_SENDER = env_str("GIFTCARD_OTP_SENDER", "giftcards.otp.EmailOtpSender")
 GIFTCARD_OTP_MINUTES = env_int("GIFTCARD_OTP_MINUTES", 10)

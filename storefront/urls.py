@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("", include("accounts.urls")),
     path("", include("checkout.urls")),
     path("", include("giftcards.urls")),
+    path("", include("discounts.urls")),  # the share link /r/<CODE>/
     path("", include("catalog.urls")),
     prefix_default_language=False,
 )

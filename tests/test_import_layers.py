@@ -11,7 +11,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOP_APPS = {"core", "catalog", "checkout", "payments", "esims", "accounts", "giftcards", "storecredit"}
+SHOP_APPS = {
+    "core",
+    "catalog",
+    "checkout",
+    "payments",
+    "esims",
+    "accounts",
+    "giftcards",
+    "discounts",
+    "storecredit",
+}
 PROJECT = {"storefront"}
 ALL = SHOP_APPS | PROJECT | {"roamify", "sandboxes"}
 
@@ -23,9 +33,10 @@ ALLOWED: dict[str, set[str]] = {
     "payments": {"core"},
     "esims": {"core", "roamify"},
     "giftcards": {"core", "payments", "catalog"},  # catalog.currency: the visitor's currency and rates
+    "discounts": {"core", "catalog"},  # codes scoped to destinations and packages, floored at cost
     "storecredit": {"core", "payments"},
-    "checkout": {"core", "catalog", "payments", "esims", "giftcards", "storecredit", "roamify"},
-    "accounts": {"core", "checkout", "esims", "giftcards", "catalog", "storecredit"},
+    "checkout": {"core", "catalog", "payments", "esims", "giftcards", "discounts", "storecredit", "roamify"},
+    "accounts": {"core", "checkout", "esims", "giftcards", "catalog", "discounts", "storecredit"},
     # The project package is wiring: settings, URLs (by dotted string), Celery, /healthz.
     "storefront": {"core"},
     "sandboxes": set(),

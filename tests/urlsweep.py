@@ -74,6 +74,8 @@ PUBLIC = {
     "catalog:package": {"slug": "<destination>", "package_id": "<package>"},
     "catalog:device_brand": {"brand": "apple"},
     "catalog:page": {"slug": "terms"},
+    # A share link is meant to be public; an unknown code lands on the home page.
+    "discounts:share_link": {"code": "NOSUCHCODE"},
 }
 
 # How to fill each private pattern from one customer's data (see World in the tests): the

@@ -67,6 +67,7 @@ class OrderLineInline(ReadOnlyInline):
         "description",
         "quantity",
         "unit_price",
+        "line_discount",
         "line_total",
         "cost",
         "margin",
@@ -78,17 +79,24 @@ class OrderLineInline(ReadOnlyInline):
     def unit_price(self, obj: OrderLine) -> str:
         return format_money(obj.unit_price_cents, obj.order.currency)
 
+    @admin.display(description="Discount")
+    def line_discount(self, obj: OrderLine) -> str:
+        return f"-{format_money(obj.discount_cents, obj.order.currency)}" if obj.discount_cents else "—"
+
     @admin.display(description=gettext_lazy("Total"))
     def line_total(self, obj: OrderLine) -> str:
         return format_money(obj.total_cents, obj.order.currency)
 
     @admin.display(description=gettext_lazy("Cost"))
     def cost(self, obj: OrderLine) -> str:
-        return format_money(obj.wholesale_cents * obj.quantity) if obj.kind != "giftcard" else "—"
+        # An unsaved row (a posted extra form the inline re-renders) has no quantity: nothing to show.
+        if obj.kind == "giftcard" or obj.quantity is None:
+            return "—"
+        return format_money(obj.wholesale_cents * obj.quantity)
 
     @admin.display(description=gettext_lazy("Margin"))
     def margin(self, obj: OrderLine) -> str:
-        if obj.kind == "giftcard":
+        if obj.kind == "giftcard" or obj.quantity is None or obj.total_cents is None:
             return "—"
         return format_money(obj.total_cents - obj.wholesale_cents * obj.quantity, obj.order.currency)
 
@@ -237,6 +245,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "customer_name",
         "customer_phone",
         "total",
+        "discount",
         "margin_detail",
         "travel_date",
         "action_reason",
@@ -252,7 +261,7 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         "audit_trail",
     )
     fieldsets = (
-        (None, {"fields": ("number", "status_badge", "action_reason", "total", "margin_detail")}),
+        (None, {"fields": ("number", "status_badge", "action_reason", "total", "discount", "margin_detail")}),
         (
             gettext_lazy("Customer"),
             {"fields": ("email", "customer_link", "customer_name", "customer_phone", "travel_date")},
@@ -315,6 +324,13 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
     @admin.display(description=gettext_lazy("Total"), ordering="total_cents")
     def total(self, obj: Order) -> str:
         return charged_and_base(obj)
+
+    @admin.display(description="Discount")
+    def discount(self, obj: Order) -> str:
+        """The code and what it took off (the total above is after it)."""
+        if not obj.discount_code_id:
+            return "—"
+        return f"{obj.discount_code.code}: -{format_money(obj.discount_cents, obj.currency)}"
 
     @admin.display(description=gettext_lazy("Margin"), ordering="total_cents")
     def margin(self, obj: Order) -> str:

@@ -33,7 +33,7 @@ from .notifications import (
     send_topup_applied,
 )
 from .order_state import CheckoutError, log_event, move
-from .ordering import place_order, topup_offers
+from .ordering import DiscountNoLongerApplies, place_order, topup_offers
 from .payment import confirm_return, reopen_for_cart, start_payment
 from .reconciliation import reconcile_orders
 from .refunds import refund_order
@@ -41,6 +41,7 @@ from .upstream_refunds import record_upstream_refund_event, sync_upstream_refund
 
 __all__ = [
     "CheckoutError",
+    "DiscountNoLongerApplies",
     "LineRefused",
     "Outcome",
     "Undeliverable",

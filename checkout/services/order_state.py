@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.queue import after_commit
+from discounts import services as discounts
 
 from ..events import OrderEventKind
 from ..models import Order, OrderEvent, OrderStatus
@@ -73,6 +74,12 @@ def move(
         status.save(force_insert=True)  # for one row, less work than bulk_create
     if to == OrderStatus.REQUIRES_ACTION and before != to and order.staff_alerted_at is None:
         after_commit("checkout.send_staff_alert", order.pk)
+    if order.discount_code_id and before != to:
+        # The order's use of its code: given back when it is cancelled unpaid, counted once paid.
+        if to == OrderStatus.CANCELLED and order.paid_at is None:
+            discounts.release(order.pk)
+        elif to in (OrderStatus.PAID, OrderStatus.FULFILLING) and order.paid_at is not None:
+            discounts.count(order.pk)  # paid, or late money staff took: a no-op once counted
 
 
 def locked(order_id: int) -> Order:

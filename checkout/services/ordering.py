@@ -16,6 +16,8 @@ from catalog.currency import RateUnavailable, package_price
 from catalog.models import Package
 from core.language import current_language
 from core.money import format_money
+from discounts import rules as discount_rules
+from discounts import services as discounts
 from esims import selectors as esim_selectors
 from esims.models import Esim
 from giftcards import selectors as giftcard_selectors
@@ -27,6 +29,7 @@ from payments.providers import PaymentError
 from storecredit.services import spending as store_credit
 
 from .. import cart as cart_module
+from .. import selectors
 from ..events import OrderEventKind
 from ..models import LineKind, Order, OrderLine
 from .customers import remember_customer
@@ -35,6 +38,19 @@ from .order_state import CheckoutError, log_event
 from .payment import payment_request
 
 GIFT_CARD_PROVIDER = "giftcard"
+
+
+class DiscountNoLongerApplies(CheckoutError):
+    """The cart's discount code stopped applying between the cart and the order: nothing placed."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        # Translators: %(reason)s is why the code does not apply, a whole sentence.
+        message = _(
+            "Your order was not placed: the code %(code)s no longer applies. %(reason)s "
+            "It was removed from your cart: please check the total and try again."
+        )
+        super().__init__(message % {"code": code, "reason": reason})
+
 
 # Plans must be activated within a year of purchase; a later start date is a typo.
 MAX_TRAVEL_DAYS_AHEAD = 365
@@ -63,6 +79,7 @@ def place_order(
     *,
     checkout_key: str | None = None,
     gift_cards: Sequence[int] = (),
+    discount_code: str = "",
     store_credit: bool = False,
 ) -> Order:
     """An order in pending_payment, its lines priced from the catalog at this moment.
@@ -72,6 +89,8 @@ def place_order(
     ids, found by their codes) are reserved for what they can pay; if one can't
     be, the order is cancelled, nothing stays reserved, and CheckoutError says why. `store_credit`:
     the signed-in buyer's credit pays what the gift cards left (`_reserve_store_credit`).
+    `discount_code` is checked again and a use of it reserved under its row lock; one that no
+    longer applies places nothing (DiscountNoLongerApplies says why).
     """
     if checkout_key:
         existing = Order.objects.filter(checkout_key=checkout_key).first()
@@ -94,7 +113,9 @@ def place_order(
     _check_topups(priced, customer)  # asks upstream: before the transaction, not inside it
     try:
         with transaction.atomic():
-            order = _create(priced, email, customer, travel_date if needs_date else None, checkout_key)
+            order = _create(
+                priced, email, customer, travel_date if needs_date else None, checkout_key, discount_code
+            )
     except IntegrityError:
         # A concurrent submit of the same cart won the race: use its order.
         existing = Order.objects.filter(checkout_key=checkout_key).first() if checkout_key else None
@@ -135,6 +156,7 @@ def _reserve_gift_cards(order: Order, planned: list[giftcard_selectors.Redemptio
 
     Each payment's base amount is its slice of the order's on the running sum (`prorate`), so the
     payments of an order add up to its base total exactly."""
+    # After the discount: what is left of the lines a gift card may pay for.
     left = sum(line.total_cents for line in order.lines.all() if line.kind != LineKind.GIFTCARD)
     position = 0
     for planned_one in planned:
@@ -253,7 +275,32 @@ def _local_price(package: Package, currency: str) -> int:
         raise CheckoutError(str(exc)) from None
 
 
-def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, checkout_key) -> Order:
+def _discount(code_text: str, order: Order, lines: list[OrderLine], email: str, customer):
+    """The code under its row lock, checked again against the order's lines (list prices, at the
+    order's rate); each line's discount taken off its total. Returns the locked code."""
+    try:
+        code = discounts.locked(code_text)
+        items = cart_module.discount_items(
+            [
+                (str(i), line.kind, line.total_cents, line.package, line.quantity)
+                for i, line in enumerate(lines)
+            ],
+            order.currency,
+            order.rate_per_base,
+        )
+        buyer = selectors.discount_buyer(email, customer)(code)
+        applied = discount_rules.evaluate(code, items, buyer, order.currency, order.rate_per_base)
+    except discount_rules.Refused as exc:
+        raise DiscountNoLongerApplies(discounts.normalize(code_text), str(exc)) from None
+    for i, line in enumerate(lines):
+        line.discount_cents = applied.of(str(i))
+        line.total_cents -= line.discount_cents
+    return code
+
+
+def _create(
+    priced: cart_module.PricedCart, email: str, customer, travel_date, checkout_key, discount_code: str = ""
+) -> Order:
     # Prices are read again here, never taken from what the browser had, in the cart's currency at
     # the rate it was priced at (kept on the order: the books convert at it, never at today's).
     packages = {
@@ -320,19 +367,41 @@ def _create(priced: cart_module.PricedCart, email: str, customer, travel_date, c
                 data=gift.data(),
             )
         )
-    order.total_cents = total
+    code = _discount(discount_code, order, lines, email, customer) if discount_code else None
+    discount = sum(line.discount_cents for line in lines)
+    total -= discount
+    order.total_cents, order.discount_cents, order.discount_code = total, discount, code
     order.base_total_cents = order.base_cents(total)
-    order.save(update_fields=["total_cents", "base_total_cents"])
-    # Each line's base amount is its slice of the order's (running sums): they add up exactly.
-    position = 0
+    order.base_discount_cents = order.base_cents(discount)
+    order.save(
+        update_fields=[
+            "total_cents",
+            "base_total_cents",
+            "discount_cents",
+            "base_discount_cents",
+            "discount_code",
+        ]
+    )
+    # Each line's base amounts are its slices of the order's (running sums): they add up exactly.
+    position = cut = 0
     for order_line in lines:
         order_line.base_total_cents = prorate(position, order_line.total_cents, total, order.base_total_cents)
+        order_line.base_discount_cents = prorate(
+            cut, order_line.discount_cents, discount, order.base_discount_cents
+        )
         position += order_line.total_cents
+        cut += order_line.discount_cents
         order_line.save()
+    if code is not None:
+        try:
+            discounts.reserve(code, order, amount_cents=discount, base_amount_cents=order.base_discount_cents)
+        except discount_rules.Refused as exc:
+            raise DiscountNoLongerApplies(code.code, str(exc)) from None
+    with_code = f" with code {code.code} (-{format_money(discount, order.currency)})" if code else ""
     log_event(
         order,
         OrderEventKind.PLACED,
-        f"Order placed by {email} for {format_money(total, order.currency)}",
+        f"Order placed by {email} for {format_money(total, order.currency)}{with_code}",
         to_status=order.status,
     )
     remember_customer(order)

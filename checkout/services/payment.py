@@ -46,10 +46,20 @@ def payment_request(
         success_url=f"{site}{url}&session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=f"{site}{url}&cancelled=1",
         # With part paid another way, the card pays one line: the rest.
-        lines=[(ln.description, ln.quantity, ln.unit_price_cents) for ln in lines] if itemised else [],
+        lines=[_card_page_line(ln) for ln in lines] if itemised else [],
         provider_customer=provider_customer,
         save_card=save_card,
     )
+
+
+def _card_page_line(line) -> tuple[str, int, int]:
+    """(name, quantity, unit amount) as the card page lists a line: after its discount, which may not
+    split into whole cents per unit; then the line is one item of its whole total."""
+    if line.total_cents == line.unit_price_cents * line.quantity:
+        return line.description, line.quantity, line.unit_price_cents
+    if line.total_cents % line.quantity == 0:
+        return line.description, line.quantity, line.total_cents // line.quantity
+    return f"{line.quantity} × {line.description}", 1, line.total_cents
 
 
 def start_payment(order: Order, *, lines_checked: bool = False, save_card: bool = False) -> str | None:

@@ -1,6 +1,7 @@
 """Refunds, by line or by amount, split across the payments that paid for the order.
 
-Staff pick what goes back (`plan_refund`): a delivered eSIM at its unit price, a top-up or an
+Staff pick what goes back (`plan_refund`): a delivered eSIM at what it was paid (its share of
+the line's total after a discount, never the discount), a top-up or an
 undelivered line whole, a gift card line for its unspent balance (the card is revoked), and/or an
 amount for goodwill. The money goes back to the payments by a rule (`SplitRule`, card first by
 default; see docs/architecture.md); a gift card line's money always goes back to the card that
@@ -121,14 +122,15 @@ def refund_items(order: Order) -> list[RefundItem]:
     claims = {c.esim_id: c for c in UpstreamRefund.objects.filter(order=order, status__in=LIVE)}
     items: list[RefundItem] = []
     for line in lines:
-        esims_of_line = list(line.esims.all()) if line.kind == LineKind.ESIM else []
+        esims_of_line = sorted(line.esims.all(), key=lambda e: e.pk) if line.kind == LineKind.ESIM else []
         if esims_of_line:
-            for esim in esims_of_line:
+            for index, esim in enumerate(esims_of_line):
                 items.append(
                     RefundItem(
                         f"esim:{esim.pk}",
                         line,
-                        line.unit_price_cents,
+                        # What it was paid: its share of the line after its discount, never the list price.
+                        line.paid_unit_cents(index),
                         esim=esim,
                         cost_cents=line.wholesale_cents,
                         installed=is_installed(esim.status),

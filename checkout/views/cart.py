@@ -11,6 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.currency import RateUnavailable, get_currency
 from core.security import client_ip, same_origin_post
+from discounts import services as discounts
+from discounts.rules import Refused
 from giftcards import selectors as giftcard_selectors
 from giftcards import services as giftcards
 from giftcards.forms import CodeForm
@@ -99,10 +101,19 @@ def priced_for(request: HttpRequest) -> cart.PricedCart:
     """The cart in the visitor's currency. Without a fresh rate for it, the cart is shown in the base
     currency with the reason (RateUnavailable's message): checkout in that currency is refused."""
     try:
-        return cart.priced(request.session, get_currency(request))
+        priced = cart.priced(request.session, get_currency(request))
     except RateUnavailable as exc:
         messages.error(request, str(exc))
-        return cart.priced(request.session)
+        priced = cart.priced(request.session)
+    return discounted(request, priced)
+
+
+def discounted(request: HttpRequest, priced: cart.PricedCart, email: str = "") -> cart.PricedCart:
+    """The cart with its discount code, for the buyer as far as the cart knows them (placing the
+    order checks again with the email given)."""
+    user = request.user if request.user.is_authenticated else None
+    email = email or (user.email if user else "") or request.session.get(cart.EMAIL_KEY, "")
+    return cart.with_discount(priced, request.session, selectors.discount_buyer(email, user))
 
 
 def cart_context(request: HttpRequest, priced: cart.PricedCart, form: CheckoutForm) -> dict:
@@ -177,6 +188,38 @@ def cart_gift_code(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Gift card …%(last)s applied.") % {"last": card.last_characters})
+    return redirect("checkout:cart_detail")
+
+
+@require_POST
+def cart_discount_code(request: HttpRequest) -> HttpResponse:
+    """Apply a discount code (guesses rate limited), or remove it. One code per order: a code that
+    applies replaces the one before (and says so); one that does not apply to this cart is refused
+    with the reason, and the one before stays."""
+    if request.POST.get("action") == "remove":
+        cart.remove_discount_code(request.session)
+        messages.success(request, _("Discount code removed."))
+        return redirect("checkout:cart_detail")
+    try:
+        code = discounts.find(request.POST.get("code", ""), ip=client_ip(request), user=request.user)
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return redirect("checkout:cart_detail")
+    previous = cart.set_discount_code(request.session, code.code)
+    priced = priced_for(request)
+    if priced.discount_refusal:
+        if previous:
+            cart.set_discount_code(request.session, previous)
+        else:
+            cart.remove_discount_code(request.session)
+        # Translators: e.g. "JAPAN10: This code is valid for Japan plans only."
+        refusal = _("%(code)s: %(reason)s") % {"code": code.code, "reason": priced.discount_refusal}
+        messages.error(request, refusal)
+    elif previous:
+        replaced = _("Code %(code)s applied instead of %(previous)s: one code per order.")
+        messages.success(request, replaced % {"code": code.code, "previous": previous})
+    else:
+        messages.success(request, _("Code %(code)s applied.") % {"code": code.code})
     return redirect("checkout:cart_detail")
 
 

@@ -19,7 +19,7 @@ from .. import cart, selectors, services
 from ..forms import CheckoutForm
 from ..models import LineKind, Order, OrderStatus
 from ..services.attribution import record_visit
-from .cart import back_to_cart, cart_context
+from .cart import back_to_cart, cart_context, discounted
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             return redirect(recent.get_absolute_url())
         messages.error(request, _("Your cart is empty."))
         return redirect("checkout:cart_detail")
+    priced = discounted(request, priced, request.POST.get("email", ""))
     needs_date = any(line.package.travel_date_required for line in priced.lines)
     form = CheckoutForm(request.POST, needs_travel_date=needs_date)
     if not form.is_valid():
@@ -57,7 +58,13 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             checkout_key=cart.token(request.session),
             gift_cards=cart.applied_gift_cards(request.session),
             store_credit=cart.uses_store_credit(request.session),
+            # Checked again: one that does not apply now places nothing, so no price is a surprise.
+            discount_code=cart.discount_code(request.session),
         )
+    except services.DiscountNoLongerApplies as exc:
+        cart.remove_discount_code(request.session)
+        messages.error(request, str(exc))
+        return redirect("checkout:cart_detail")
     except services.Undeliverable as exc:
         # Said above the cart (it may be left empty); the line found dead leaves the cart.
         priced = cart.priced(request.session, priced.currency)
