@@ -15,20 +15,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from checkout import books
 from checkout.models import Order, OrderStatus
 from checkout.tests.conftest import make_package
 from conftest import IPHONE, screenshot, wait_until
 from core.models import OutboxEmail
-from core.money import format_money
+from core.money import format_money as money
 from discounts.models import DiscountCode
 from payments.models import Payment
 from payments.providers.stripe_api import gateway
 from storecredit.selectors import statement
 from storecredit.services import staff as credit_staff
-from tests.e2e.test_accessibility import AXE_OPTIONS
+from tests.e2e.test_abandoned_cart_journey import no_violations
 from tests.e2e.test_checkout_journey import (
     ORDER_URL,
     PAID,
@@ -49,21 +48,10 @@ EMAIL = "kenji@example.com"
 CREDIT = 300  # the customer's store credit: less than the order, so the card pays the rest
 
 
-def money(cents: int) -> str:
-    return format_money(cents)
-
-
 def staff_phone(browser, base: str):
     """Staff on their phone, signed in with two factors (core/tests/staff.py)."""
-    context, page = staff_signed_in(
-        browser, base, width=IPHONE["viewport"]["width"], height=IPHONE["viewport"]["height"], mobile=True
-    )
-    return context, page
-
-
-def no_violations(page) -> None:
-    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
-    assert not violations, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    size = IPHONE["viewport"]
+    return staff_signed_in(browser, base, width=size["width"], height=size["height"], mobile=True)
 
 
 def create_japan10(page, base: str, japan) -> DiscountCode:
