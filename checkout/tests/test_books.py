@@ -40,7 +40,6 @@ from payments import services as payments
 from payments.models import Payment, PaymentRefund
 from roamify import Money
 from storecredit.models import CreditAccount
-from storecredit.models import Kind as CreditKind
 from storecredit.services import expiry, referrals, spending, staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres", "clear_cache")]
@@ -355,6 +354,13 @@ def test_every_figure_matches_a_sum_by_hand(shop):
     assert (o12.paid_by_credit_cents, o12.paid_otherwise_cents, o12.paid_by_giftcard_cents) == (500, 700, 0)
     assert (o12.gross_sales_cents, o12.refunded_cents, o12.refunds_cents) == (1200, 500, 500)
     assert (o12.net_revenue_cents, o12.margin_cents) == (700, 700 - 800)
+    # By discount code: each code's orders with their own figures, "(no code)" for the rest.
+    with at(NOW):
+        by_code = books.sales_by(["code"], {"whole": WHOLE})["code"]["whole"]
+    assert [(c.name, c.orders, c.gross_sales_cents, c.discounts_cents, c.margin_cents) for c in by_code] == [
+        ("(no code)", 10, GROSS - 2000, 0, 2072 - 600),
+        ("JAPAN10", 1, 2000, 200, 600),
+    ]
     lost = books.lost_claims(WHOLE)
     assert [(c.order_number, c.cost_cents, c.reason) for c in lost] == [
         (shop["o7"].number, 500, "eSIM was installed")
@@ -433,10 +439,11 @@ def test_both_csvs_add_up_to_the_dashboard(shop, client):
         orders = _csv(client, "orders", query)
         lines = _csv(client, "lines", query)
     figures = board.periods["custom"]
-    assert len(orders) == 9 and {r["currency"] for r in orders} == {"USD"}
-    assert len(lines) == 9 and all(r["order"] for r in lines)
+    assert len(orders) == 11 and {r["currency"] for r in orders} == {"USD"}
+    assert len(lines) == 11 and all(r["order"] for r in lines)
     expected = {
         "gross_sales": figures.gross_sales_cents,
+        "discounts": figures.discounts_cents,
         "refunds": figures.refunds_cents,
         "net_revenue": figures.net_revenue_cents,
         "cost_delivered": figures.delivered_cost_cents,
@@ -450,12 +457,23 @@ def test_both_csvs_add_up_to_the_dashboard(shop, client):
     for column, cents in expected.items():
         assert _total(orders, column) == cents, column
         assert _total(lines, column) == cents, column
-    assert expected["margin"] == 1572
-    # The payments columns add up too: what was paid, by what, and what went back.
-    assert _total(orders, "order_total") == GROSS + SOLD_CARDS
-    assert _total(orders, "paid_by_card") == CASH_IN and _total(orders, "refunded") == CASH_OUT + 500
+    assert (expected["margin"], expected["discounts"], expected["gross_sales"]) == (2072, DISCOUNTS, GROSS)
+    # The payments columns add up too: what was paid, by what, and what went back (to a gift card
+    # and as store credit too).
+    assert _total(orders, "order_total") == GROSS - DISCOUNTS + SOLD_CARDS
+    assert _total(orders, "paid_by_card") == CASH_IN
+    assert _total(orders, "refunded") == CASH_OUT + 500 + CREDIT_BACK
     assert _total(orders, "paid_by_gift_card") == 1499 + 300
-    assert _total(lines, "line_total") == GROSS + SOLD_CARDS
+    assert _total(orders, "paid_by_store_credit") == CREDIT_SPENT == figures.credit_spent_cents
+    assert _total(lines, "line_total") == GROSS - DISCOUNTS + SOLD_CARDS
+    codes = {r["order"]: r["discount_code"] for r in orders}
+    assert codes.pop(shop["o11"].number) == "JAPAN10" and set(codes.values()) == {""}
+    o11_line = next(r for r in lines if r["order"] == shop["o11"].number)
+    assert (o11_line["gross_sales"], o11_line["discounts"], o11_line["net_revenue"]) == (
+        "20.00",
+        "2.00",
+        "18.00",
+    )
 
 
 def test_the_dashboard_shows_the_books_in_pinned_queries(shop, client, settings):
@@ -470,22 +488,42 @@ def test_the_dashboard_shows_the_books_in_pinned_queries(shop, client, settings)
         # claims), destinations, days, rejected claims, the orders needing action, their counts and
         # the money held on orders never paid in full; the admin's app list, the pace of cost the
         # balance is measured against (asked with the balance, once a minute), the prices waiting
-        # for review and the low-balance banner; sales by source and by campaign (one query for both
-        # breakdowns and every range: `books.sales_by`).
+        # for review and the low-balance banner; sales by source, by campaign and by discount code
+        # (one query for every breakdown and range: `books.sales_by`). The store credit ledger is one
+        # more of the books' queries; the money held on orders never paid in full is read with the
+        # books' payments, so the count stays.
         assert len(queries) == 19, [q["sql"][:120] for q in queries]
         custom = client.get(url, {"start": str(TODAY - dt.timedelta(days=6)), "end": str(TODAY)})
         bad = client.get(url, {"start": "2026-13-01", "end": str(TODAY)}).content.decode()
         swapped = client.get(url, {"start": str(TODAY), "end": str(TODAY - dt.timedelta(days=2))})
-    assert 'data-figure="week-net">$52.94<' in html
-    assert 'data-figure="week-margin">$15.72 <span class="quiet">(29.7%)' in html
-    assert 'data-figure="today-refunds">$8.00<' in html
+    assert 'data-figure="week-net">$77.94<' in html and 'data-figure="week-discounts">$2.00<' in html
+    assert 'data-figure="week-margin">$20.72 <span class="quiet">(26.6%)' in html
+    assert 'data-figure="today-refunds">$13.00<' in html
     assert 'data-figure="week-liability">$37.01<' in html
     assert 'data-figure="week-breakage">$20.00<' in html
     assert 'data-figure="week-giftcards-sold">$100.00<' in html
     assert 'data-figure="month-recovered">$6.86<' in html and "eSIM was installed" in html
     assert "?status__exact=requires_action" in html
+    # Store credit beside gift cards.
+    for figure, shown in (
+        ("credit-spent", "$5.00"),
+        ("credit-rewards", "$5.00"),
+        ("credit-adjusted", "$3.00"),
+        ("credit-refunded", "$2.00"),
+        ("credit-liability", "$2.00"),
+        ("credit-breakage", "$3.00"),
+    ):
+        assert f'data-figure="week-{figure}">{shown}<' in html, figure
+    assert 'data-figure="today-credit-breakage">$0.00<' in html
+    # Sales by discount code: list price, orders, margin after the discount.
+    assert "Sales by discount code" in html
+    assert 'data-figure="code:JAPAN10:week-orders">1<' in html
+    assert 'data-figure="code:JAPAN10:week-sales">$20.00<' in html
+    assert 'data-figure="code:JAPAN10:week-margin">$6.00 <span class="quiet">(33.3%)' in html
+    assert 'data-figure="code:(no code):week-orders">10<' in html
+    assert 'data-figure="code:(no code):week-sales">$82.93<' in html
     page = custom.content.decode()
-    assert 'data-figure="custom-margin">$15.72' in page and 'data-figure="custom-gross">$70.93<' in page
+    assert 'data-figure="custom-margin">$20.72' in page and 'data-figure="custom-gross">$102.93<' in page
     assert "Enter the first day as a date, like 2026-11-01." in bad and 'data-figure="custom-' not in bad
     assert "The last day comes before the first" in swapped.content.decode()
 
@@ -499,9 +537,23 @@ def test_the_order_list_and_page_show_the_books_margin(shop, client):
         card_order = client.get(
             reverse("admin:checkout_order_change", args=[shop["o10"].pk])
         ).content.decode()
+        discounted = client.get(
+            reverse("admin:checkout_order_change", args=[shop["o11"].pk])
+        ).content.decode()
+        by_credit = client.get(reverse("admin:checkout_order_change", args=[shop["o12"].pk])).content.decode()
     assert "$2.98 (23%)" in listing  # o7: 15.98 − 3.00 refunded − 10.00 cost
+    assert "$6.00 (33%)" in listing  # o11: 20.00 − 2.00 off − 12.00 cost
     assert "Net revenue" in page and "$12.98" in page and "rejected Roamify claim" in page
+    assert "Discount</th>" not in page  # no row for an order without a code
     assert "not a sale" in card_order
+    # o11: the list price, the discount as its own row, net revenue and margin after it.
+    assert '<th scope="row">eSIMs and top-ups sold</th><td>$20.00</td>' in discounted
+    assert '<th scope="row">Discount</th><td>-$2.00</td>' in discounted
+    assert '<th scope="row">Net revenue</th><td>$18.00</td>' in discounted
+    assert '<th scope="row">Margin</th><td>$6.00</td>' in discounted and "JAPAN10" in discounted
+    # o12: paid 5.00 by credit and 7.00 by card, 5.00 refunded (2.00 of it back as credit).
+    assert '<th scope="row">Net revenue</th><td>$7.00</td>' in by_credit
+    assert "$5.00 of it paid by store credit" in by_credit
 
 
 # --- Orders in other currencies: the same books, in the base currency at each order's own rate -------
