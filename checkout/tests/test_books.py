@@ -123,38 +123,41 @@ class Shop:
                 captured_at=when,
             )
 
-    def pay_by_gift_card(self, order: Order, card: GiftCard, cents: int, when: dt.datetime, capture=True):
+    def _held(self, order: Order, provider: str, data: dict, cents: int, when: dt.datetime, hold, capture):
+        """A payment from a ledger (a gift card, store credit): held on it, then captured unless
+        `capture` is None (a checkout not paid yet)."""
         with at(when):
             payment = Payment.objects.create(
                 order=order,
-                provider="giftcard",
+                provider=provider,
                 status=Payment.Status.RESERVED,
                 amount_cents=cents,
                 currency="USD",
-                data={"gift_card_id": card.pk, "order_number": order.number},
+                data={**data, "order_number": order.number},
             )
-            redemption.reserve(card.pk, payment)
-            if capture:
-                redemption.capture(payment)
+            hold(payment)
+            if capture is not None:
+                capture(payment)
                 Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CAPTURED, captured_at=when)
+        payment.refresh_from_db()
         return payment
+
+    def pay_by_gift_card(self, order: Order, card: GiftCard, cents: int, when: dt.datetime, capture=True):
+        return self._held(
+            order,
+            "giftcard",
+            {"gift_card_id": card.pk},
+            cents,
+            when,
+            lambda payment: redemption.reserve(card.pk, payment),
+            redemption.capture if capture else None,
+        )
 
     def pay_by_credit(self, order: Order, user, cents: int, when: dt.datetime) -> Payment:
         """Store credit pays `cents` of the order: reserved on the account, captured (spent)."""
-        with at(when):
-            payment = Payment.objects.create(
-                order=order,
-                provider="storecredit",
-                status=Payment.Status.RESERVED,
-                amount_cents=cents,
-                currency="USD",
-                data={"credit_user_id": user.pk, "order_number": order.number},
-            )
-            spending.reserve(payment)
-            spending.capture(payment)
-            Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CAPTURED, captured_at=when)
-        payment.refresh_from_db()
-        return payment
+        return self._held(
+            order, "storecredit", {"credit_user_id": user.pk}, cents, when, spending.reserve, spending.capture
+        )
 
     def card_for(self, order: Order, when: dt.datetime, **kwargs) -> GiftCard:
         line = order.lines.get(kind=LineKind.GIFTCARD)
@@ -504,24 +507,23 @@ def test_the_dashboard_shows_the_books_in_pinned_queries(shop, client, settings)
     assert 'data-figure="week-giftcards-sold">$100.00<' in html
     assert 'data-figure="month-recovered">$6.86<' in html and "eSIM was installed" in html
     assert "?status__exact=requires_action" in html
-    # Store credit beside gift cards.
-    for figure, shown in (
-        ("credit-spent", "$5.00"),
-        ("credit-rewards", "$5.00"),
-        ("credit-adjusted", "$3.00"),
-        ("credit-refunded", "$2.00"),
-        ("credit-liability", "$2.00"),
-        ("credit-breakage", "$3.00"),
-    ):
-        assert f'data-figure="week-{figure}">{shown}<' in html, figure
-    assert 'data-figure="today-credit-breakage">$0.00<' in html
-    # Sales by discount code: list price, orders, margin after the discount.
+    # Store credit beside gift cards; sales by discount code (list price, orders, margin after it).
     assert "Sales by discount code" in html
-    assert 'data-figure="code:JAPAN10:week-orders">1<' in html
-    assert 'data-figure="code:JAPAN10:week-sales">$20.00<' in html
-    assert 'data-figure="code:JAPAN10:week-margin">$6.00 <span class="quiet">(33.3%)' in html
-    assert 'data-figure="code:(no code):week-orders">10<' in html
-    assert 'data-figure="code:(no code):week-sales">$82.93<' in html
+    for figure, shown in (
+        ("week-credit-spent", "$5.00<"),
+        ("week-credit-rewards", "$5.00<"),
+        ("week-credit-adjusted", "$3.00<"),
+        ("week-credit-refunded", "$2.00<"),
+        ("week-credit-liability", "$2.00<"),
+        ("week-credit-breakage", "$3.00<"),
+        ("today-credit-breakage", "$0.00<"),
+        ("code:JAPAN10:week-orders", "1<"),
+        ("code:JAPAN10:week-sales", "$20.00<"),
+        ("code:JAPAN10:week-margin", '$6.00 <span class="quiet">(33.3%)'),
+        ("code:(no code):week-orders", "10<"),
+        ("code:(no code):week-sales", "$82.93<"),
+    ):
+        assert f'data-figure="{figure}">{shown}' in html, figure
     page = custom.content.decode()
     assert 'data-figure="custom-margin">$20.72' in page and 'data-figure="custom-gross">$102.93<' in page
     assert "Enter the first day as a date, like 2026-11-01." in bad and 'data-figure="custom-' not in bad
@@ -547,10 +549,10 @@ def test_the_order_list_and_page_show_the_books_margin(shop, client):
     assert "Discount</th>" not in page  # no row for an order without a code
     assert "not a sale" in card_order
     # o11: the list price, the discount as its own row, net revenue and margin after it.
-    assert '<th scope="row">eSIMs and top-ups sold</th><td>$20.00</td>' in discounted
-    assert '<th scope="row">Discount</th><td>-$2.00</td>' in discounted
-    assert '<th scope="row">Net revenue</th><td>$18.00</td>' in discounted
-    assert '<th scope="row">Margin</th><td>$6.00</td>' in discounted and "JAPAN10" in discounted
+    rows = (("eSIMs and top-ups sold", "$20.00"), ("Discount", "-$2.00"), ("Net revenue", "$18.00"))
+    for label, shown in (*rows, ("Margin", "$6.00")):
+        assert f'<th scope="row">{label}</th><td>{shown}</td>' in discounted, label
+    assert "JAPAN10" in discounted
     # o12: paid 5.00 by credit and 7.00 by card, 5.00 refunded (2.00 of it back as credit).
     assert '<th scope="row">Net revenue</th><td>$7.00</td>' in by_credit
     assert "$5.00 of it paid by store credit" in by_credit
