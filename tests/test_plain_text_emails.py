@@ -182,8 +182,25 @@ def _auto_topup_emails() -> list[list[str]]:
     return [[odd("Shop"), odd("reason"), EMAIL]]
 
 
+def _marketing_emails() -> list[list[str]]:
+    """The abandoned-cart email of a cart placed two hours ago and never paid, by a buyer (another
+    odd address, with no later order) who said yes to offers."""
+    from checkout import cart, services
+    from checkout.models import MarketingConsent
+    from checkout.services import marketing
+
+    address = "o'brien&co+offers@example.com"
+    order = services.place_order(cart.PricedCart([cart.CartLine(PackageFactory(), 1)], []), address)
+    order.lines.update(description=odd("left in the cart"))
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    marketing.give_consent(address, MarketingConsent.Source.CHECKOUT)
+    assert marketing.send_abandoned_cart_email(order.pk)
+    return [[odd("Shop"), odd("left in the cart")]]
+
+
 def test_text_parts_show_text_as_typed_and_html_parts_escape_it(odd_shop, mailoutbox, rendered, roamify):
     shows = _orders_emails() + _gift_card_emails() + _esim_emails() + _auto_topup_emails()
+    shows += _marketing_emails()
     assert len(mailoutbox) == len(shows)
     for message, values in zip(mailoutbox, shows, strict=True):
         text = message.body
