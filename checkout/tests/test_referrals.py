@@ -261,7 +261,9 @@ def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann):
     due_now(referral)
     send("checkout.settle_referrals")  # what beat sends
     send("checkout.settle_referrals")
-    subject = "You earned $5.00 store credit: a friend bought their first eSIM"
+    # The friend as they paid on the card page (the sandbox's payer), by first name only.
+    first_name = Order.objects.get(pk=order.pk).customer_name.split()[0]
+    subject = f"You earned $5.00 store credit: {first_name} bought their first eSIM"
     wait_until(lambda: OutboxEmail.objects.filter(subject=subject).exists(), 60, what="the referrer's email")
     wait_until(lambda: Referral.objects.get().emailed_at, 30, what="the email recorded")
     time.sleep(1)  # a second email, if there were one, would be in the outbox by now
