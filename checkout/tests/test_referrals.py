@@ -231,7 +231,7 @@ def test_the_monthly_cap(plan, ann, settings):
     assert balanced(ann) == 1000
 
 
-def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann):
+def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann, settings):
     """A friend lands on the share link, sees their discount in the cart, pays by card on the Stripe
     sandbox; the worker fulfils it through Roamify; the referral is recorded once; once it is due
     the beat task runs twice: the credit appears once and the email goes once."""
@@ -259,8 +259,10 @@ def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann):
         "bea@example.com",
     )
     due_now(referral)
-    send("checkout.settle_referrals")  # what beat sends
-    send("checkout.settle_referrals")
+    entry = settings.CELERY_BEAT_SCHEDULE["settle-referrals"]
+    assert entry == {"task": "checkout.settle_referrals", "schedule": 3600}
+    send(entry["task"])  # what beat sends, by name: twice
+    send(entry["task"])
     # The friend as they paid on the card page (the sandbox's payer), by first name only.
     first_name = Order.objects.get(pk=order.pk).customer_name.split()[0]
     subject = f"You earned $5.00 store credit: {first_name} bought their first eSIM"
