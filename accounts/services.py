@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 
 from checkout.models import Customer, Order
+from discounts.models import DiscountCode
 from esims.models import Esim
 from giftcards.models import GiftCard
 from storecredit.services import expiry as store_credit_expiry
@@ -71,11 +72,13 @@ def attach_guest_purchases(user, email: str) -> tuple[int, int, int]:
 def delete_account(user) -> None:
     """Delete the customer. Their orders and eSIMs stay for the shop's books, detached
     (their foreign keys are SET_NULL), and so does their store credit's ledger, what was left of it
-    forfeited; sign-in addresses and sessions go with the user."""
+    forfeited, and their referral code, switched off; sign-in addresses and sessions go with the user."""
     with transaction.atomic():
         Order.objects.filter(customer=user).update(customer=None)
         Esim.objects.filter(customer=user).update(customer=None)
         store_credit_expiry.close_account(user)  # what is left is forfeited; the ledger stays
+        # Their referral code stops working; kept, detached, for the orders that used it.
+        DiscountCode.objects.filter(referrer=user).update(active=False, referrer=None)
         user.delete()
 
 

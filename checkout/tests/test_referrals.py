@@ -272,3 +272,20 @@ def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann, se
     assert OutboxEmail.objects.filter(subject=subject, to=ANN).count() == 1
     assert Referral.objects.get().status == ReferralStatus.EARNED
     assert balanced(ann) == 500 and CreditEntry.objects.filter(kind=Kind.REFERRAL).count() == 1
+
+
+def test_a_referrer_whose_code_was_used_can_delete_their_account(plan, ann):
+    from accounts.services import delete_account
+    from discounts.models import DiscountCode
+
+    code = share_code_for(ann)
+    order = through_code(plan, "bea@example.com", code.code)
+    force_paid(order)
+    delete_account(ann)  # the orders that used her code PROTECT it: kept, detached, switched off
+    code.refresh_from_db()
+    assert (code.referrer_id, code.active) == (None, False)
+    assert Order.objects.get(pk=order.pk).discount_code_id == code.pk
+    assert DiscountCode.objects.count() == 1
+    due_now(*Referral.objects.all())
+    assert referrals.settle_due()["void"] == 1
+    assert Referral.objects.get().void_reason == credit.NO_REFERRER
