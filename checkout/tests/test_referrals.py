@@ -231,7 +231,7 @@ def test_the_monthly_cap(plan, ann, settings):
     assert balanced(ann) == 1000
 
 
-def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann, settings):
+def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann, settings, clear_cache):
     """A friend lands on the share link, sees their discount in the cart, pays by card on the Stripe
     sandbox; the worker fulfils it through Roamify; the referral is recorded once; once it is due
     the beat task runs twice: the credit appears once and the email goes once."""
