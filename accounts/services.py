@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.http import HttpRequest
 
-from checkout.models import Customer, Order
+from checkout.models import Customer, MarketingConsent, Order
+from checkout.services import marketing
 from discounts.models import DiscountCode
 from esims.models import Esim
 from giftcards.models import GiftCard
@@ -72,8 +73,12 @@ def attach_guest_purchases(user, email: str) -> tuple[int, int, int]:
 def delete_account(user) -> None:
     """Delete the customer. Their orders and eSIMs stay for the shop's books, detached
     (their foreign keys are SET_NULL), and so does their store credit's ledger, what was left of it
-    forfeited, and their referral code, switched off; sign-in addresses and sessions go with the user."""
+    forfeited, and their referral code, switched off; sign-in addresses and sessions go with the user,
+    and so does any yes to offers by email."""
+    addresses = {user.email, *verified_emails(user)} - {""}
     with transaction.atomic():
+        for address in addresses:
+            marketing.withdraw_consent(address, MarketingConsent.Source.ACCOUNT)
         Order.objects.filter(customer=user).update(customer=None)
         Esim.objects.filter(customer=user).update(customer=None)
         store_credit_expiry.close_account(user)  # what is left is forfeited; the ledger stays

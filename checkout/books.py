@@ -6,8 +6,10 @@ CSVs), so they cannot disagree:
 - Gift cards are a liability, not a sale. A gift card line is money held for the card's holder;
   revenue is recognised when a card pays for an eSIM or a top-up, so eSIM and top-up lines count
   whatever paid them (a card, a gift card).
-- Net revenue = eSIM and top-up lines of orders paid in the range (on the paid time) less refunds of
-  them (on the day the money went back).
+- Gross sales = eSIM and top-up lines of orders paid in the range (on the paid time) at their list
+  price (what they sold for + what a discount code took off); discounts = what the codes took off
+  them, their own line; net revenue = gross sales − discounts − refunds of them (on the day the money
+  went back). An undiscounted order's figures are what they were before discounts.
 - Cost = wholesale cost of the eSIM and top-up lines delivered (on the order's paid time) less cost
   recovered through Roamify refund requests (on the day Roamify accepted). A rejected request keeps
   the cost and is reported as lost, with its reason.
@@ -19,6 +21,12 @@ CSVs), so they cannot disagree:
 - Gift card liability at a moment = what the cards' ledgers hold then, reserves of unpaid checkouts
   counted as still owed (a reserve becomes spent when its payment is captured). Expired balances are
   breakage, on the day the expiry job closes the card.
+- Store credit (`storecredit.selectors`) likewise: credit issued (referral rewards, staff
+  adjustments, refunds given back as credit) is a liability; credit spent is revenue through the
+  line it pays for (like a gift card, it is one of the payments a line counts, never counted apart);
+  expired credit is breakage. A refund of an order paid with credit is a refund of the sale (net
+  revenue goes down) and credit owed again (issued, "refunded as credit"): it is not value given
+  away. Referral rewards are credit given without a payment: a cost of growth, shown on their own.
 
 A refund of gift card money (a revoked card's unused balance paid back to its buyer) is told from a
 refund of an eSIM by its reason (`giftcards.services.revoking._refund_reason`); every other refund is
@@ -54,6 +62,8 @@ from django.db.models.functions import Coalesce, NullIf
 from giftcards.models import GiftCardTransaction
 from giftcards.models import Kind as LedgerKind
 from payments.models import Payment, PaymentRefund
+from storecredit import selectors as credit
+from storecredit.services.spending import PROVIDER as CREDIT_PROVIDER
 
 from .models import LineKind, Order, OrderLine, OrderStatus, UpstreamRefund
 
@@ -74,6 +84,8 @@ GIFTCARD_REFUND_REASON = r"^Gift card #[0-9]+ revoked$"
 HELD_KINDS = (LedgerKind.RESERVE, LedgerKind.RELEASE, LedgerKind.CAPTURE)
 
 Range = tuple[dt.datetime, dt.datetime]
+# What a captured payment still holds (`unpaid_held_cents`).
+UNPAID_HELD = F("base_amount_cents") - F("base_refunded_cents")
 
 
 def _cents(value) -> int:
@@ -86,17 +98,18 @@ def _percent(part: int, whole: int) -> float | None:
 
 class Margin:
     """The rules every set of figures shares (a range, an order, a line): net revenue = gross sales
-    − refunds; cost = wholesale cost delivered − cost recovered from Roamify; margin = net revenue −
-    cost."""
+    (list price) − discounts − refunds; cost = wholesale cost delivered − cost recovered from Roamify;
+    margin = net revenue − cost."""
 
     gross_sales_cents: int
+    discounts_cents: int
     refunds_cents: int
     delivered_cost_cents: int
     recovered_cost_cents: int
 
     @property
     def net_revenue_cents(self) -> int:
-        return self.gross_sales_cents - self.refunds_cents
+        return self.gross_sales_cents - self.discounts_cents - self.refunds_cents
 
     @property
     def cost_cents(self) -> int:
@@ -121,7 +134,8 @@ class Books(Margin):
     start: dt.datetime
     end: dt.datetime
     label: str = ""
-    gross_sales_cents: int = 0  # eSIM and top-up lines of orders paid in the range
+    gross_sales_cents: int = 0  # eSIM and top-up lines of orders paid in the range, at list price
+    discounts_cents: int = 0  # what discount codes took off them
     refunds_cents: int = 0  # refunds of them, on the day the money went back
     delivered_cost_cents: int = 0  # wholesale cost of the eSIM and top-up lines delivered
     recovered_cost_cents: int = 0  # Roamify refund requests accepted in the range
@@ -133,14 +147,35 @@ class Books(Margin):
     breakage_cents: int = 0  # balances expired in the range
     liability_start_cents: int = 0
     liability_end_cents: int = 0  # gift card liability outstanding at the range's end
+    credit_spent_cents: int = 0  # store credit payments captured (what credit paid for)
+    credit_rewards_cents: int = 0  # referral rewards given (a cost of growth, not revenue)
+    credit_adjusted_cents: int = 0  # staff adjustments, up less down
+    credit_refunded_cents: int = 0  # refunds of orders paid with credit, given back as credit
+    credit_breakage_cents: int = 0  # store credit expired in the range
+    credit_liability_start_cents: int = 0
+    credit_liability_end_cents: int = 0  # store credit the accounts hold at the range's end
     orders: int = 0  # orders paid in the range (gift cards alone too)
     sale_orders: int = 0  # of which with an eSIM or a top-up
     completed: int = 0
     fast: int = 0  # completed within a minute of payment
+    unpaid_held_cents: int = 0  # `unpaid_held_cents()` as it stands now (not of the range): read with them
 
     @property
     def liability_change_cents(self) -> int:
         return self.liability_end_cents - self.liability_start_cents
+
+    @property
+    def credit_issued_cents(self) -> int:
+        return self.credit_rewards_cents + self.credit_adjusted_cents + self.credit_refunded_cents
+
+    @property
+    def credit_granted_cents(self) -> int:
+        """Credit given without a payment for it (rewards, adjustments)."""
+        return self.credit_rewards_cents + self.credit_adjusted_cents
+
+    @property
+    def credit_liability_change_cents(self) -> int:
+        return self.credit_liability_end_cents - self.credit_liability_start_cents
 
     @property
     def average_cents(self) -> int:
@@ -174,6 +209,7 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
         order__status__in=PAID, order__paid_at__gte=earliest, order__paid_at__lt=latest
     )
     revenue = Q(kind__in=REVENUE_KINDS)
+    list_price = F("base_total_cents") + F("base_discount_cents")
     minute = dt.timedelta(minutes=1)
     fast = Q(order__completed_at__isnull=False, order__completed_at__lte=F("order__paid_at") + minute)
     sums = lines.aggregate(
@@ -181,7 +217,8 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
             f"{key}_{name}": agg
             for key, span in ranges.items()
             for name, agg in (
-                ("gross", Sum("base_total_cents", filter=_in("order__paid_at", span) & revenue)),
+                ("gross", Sum(list_price, filter=_in("order__paid_at", span) & revenue)),
+                ("discounts", Sum("base_discount_cents", filter=_in("order__paid_at", span) & revenue)),
                 (
                     "sold",
                     Sum("base_total_cents", filter=_in("order__paid_at", span) & Q(kind=LineKind.GIFTCARD)),
@@ -223,7 +260,8 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
         },
     )
     # 3. Refunds made at the provider (Stripe's dashboard) have no row of ours: they count on the day
-    # we heard of them (the payment's last change). Gift card payments captured: what cards paid for.
+    # we heard of them (the payment's last change). Gift card and store credit payments captured: what
+    # cards and credit paid for.
     ours = (
         PaymentRefund.objects.filter(payment=OuterRef("pk"))
         .values("payment")
@@ -245,6 +283,14 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
             **{
                 f"{key}_spent": Sum(
                     "base_amount_cents", filter=Q(provider=GIFTCARD_PROVIDER) & _in("captured_at", span)
+                )
+                for key, span in ranges.items()
+            },
+            # Money held on orders never paid in full now (`unpaid_held_cents`): no query of its own.
+            unpaid_held=Sum(UNPAID_HELD, filter=Q(order__paid_at__isnull=True)),
+            **{
+                f"{key}_credit": Sum(
+                    "base_amount_cents", filter=Q(provider=CREDIT_PROVIDER) & _in("captured_at", span)
                 )
                 for key, span in ranges.items()
             },
@@ -305,8 +351,11 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
             },
         )
     )
+    # 6. The store credit ledger: liability at each range's start and end, credit issued, expired.
+    credits = credit.ledger_figures(ranges)
     for key, b in found.items():
         b.gross_sales_cents = _cents(sums[f"{key}_gross"])
+        b.discounts_cents = _cents(sums[f"{key}_discounts"])
         b.giftcards_sold_cents = _cents(sums[f"{key}_sold"])
         b.delivered_cost_cents = _cents(sums[f"{key}_cost"])
         b.orders, b.sale_orders, b.completed, b.fast = (
@@ -325,6 +374,15 @@ def books(ranges: Mapping[str, Range]) -> dict[str, Books]:
         )
         b.recovered_cost_cents = _cents(claims[f"{key}_recovered"])
         b.lost_cost_cents = _cents(claims[f"{key}_lost"])
+        c = credits[key]
+        b.credit_spent_cents = _cents(payments[f"{key}_credit"])
+        b.unpaid_held_cents = _cents(payments["unpaid_held"])
+        b.credit_rewards_cents = c.issued.rewards_cents
+        b.credit_adjusted_cents = c.issued.adjusted_cents
+        b.credit_refunded_cents = c.issued.refunded_as_credit_cents
+        b.credit_breakage_cents = c.breakage_cents
+        b.credit_liability_start_cents = c.liability_start_cents
+        b.credit_liability_end_cents = c.liability_end_cents
     return found
 
 
@@ -384,7 +442,7 @@ def unpaid_held_cents() -> int:
     it is no refund of one) and no liability, but money staff must refund or deliver for (the order
     needs action): the term that keeps the books balanced meanwhile."""
     held = Payment.objects.captured().filter(order__paid_at__isnull=True)
-    return _cents(held.aggregate(s=Sum(F("base_amount_cents") - F("base_refunded_cents")))["s"])
+    return _cents(held.aggregate(s=Sum(UNPAID_HELD))["s"])
 
 
 # --- One order's figures ---------------------------------------------------------------------------
@@ -397,15 +455,17 @@ class OrderMoney(Margin):
 
     currency: str
     total_cents: int = 0
-    gross_sales_cents: int = 0
+    gross_sales_cents: int = 0  # its eSIMs and top-ups at list price
+    discounts_cents: int = 0  # what its discount code took off them
     giftcards_sold_cents: int = 0
-    refunded_cents: int = 0  # all money sent back on its payments
+    refunded_cents: int = 0  # all money sent back on its payments (back as credit too)
     giftcard_refunds_cents: int = 0
     delivered_cost_cents: int = 0
     recovered_cost_cents: int = 0
     lost_cost_cents: int = 0
     paid_by_giftcard_cents: int = 0
-    paid_otherwise_cents: int = 0
+    paid_by_credit_cents: int = 0  # by store credit
+    paid_otherwise_cents: int = 0  # by card (or another provider)
 
     @property
     def refunds_cents(self) -> int:
@@ -419,6 +479,7 @@ class OrderMoney(Margin):
 
 ORDER_MONEY_FIELDS = (
     "m_gross",
+    "m_discounts",
     "m_sold",
     "m_refunded",
     "m_gift_refunds",
@@ -426,6 +487,7 @@ ORDER_MONEY_FIELDS = (
     "m_recovered",
     "m_lost",
     "m_by_giftcard",
+    "m_by_credit",
     "m_otherwise",
 )
 
@@ -450,7 +512,10 @@ def _order_figures() -> dict:
     )
     claims = UpstreamRefund.objects.filter(order=OuterRef("pk"))
     return dict(
-        m_gross=_sum_of(lines.filter(kind__in=REVENUE_KINDS), "base_total_cents"),
+        m_gross=_sum_of(
+            lines.filter(kind__in=REVENUE_KINDS), F("base_total_cents") + F("base_discount_cents")
+        ),
+        m_discounts=_sum_of(lines.filter(kind__in=REVENUE_KINDS), "base_discount_cents"),
         m_sold=_sum_of(lines.filter(kind=LineKind.GIFTCARD), "base_total_cents"),
         m_cost=_sum_of(
             lines.filter(kind__in=REVENUE_KINDS, fulfilled_at__isnull=False),
@@ -458,7 +523,10 @@ def _order_figures() -> dict:
         ),
         m_refunded=_sum_of(captured, "base_refunded_cents"),
         m_by_giftcard=_sum_of(captured.filter(provider=GIFTCARD_PROVIDER), "base_amount_cents"),
-        m_otherwise=_sum_of(captured.exclude(provider=GIFTCARD_PROVIDER), "base_amount_cents"),
+        m_by_credit=_sum_of(captured.filter(provider=CREDIT_PROVIDER), "base_amount_cents"),
+        m_otherwise=_sum_of(
+            captured.exclude(provider__in=[GIFTCARD_PROVIDER, CREDIT_PROVIDER]), "base_amount_cents"
+        ),
         m_gift_refunds=_sum_of(refunds, "base_amount_cents", "payment__order"),
         m_recovered=_sum_of(claims.filter(status=UpstreamRefund.Status.REFUNDED), "cost_cents"),
         m_lost=_sum_of(
@@ -476,6 +544,7 @@ def order_money(order: Order) -> OrderMoney:
         currency=settings.SHOP_CURRENCY,
         total_cents=order.base_total_cents,
         gross_sales_cents=order.m_gross,
+        discounts_cents=order.m_discounts,
         giftcards_sold_cents=order.m_sold,
         refunded_cents=order.m_refunded,
         giftcard_refunds_cents=order.m_gift_refunds,
@@ -483,6 +552,7 @@ def order_money(order: Order) -> OrderMoney:
         recovered_cost_cents=order.m_recovered,
         lost_cost_cents=order.m_lost,
         paid_by_giftcard_cents=order.m_by_giftcard,
+        paid_by_credit_cents=order.m_by_credit,
         paid_otherwise_cents=order.m_otherwise,
     )
 
@@ -490,18 +560,19 @@ def order_money(order: Order) -> OrderMoney:
 # --- Sales by where they came from (attribution) --------------------------------------------------
 
 # What a breakdown groups orders by, and what it calls the orders with nothing there. The source is
-# the campaign's `utm_source`, else the referring site. Another breakdown (by discount code, say) is
-# one more entry here and one more name in the dashboard's call.
+# the campaign's `utm_source`, else the referring site; the code is the order's discount code. Another
+# breakdown is one more entry here and one more name in the dashboard's call.
 BREAKDOWNS: dict[str, tuple[Expression, str]] = {
     "source": (
         Coalesce(NullIf("utm_source", Value("")), NullIf("referrer", Value("")), Value("")),
         "(direct)",
     ),
     "campaign": (F("utm_campaign"), "(none)"),
+    "code": (F("discount_code__code"), "(no code)"),
 }
 
 
-CHANNEL_FIGURES = ("m_gross", "m_refunded", "m_gift_refunds", "m_cost", "m_recovered")
+CHANNEL_FIGURES = ("m_gross", "m_discounts", "m_refunded", "m_gift_refunds", "m_cost", "m_recovered")
 
 
 @dataclass
@@ -512,6 +583,7 @@ class Channel(Margin):
     name: str
     orders: int = 0  # paid in the range (gift cards alone too)
     gross_sales_cents: int = 0
+    discounts_cents: int = 0
     refunds_cents: int = 0
     delivered_cost_cents: int = 0
     recovered_cost_cents: int = 0
@@ -536,6 +608,7 @@ def sales_by(names: Iterable[str], ranges: Mapping[str, Range]) -> dict[str, dic
         return {
             "orders": Count("id", filter=within),
             "gross": Sum("m_gross", filter=within),
+            "discounts": Sum("m_discounts", filter=within),
             "refunds": Sum(F("m_refunded") - F("m_gift_refunds"), filter=within),
             "cost": Sum("m_cost", filter=within),
             "recovered": Sum("m_recovered", filter=within),
@@ -565,6 +638,7 @@ def sales_by(names: Iterable[str], ranges: Mapping[str, Range]) -> dict[str, dic
                 channel = found[name][key].setdefault(label, Channel(label))
                 channel.orders += row[f"{key}_orders"]
                 channel.gross_sales_cents += _cents(row[f"{key}_gross"])
+                channel.discounts_cents += _cents(row[f"{key}_discounts"])
                 channel.refunds_cents += _cents(row[f"{key}_refunds"])
                 channel.delivered_cost_cents += _cents(row[f"{key}_cost"])
                 channel.recovered_cost_cents += _cents(row[f"{key}_recovered"])
@@ -583,6 +657,7 @@ def sales_by(names: Iterable[str], ranges: Mapping[str, Range]) -> dict[str, dic
 @dataclass
 class LineMoney(Margin):
     gross_sales_cents: int = 0
+    discounts_cents: int = 0
     giftcards_sold_cents: int = 0
     refunds_cents: int = 0
     giftcard_refunds_cents: int = 0
@@ -597,8 +672,9 @@ class LineFacts:
 
     pk: int
     kind: str
-    total_cents: int
+    total_cents: int  # what it sold for (after its discount), base currency
     delivered_cost_cents: int
+    discount_cents: int = 0  # what the discount took off it, base currency
     esim_ids: list[int] = field(default_factory=list)
 
 
@@ -635,7 +711,8 @@ def split_by_line(
     sales = [line for line in lines if line.kind in REVENUE_KINDS]
     cards = [line for line in lines if line.kind == LineKind.GIFTCARD]
     for line in sales:
-        out[line.pk].gross_sales_cents = line.total_cents
+        out[line.pk].gross_sales_cents = line.total_cents + line.discount_cents
+        out[line.pk].discounts_cents = line.discount_cents
         out[line.pk].delivered_cost_cents = line.delivered_cost_cents
     for line in cards:
         out[line.pk].giftcards_sold_cents = line.total_cents

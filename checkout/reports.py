@@ -1,9 +1,10 @@
 """The owner's dashboard: the books (`checkout.books`) for today, 7 and 30 days and a chosen range,
-sales by source and by campaign (attribution) for the same ranges, top destinations, sales by day,
-fulfilment health, the balance.
+sales by source, by campaign (attribution) and by discount code for the same ranges, top destinations,
+sales by day, fulfilment health, the balance.
 
 Every figure is an SQL aggregate (a handful of queries, whatever the number of orders), cached for a
-minute. The rules (gift cards are a liability, refunds and Roamify claims count) are `books`'s.
+minute. The rules (gift cards and store credit are a liability, discounts and refunds reduce revenue,
+Roamify claims count) are `books`'s.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from . import books as ledger
 from .books import Books, Channel, LostClaim, Range
 from .models import Order, OrderLine, OrderStatus
 
-CACHE_KEY = "admin:dashboard:v3"
+CACHE_KEY = "admin:dashboard:v4"  # v4: discounts and store credit in the books
 BALANCE_KEY = "admin:upstream_balance:v3"
 PERIODS = (("today", "Today"), ("week", "Last 7 days"), ("month", "Last 30 days"))
 CUSTOM = "custom"
-# The breakdowns by attribution shown (`books.BREAKDOWNS`), in one query: by discount code is one more.
+# The breakdowns shown (`books.BREAKDOWNS`), all in one query.
 CHANNEL_BREAKDOWNS = (
     ("source", gettext_lazy("Sales by source"), gettext_lazy("Source")),
     ("campaign", gettext_lazy("Sales by campaign"), gettext_lazy("Campaign")),
+    ("code", gettext_lazy("Sales by discount code"), gettext_lazy("Discount code")),
 )
 CHANNEL_ROWS = 20  # the best by gross sales in the widest range shown
 
@@ -57,9 +59,9 @@ class Dashboard:
     periods: dict[str, Books]  # today, week, month and (when asked) custom, in that order
     labels: dict[str, str]
     top: dict[str, list[tuple[str, int, int]]]  # period -> (destination, revenue, orders), best first
-    days: list[tuple[dt.date, int]]  # gross sales by day, the last 30 days, oldest first
+    days: list[tuple[dt.date, int]]  # gross sales (list price) by day, the last 30 days, oldest first
     lost_claims: list[LostClaim] = field(default_factory=list)  # in the widest range shown
-    channels: list[ChannelTable] = field(default_factory=list)  # sales by source, by campaign
+    channels: list[ChannelTable] = field(default_factory=list)  # sales by source, campaign, code
     needing_action: list[dict] = field(default_factory=list)
     needing_action_count: int = 0
     unpaid_held_cents: int = 0  # money taken on orders never paid in full (books.unpaid_held_cents)
@@ -137,7 +139,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
     per_day = dict(
         sales.annotate(day=TruncDate("order__paid_at"))
         .values("day")
-        .annotate(total=Sum("base_total_cents"))
+        .annotate(total=Sum(F("base_total_cents") + F("base_discount_cents")))
         .values_list("day", "total")
     )
     first_day = timezone.localtime(month_start).date()
@@ -162,7 +164,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
         channels=channels,
         needing_action=needing,
         needing_action_count=counts["needing"],
-        unpaid_held_cents=ledger.unpaid_held_cents(),
+        unpaid_held_cents=periods["today"].unpaid_held_cents,  # read with the books
         being_fulfilled=counts["fulfilling"],
         prices_to_review=catalog_selectors.packages_awaiting_price_review().count(),
         currency=settings.SHOP_CURRENCY,
@@ -171,7 +173,7 @@ def compute(now: dt.datetime | None = None, custom: tuple[dt.date, dt.date] | No
 
 
 def channel_tables(ranges: dict[str, Range], widest: str) -> list[ChannelTable]:
-    """Sales, margin and orders by source and by campaign in each range (one query: `books.sales_by`),
+    """Sales, margin and orders by source, campaign and code in each range (one query: `books.sales_by`),
     a row per name, the best in the widest range first."""
     found = ledger.sales_by([key for key, _, _ in CHANNEL_BREAKDOWNS], ranges)
     tables = []

@@ -27,10 +27,8 @@ def _in(name: str, span: Range) -> Q:
     return Q(**{f"{name}__gte": span[0], f"{name}__lt": span[1]})
 
 
-def liability_at(moments: Mapping[str, dt.datetime]) -> dict[str, int]:
-    """What the accounts owe at each moment: every entry before it but the holds, less the reserves
-    whose payment was captured before it (spent then)."""
-    sums = CreditEntry.objects.aggregate(
+def _liability_sums(moments: Mapping[str, dt.datetime]) -> dict:
+    return {
         **{
             f"{key}_own": Sum("amount_cents", filter=Q(created_at__lt=at) & ~Q(kind__in=HELD_KINDS))
             for key, at in moments.items()
@@ -39,8 +37,18 @@ def liability_at(moments: Mapping[str, dt.datetime]) -> dict[str, int]:
             f"{key}_spent": Sum("amount_cents", filter=Q(kind=Kind.RESERVE, payment__captured_at__lt=at))
             for key, at in moments.items()
         },
-    )
-    return {key: (sums[f"{key}_own"] or 0) + (sums[f"{key}_spent"] or 0) for key in moments}
+    }
+
+
+def _liability(sums: Mapping, key: str) -> int:
+    return (sums[f"{key}_own"] or 0) + (sums[f"{key}_spent"] or 0)
+
+
+def liability_at(moments: Mapping[str, dt.datetime]) -> dict[str, int]:
+    """What the accounts owe at each moment: every entry before it but the holds, less the reserves
+    whose payment was captured before it (spent then)."""
+    sums = CreditEntry.objects.aggregate(**_liability_sums(moments))
+    return {key: _liability(sums, key) for key in moments}
 
 
 @dataclass(frozen=True)
@@ -53,24 +61,32 @@ class Issued:
     def total_cents(self) -> int:
         return self.rewards_cents + self.adjusted_cents + self.refunded_as_credit_cents
 
+    @property
+    def granted_cents(self) -> int:
+        """Credit given without a payment for it (rewards, adjustments): a refund back as credit
+        was paid for (it is money of a sale)."""
+        return self.rewards_cents + self.adjusted_cents
+
+
+ISSUED_KINDS = (Kind.REFERRAL, Kind.ADJUST, Kind.REFUND)
+
+
+def _issued_sums(ranges: Mapping[str, Range]) -> dict:
+    return {
+        f"{key}_{kind}": Sum("amount_cents", filter=_in("created_at", span) & Q(kind=kind))
+        for key, span in ranges.items()
+        for kind in ISSUED_KINDS
+    }
+
+
+def _issued(sums: Mapping, key: str) -> Issued:
+    return Issued(*(sums[f"{key}_{kind}"] or 0 for kind in ISSUED_KINDS))
+
 
 def issued(ranges: Mapping[str, Range]) -> dict[str, Issued]:
     """Credit added in each range, by where it came from."""
-    sums = CreditEntry.objects.aggregate(
-        **{
-            f"{key}_{kind}": Sum("amount_cents", filter=_in("created_at", span) & Q(kind=kind))
-            for key, span in ranges.items()
-            for kind in (Kind.REFERRAL, Kind.ADJUST, Kind.REFUND)
-        }
-    )
-    return {
-        key: Issued(
-            sums[f"{key}_{Kind.REFERRAL}"] or 0,
-            sums[f"{key}_{Kind.ADJUST}"] or 0,
-            sums[f"{key}_{Kind.REFUND}"] or 0,
-        )
-        for key in ranges
-    }
+    sums = CreditEntry.objects.aggregate(**_issued_sums(ranges))
+    return {key: _issued(sums, key) for key in ranges}
 
 
 def spent(ranges: Mapping[str, Range]) -> dict[str, int]:
@@ -84,12 +100,44 @@ def spent(ranges: Mapping[str, Range]) -> dict[str, int]:
     return {key: sums[key] or 0 for key in ranges}
 
 
+def _breakage_sums(ranges: Mapping[str, Range]) -> dict:
+    return {
+        f"{key}_expired": Sum("amount_cents", filter=_in("created_at", span) & Q(kind=Kind.EXPIRE))
+        for key, span in ranges.items()
+    }
+
+
 def breakage(ranges: Mapping[str, Range]) -> dict[str, int]:
     """Credit that expired in each range (positive cents)."""
-    sums = CreditEntry.objects.filter(kind=Kind.EXPIRE).aggregate(
-        **{f"{key}": Sum("amount_cents", filter=_in("created_at", span)) for key, span in ranges.items()}
+    sums = CreditEntry.objects.aggregate(**_breakage_sums(ranges))
+    return {key: -(sums[f"{key}_expired"] or 0) for key in ranges}
+
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    """The ledger's side of one range in the books (credit spent is the payments': `spent`)."""
+
+    liability_start_cents: int = 0
+    liability_end_cents: int = 0
+    issued: Issued = Issued()
+    breakage_cents: int = 0
+
+
+def ledger_figures(ranges: Mapping[str, Range]) -> dict[str, LedgerFigures]:
+    """`liability_at` each range's start and end, `issued` and `breakage`, in one query."""
+    moments = {f"{key}_{edge}": span[i] for key, span in ranges.items() for i, edge in enumerate(("a", "z"))}
+    sums = CreditEntry.objects.aggregate(
+        **_liability_sums(moments), **_issued_sums(ranges), **_breakage_sums(ranges)
     )
-    return {key: -(sums[key] or 0) for key in ranges}
+    return {
+        key: LedgerFigures(
+            _liability(sums, f"{key}_a"),
+            _liability(sums, f"{key}_z"),
+            _issued(sums, key),
+            -(sums[f"{key}_expired"] or 0),
+        )
+        for key in ranges
+    }
 
 
 # --- The account page ----------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from checkout.models import Order
+from checkout.models import MarketingConsent, Order
+from checkout.services import marketing
 from esims.models import Esim
 
 from .conftest import fake_esim, make_customer
@@ -84,6 +85,17 @@ def test_delete_account_keeps_orders_detached(client, alice):
     esim.refresh_from_db()
     assert order.customer is None and order.email == "alice@example.com" and esim.customer is None
     assert "_auth_user_id" not in client.session
+
+
+def test_deleting_the_account_withdraws_its_yes_to_offers(client, alice):
+    """An account deleted takes its consent to marketing email with it: no abandoned-cart email goes
+    to that address afterwards, whatever orders of it stay in the books."""
+    marketing.give_consent(alice.email, MarketingConsent.Source.ACCOUNT)
+    marketing.give_consent("bob@example.com", MarketingConsent.Source.CHECKOUT)
+    client.force_login(alice)
+    assert client.post("/account/delete/", {"password": PASSWORD, "confirm": "on"}).status_code == 302
+    assert not marketing.has_consent(alice.email)
+    assert marketing.has_consent("bob@example.com")  # nobody else's
 
 
 def test_orders_and_printable_receipt(client, alice, settings):

@@ -1,3 +1,3 @@
 """The checkout admin, a module per thing it shows; importing them registers their admins."""
 
-from . import customers, orders, timeline, upstream_refunds  # noqa: F401
+from . import customers, marketing, orders, timeline, upstream_refunds  # noqa: F401

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from core.attribution import FIELDS
 from core.exports import in_chunks, money_cell
@@ -38,7 +38,8 @@ ORDER_FIELDS = (
 
 # The books' figures, the same columns on both CSVs (an order's, or its share on one line).
 BOOKS_COLUMNS = (
-    ("gross_sales", "gross_sales_cents"),
+    ("gross_sales", "gross_sales_cents"),  # at list price: what sold + what the discount took off
+    ("discounts", "discounts_cents"),
     ("refunds", "refunds_cents"),
     ("net_revenue", "net_revenue_cents"),
     ("cost_delivered", "delivered_cost_cents"),
@@ -79,15 +80,22 @@ ORDER_HEADER = [
     "base_total",
     "paid_by_card",
     "paid_by_gift_card",
+    "paid_by_store_credit",
     "refunded",
+    "discount_code",
     *(header for header, _ in BOOKS_COLUMNS),
     *FIELDS,  # where the visit that placed it came from (core/attribution.py)
 ]
 
 
+def _with_code(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """The orders' fields the CSVs show, their discount code's text beside them (a join, not a query)."""
+    return queryset.only(*ORDER_FIELDS).annotate(code_text=F("discount_code__code"))
+
+
 def order_rows(queryset: QuerySet[Order]) -> Iterable[list]:
     """One row per order, its figures from `books.with_money`: one query per 2,000 orders."""
-    for chunk in in_chunks(books.with_money(queryset.only(*ORDER_FIELDS))):
+    for chunk in in_chunks(books.with_money(_with_code(queryset))):
         for o in chunk:
             m = books.order_money(o)
             yield [
@@ -103,7 +111,9 @@ def order_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                 money_cell(o.base_total_cents),
                 money_cell(m.paid_otherwise_cents),
                 money_cell(m.paid_by_giftcard_cents),
+                money_cell(m.paid_by_credit_cents),
                 money_cell(m.refunded_cents),
+                o.code_text or "",
                 *books_cells(m),
                 *(visitor_text(getattr(o, name)) for name in FIELDS),
             ]
@@ -146,6 +156,7 @@ def line_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                 "base_total_cents",
                 "wholesale_cents",
                 "fulfilled_at",
+                "base_discount_cents",
             )
         ):
             lines.setdefault(row[0], []).append(row)
@@ -176,11 +187,12 @@ def line_rows(queryset: QuerySet[Order]) -> Iterable[list]:
                     total_cents=base,
                     delivered_cost_cents=cost * qty if kind != LineKind.GIFTCARD and fulfilled else 0,
                     esim_ids=esims.get(line_id, []),
+                    discount_cents=discount,
                 )
-                for _, line_id, kind, _, _, qty, _, _, base, cost, fulfilled in rows
+                for _, line_id, kind, _, _, qty, _, _, base, cost, fulfilled, discount in rows
             ]
             split = books.split_by_line(books.order_money(o), facts, claims.get(o.pk, []))
-            for _, line_id, kind, description, destination, qty, unit, total, base, _, _ in rows:
+            for _, line_id, kind, description, destination, qty, unit, total, base, _, _, _ in rows:
                 m = split[line_id]
                 yield [
                     o.number,

@@ -347,6 +347,8 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
         cur = money.currency  # the books' figures are in the base currency, at the order's rate
         rows = [
             (gettext("eSIMs and top-ups sold"), money.gross_sales_cents),
+            # Translators: the order's discount code, taken off its sales (list price) in the books.
+            *([(gettext("Discount"), -money.discounts_cents)] if money.discounts_cents else []),
             (gettext("Refunded of them"), -money.refunds_cents),
             (gettext("Net revenue"), money.net_revenue_cents),
             (gettext("Wholesale cost delivered"), -money.delivered_cost_cents),
@@ -354,6 +356,12 @@ class OrderAdmin(AuditTrailMixin, CsvExportMixin, NoDeleteMixin, admin.ModelAdmi
             (gettext("Margin"), money.margin_cents),
         ]
         notes = []
+        if money.paid_by_credit_cents:
+            # Credit spent is revenue through what it paid for; a refund of it went back as credit.
+            notes.append(
+                gettext("%(amount)s of it paid by store credit")
+                % {"amount": format_money(money.paid_by_credit_cents, cur)}
+            )
         if money.lost_cost_cents:
             notes.append(
                 f"{format_money(money.lost_cost_cents, cur)} of cost lost to a rejected Roamify claim"

@@ -283,8 +283,12 @@ def plan_refund(
         rest = available
     elif rest_wanted > available and not refusal:
         if goodwill:
+            # With lines picked, the goodwill comes on top of them: say so, or "left to refund ($0.00)"
+            # contradicts the page's own "Left to refund" (the order's line is ticked as it opens).
+            after = " after the lines picked" if rest_wanted > goodwill else ""
             refusal = (
-                f"Choose an amount between {format_money(1, order.currency)} and what is left to refund "
+                f"Choose an amount between {format_money(1, order.currency)} "
+                f"and what is left to refund{after} "
                 f"({format_money(max(available - rest_wanted + goodwill, 0), order.currency)})"
                 + (
                     ": the unspent balance of gift cards not picked stays with their payment."

@@ -20,6 +20,7 @@ from django.urls import reverse
 from checkout import cart, services
 from checkout.models import Order, OrderLine, OrderStatus
 from checkout.services import staff
+from checkout.services.refunds import plan_refund
 from core.money import format_money
 from esims.models import Esim
 from giftcards.ledger import locked, post
@@ -30,7 +31,7 @@ from payments.models import Payment
 from payments.providers.stripe_api import gateway
 
 from .conftest import make_package
-from .helpers import refund_on_page, shown_on
+from .helpers import paid_order, refund_on_page, shown_on
 from .test_mixed_payments import pay_rest_by_card
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
@@ -231,3 +232,21 @@ def test_a_gift_card_line_refunds_its_unspent_balance_to_the_card_that_bought_it
     assert card.status == "revoked" and balanced(card) == 0
     stripe_payment = order.payments.get(provider="stripe")
     assert stripe_payment.refunded_cents == 1900
+
+
+def test_goodwill_on_top_of_a_picked_line_says_it_is_what_is_left_after_the_line(roamify):
+    """The refund page opens with the order's line ticked: goodwill typed on top of it was refused
+    with "what is left to refund ($0.00)" under "Left to refund: $5.39" (found by the growth journey)."""
+    order = paid_order(make_package("JP"))
+    line = order.lines.get()
+    on_top = plan_refund(order, [f"line:{line.pk}"], 100)
+    assert on_top.refusal == (
+        f"Choose an amount between {format_money(1)} and what is left to refund after the lines picked "
+        f"({format_money(0)})."
+    )
+    alone = plan_refund(order, [], order.total_cents + 1)
+    assert alone.refusal == (
+        f"Choose an amount between {format_money(1)} and what is left to refund "
+        f"({format_money(order.total_cents)})."
+    )
+    assert not plan_refund(order, [], order.total_cents).refusal

@@ -1,5 +1,6 @@
 """The books on the admin dashboard, in Chromium at a desk (1280 px): the six days of
-checkout/tests/test_books.py in a chosen date range, fitting the window. One screenshot."""
+checkout/tests/test_books.py (discounts and store credit too) in a chosen date range, fitting the
+window. One screenshot."""
 
 from __future__ import annotations
 
@@ -23,9 +24,12 @@ def test_the_books_in_a_chosen_range(shop, live_server, chromium_browser):  # no
     page.fill("#dash-end", str(last))
     page.click("form.shop-range input[type=submit]")
     page.wait_for_selector('[data-figure="custom-margin"]')
-    assert page.inner_text('[data-figure="custom-net"]') == "$52.94"
-    assert page.inner_text('[data-figure="custom-margin"]') == "$15.72 (29.7%)"
+    assert page.inner_text('[data-figure="custom-net"]') == "$77.94"
+    assert page.inner_text('[data-figure="custom-discounts"]') == "$2.00"
+    assert page.inner_text('[data-figure="custom-margin"]') == "$20.72 (26.6%)"
     assert page.inner_text('[data-figure="custom-liability"]') == "$37.01"
+    assert page.inner_text('[data-figure="custom-credit-liability"]') == "$2.00"
+    assert page.inner_text('[data-figure="code:JAPAN10:custom-sales"]') == "$20.00"
     assert "eSIM was installed" in page.inner_text("#shop-dashboard")
     fits(page, 1280)
     screenshot(page, "admin-books-dashboard")
