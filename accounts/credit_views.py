@@ -1,4 +1,5 @@
-"""The customer's store credit (/account/credit/, owner only): balance, when it expires, history."""
+"""The customer's store credit (/account/credit/, owner only): balance, when it expires, history,
+and the "Invite friends" block (their share link and referrals; verified customers only)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.views.decorators.http import require_safe
 
 from storecredit import selectors as credit
 
+from .invite import invite_for
+
 
 @require_safe
 @login_required
@@ -16,5 +19,9 @@ def store_credit(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/store_credit.html",
-        {"statement": credit.statement(request.user), "section": "credit"},
+        {
+            "statement": credit.statement(request.user),
+            "invite": invite_for(request.user),
+            "section": "credit",
+        },
     )

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from checkout.models import Customer, MarketingConsent, Order
 from checkout.services import marketing
+from discounts.models import DiscountCode
 from esims.models import Esim
 from giftcards.models import GiftCard
 from storecredit.services import expiry as store_credit_expiry
@@ -72,7 +73,8 @@ def attach_guest_purchases(user, email: str) -> tuple[int, int, int]:
 def delete_account(user) -> None:
     """Delete the customer. Their orders and eSIMs stay for the shop's books, detached
     (their foreign keys are SET_NULL), and so does their store credit's ledger, what was left of it
-    forfeited; sign-in addresses and sessions go with the user, and so does any yes to offers by email."""
+    forfeited, and their referral code, switched off; sign-in addresses and sessions go with the user,
+    and so does any yes to offers by email."""
     addresses = {user.email, *verified_emails(user)} - {""}
     with transaction.atomic():
         for address in addresses:
@@ -80,6 +82,8 @@ def delete_account(user) -> None:
         Order.objects.filter(customer=user).update(customer=None)
         Esim.objects.filter(customer=user).update(customer=None)
         store_credit_expiry.close_account(user)  # what is left is forfeited; the ledger stays
+        # Their referral code stops working; kept, detached, for the orders that used it.
+        DiscountCode.objects.filter(referrer=user).update(active=False, referrer=None)
         user.delete()
 
 

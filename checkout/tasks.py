@@ -99,3 +99,13 @@ def send_auto_topup_email(crossing_id: int) -> bool:
 @shared_task(name="checkout.send_abandoned_cart_emails", acks_late=True)
 def send_abandoned_cart_emails() -> dict:
     return services.marketing.send_abandoned_cart_emails()
+
+
+@shared_task(name="checkout.settle_referrals", acks_late=True)
+def settle_referrals() -> dict:
+    return services.referrals.settle_due()
+
+
+@shared_task(name="checkout.send_referral_email", **EMAIL_TASK)
+def send_referral_email(referral_id: int) -> bool:
+    return services.referrals.send_reward_email(referral_id)

@@ -58,8 +58,10 @@ class DiscountCode(models.Model):
     packages = models.ManyToManyField("catalog.Package", blank=True, related_name="+")
     line_kinds = models.JSONField(default=list, blank=True, help_text="eSIM, top-up (empty: both)")
     active = models.BooleanField(default=True)
+    # A used code stays with its orders (they PROTECT it) when its referrer deletes their account:
+    # detached then, and switched off (accounts.services.delete_account).
     referrer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uses = models.PositiveIntegerField(default=0, editable=False, help_text="Reserved and counted uses")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -50,6 +50,10 @@ def main() -> int:
         "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
         "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
         "PYTHONUNBUFFERED": "1",
+        # A friend's order earns its referrer credit 2 minutes after it is paid, not after the
+        # 30-day refund window, and beat settles referrals every minute: seen within the demo.
+        "REFERRAL_REWARD_AFTER_SECONDS": os.environ.get("REFERRAL_REWARD_AFTER_SECONDS", "120"),
+        "REFERRAL_SETTLE_INTERVAL_SECONDS": os.environ.get("REFERRAL_SETTLE_INTERVAL_SECONDS", "60"),
     }
     os.environ.update(env)
     py = sys.executable
@@ -178,6 +182,7 @@ def main() -> int:
   Account:   sign up at {SITE}/accounts/signup/ with the email of a purchase (the
              confirmation link is in the outbox: read it in a private window, signed in
              as admin); your eSIMs, data left and top-ups are at {SITE}/account/
+  Referrals: referral credit arrives after 2 minutes here (after the 30-day refund window live)
   Use data:  curl -X POST http://127.0.0.1:8100/_control/esims/<ICCID>/consume -d '{{"mb": 300}}'
   Test card: 4242 4242 4242 4242, any future date, any CVC
              (4000 0000 0000 0341 is declined, 4000 0025 0000 3155 asks for 3D Secure)

@@ -134,6 +134,8 @@ class Referral(models.Model):
     reward = models.OneToOneField(
         CreditEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="referral"
     )
+    # When the referrer was told they earned it (checkout sends that email once).
+    emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

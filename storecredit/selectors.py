@@ -17,7 +17,7 @@ from django.db.models import Q, Sum
 
 from payments.models import Payment
 
-from .models import HELD_KINDS, CreditAccount, CreditEntry, Kind
+from .models import HELD_KINDS, CreditAccount, CreditEntry, Kind, Referral
 from .services.spending import PROVIDER
 
 Range = tuple[dt.datetime, dt.datetime]
@@ -170,4 +170,13 @@ def statement(user) -> Statement:
         first.expires_at if first else None,
         sum(g.remaining_cents for g in soonest),
         entries,
+    )
+
+
+def referrals_made(user) -> list[Referral]:
+    """The customer's referrals, newest first, with the friend's order and the reward (one query)."""
+    return list(
+        Referral.objects.filter(referrer=user)
+        .select_related("order", "friend", "reward")
+        .order_by("-created_at", "-id")
     )

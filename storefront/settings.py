@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("ABANDONED_CART_INTERVAL_SECONDS", 600),
     },
     "storecredit-expire": {"task": "storecredit.expire_credit", "schedule": 24 * 3600},
+    "settle-referrals": {
+        "task": "checkout.settle_referrals",
+        "schedule": env_int("REFERRAL_SETTLE_INTERVAL_SECONDS", 3600),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -653,6 +657,9 @@ STORE_CREDIT_EXPIRY_DAYS = env_int("STORE_CREDIT_EXPIRY_DAYS", 365)
 REFERRAL_REWARD_CENTS = env_int("REFERRAL_REWARD_CENTS", 500)
 REFERRAL_MONTHLY_CAP = env_int("REFERRAL_MONTHLY_CAP", 5)
 REFUND_WINDOW_DAYS = env_int("REFUND_WINDOW_DAYS", 30)
+# How long after a friend's order is paid its referral is settled: the refund window (the demo
+# shortens it; REFERRAL_SETTLE_INTERVAL_SECONDS in the beat schedule is how often it looks).
+REFERRAL_REWARD_AFTER_SECONDS = env_int("REFERRAL_REWARD_AFTER_SECONDS", REFUND_WINDOW_DAYS * 86400)
 # Admin: the owner's dashboard and the partner balance.
 ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)
 ABANDONED_AFTER_MINUTES = env_int("ABANDONED_AFTER_MINUTES", 60)  # unpaid orders then leave the order list

@@ -1,8 +1,9 @@
 """Every email a customer gets goes out in the order's language, with no English sentence left.
 
 The order's emails (receipt, eSIM ready, refund), the low-data alert (the language of the eSIM's
-order), the gift card emails (the buying order's language) and the abandoned-cart email are sent
-by the shop's own code for an order placed in each language, and compared with the English ones:
+order), the gift card emails (the buying order's language), the abandoned-cart email and the
+referrer's reward email (their saved language) are sent by the shop's own code for an order placed
+in each language, and compared with the English ones:
 a subject or a line of text, or a piece of the HTML part, that reads word for word the same is
 untranslated.
 """
@@ -17,15 +18,17 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone, translation
 
+from accounts.language import save_language
 from catalog.tests.factories import DestinationFactory, PackageFactory
 from checkout import cart, services
 from checkout.models import AutoTopup, AutoTopupCrossing, MarketingConsent, Order, OrderStatus
-from checkout.services import auto_topup, marketing, notifications
+from checkout.services import auto_topup, marketing, notifications, referrals
 from checkout.tests.helpers import paid_order
 from esims import services as esims
 from esims.models import Esim, LowDataAlert
 from giftcards import emails as giftcard_emails
 from giftcards import services as giftcards
+from storecredit.services import referrals as credit_referrals
 
 from .test_every_page_translated import OTHER_LANGUAGES, english_words, text_of
 
@@ -87,6 +90,18 @@ def _emails_for(language: str, package) -> list[mail.EmailMessage]:
     Order.objects.filter(pk=left.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
     marketing.give_consent(left.email, MarketingConsent.Source.CHECKOUT)
     assert marketing.send_abandoned_cart_email(left.pk)
+    # The referrer's reward email, in the referrer's saved language (not the friend's order's).
+    referrer = get_user_model().objects.create_user(f"ref-{language}", f"ref-{language}@example.com")
+    save_language(referrer, language)
+    referral = credit_referrals.record(
+        referrer_id=referrer.pk,
+        code=f"REF{language}",
+        order_id=order.pk,
+        friend_email=order.email,
+        paid_at=timezone.now() - dt.timedelta(days=60),
+    )
+    credit_referrals.settle(referral.pk, refunded=False)
+    assert referrals.send_reward_email(referral.pk)
     return list(mail.outbox)
 
 

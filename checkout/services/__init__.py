@@ -22,7 +22,7 @@ deciding in one short transaction and records each result in another, and is saf
   staff actions (`staff.py`) call the above and write the audit log once they return.
 """
 
-from . import auto_topup, marketing, one_tap
+from . import auto_topup, marketing, one_tap, referrals
 from .deliverable import Undeliverable
 from .fulfilment import LineRefused, Outcome, fulfil_order, register_line_fulfiller, retry_fulfilment
 from .notifications import (
@@ -55,6 +55,7 @@ __all__ = [
     "place_order",
     "reconcile_orders",
     "record_upstream_refund_event",
+    "referrals",
     "refund_order",
     "register_line_fulfiller",
     "reopen_for_cart",

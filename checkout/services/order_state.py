@@ -10,6 +10,7 @@ from discounts import services as discounts
 
 from ..events import OrderEventKind
 from ..models import Order, OrderEvent, OrderStatus
+from .referrals import record_paid
 
 # States in which money was taken and may be given back.
 REFUNDABLE = (OrderStatus.PAID, OrderStatus.REQUIRES_ACTION, OrderStatus.COMPLETED, OrderStatus.FULFILLING)
@@ -80,6 +81,7 @@ def move(
             discounts.release(order.pk)
         elif to in (OrderStatus.PAID, OrderStatus.FULFILLING) and order.paid_at is not None:
             discounts.count(order.pk)  # paid, or late money staff took: a no-op once counted
+            record_paid(order)  # a friend's order through a referral code: recorded once
 
 
 def locked(order_id: int) -> Order:

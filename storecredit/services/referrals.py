@@ -1,7 +1,8 @@
 """Referrals: a friend's order placed through a referrer's code, and the credit it earns.
 
 `record` keeps one referral per order when the friend's order is paid; it is due once the order has
-passed the refund window (`REFUND_WINDOW_DAYS`). `settle` then earns the referrer
+passed the refund window (`REFERRAL_REWARD_AFTER_SECONDS`: `REFUND_WINDOW_DAYS` unless a demo
+shortens it). `settle` then earns the referrer
 `REFERRAL_REWARD_CENTS` of credit, once, or voids the referral with the reason: the order was
 refunded (any refund), the referrer referred themselves (the same account, the same email, or a
 card the referrer paid with: Stripe's card fingerprint), or the referrer's monthly cap
@@ -12,6 +13,7 @@ never imports checkout.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,7 +57,7 @@ def record(
                 friend_email=friend_email,
                 friend_id=friend_id,
                 card_fingerprint=card_fingerprint[:64],
-                due_at=paid_at + dt.timedelta(days=settings.REFUND_WINDOW_DAYS),
+                due_at=paid_at + dt.timedelta(seconds=settings.REFERRAL_REWARD_AFTER_SECONDS),
             )
     except IntegrityError:  # a concurrent record of the same order won
         return Referral.objects.get(order_id=order_id)
@@ -68,9 +70,16 @@ def due(now: dt.datetime | None = None) -> QuerySet[Referral]:
     )
 
 
-def settle(referral_id: int, *, refunded: bool, now: dt.datetime | None = None) -> Referral:
+def settle(
+    referral_id: int,
+    *,
+    refunded: bool,
+    card_fingerprints: Iterable[str] = (),
+    now: dt.datetime | None = None,
+) -> Referral:
     """Earn the reward once, or void the referral with its reason. `refunded`: any refund of the
-    friend's order (checkout knows). Not due yet, or settled already: returned as it is."""
+    friend's order; `card_fingerprints`: of every card that paid it (checkout knows both). Not due
+    yet, or settled already: returned as it is."""
     now = now or timezone.now()
     referrer_id = Referral.objects.values_list("referrer_id", flat=True).get(pk=referral_id)
     if referrer_id is None:  # the referrer deleted their account: nobody to pay
@@ -81,7 +90,7 @@ def settle(referral_id: int, *, refunded: bool, now: dt.datetime | None = None) 
         referral = Referral.objects.select_for_update().get(pk=referral_id)
         if referral.status != ReferralStatus.PENDING or referral.due_at > now:
             return referral
-        reason = _void_reason(referral, refunded, now)
+        reason = _void_reason(referral, refunded, card_fingerprints, now)
         referral.settled_at = now
         if reason:
             referral.status, referral.void_reason = ReferralStatus.VOID, reason
@@ -106,7 +115,9 @@ def _void_without_referrer(referral_id: int, now: dt.datetime) -> Referral:
     return referral
 
 
-def _void_reason(referral: Referral, refunded: bool, now: dt.datetime) -> str:
+def _void_reason(
+    referral: Referral, refunded: bool, card_fingerprints: Iterable[str], now: dt.datetime
+) -> str:
     if refunded:
         return REFUNDED
     referrer = get_user_model().objects.get(pk=referral.referrer_id)
@@ -114,8 +125,12 @@ def _void_reason(referral: Referral, refunded: bool, now: dt.datetime) -> str:
         return SAME_ACCOUNT
     if referral.friend_email.strip().casefold() == (referrer.email or "").strip().casefold():
         return SAME_EMAIL
-    fingerprint = referral.card_fingerprint or _fingerprint_of(referral.order_id)
-    if fingerprint and fingerprints_of(referrer).filter(data__card_fingerprint=fingerprint).exists():
+    fingerprints = {f for f in (referral.card_fingerprint, *card_fingerprints) if f}
+    fingerprints = fingerprints or {_fingerprint_of(referral.order_id)} - {""}
+    if (
+        fingerprints
+        and fingerprints_of(referrer).filter(data__card_fingerprint__in=list(fingerprints)).exists()
+    ):
         return SAME_CARD
     month = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     earned = Referral.objects.filter(
