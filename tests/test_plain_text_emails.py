@@ -198,9 +198,32 @@ def _marketing_emails() -> list[list[str]]:
     return [[odd("Shop"), odd("left in the cart")]]
 
 
+def _referral_emails() -> list[list[str]]:
+    """The referrer's email when a friend's order earned them store credit (the friend's name as they
+    typed it on the payment page)."""
+    from checkout import cart, services
+    from checkout.services import referrals
+    from checkout.tests.helpers import force_paid
+    from discounts.services import share_code_for
+    from storecredit.models import Referral
+
+    referrer = get_user_model().objects.create_user("referrer", "referrer@example.com")
+    code = share_code_for(referrer).code
+    order = services.place_order(
+        cart.PricedCart([cart.CartLine(PackageFactory(), 1)], []), "friend@example.com", discount_code=code
+    )
+    force_paid(order)
+    friend = "<i>&'Bea\"</i>"  # one word: the email greets the friend by the first word of their name
+    Order.objects.filter(pk=order.pk).update(customer_name=friend)
+    Referral.objects.update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert referrals.settle_due()["earned"] == 1
+    assert referrals.send_reward_email(Referral.objects.get().pk)
+    return [[odd("Shop"), friend]]
+
+
 def test_text_parts_show_text_as_typed_and_html_parts_escape_it(odd_shop, mailoutbox, rendered, roamify):
     shows = _orders_emails() + _gift_card_emails() + _esim_emails() + _auto_topup_emails()
-    shows += _marketing_emails()
+    shows += _marketing_emails() + _referral_emails()
     assert len(mailoutbox) == len(shows)
     for message, values in zip(mailoutbox, shows, strict=True):
         text = message.body
