@@ -21,6 +21,7 @@ from catalog.currency import Rate, current_rate, package_price
 from catalog.models import Package
 from discounts import rules as discount_rules
 from discounts import services as discounts
+from discounts.models import Kind as DiscountKind
 from esims.models import Esim
 from giftcards import services as giftcards
 
@@ -133,6 +134,7 @@ class PricedCart:
     discount_code: str = ""
     discount: discount_rules.Applied | None = None
     discount_refusal: str = ""
+    discount_from_friend: bool = False  # a friend's referral code: the cart says whose gift it is
 
     @property
     def total_cents(self) -> int:
@@ -539,4 +541,5 @@ def with_discount(priced: PricedCart, session: SessionBase, buyer_of) -> PricedC
         applied = discount_rules.evaluate(code, items, buyer_of(code), currency, rate)
     except discount_rules.Refused as exc:
         return replace(priced, discount_code=code.code, discount_refusal=str(exc))
-    return replace(priced, discount_code=code.code, discount=applied)
+    friend = code.kind == DiscountKind.REFERRAL
+    return replace(priced, discount_code=code.code, discount=applied, discount_from_friend=friend)

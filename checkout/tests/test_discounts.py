@@ -223,7 +223,7 @@ def test_the_share_link_keeps_the_code_for_the_cart_and_lands_home_with_ref(japa
     assert answer.status_code == 302 and answer.url == f"/?ref={referral.code}"
     assert client.session[cart.DISCOUNT_KEY] == referral.code
     client.post("/cart/add/", {"package": japan.package_id})
-    assert "Discount (" in client.get("/cart/").content.decode()
+    assert f"A friend's invite ({referral.code})" in client.get("/cart/").content.decode()
     unknown = Client().get("/r/NOSUCHCODE/")
     assert unknown.status_code == 302 and unknown.url == "/"
 

@@ -241,7 +241,7 @@ def test_the_whole_referral_with_the_worker(celery_worker, stripe, plan, ann, se
     assert landing.status_code == 302 and landing.url == f"/?ref={code.code}"
     assert friend.post("/cart/add/", {"package": plan.package_id}).status_code == 302
     page = friend.get("/cart/").content.decode()
-    assert f"Discount ({code.code})" in page
+    assert f"A friend's invite ({code.code})" in page  # a friend's code says whose gift it is
     assert friend.post("/checkout/", {"email": "bea@example.com"}).status_code == 302
     order = Order.objects.get(email="bea@example.com")
     assert order.discount_cents > 0 and order.discount_code_id == code.pk
