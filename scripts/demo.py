@@ -182,6 +182,9 @@ def main() -> int:
   Account:   sign up at {SITE}/accounts/signup/ with the email of a purchase (the
              confirmation link is in the outbox: read it in a private window, signed in
              as admin); your eSIMs, data left and top-ups are at {SITE}/account/
+  Growth:    discount codes at {SITE}/admin/discounts/discountcode/add/ (Preview shows the margin);
+             a campaign's link: {SITE}/?utm_source=newsletter&utm_campaign=japan; each
+             customer's invite link is on {SITE}/account/credit/; the dashboard is /admin/
   Referrals: referral credit arrives after 2 minutes here (after the 30-day refund window live)
   Use data:  curl -X POST http://127.0.0.1:8100/_control/esims/<ICCID>/consume -d '{{"mb": 300}}'
   Test card: 4242 4242 4242 4242, any future date, any CVC
