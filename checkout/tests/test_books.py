@@ -244,7 +244,7 @@ def shop():
     # Growth. Day -4: Bea's referral of o2 earns her $5.00 of credit (the refund window is a day
     # here); staff give her $3.00 that expires at day -2 (the expiry job: $3.00 of breakage).
     bea = get_user_model().objects.create_user("bea", "bea@example.com", "pw-bea-12345")
-    with override_settings(REFUND_WINDOW_DAYS=1):
+    with override_settings(REFERRAL_REWARD_AFTER_SECONDS=24 * 3600):
         referral = referrals.record(
             referrer_id=bea.pk, code="BEA5", order_id=o2.pk, friend_email=o2.email, paid_at=o2.paid_at
         )

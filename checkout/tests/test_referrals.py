@@ -135,9 +135,9 @@ def test_settled_twice_the_reward_comes_once_and_the_email_once_in_the_referrers
     assert referrals.send_reward_email(referral.pk) is False
     [sent] = mail.outbox
     assert sent.to == [ANN]
-    with translation.override("es"):  # in her language: her money's format and links (its words
-        amount = format_money(500)  # are English until this branch's strings are translated)
-    assert sent.subject == f"You earned {amount} store credit: Bea bought their first eSIM"
+    with translation.override("es"):  # in her language: its words, her money's format and links
+        amount = format_money(500)
+    assert sent.subject == f"Has conseguido {amount} de crédito en tienda: Bea compró su primera eSIM"
     assert amount != "$5.00" and "/es/account/credit/" in sent.body
     assert Referral.objects.get().emailed_at is not None
 

@@ -136,7 +136,8 @@ def test_give_redeem_and_revoke_a_gift_card(celery_worker, shop, stripe, roamify
     other.get_by_role("button", name="Add to cart").click()
     other.wait_for_url(shop + "/cart/")
     other.get_by_label("Gift card code").fill(code)
-    other.get_by_role("button", name="Apply").click()
+    # The gift cards' Apply (the cart has a discount code's Apply too).
+    other.locator("section[aria-labelledby='gc-apply-title']").get_by_role("button", name="Apply").click()
     other.wait_for_url(shop + "/cart/")
     applied = other.locator("[aria-label='Gift cards applied']").inner_text()
     assert card.last_characters in applied and f"${package.retail_cents / 100:.2f}" in applied
