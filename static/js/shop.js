@@ -65,7 +65,7 @@ var interpolate = window.interpolate || function (fmt, obj) {
     controller = new AbortController();
     fetch(url + "?q=" + encodeURIComponent(q), { signal: controller.signal, headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-      .then(function (data) { if (input.value.trim() === q) { active = -1; render(data); } })
+      .then(function (data) { if (input.value.trim() === q) { active = -1; render(data); list.setAttribute("data-query", q); } })
       .catch(function () {});
   }
   input.addEventListener("input", function () {
